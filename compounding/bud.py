@@ -1,0 +1,76 @@
+"""Beyond-use dates by USP <795> (2023) Table 4, capped by the earliest component expiry."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Iterable
+
+import pint
+
+from .errors import InputError
+from .reference import Reference, reference
+from .units import Q, day
+
+__all__ = ["BeyondUseDate", "beyond_use_date", "parse_date"]
+
+
+@dataclass(frozen=True)
+class BeyondUseDate:
+    category: str
+    description: str
+    days: pint.Quantity  # the days actually assigned (after any expiry cap)
+    table_days: pint.Quantity  # the USP <795> Table 4 default
+    date: dt.date
+    storage: str
+    storage_label: str
+    basis: str  # the words the record prints for why this BUD
+    capped_by_expiry: dt.date | None
+
+
+def parse_date(value: dt.date | str | None, field: str) -> dt.date:
+    """An ISO date (``2026-11-22``) or a ``date``; today when ``None``."""
+    if value is None:
+        return dt.date.today()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise InputError("is not a date", field=field, value=value, allowed="an ISO date like 2026-11-22")
+
+
+def beyond_use_date(category: str, compounding_date: dt.date | str | None = None, *,
+                    component_expiries: Iterable[dt.date | str] = (),
+                    day_one_is_compounding_day: bool = False,
+                    ref: Reference | None = None) -> BeyondUseDate:
+    """BUD for a USP <795> category (``nonaqueous_solid`` for capsules: 180 days).
+
+    BUD date = compounding date + days (domain.md §4). With ``day_one_is_compounding_day`` the
+    compounding day counts as day 1 (the date is one day earlier), a convention some SOPs use.
+    The BUD never passes the earliest component expiry.
+    """
+    ref = ref or reference()
+    cat = ref.bud_category(category)
+    start = parse_date(compounding_date, "date")
+    table_days = cat.days.quantity.to(day)
+    offset = int(table_days.magnitude) - (1 if day_one_is_compounding_day else 0)
+    date = start + dt.timedelta(days=offset)
+    basis = f"USP <795> (2023) Table 4: {cat.description}, {int(table_days.magnitude)} days"
+    capped = None
+    expiries = [parse_date(e, "component_expiry") for e in component_expiries]
+    if expiries:
+        earliest = min(expiries)
+        if earliest < start:
+            raise InputError("is before the compounding date: the component has expired",
+                             field="component_expiry", value=earliest.isoformat())
+        if earliest < date:
+            date, capped = earliest, earliest
+            basis += f"; capped at the earliest component expiry {earliest.isoformat()}"
+    days = Q((date - start).days + (1 if day_one_is_compounding_day else 0), day)
+    return BeyondUseDate(category, cat.description, days, table_days, date, cat.storage,
+                         cat.storage_label, basis, capped)

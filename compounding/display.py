@@ -1,0 +1,86 @@
+"""Numbers and quantities as people read them: rounded once, half-up, with no trailing zeros.
+
+Rules (domain.md §9 and ISMP's error-prone notations): never a trailing zero (``0.5 mg``, not
+``0.50 mg``), never a naked decimal (``0.5``, not ``.5``), micrograms as ``mcg`` (a ``µ`` is misread
+as ``m``), and a nonzero quantity never shows as zero: when the usual places would round it away,
+three significant figures are shown instead.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from fractions import Fraction
+from typing import Any
+
+import pint
+
+__all__ = ["round_half_up", "format_number", "format_quantity", "unit_symbol", "DISPLAY_PLACES"]
+
+# Decimal places shown per unit symbol; anything not listed gets DEFAULT_PLACES.
+DISPLAY_PLACES = {
+    "mg": 2, "g": 4, "kg": 6, "mcg": 1, "mL": 2, "L": 4, "µL": 1,
+    "mg/mL": 4, "mcg/mL": 2, "g/mL": 4, "mg/capsule": 2, "mg/tablet": 2, "g/mol": 2,
+    "capsules": 0, "tablets": 0, "days": 0, "weeks": 0, "%": 2, "": 4,
+}
+DEFAULT_PLACES = 4
+
+_SYMBOLS = {"µg": "mcg", "μg": "mcg", "ml": "mL", "capsule": "capsules", "tablet": "tablets",
+            "day": "days", "week": "weeks", "dimensionless": "", "mg / ml": "mg/mL",
+            "percent": "%"}
+
+
+def _to_decimal(value: Any) -> Decimal:
+    if isinstance(value, Fraction):
+        with localcontext() as ctx:
+            ctx.prec = 40
+            return Decimal(value.numerator) / Decimal(value.denominator)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(value)
+
+
+def round_half_up(value: Any, places: int) -> Decimal:
+    """Round like a spreadsheet's ROUND: halves away from zero (2.675 → 2.68 for exact 2.675)."""
+    return _to_decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def format_number(value: Any, places: int = DEFAULT_PLACES) -> str:
+    """``format_number(Fraction(1, 2), 2) == "0.5"``; nonzero values never show as ``0``."""
+    d = _to_decimal(value)
+    r = round_half_up(d, places)
+    if r == 0 and d != 0:
+        # the usual places would show a real amount as zero: show 3 significant figures
+        exponent = d.adjusted()
+        r = round_half_up(d, max(places, 2 - exponent))
+    text = format(r, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text in ("-0", ""):
+        text = "0"
+    return text
+
+
+def unit_symbol(unit: pint.Unit) -> str:
+    """The symbol shown for a unit: ``mg``, ``mcg``, ``mL``, ``mg/mL``, ``capsules``."""
+    text = f"{unit:~}"
+    text = _SYMBOLS.get(text, text)
+    text = text.replace("µg", "mcg").replace("μg", "mcg").replace(" / ", "/").replace(" * ", "·")
+    text = text.replace("ml", "mL").replace("/capsule", "/capsule").replace("/tablet", "/tablet")
+    return text
+
+
+def format_quantity(q: pint.Quantity, unit: pint.Unit | None = None, places: int | None = None) -> str:
+    """``"4.5 mg"``, ``"99 capsules"``, ``"1 mg/mL"``: converted to ``unit`` if given, rounded once."""
+    if unit is not None:
+        q = q.to(unit)
+    symbol = unit_symbol(q.units)
+    if places is None:
+        places = DISPLAY_PLACES.get(symbol, DEFAULT_PLACES)
+    number = format_number(q.magnitude, places)
+    if symbol in ("capsules", "tablets", "days", "weeks") and number == "1":
+        symbol = symbol[:-1]
+    if not symbol:
+        return number
+    if symbol == "%":
+        return f"{number}%"
+    return f"{number} {symbol}"
