@@ -14,8 +14,23 @@ from .display import unit_symbol
 __all__ = ["to_jsonable", "quantity_json"]
 
 
-def quantity_json(q: pint.Quantity) -> dict[str, Any]:
-    """``{"value": 4.5, "unit": "mg"}``; the unit is one pint parses back (``mcg`` → ``µg``)."""
+_COUNTS = ("[capsule_count]", "[tablet_count]")
+
+
+def quantity_json(q: pint.Quantity) -> Any:
+    """``{"value": 4.5, "unit": "mg"}``, with a unit any pint registry parses back.
+
+    Capsule and tablet counts are this program's own dimensions, so they leave as plain integers,
+    and a mass per capsule leaves as a mass (the key says what it is per: ``fill_weight_per_capsule``).
+    """
+    dims = q.dimensionality
+    counts = [d for d in _COUNTS if dims.get(d)]
+    if counts:
+        if len(dims) == 1 and dims[counts[0]] == 1:
+            return to_jsonable(q.magnitude)
+        for d in counts:
+            unit = q._REGISTRY.Unit(d.strip("[]").removesuffix("_count"))
+            q = q * (1 * unit) ** (-dims[d])
     symbol = unit_symbol(q.units).replace("mcg", "µg")
     magnitude = q.magnitude
     if isinstance(magnitude, Fraction):

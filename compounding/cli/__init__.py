@@ -1,0 +1,68 @@
+"""Command line: ``python -m compounding <subcommand> …``.
+
+Each subcommand lives in ``compounding/cli/<name>.py`` with ``add_arguments(parser)`` and
+``run(args) -> int``; only the one asked for is imported, so the CLI starts fast. Any
+:class:`~compounding.errors.CompoundingError` (bad input) becomes one line on stderr and exit
+status 2; nothing else a user does shows a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+SUBCOMMANDS = {
+    "capsules": "Calculate an LDN capsule batch",
+    "liquid": "Calculate an LDN oral liquid from 50 mg tablets or powder",
+    "titration": "Plan an LDN titration (dated schedule, dispensing, patient chart)",
+    "verify": "Re-check an exported Excel batch record against the core",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"error: {self.prog}: {message}\n")
+        raise SystemExit(2)
+
+
+def _usage() -> str:
+    lines = ["usage: python -m compounding <subcommand> [options]   (--help on any subcommand)", ""]
+    lines += [f"  {name:<10} {text}" for name, text in SUBCOMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help"):
+        print(_usage())
+        return 0 if argv else 2
+    name = argv[0]
+    if name not in SUBCOMMANDS:
+        sys.stderr.write(f"error: unknown subcommand {name!r} (allowed: {', '.join(SUBCOMMANDS)})\n")
+        return 2
+    from ..errors import CompoundingError
+
+    try:
+        module = importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"{__name__}.{name}":
+            sys.stderr.write(f"error: subcommand {name!r} is not available in this version\n")
+            return 2
+        raise
+    parser = _Parser(prog=f"python -m compounding {name}", description=SUBCOMMANDS[name])
+    module.add_arguments(parser)
+    args = parser.parse_args(argv[1:])
+    try:
+        return int(module.run(args) or 0)
+    except CompoundingError as exc:
+        sys.stderr.write(f"error: {' '.join(str(exc).split())}\n")
+        return 2
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:  # noqa: BLE001 - never a traceback for a user
+        sys.stderr.write(f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())} "
+                         "(please report this with the command you ran)\n")
+        return 3

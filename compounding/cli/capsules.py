@@ -1,0 +1,57 @@
+"""``python -m compounding capsules``: an LDN capsule batch as a readable sheet or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--strength", required=True, help="naltrexone HCl per capsule, e.g. 4.5mg (0.1-4.5 mg)")
+    p.add_argument("--quantity", required=True, help="capsules ordered, e.g. 90")
+    p.add_argument("--extra", help="extra capsules: a count (2) or a percentage (10%%), rounded up")
+    p.add_argument("--source", choices=["api", "tablets"], help="naltrexone HCl powder or crushed 50 mg tablets")
+    p.add_argument("--formula", help="master formula id (default: the one for --source)")
+    p.add_argument("--potency", help="as-is potency of the API lot from its CoA, e.g. 98.5%%")
+    p.add_argument("--api-form", default="hcl_anhydrous", choices=["hcl_anhydrous", "hcl_dihydrate", "base"],
+                   help="salt form of the API powder weighed (default hcl_anhydrous)")
+    p.add_argument("--strength-as", dest="strength_basis", choices=["hcl_anhydrous", "base"],
+                   help="the form the prescribed strength is stated as (default naltrexone HCl)")
+    p.add_argument("--tablet-weight", help="measured average weight of one 50 mg tablet, e.g. 321mg")
+    p.add_argument("--capsule-size", help="capsule size 000, 00, 0, 1, 2, 3, 4 or 5")
+    p.add_argument("--filler", help="filler key (see formulas/reference/fillers.toml), default mcc_ph102")
+    p.add_argument("--fill-weight", help="measured fill weight of the filler per capsule of that size, e.g. 270mg")
+    p.add_argument("--api-fill-weight", help="measured fill weight of the drug powder per capsule of that size")
+    p.add_argument("--balance", help="balance key (see formulas/reference/balances.toml), default class_iii")
+    p.add_argument("--mwq", help="minimum weighable quantity of your balance, e.g. 120mg (overrides --balance)")
+    p.add_argument("--date", help="compounding date, ISO (default today)")
+    p.add_argument("--component-expiry", action="append", default=[],
+                   help="expiry date of a component (ISO); the BUD never passes it; repeatable")
+    p.add_argument("--json", action="store_true", help="print the result as JSON only")
+    p.add_argument("--xlsx", help="also write the Excel batch record to this path")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..capsules import capsule_batch
+
+    batch = capsule_batch(
+        args.strength, args.quantity, extra=args.extra, source=args.source, formula=args.formula,
+        potency=args.potency, api_form=args.api_form, strength_basis=args.strength_basis,
+        tablet_weight=args.tablet_weight, capsule_size=args.capsule_size, filler=args.filler,
+        fill_weight=args.fill_weight, api_fill_weight=args.api_fill_weight, balance=args.balance,
+        mwq=args.mwq, compounding_date=args.date, component_expiries=args.component_expiry)
+    if args.xlsx:
+        from ..excel import write_workbook
+
+        write_workbook(batch, args.xlsx)
+    if args.json:
+        json.dump(batch.as_dict(), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        from ..sheet import capsule_sheet
+
+        sys.stdout.write(capsule_sheet(batch))
+        if args.xlsx:
+            sys.stdout.write(f"\nExcel batch record written to {args.xlsx}\n")
+    return 0
