@@ -94,7 +94,7 @@ class TabletPowder:
 
     drug_required: pint.Quantity  # mg
     tablet_strength: pint.Quantity  # mg/tablet
-    tablets_equivalent: pint.Quantity  # tablets (may be fractional)
+    tablets_equivalent: Fraction  # tablets (may be fractional; a plain number so 0.9 never shows as 1)
     tablets_to_crush: pint.Quantity  # whole tablets
     average_tablet_weight: pint.Quantity  # mg/tablet
     powder_to_weigh: pint.Quantity  # mg
@@ -117,11 +117,11 @@ def tablet_powder(drug_required: Any, tablet_strength: Any, average_weight: Any,
                          field="tablet_weight", value=weight,
                          allowed=f"at least the tablet strength, {format_quantity(strength)} per tablet")
     equivalent = trace.add("tablets_equivalent", "Tablets holding the drug", "drug ÷ tablet strength",
-                           (drug / strength).to(tablet), drug=drug, tablet_strength=strength)
+                           exact((drug / strength).to(tablet).magnitude), drug=drug, tablet_strength=strength)
     crush = trace.add("tablets_to_crush", "Whole tablets to crush", "round up (tablets equivalent)",
-                      Q(math.ceil(equivalent.magnitude), tablet), tablets_equivalent=equivalent)
+                      Q(math.ceil(equivalent), tablet), tablets_equivalent=equivalent)
     powder = trace.add("tablet_powder_to_weigh", "Tablet powder to weigh",
-                       "drug × average tablet weight ÷ tablet strength", (equivalent * weight).to(mg),
+                       "drug × average tablet weight ÷ tablet strength", (drug * weight / strength).to(mg),
                        drug=drug, average_tablet_weight=weight, tablet_strength=strength)
     return TabletPowder(drug, strength, equivalent, crush, weight, powder)
 
@@ -250,7 +250,7 @@ class LiquidPreparation:
     concentration: pint.Quantity  # mg/mL
     final_volume: pint.Quantity  # mL
     tablet_strength: pint.Quantity | None
-    tablets_equivalent: pint.Quantity | None
+    tablets_equivalent: Fraction | None
     tablets_to_use: pint.Quantity | None  # whole tablets, when no powder is weighed
     tablets_to_crush: pint.Quantity | None
     average_tablet_weight: pint.Quantity | None
@@ -433,11 +433,12 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
     equivalent = use = crush = avg = powder = api = aliquot = salt = pot = None
     weighed: list[pint.Quantity] = []
     if source == "tablets":
-        equivalent = trace.add("tablets_equivalent", "Tablets holding the drug", "drug ÷ tablet strength",
-                               (drug / strength).to(tablet), drug=drug, tablet_strength=strength)
-        if exact(equivalent.magnitude).denominator == 1:
+        equivalent = exact((drug / strength).to(tablet).magnitude)
+        if equivalent.denominator == 1:
+            trace.add("tablets_equivalent", "Tablets holding the drug", "drug ÷ tablet strength",
+                      equivalent, drug=drug, tablet_strength=strength)
             use = trace.add("tablets_to_use", "Whole tablets to use", "tablets equivalent (a whole number)",
-                            Q(equivalent.magnitude, tablet))
+                            Q(equivalent, tablet))
             if tablet_weight is not None:
                 avg = _mass_per_tablet(tablet_weight, "tablet_weight")
         else:
@@ -451,7 +452,7 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
             crush, avg, powder = tp.tablets_to_crush, tp.average_tablet_weight, tp.powder_to_weigh
             weighed.append(powder)
             if powder < mwq:
-                whole = math.ceil(equivalent.magnitude)
+                whole = math.ceil(equivalent)
                 warnings.append(f"The tablet powder ({format_quantity(powder)}) is below the balance's MWQ "
                                 f"({format_quantity(mwq)}): use whole tablets instead, e.g. {whole} "
                                 f"tablet{'s' if whole > 1 else ''} in {format_quantity((whole * strength / conc).to(mL))} "

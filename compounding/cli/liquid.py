@@ -1,0 +1,97 @@
+"""``python -m compounding liquid``: an LDN oral liquid as a readable sheet or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--concentration", help="naltrexone HCl per mL, e.g. 1mg/mL (or 5mg/5mL)")
+    p.add_argument("--volume", help="final volume, e.g. 150mL")
+    p.add_argument("--tablets", help="whole 50 mg tablets to use (give two of tablets, concentration, volume)")
+    p.add_argument("--tablet-weight", help="measured average weight of one 50 mg tablet, e.g. 321mg "
+                   "(needed when the batch is not whole tablets)")
+    p.add_argument("--source", choices=["tablets", "api"], default="tablets",
+                   help="50 mg tablets (default) or naltrexone HCl powder")
+    p.add_argument("--vehicle", default="purified_water",
+                   help="vehicle key (formulas/reference/vehicles.toml): purified_water, preserved_aqueous, "
+                   "fawcett_1997, mct_oil")
+    p.add_argument("--doses", help="doses the patient takes, e.g. 0.5mg,1.5mg,4.5mg (0.1-4.5 mg)")
+    p.add_argument("--potency", help="as-is potency of the API lot from its CoA, e.g. 98.5%% (source api)")
+    p.add_argument("--api-form", choices=["hcl_anhydrous", "hcl_dihydrate", "base"],
+                   help="salt form of the API powder weighed (default hcl_anhydrous)")
+    p.add_argument("--balance", help="balance key (formulas/reference/balances.toml), default class_iii")
+    p.add_argument("--mwq", help="minimum weighable quantity of your balance, e.g. 120mg (overrides --balance)")
+    p.add_argument("--date", help="compounding date, ISO (default today)")
+    p.add_argument("--component-expiry", action="append", default=[],
+                   help="expiry date of a component (ISO); the BUD never passes it; repeatable")
+    p.add_argument("--day-one", action="store_true",
+                   help="count the compounding day as day 1 of the BUD (default: BUD = date + days)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON only")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..liquids import prepare_liquid
+
+    prep = prepare_liquid(
+        concentration=args.concentration, final_volume=args.volume, tablets=args.tablets,
+        source=args.source, vehicle=args.vehicle, tablet_weight=args.tablet_weight,
+        doses=args.doses, compounding_date=args.date, api_form=args.api_form, potency=args.potency,
+        balance=args.balance, mwq=args.mwq, component_expiries=args.component_expiry,
+        day_one_is_compounding_day=args.day_one)
+    if args.json:
+        json.dump(prep.as_dict(), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(liquid_sheet(prep))
+    return 0
+
+
+def _rows(rows: list[tuple[str, str]]) -> list[str]:
+    width = max(len(k) for k, _ in rows)
+    return [f"  {k:<{width}}  {v}" for k, v in rows]
+
+
+def liquid_sheet(p) -> str:  # p: LiquidPreparation
+    from ..display import format_number, format_quantity as fq
+    from ..units import mg
+
+    out = [f"NALTREXONE HCl {fq(p.concentration)} ORAL LIQUID — {p.vehicle.name}", ""]
+    rows = [("Concentration", f"{fq(p.concentration)}   <-- check on every label"),
+            ("Final volume", fq(p.final_volume)), ("Naltrexone HCl in batch", fq(p.naltrexone_hcl, mg))]
+    if p.source == "tablets":
+        if p.tablets_to_use is not None:
+            rows.append(("Whole 50 mg tablets to use", fq(p.tablets_to_use)))
+        else:
+            rows += [("Tablets equivalent", format_number(p.tablets_equivalent)),
+                     ("Whole 50 mg tablets to crush", fq(p.tablets_to_crush)),
+                     ("Average tablet weight", fq(p.average_tablet_weight * (1 * p.tablets_to_crush.units), mg)),
+                     ("Tablet powder to weigh", fq(p.tablet_powder_to_weigh, mg))]
+    else:
+        rows.append(("Naltrexone powder to weigh", fq(p.api_to_weigh, mg)))
+        if p.aliquot is not None:
+            a = p.aliquot
+            rows.append(("Liquid aliquot", f"weigh {fq(a.api_to_weigh, mg)}, dissolve to {fq(a.stock_volume)}, "
+                         f"take {fq(a.stock_volume_to_take)}"))
+    for c in p.components:
+        rows.append((c.name, "to the final volume" if c.amount is None else fq(c.amount)))
+    rows += [("Compounding date", p.compounding_date.isoformat()),
+             ("Beyond-use date", f"{p.bud.date.isoformat()} ({int(p.bud.days.magnitude)} days)"),
+             ("Storage", p.bud.storage_label), ("Balance MWQ", fq(p.mwq, mg))]
+    out += _rows(rows)
+    if p.dose_volumes:
+        out += ["", "Dose-volume table:"]
+        for r in p.dose_volumes:
+            syringe = r.syringe.name if r.syringe else "no single syringe"
+            mark = "on a graduation" if r.on_graduation else "NOT on a graduation"
+            supply = f", one bottle lasts {fq(r.days_supply)}" if r.days_supply is not None else ""
+            out.append(f"  {fq(r.dose):>8} = {fq(r.volume):>8}  {syringe}, {mark}{supply}")
+    if p.recommended_concentration is not None:
+        out += ["", f"Recommended concentration: {fq(p.recommended_concentration)}"]
+    out += ["", "Label:"] + [f"  {line}" for line in p.labels]
+    if p.warnings:
+        out += ["", "Warnings:"] + [f"  ! {w}" for w in p.warnings]
+    out += ["", "Calculation:"] + [f"  {s}" for s in p.trace]
+    return "\n".join(out) + "\n"
