@@ -8,11 +8,12 @@ words and symbols, the named inputs with their units, and the value with its uni
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import pint
 
-from .display import format_quantity
+from .display import format_number, format_quantity
 
 __all__ = ["Step", "Trace"]
 
@@ -41,6 +42,8 @@ class Step:
 def _show(value: Any) -> str:
     if isinstance(value, pint.Quantity):
         return format_quantity(value)
+    if isinstance(value, Fraction):  # a plain number (tablets equivalent, salt factor): 0.9, not 9/10
+        return format_number(value)
     return str(value)
 
 
