@@ -86,7 +86,8 @@ class Qty:
         except Exception:  # noqa: BLE001 - pint raises several kinds
             raise _fail(f"{where}.unit", "is not a known unit", value["unit"]) from None
         if unit.dimensionality != self.dimensionality:
-            raise _fail(f"{where}.unit", f"must have dimension {self.dimensionality}", value["unit"])
+            raise _fail(f"{where}.unit", f"must have dimension {_dimension_text(self.dimensionality)}",
+                        value["unit"])
         q = Quantity(magnitude, unit)
         base = q.to_root_units().magnitude  # limits are in root units (a percent limit of 1 = 100 %)
         if self.minimum is not None and (base <= self.minimum if self.strict_min
@@ -96,6 +97,13 @@ class Qty:
         if self.maximum is not None and base > self.maximum:
             raise _fail(f"{where}.value", f"must be at most {self.maximum} ({unit:~} in root units)", raw)
         return Figure(q, str(value.get("source", "")))
+
+
+def _dimension_text(dims: Any) -> str:
+    """``[length] ** 3``: pint cannot format a dimensionality whose exponents are Fractions."""
+    parts = [k if v == 1 else f"{k} ** {int(v) if Fraction(v).denominator == 1 else v}"
+             for k, v in dict(dims).items()]
+    return " * ".join(parts) or "dimensionless"
 
 
 def figure_quantity(fig: Figure) -> pint.Quantity:
