@@ -83,8 +83,8 @@ def density_filler(dose: pint.Quantity, drug_density: pint.Quantity, filler_dens
     free = (capsule_volume - drug_volume).to(mL)
     if free.magnitude <= 0:
         raise CalculationError(
-            f"the drug alone occupies {drug_volume.magnitude:.4g} mL, more than the capsule's "
-            f"{capsule_volume.to(mL).magnitude:.4g} mL", field="capsule_size",
+            f"the drug alone occupies {_num(drug_volume)} mL, more than the capsule's "
+            f"{_num(capsule_volume.to(mL))} mL", field="capsule_size",
             value=None, allowed="a larger capsule size")
     return drug_volume, free, (free * filler_density / per_cap).to(mg_per_capsule)
 
