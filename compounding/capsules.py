@@ -47,7 +47,7 @@ def parse_extra(extra: Any, field: str = "extra") -> tuple[str, Fraction]:
     allowed = "a whole number of capsules (e.g. 2) or a percentage (e.g. 10%) from 0 to 100%"
     if extra is None or (isinstance(extra, str) and not extra.strip()):
         return "count", Fraction(0)
-    if isinstance(extra, str) and "%" in extra or isinstance(extra, pint.Quantity):
+    if isinstance(extra, str) and "%" in extra or isinstance(extra, pint.Quantity) and extra.dimensionless:
         ratio = as_fraction(extra, field, low=Fraction(0), high=Fraction(1), allowed=allowed)
         return "percent", ratio
     count = as_count(extra, field, capsule, minimum=0, maximum=100000)
