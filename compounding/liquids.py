@@ -27,7 +27,7 @@ from typing import Any, Iterable, Sequence
 import pint
 
 from .bud import BeyondUseDate, beyond_use_date, parse_date
-from .display import format_quantity
+from .display import format_number, format_quantity
 from .errors import CalculationError, InputError, RangeError
 from .jsonout import to_jsonable
 from .liquid_data import LiquidData, Syringe, Vehicle, liquid_data
@@ -443,7 +443,7 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
                 avg = _mass_per_tablet(tablet_weight, "tablet_weight")
         else:
             if tablet_weight is None:
-                raise InputError(f"must be measured: the batch needs {format_quantity(equivalent)} "
+                raise InputError(f"must be measured: the batch needs {format_number(equivalent)} tablets "
                                  "(not whole tablets), so whole tablets are crushed and the powder weighed; "
                                  "weigh at least 10-20 tablets and enter their average weight",
                                  field="tablet_weight",
@@ -455,7 +455,7 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
                 whole = math.ceil(equivalent)
                 warnings.append(f"The tablet powder ({format_quantity(powder)}) is below the balance's MWQ "
                                 f"({format_quantity(mwq)}): use whole tablets instead, e.g. {whole} "
-                                f"tablet{'s' if whole > 1 else ''} in {format_quantity((whole * strength / conc).to(mL))} "
+                                f"tablet{'s' if whole > 1 else ''} in {format_quantity((Q(whole, tablet) * strength / conc).to(mL))} "
                                 f"at {format_quantity(conc)}.")
     else:
         api_form = api_form or ref.strength_basis
