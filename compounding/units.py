@@ -270,31 +270,32 @@ def as_count(value: Any, field: str, unit: pint.Unit, *, minimum: int = 1,
              maximum: int | None = None) -> pint.Quantity:
     """A whole number of capsules or tablets, from an int, typed text or a quantity."""
     allowed = f"a whole number from {minimum}" + (f" to {maximum}" if maximum else "")
+    typed = value  # errors show what was given, not the number parsed from it
     if isinstance(value, pint.Quantity):
         if value.units != unit:
-            raise UnitError(f"must be counted in {unit:~}", field=field, value=value, allowed=allowed)
+            raise UnitError(f"must be counted in {unit:~}", field=field, value=typed, allowed=allowed)
         value = value.magnitude
     if isinstance(value, str):
         text = value.strip()
         words = {capsule: _COUNT_CAPSULE, tablet: _COUNT_TABLET}[unit]
         m = re.match(r"^([+-]?\d+(?:\.\d*)?)\s*([^\s\d]*)$", text)
         if not m:
-            raise InputError("is not a whole number", field=field, value=value, allowed=allowed)
+            raise InputError("is not a whole number", field=field, value=typed, allowed=allowed)
         if m.group(2) not in words:
             raise UnitError(f"'{m.group(2)}' is not a count of {unit:~}s", field=field,
-                            value=value, allowed=allowed)
+                            value=typed, allowed=allowed)
         value = Fraction(m.group(1))
     if isinstance(value, bool) or value is None:
         raise InputError("is missing" if value is None else "is not a number", field=field,
-                         value=value, allowed=allowed)
+                         value=typed, allowed=allowed)
     try:
         number = exact(value)
     except (ValueError, TypeError):
-        raise InputError("is not a finite number", field=field, value=value, allowed=allowed) from None
+        raise InputError("is not a finite number", field=field, value=typed, allowed=allowed) from None
     if number.denominator != 1:
-        raise RangeError("must be a whole number", field=field, value=value, allowed=allowed)
+        raise RangeError("must be a whole number", field=field, value=typed, allowed=allowed)
     if number < minimum or (maximum is not None and number > maximum):
-        raise RangeError("is out of range", field=field, value=value, allowed=allowed)
+        raise RangeError("is out of range", field=field, value=typed, allowed=allowed)
     return Quantity(int(number), unit)
 
 
