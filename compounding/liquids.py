@@ -244,6 +244,9 @@ class LiquidAliquot:
 
 @dataclass(frozen=True)
 class LiquidPreparation:
+    formula_id: str | None
+    formula_version: str | None
+    formula_name: str | None
     source: str
     vehicle: Vehicle
     naltrexone_hcl: pint.Quantity  # mg, of naltrexone HCl (anhydrous) in the batch
@@ -276,6 +279,8 @@ class LiquidPreparation:
     def as_dict(self) -> dict[str, Any]:
         j = to_jsonable
         return {
+            "formula": None if self.formula_id is None else {
+                "id": self.formula_id, "version": self.formula_version, "name": self.formula_name},
             "source": self.source, "vehicle": self.vehicle.key, "vehicle_name": self.vehicle.name,
             "naltrexone_hcl": j(self.naltrexone_hcl), "concentration": j(self.concentration),
             "final_volume": j(self.final_volume), "tablet_strength": j(self.tablet_strength),
@@ -400,7 +405,7 @@ def _components(vehicle: Vehicle, vol: pint.Quantity, mwq: pint.Quantity, trace:
 
 
 def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, tablets: Any = None,
-                   source: str = "tablets", vehicle: str = "purified_water",
+                   source: str | None = None, vehicle: str | None = None, formula: str | None = None,
                    tablet_weight: Any = None, doses: Any = (), compounding_date: Any = None,
                    api_form: str | None = None, potency: Any = None, balance: str | None = None,
                    mwq: Any = None, component_expiries: Iterable[Any] = (),
@@ -412,9 +417,14 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
     concentration and final volume (``source="api"``). ``tablet_weight`` (average, mg/tablet) is
     needed when the drug is not a whole number of tablets (it must be measured: no published figure).
     ``potency`` is the API lot's as-is potency (e.g. "98.5%"); none means no correction (recorded).
-    ``mwq`` [mg] overrides the balance's minimum weighable quantity.
+    ``mwq`` [mg] overrides the balance's minimum weighable quantity. A master ``formula`` id
+    (``formulas/*.toml``, e.g. LDN-LIQ-FAWCETT-1) sets the vehicle and source unless given; without
+    one the vehicle is purified water and the source tablets.
     """
     ref, data = ref or reference(), data or liquid_data()
+    mfr = _master_formula(formula, vehicle, data)
+    source = source or (mfr.source if mfr else "tablets")
+    vehicle = vehicle or (mfr.default_vehicle if mfr else "purified_water")
     if source not in SOURCES:
         raise InputError("is not a known source", field="source", value=source, allowed="tablets, api")
     veh = data.vehicle(vehicle)
@@ -492,10 +502,27 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
                         "concentrations in circulation is a ten-fold-error risk; print the concentration "
                         "unmistakably on every label and sheet.")
     return LiquidPreparation(
-        source, veh, drug, conc, vol, strength if source == "tablets" else None, equivalent, use, crush,
+        mfr.id if mfr else None, mfr.version if mfr else None, mfr.name if mfr else None, source, veh, drug, conc, vol, strength if source == "tablets" else None, equivalent, use, crush,
         avg, powder, api_form if source == "api" else None, salt, pot, api, aliquot, mwq, bal.key, above,
         components, rows, recommended, cdate, bud, bud.storage,
         tuple(labels), tuple(warnings), trace.freeze())
+
+
+def _master_formula(formula: str | None, vehicle: str | None, data: LiquidData):
+    if formula is None:
+        return None
+    from .formulas import formula as find_formula
+
+    mfr = find_formula(formula)
+    if mfr.preparation != "oral_liquid":
+        raise InputError("is not an oral liquid formula", field="formula", value=formula,
+                         allowed="an oral_liquid master formula, e.g. LDN-LIQ-WATER-1")
+    veh = data.vehicle(vehicle or mfr.default_vehicle or "", "vehicle")
+    if veh.bud_category != mfr.bud_category:
+        raise InputError(f"gives BUD category {veh.bud_category}, but formula {mfr.id} is "
+                         f"{mfr.bud_category}", field="vehicle", value=veh.key,
+                         allowed=f"the formula's vehicle, {mfr.default_vehicle}")
+    return mfr
 
 
 def _recommendation(rows: tuple[DoseVolume, ...], conc: pint.Quantity, doses: tuple[pint.Quantity, ...],

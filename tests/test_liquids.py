@@ -312,3 +312,27 @@ def test_property_tablets_volume_round_trip(tablets, volume):
     back = prepare_liquid(concentration=p.concentration, final_volume=p.final_volume)
     assert back.tablets_to_use == Q(tablets, tablet)
     assert math.ceil(p.tablets_equivalent) == tablets
+
+
+# --- master formulas --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("formula_id, vehicle", [("LDN-LIQ-WATER-1", "purified_water"),
+                                                 ("LDN-LIQ-FAWCETT-1", "fawcett_1997")])
+def test_master_formula_sets_vehicle(formula_id, vehicle):
+    from compounding.formulas import formula
+
+    mfr = formula(formula_id)
+    assert mfr.preparation == "oral_liquid" and mfr.default_vehicle == vehicle
+    assert liquid_data().vehicle(vehicle).bud_category == mfr.bud_category
+    p = prepare_liquid(formula=formula_id, concentration="1 mg/mL", final_volume="100 mL")
+    assert p.vehicle.key == vehicle and p.as_dict()["formula"]["id"] == formula_id
+
+
+def test_master_formula_refuses_capsule_formula_and_wrong_vehicle():
+    with pytest.raises(InputError) as e:
+        prepare_liquid(formula="LDN-CAP-TAB", concentration="1 mg/mL", final_volume="100 mL")
+    assert e.value.field == "formula"
+    with pytest.raises(InputError) as e:
+        prepare_liquid(formula="LDN-LIQ-WATER-1", vehicle="fawcett_1997", concentration="1 mg/mL",
+                       final_volume="100 mL")
+    assert e.value.field == "vehicle"

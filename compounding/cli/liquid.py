@@ -13,11 +13,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tablets", help="whole 50 mg tablets to use (give two of tablets, concentration, volume)")
     p.add_argument("--tablet-weight", help="measured average weight of one 50 mg tablet, e.g. 321mg "
                    "(needed when the batch is not whole tablets)")
-    p.add_argument("--source", choices=["tablets", "api"], default="tablets",
+    p.add_argument("--source", choices=["tablets", "api"],
                    help="50 mg tablets (default) or naltrexone HCl powder")
-    p.add_argument("--vehicle", default="purified_water",
-                   help="vehicle key (formulas/reference/vehicles.toml): purified_water, preserved_aqueous, "
-                   "fawcett_1997, mct_oil")
+    p.add_argument("--vehicle",
+                   help="vehicle key (formulas/reference/vehicles.toml): purified_water (default), "
+                   "preserved_aqueous, fawcett_1997, mct_oil")
+    p.add_argument("--formula", help="master formula id, e.g. LDN-LIQ-WATER-1 or LDN-LIQ-FAWCETT-1 "
+                   "(sets the vehicle and source)")
     p.add_argument("--doses", help="doses the patient takes, e.g. 0.5mg,1.5mg,4.5mg (0.1-4.5 mg)")
     p.add_argument("--potency", help="as-is potency of the API lot from its CoA, e.g. 98.5%% (source api)")
     p.add_argument("--api-form", choices=["hcl_anhydrous", "hcl_dihydrate", "base"],
@@ -37,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
 
     prep = prepare_liquid(
         concentration=args.concentration, final_volume=args.volume, tablets=args.tablets,
-        source=args.source, vehicle=args.vehicle, tablet_weight=args.tablet_weight,
+        source=args.source, vehicle=args.vehicle, formula=args.formula, tablet_weight=args.tablet_weight,
         doses=args.doses, compounding_date=args.date, api_form=args.api_form, potency=args.potency,
         balance=args.balance, mwq=args.mwq, component_expiries=args.component_expiry,
         day_one_is_compounding_day=args.day_one)
@@ -58,7 +60,10 @@ def liquid_sheet(p) -> str:  # p: LiquidPreparation
     from ..display import format_number, format_quantity as fq
     from ..units import mg
 
-    out = [f"NALTREXONE HCl {fq(p.concentration)} ORAL LIQUID — {p.vehicle.name}", ""]
+    out = [f"NALTREXONE HCl {fq(p.concentration)} ORAL LIQUID — {p.vehicle.name}"]
+    if p.formula_id:
+        out.append(f"{p.formula_name}  [{p.formula_id} v{p.formula_version}]")
+    out.append("")
     rows = [("Concentration", f"{fq(p.concentration)}   <-- check on every label"),
             ("Final volume", fq(p.final_volume)), ("Naltrexone HCl in batch", fq(p.naltrexone_hcl, mg))]
     if p.source == "tablets":
