@@ -254,8 +254,9 @@ def as_quantity(value: Any, field: str, kind: str) -> pint.Quantity:
                     value.dimensionality == (1 * next(iter(k.units.values()))).dimensionality:
                 value = value / k.per[""]  # "270 mg" given for a mass per capsule
             else:
-                raise UnitError(f"has the dimension {value.dimensionality}, but a {k.name} is "
-                                "needed", field=field, value=value, allowed=k.allowed)
+                # (a dimensionality with Fraction exponents cannot be formatted: name the unit)
+                raise UnitError(f"is in {value.units:~}, but a {k.name} is needed", field=field,
+                                value=value, allowed=k.allowed)
         try:
             return Quantity(exact(value.magnitude), value.units)
         except (ValueError, TypeError):
