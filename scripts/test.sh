@@ -6,7 +6,8 @@
 #
 # On a fresh Debian 12 machine (as root) it installs what the tests need:
 #   apt: libreoffice-calc-nogui (headless LibreOffice, formula recalculation + PDF),
-#        chromium (real-browser tests), fonts-dejavu-core (PDF rendering);
+#        chromium (real-browser tests), fonts-dejavu-core (PDF rendering),
+#        libatomic1 (needed by Playwright's bundled node driver);
 #        only when missing, so reruns stay fast.  SKIP_APT=1 skips this step.
 #   .venv: created with Python 3.11 if missing; requirements-dev.txt installed
 #        (re-run only when the requirements files change; FORCE_PIP=1 forces it).
@@ -49,6 +50,8 @@ missing=()
 command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-calc-nogui)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [ -d /usr/share/fonts/truetype/dejavu ] || missing+=(fonts-dejavu-core)
+# Playwright's bundled node driver links against libatomic.so.1 (absent on minimal Debian).
+{ PATH="$PATH:/sbin:/usr/sbin" ldconfig -p 2>/dev/null || true; } | grep -q 'libatomic\.so\.1 ' || missing+=(libatomic1)
 if [ "${#missing[@]}" -eq 0 ]; then
     echo "    soffice:  $(command -v soffice)"
     echo "    chromium: $(command -v chromium)"
