@@ -1,0 +1,73 @@
+"""compounding.weighing: MWQ, weighing error, and aliquot plans (example-based; golden cases in
+test_reference_capsule_cases.py, properties in test_capsules_properties.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from compounding.errors import CalculationError, InputError
+from compounding.units import Q, mg, percent
+from compounding.weighing import (mwq_from_repeatability, mwq_from_scale_interval, mwq_from_sensitivity,
+                                  percent_error, plan_aliquot, plan_single_stage, sensitivity_from_pointer,
+                                  weighing_error)
+from tests.invariants import aliquot_violations
+
+MWQ = Q(120, mg)
+
+
+def test_mwq_formulas():
+    assert mwq_from_sensitivity(Q(6, mg), Q(5, percent)) == Q(120, mg)
+    assert mwq_from_scale_interval(Q("0.1", mg)) == Q(82, mg)
+    assert mwq_from_repeatability(Q("0.05", mg)) == Q(100, mg)
+    assert sensitivity_from_pointer(Q(20, mg), 2) == Q(10, mg)
+
+
+def test_errors_of_a_weighing():
+    assert percent_error(Q(6, mg), Q(120, mg)) == Q(5, percent)
+    error, pct = weighing_error(Q(600, mg), Q(575, mg))
+    assert error == Q(25, mg) and pct.to(percent).magnitude * 600 == 2500
+
+
+def test_the_domain_primer_example():
+    plan = plan_aliquot(Q(12, mg), MWQ)
+    (s,) = plan.stages
+    assert (s.factor, s.drug_to_weigh, s.diluent_to_add, s.mixture_total, s.aliquot_to_take) == \
+        (10, Q(120, mg), Q(1080, mg), Q(1200, mg), Q(120, mg))
+
+
+@pytest.mark.parametrize("required_mg, stages", [("0.1", 2), ("1", 2), ("1.2", 1), ("3", 1), ("12", 1), ("119", 1),
+                                                 ("0.5", 2), ("0.0144", 2)])
+def test_plans_satisfy_the_rules(required_mg, stages):
+    required = Q(required_mg, mg)
+    plan = plan_aliquot(required, MWQ)
+    assert len(plan.stages) == stages
+    assert aliquot_violations(plan, required, MWQ) == []
+    assert plan.diluent_in_aliquot == plan.final.aliquot_to_take - required
+
+
+def test_two_stages_dilute_the_first_aliquot():
+    plan = plan_aliquot(Q(1, mg), MWQ)
+    assert plan.stages[1].drug_to_weigh == plan.stages[0].aliquot_to_take
+    assert set(plan.as_dict()) >= {"drug_to_weigh", "diluent_to_add", "mixture_total", "aliquot_to_take", "stages"}
+
+
+def test_more_than_two_stages_is_refused():
+    with pytest.raises(CalculationError, match="stock trituration"):
+        plan_aliquot(Q("0.0001", mg), MWQ)
+
+
+@pytest.mark.parametrize("kw, error, field", [
+    ({"factor": 5}, CalculationError, "factor"),        # 5 x 12 mg = 60 mg < MWQ
+    ({"factor": 0}, InputError, "factor"),
+    ({"aliquot": Q(100, mg)}, CalculationError, "aliquot"),  # below the MWQ
+])
+def test_single_stage_invalid(kw, error, field):
+    with pytest.raises(error) as info:
+        plan_single_stage(Q(12, mg), MWQ, **kw)
+    assert info.value.field == field and "\n" not in str(info.value)
+
+
+def test_aliquot_must_hold_more_than_the_drug():
+    with pytest.raises(CalculationError) as info:
+        plan_single_stage(Q(130, mg), MWQ, factor=1, aliquot=Q(130, mg))
+    assert info.value.field == "aliquot"
