@@ -1,0 +1,388 @@
+"""Capsule weight check: each capsule against its limits, and the batch's mean, SD and RSD.
+
+Method (domain.md §7; UNC Pharmaceutical Compounding Lab, capsule QC; DAC/NRF capsule aids):
+
+- net fill weight of a capsule = gross weight − empty shell weight (or the net weight as weighed);
+- each capsule as % of the target fill weight, within the individual limits (default 90-110 %);
+- mean within ± the mean tolerance of target (default 3 %); RSD = sample SD ÷ mean ≤ the RSD
+  limit (default 5 %);
+- verdict: PASS when every capsule is within its limits and the mean and RSD are within theirs.
+
+Weights come as quantities, or as text pasted from a balance or read from its CSV export
+(:func:`parse_weights`): one weight per line or several separated by commas, semicolons or tabs,
+an optional header row naming the weight column (``weight``, ``mass``, ``net``, ``gross``) and its
+unit (``Weight (mg)``, ``mass_g``), and an optional first column of sample numbers. A bare number
+takes the unit the user chose; a weight may carry its own unit (``271.3 mg``, ``0.2713 g``).
+Anything else is refused with the line it is on.
+
+Defaults live in ``formulas/reference/qc.toml`` with their sources.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, localcontext
+from fractions import Fraction
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+import pint
+
+from .data import REFERENCE_DIR, Figure, Qty, TableOf, check
+from .errors import InputError, RangeError
+from .trace import Step, Trace
+from .units import (Q, as_fraction, as_quantity, capsule, dimensionless, exact, mg, parse_quantity,
+                    percent, ureg)
+
+__all__ = ["QcLimits", "qc_limits", "WeighedCapsule", "WeightCheck", "parse_weights",
+           "read_weights_file", "weight_check", "sample_sd"]
+
+QC_FILE = "qc.toml"
+
+SCHEMA = TableOf({"capsules": TableOf({
+    "individual_low": Qty("", maximum=1), "individual_high": Qty("", minimum=1),
+    "mean_tolerance": Qty("", maximum=1), "rsd_maximum": Qty("", maximum=1),
+    "sample_size": Qty("", minimum=1, strict_min=False),
+})})
+
+
+@dataclass(frozen=True)
+class QcLimits:
+    """The default weight-check limits, each with its source."""
+
+    individual_low: Figure
+    individual_high: Figure
+    mean_tolerance: Figure
+    rsd_maximum: Figure
+    sample_size: Figure
+
+
+@lru_cache(maxsize=4)
+def load_qc_limits(directory: Path = REFERENCE_DIR) -> QcLimits:
+    raw = check(Path(directory) / QC_FILE, SCHEMA)["capsules"]
+    return QcLimits(**raw)
+
+
+def qc_limits() -> QcLimits:
+    """The limits shipped in ``formulas/reference/qc.toml`` (loaded once)."""
+    return load_qc_limits(REFERENCE_DIR)
+
+
+# --- Reading weights ------------------------------------------------------------------------------
+
+_HEADER_WORDS = ("weight", "mass", "net", "gross", "fill")
+_UNIT_IN_HEADER = re.compile(r"(?:\(|\[|_|\s)(mg|g|mcg|µg|ug)\)?\]?\s*$", re.IGNORECASE)
+_NUMBER_ONLY = re.compile(r"^\s*[+-]?\d+(?:\.\d*)?\s*$")
+_INDEX = re.compile(r"^\s*#?\s*\d+\s*$")
+
+
+def _cells(line: str) -> list[str]:
+    """Split a line into cells at tabs, semicolons and commas (a balance's CSV, or a pasted list)."""
+    return [c.strip().strip('"').strip() for c in re.split(r"[\t;,]", line)]
+
+
+def _tokens(cell: str) -> list[str]:
+    """Weights within one cell: "271.2 270.8" is two, "271.2 mg" is one."""
+    return [t.strip() for t in re.findall(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)\s*(?:[^\s\d.+-][^\s\d]*)?|\S+", cell)]
+
+
+def _is_header(cells: list[str]) -> bool:
+    return all(c and not re.match(r"^\s*[+-]?[\d.]", c) for c in cells)
+
+
+def _weight(cell: str, unit: pint.Unit, field: str, line_no: int, line: str) -> pint.Quantity:
+    where = f"line {line_no}"
+    if _NUMBER_ONLY.match(cell):
+        q = Q(Fraction(cell.strip()), unit)
+    else:
+        try:
+            q = parse_quantity(cell, field, "mass")
+        except InputError as exc:
+            raise type(exc)(f"{where}: {cell!r} {exc.message}", field=field, value=line.strip(),
+                            allowed="one weight per line or cell, e.g. 271.3 or 271.3 mg") from None
+    if q.magnitude <= 0:
+        raise RangeError(f"{where}: {cell!r} must be greater than zero", field=field,
+                         value=line.strip(), allowed="a weight above 0")
+    return q.to(mg)
+
+
+def parse_weights(text: str, unit: str | pint.Unit = "mg", field: str = "weights") -> tuple[pint.Quantity, ...]:
+    """Capsule weights [mg] from pasted text or a balance's CSV export.
+
+    ``unit`` is the unit of bare numbers (the user's choice, or the header's ``(g)``). Blank lines
+    and lines starting with ``#`` are skipped. Raises :class:`InputError` naming the line.
+    """
+    if not isinstance(text, str):
+        raise InputError("must be text", field=field, value=text)
+    unit_q = ureg.Unit(unit) if isinstance(unit, str) else unit
+    if (1 * unit_q).dimensionality != (1 * mg).dimensionality:
+        raise InputError("is not a unit of mass", field=f"{field}_unit", value=str(unit), allowed="mg, g or mcg")
+    lines = [(i, ln) for i, ln in enumerate(text.splitlines(), 1) if ln.strip() and not ln.lstrip().startswith("#")]
+    if not lines:
+        raise InputError("has no weights; paste one weight per line or upload the balance's CSV",
+                         field=field, value=text, allowed="e.g. 271.3 (one per line)")
+    column: int | None = None
+    first_no, first = lines[0]
+    first_cells = _cells(first)
+    if len(lines) > 1 and _is_header(first_cells):
+        column = _weight_column(first_cells, first_no, first, field)
+        found = _UNIT_IN_HEADER.search(first_cells[column])
+        if found:
+            unit_q = {"mg": mg, "g": ureg.Unit("gram")}.get(found.group(1).lower(), ureg.Unit("microgram"))
+        lines = lines[1:]
+    rows = [(no, line, _cells(line)) for no, line in lines]
+    if column is None and _has_index_column(rows):
+        column = 1
+    elif column is None and "." not in text and all(re.match(r"^\s*\d+,\d+\s*$", ln) for _, ln, _ in rows):
+        no, line, _ = rows[0]
+        raise InputError(f"line {no}: {line.strip()!r} looks like a comma decimal; write a point (271.3) or "
+                         "give one weight per line", field=field, value=line.strip(),
+                         allowed="e.g. 271.3 (one per line)")
+    weights: list[pint.Quantity] = []
+    for no, line, cells in rows:
+        if column is not None:
+            if len(cells) <= column or not cells[column]:
+                raise InputError(f"line {no}: has no value in the weight column", field=field,
+                                 value=line.strip(), allowed=f"a weight in column {column + 1}")
+            weights.append(_weight(cells[column], unit_q, field, no, line))
+        else:
+            weights.extend(_weight(t, unit_q, field, no, line) for c in cells for t in _tokens(c))
+    return tuple(weights)
+
+
+def _weight_column(cells: list[str], no: int, line: str, field: str) -> int:
+    named = [i for i, c in enumerate(cells) if any(w in c.lower() for w in _HEADER_WORDS)]
+    if named:
+        # prefer "net" over "gross" when both are present: the net weight is what is compared
+        net = [i for i in named if "net" in cells[i].lower()]
+        return (net or named)[0]
+    if len(cells) == 1:
+        return 0
+    raise InputError(f"line {no}: header does not name a weight column", field=field, value=line.strip(),
+                     allowed="a header with 'weight', 'mass', 'net' or 'gross', e.g. 'No.,Weight (mg)'")
+
+
+def _has_index_column(rows: list[tuple[int, str, list[str]]]) -> bool:
+    """True when every row is ``n, weight`` with n = 1, 2, 3, ... (a balance's sample number)."""
+    if not rows or any(len(cells) != 2 for _, _, cells in rows):
+        return False
+    try:
+        numbers = [int(cells[0].lstrip("#").strip()) for _, _, cells in rows if _INDEX.match(cells[0])]
+    except ValueError:
+        return False
+    return len(numbers) == len(rows) and numbers == list(range(numbers[0], numbers[0] + len(rows)))
+
+
+def read_weights_file(data: bytes | str, unit: str | pint.Unit = "mg", field: str = "weights_file") -> tuple[pint.Quantity, ...]:
+    """Weights from an uploaded file (CSV or plain text, UTF-8 with or without BOM, or Latin-1)."""
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
+    else:
+        text = data
+    if "\x00" in text:
+        raise InputError("is not a text or CSV file", field=field, allowed="a CSV or text export from the balance")
+    return parse_weights(text, unit, field)
+
+
+# --- The check ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class WeighedCapsule:
+    number: int
+    gross: pint.Quantity | None
+    net: pint.Quantity
+    percent_of_target: Fraction  # a ratio: 1 = 100 %
+    within_limits: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        from .jsonout import to_jsonable
+
+        return {"number": self.number, "gross": to_jsonable(self.gross), "net": to_jsonable(self.net),
+                "percent_of_target": to_jsonable(Q(self.percent_of_target, dimensionless).to(percent)),
+                "within_limits": self.within_limits}
+
+
+@dataclass(frozen=True)
+class WeightCheck:
+    """A weight check; ratios (limits, RSD, % of target) are exact fractions, 1 = 100 %."""
+
+    target: pint.Quantity
+    shell: pint.Quantity | None
+    individual_low: Fraction
+    individual_high: Fraction
+    mean_tolerance: Fraction
+    rsd_maximum: Fraction
+    lowest_allowed: pint.Quantity
+    highest_allowed: pint.Quantity
+    capsules: tuple[WeighedCapsule, ...]
+    mean: pint.Quantity
+    mean_percent_of_target: Fraction
+    sd: pint.Quantity | None
+    rsd: Fraction | None
+    minimum: pint.Quantity
+    maximum: pint.Quantity
+    outside_limits: int
+    mean_within: bool
+    rsd_within: bool | None
+    passed: bool
+    reasons: tuple[str, ...]
+    warnings: tuple[str, ...]
+    trace: tuple[Step, ...]
+
+    @property
+    def n(self) -> int:
+        return len(self.capsules)
+
+    @property
+    def verdict(self) -> str:
+        return "PASS" if self.passed else "FAIL"
+
+    def as_dict(self) -> dict[str, Any]:
+        from .jsonout import to_jsonable
+
+        pct = lambda r: None if r is None else to_jsonable(Q(r, dimensionless).to(percent))  # noqa: E731
+        return {
+            "target": to_jsonable(self.target), "shell": to_jsonable(self.shell),
+            "individual_low": pct(self.individual_low), "individual_high": pct(self.individual_high),
+            "mean_tolerance": pct(self.mean_tolerance), "rsd_maximum": pct(self.rsd_maximum),
+            "lowest_allowed": to_jsonable(self.lowest_allowed), "highest_allowed": to_jsonable(self.highest_allowed),
+            "n": self.n, "mean": to_jsonable(self.mean), "mean_percent_of_target": pct(self.mean_percent_of_target),
+            "sd": to_jsonable(self.sd), "rsd": pct(self.rsd), "minimum": to_jsonable(self.minimum),
+            "maximum": to_jsonable(self.maximum), "outside_limits": self.outside_limits,
+            "mean_within": self.mean_within, "rsd_within": self.rsd_within, "verdict": self.verdict,
+            "reasons": list(self.reasons), "warnings": list(self.warnings),
+            "capsules": [c.as_dict() for c in self.capsules],
+            "trace": [s.as_dict() for s in self.trace],
+        }
+
+
+def sample_sd(values: Iterable[Fraction]) -> Fraction | None:
+    """Sample standard deviation (n − 1), to 30 significant digits; None for fewer than 2 values."""
+    xs = [exact(v) for v in values]
+    if len(xs) < 2:
+        return None
+    mean = sum(xs) / len(xs)
+    variance = sum((x - mean) ** 2 for x in xs) / (len(xs) - 1)
+    with localcontext() as ctx:
+        ctx.prec = 30
+        root = (Decimal(variance.numerator) / Decimal(variance.denominator)).sqrt()
+    return Fraction(root)
+
+
+def _ratio(value: Any, field: str, default: Figure, low: Fraction, high: Fraction, allowed: str) -> Fraction:
+    if value is None:
+        return exact(default.quantity.to(dimensionless).magnitude)
+    return as_fraction(value, field, low=low, high=high, allowed=allowed)
+
+
+def _mass(value: Any, field: str) -> pint.Quantity:
+    """A weight per capsule typed as a mass (``"271 mg"``) or given as mg or mg/capsule."""
+    q = as_quantity(value, field, "mass_per_capsule")
+    return (q * Q(1, capsule)).to(mg)
+
+
+def weight_check(weights: Iterable[Any], target: Any, *, shell: Any = None, individual_low: Any = None,
+                 individual_high: Any = None, mean_tolerance: Any = None, rsd_maximum: Any = None) -> WeightCheck:
+    """Check capsule weights against the target fill weight.
+
+    weights: net fill weights [mg], or gross weights when ``shell`` (the empty shell's weight [mg])
+    is given; quantities or typed text. target: fill weight per capsule [mg]. Limits are
+    percentages (``"90%"``) or pint percent quantities; None takes ``qc.toml``'s default.
+    """
+    defaults = qc_limits()
+    t = Trace()
+    warnings: list[str] = []
+    target_q = t.add("target", "Target fill weight per capsule", "given", _mass(target, "target"))
+    if target_q.magnitude <= 0 or target_q > Q(5000, mg):
+        raise RangeError("must be greater than zero" if target_q.magnitude <= 0 else "is out of range",
+                         field="target", value=target, allowed="a fill weight above 0 and up to 5000 mg")
+    low = _ratio(individual_low, "individual_low", defaults.individual_low, Fraction(50, 100), Fraction(1), "50-100%")
+    high = _ratio(individual_high, "individual_high", defaults.individual_high, Fraction(1), Fraction(150, 100),
+                  "100-150%")
+    mean_tol = _ratio(mean_tolerance, "mean_tolerance", defaults.mean_tolerance, Fraction(0), Fraction(50, 100),
+                      "0-50%")
+    rsd_max = _ratio(rsd_maximum, "rsd_maximum", defaults.rsd_maximum, Fraction(0), Fraction(50, 100), "0-50%")
+    shell_q = None
+    if shell is not None:
+        shell_q = t.add("shell", "Empty capsule shell weight", "given", _mass(shell, "shell"))
+        if shell_q.magnitude <= 0 or shell_q > Q(500, mg):
+            raise RangeError("must be greater than zero" if shell_q.magnitude <= 0 else "is out of range",
+                             field="shell", value=shell, allowed="a shell weight above 0 and up to 500 mg")
+
+    given = [_mass(w, "weights") if not isinstance(w, pint.Quantity) else w.to(mg) for w in weights]
+    if not given:
+        raise InputError("has no weights", field="weights", allowed="at least one capsule weight")
+    lo_q = t.add("lowest_allowed", "Lowest acceptable capsule", "target × low limit", target_q * low,
+                 target=target_q, low_limit=Q(low, dimensionless).to(percent))
+    hi_q = t.add("highest_allowed", "Highest acceptable capsule", "target × high limit", target_q * high,
+                 target=target_q, high_limit=Q(high, dimensionless).to(percent))
+    capsules = []
+    for i, w in enumerate(given, 1):
+        net = w - shell_q if shell_q is not None else w
+        if net.magnitude <= 0:
+            raise RangeError(f"capsule {i}: gross weight {_fmt(w)} is not more than the shell's {_fmt(shell_q)}",
+                             field="weights", value=_fmt(w), allowed="gross weights above the shell weight")
+        ratio = exact((net / target_q).to(dimensionless).magnitude)
+        capsules.append(WeighedCapsule(i, w if shell_q is not None else None, net.to(mg), ratio,
+                                       low <= ratio <= high))
+    if shell_q is not None:
+        t.add("net_weights", "Net fill weight of each capsule", "gross weight − shell weight",
+              f"{len(capsules)} capsules", shell=shell_q)
+    nets = [exact(c.net.magnitude) for c in capsules]
+    n = len(nets)
+    mean = t.add("mean", "Mean net fill weight", "sum of weights ÷ n", Q(sum(nets) / n, mg), n=Q(n, capsule))
+    mean_ratio = exact((mean / target_q).to(dimensionless).magnitude)
+    t.add("mean_percent_of_target", "Mean as % of target", "mean ÷ target", Q(mean_ratio, dimensionless).to(percent),
+          mean=mean, target=target_q)
+    sd_f = sample_sd(nets)
+    sd = rsd = None
+    if sd_f is not None:
+        sd = t.add("sd", "Standard deviation (sample, n − 1)", "√(Σ(x − mean)² ÷ (n − 1))", Q(sd_f, mg), mean=mean)
+        rsd = sd_f / exact(mean.magnitude)
+        t.add("rsd", "Relative standard deviation", "SD ÷ mean", Q(rsd, dimensionless).to(percent), sd=sd, mean=mean)
+    lowest = min(c.net for c in capsules)
+    highest = max(c.net for c in capsules)
+    t.add("minimum", "Lightest capsule", "min(weights)", lowest)
+    t.add("maximum", "Heaviest capsule", "max(weights)", highest)
+
+    reasons = []
+    outside = [c for c in capsules if not c.within_limits]
+    if outside:
+        shown = ", ".join(f"#{c.number} ({_fmt(c.net)}, {_pct(c.percent_of_target)})" for c in outside[:10])
+        more = f" and {len(outside) - 10} more" if len(outside) > 10 else ""
+        reasons.append(f"{len(outside)} of {n} capsules outside {_pct(low)}-{_pct(high)} of target: {shown}{more}")
+    mean_within = abs(mean_ratio - 1) <= mean_tol
+    if not mean_within:
+        reasons.append(f"mean {_fmt(mean)} is {_pct(mean_ratio)} of target, outside ±{_pct(mean_tol)}")
+    rsd_within = None if rsd is None else rsd <= rsd_max
+    if rsd_within is False:
+        reasons.append(f"RSD {_pct(rsd)} is above the limit of {_pct(rsd_max)}")
+    if rsd is None:
+        warnings.append("Only one capsule weighed: SD and RSD need at least two.")
+    sample = int(defaults.sample_size.quantity.to(dimensionless).magnitude)
+    if n < sample:
+        warnings.append(f"Only {n} capsule{'s' if n != 1 else ''} weighed: weigh all capsules or a sample of "
+                        f"at least {sample}.")
+    passed = not reasons and rsd_within is not None
+    t.add("verdict", "Verdict", "every capsule within limits, mean within tolerance, RSD within limit",
+          "PASS" if passed else "FAIL")
+    return WeightCheck(target_q, shell_q, low, high, mean_tol, rsd_max, lo_q.to(mg), hi_q.to(mg), tuple(capsules),
+                       mean.to(mg), mean_ratio, None if sd is None else sd.to(mg), rsd, lowest, highest,
+                       len(outside), mean_within, rsd_within, passed, tuple(reasons), tuple(warnings), t.freeze())
+
+
+def _fmt(q: pint.Quantity) -> str:
+    from .display import format_quantity
+
+    return format_quantity(q.to(mg))
+
+
+def _pct(ratio: Fraction) -> str:
+    from .display import format_number
+
+    return f"{format_number(ratio * 100, 2)}%"

@@ -1,0 +1,171 @@
+"""compounding.qc: weight-check statistics and reading weights from a balance."""
+
+from fractions import Fraction
+
+import pytest
+
+from compounding.errors import CompoundingError, InputError, RangeError, UnitError
+from compounding.qc import parse_weights, qc_limits, read_weights_file, sample_sd, weight_check
+from compounding.units import Q, mg
+
+
+def mgs(*values):
+    return tuple(Q(Fraction(str(v)), mg) for v in values)
+
+
+# --- statistics against hand-computed values ----------------------------------------------------
+
+def test_mean_sd_rsd_min_max_exact():
+    # 10 capsules around 271.03 mg; mean 271.1, sample SD by hand: sqrt(Σd² / 9)
+    weights = [270.1, 271.5, 272.0, 270.8, 271.2, 270.5, 271.9, 271.0, 270.6, 271.4]
+    r = weight_check(mgs(*weights), "271.03 mg")
+    assert r.mean == Q(Fraction("271.1"), mg)
+    d2 = sum((Fraction(str(x)) - Fraction("271.1")) ** 2 for x in weights)
+    assert float(r.sd.magnitude) == pytest.approx(float((d2 / 9)) ** 0.5, rel=1e-12)
+    assert float(r.rsd) == pytest.approx(float(r.sd.magnitude) / 271.1, rel=1e-12)
+    assert r.minimum == Q(Fraction("270.1"), mg) and r.maximum == Q(Fraction("272.0"), mg)
+    assert r.passed and r.verdict == "PASS" and r.outside_limits == 0 and not r.warnings
+
+
+def test_sample_sd_known_value():
+    # 2, 4, 4, 4, 5, 5, 7, 9: population SD 2, sample SD sqrt(32/7)
+    assert float(sample_sd([2, 4, 4, 4, 5, 5, 7, 9])) == pytest.approx((32 / 7) ** 0.5, rel=1e-15)
+    assert sample_sd([5]) is None
+
+
+def test_limits_and_percent_of_target():
+    r = weight_check(mgs(100, 90, 110, 89.9, 110.1), "100 mg", mean_tolerance="50%", rsd_maximum="50%")
+    assert [c.within_limits for c in r.capsules] == [True, True, True, False, False]
+    assert r.capsules[3].percent_of_target == Fraction("0.899")
+    assert r.lowest_allowed == Q(90, mg) and r.highest_allowed == Q(110, mg)
+    assert not r.passed and r.outside_limits == 2
+    assert "2 of 5 capsules outside 90%-110%" in r.reasons[0]
+    assert "#4 (89.9 mg, 89.9%)" in r.reasons[0]
+
+
+def test_mean_and_rsd_limits_fail_the_batch():
+    # all within 90-110 % but the mean is 105 %: outside ±3 %
+    r = weight_check(mgs(105, 105, 105, 105), "100 mg")
+    assert not r.mean_within and not r.passed and any("mean" in x for x in r.reasons)
+    # wide spread within 90-110 %: RSD above 5 %
+    r = weight_check(mgs(91, 109, 91, 109, 91, 109), "100 mg")
+    assert r.rsd_within is False and not r.passed and any("RSD" in x for x in r.reasons)
+
+
+def test_configurable_limits():
+    r = weight_check(mgs(93, 100, 107), "100 mg", individual_low="95%", individual_high="105%",
+                     mean_tolerance="1%", rsd_maximum="10%")
+    assert [c.within_limits for c in r.capsules] == [False, True, False]
+    assert r.individual_low == Fraction(95, 100)
+
+
+def test_gross_weights_minus_shell():
+    r = weight_check(mgs(319.03, 318.53), "271.03 mg", shell="48 mg")
+    assert [c.net for c in r.capsules] == list(mgs(271.03, 270.53))
+    assert r.capsules[0].gross == Q(Fraction("319.03"), mg)
+    assert any("gross weight − shell weight" in str(s) for s in r.trace)
+
+
+def test_defaults_come_from_the_data_file_with_sources():
+    limits = qc_limits()
+    assert limits.individual_low.quantity.to("percent").magnitude == 90
+    assert limits.rsd_maximum.quantity.to("percent").magnitude == 5
+    assert "DAC/NRF" in limits.mean_tolerance.source
+    r = weight_check(mgs(100, 100), "100 mg")
+    assert (r.individual_low, r.individual_high, r.mean_tolerance, r.rsd_maximum) == (
+        Fraction(9, 10), Fraction(11, 10), Fraction(3, 100), Fraction(5, 100))
+
+
+def test_few_capsules_warn_and_one_capsule_cannot_pass():
+    r = weight_check(mgs(100), "100 mg")
+    assert r.sd is None and r.rsd is None and not r.passed
+    assert any("at least two" in x for x in r.warnings)
+    assert any("sample of at least 10" in x for x in weight_check(mgs(100, 101), "100 mg").warnings)
+
+
+def test_trace_and_json():
+    r = weight_check(mgs(100, 102), "101 mg")
+    keys = [s.key for s in r.trace]
+    assert keys[:3] == ["target", "lowest_allowed", "highest_allowed"] and "verdict" in keys
+    d = r.as_dict()
+    assert d["verdict"] == "PASS" and d["n"] == 2 and d["mean"] == {"value": 101, "unit": "mg"}
+    assert d["capsules"][0]["percent_of_target"]["unit"] == "%"
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    ({"target": "0 mg"}, "target"),
+    ({"target": "271"}, "target"),  # no unit
+    ({"target": "271 mL"}, "target"),
+    ({"target": "271 mg", "shell": "400 mg"}, "weights"),  # gross not above shell
+    ({"target": "271 mg", "individual_low": "120%"}, "individual_low"),
+    ({"target": "271 mg", "rsd_maximum": "5"}, "rsd_maximum"),  # no % sign
+])
+def test_weight_check_invalid(kwargs, field):
+    with pytest.raises(CompoundingError) as err:
+        weight_check(mgs(271, 272), **kwargs)
+    assert err.value.field == field
+
+
+def test_no_weights():
+    with pytest.raises(InputError) as err:
+        weight_check([], "271 mg")
+    assert err.value.field == "weights"
+
+
+# --- reading weights ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, unit, expected", [
+    ("271.2\n270.8\n272.1\n", "mg", (271.2, 270.8, 272.1)),
+    ("271.2, 270.8; 272.1", "mg", (271.2, 270.8, 272.1)),
+    ("271.2 270.8\t272.1", "mg", (271.2, 270.8, 272.1)),
+    ("0.2712\n0.2708", "g", (271.2, 270.8)),
+    ("271.2 mg\n0.2708 g\n271400 mcg", "mg", (271.2, 270.8, 271.4)),
+    ("# balance XYZ\n\n271.2\n\n270.8\n", "mg", (271.2, 270.8)),
+    ("No.,Weight (g)\n1,0.2712\n2,0.2708\n", "mg", (271.2, 270.8)),  # the header's unit wins
+    ("Sample;Time;Net weight [mg]\n1;10:01;271.2\n2;10:02;270.8", "mg", (271.2, 270.8)),
+    ("id,gross,net\n1,319.2,271.2\n2,318.8,270.8", "mg", (271.2, 270.8)),  # net preferred
+    ("1,271.2\n2,270.8\n3,272.1", "mg", (271.2, 270.8, 272.1)),  # sample numbers 1, 2, 3
+    ("mass_mg\n271.2\n270.8", "g", (271.2, 270.8)),
+])
+def test_parse_weights(text, unit, expected):
+    assert parse_weights(text, unit) == mgs(*expected)
+
+
+@pytest.mark.parametrize("text, line, words", [
+    ("271.2\nabc\n270.8", 2, "not a number with a unit"),
+    ("271.2\n270.8\n.5", 3, "naked decimal"),
+    ("271.2\n1.2 gr", 2, "grain"),
+    ("271.2\n5 mL", 2, "unit of volume"),
+    ("271.2\n-3", 2, "greater than zero"),
+    ("271,3\n270,8", 1, "comma decimal"),
+    ("Sample;Time\n1;2", 1, "header does not name a weight column"),
+    ("No.,Weight\n1,271.2\n2,", 3, "no value in the weight column"),
+])
+def test_parse_weights_invalid_names_the_line(text, line, words):
+    with pytest.raises(InputError) as err:
+        parse_weights(text)
+    assert err.value.field == "weights"
+    assert f"line {line}:" in err.value.message and words in err.value.message
+
+
+def test_parse_weights_empty_and_wrong_unit():
+    with pytest.raises(InputError, match="no weights"):
+        parse_weights("  \n# only a comment\n")
+    with pytest.raises(InputError) as err:
+        parse_weights("271", "mL")
+    assert err.value.field == "weights_unit"
+
+
+def test_read_weights_file_encodings():
+    assert read_weights_file("\ufeffWeight (mg)\n271.2\n".encode("utf-8")) == mgs(271.2)
+    assert read_weights_file("Wägung;Masse (mg)\n1;271.2\n".encode("latin-1")) == mgs(271.2)
+    with pytest.raises(InputError) as err:
+        read_weights_file(b"\x00\x01PK binary")
+    assert err.value.field == "weights_file"
+
+
+def test_errors_are_unit_or_range_errors():
+    with pytest.raises(UnitError):
+        parse_weights("1.2 cc")
+    with pytest.raises(RangeError):
+        parse_weights("0")
