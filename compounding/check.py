@@ -1,0 +1,282 @@
+"""Independent check: a second pharmacist's own amounts compared with the core's recalculation.
+
+The recognised defence against calculation errors is an independent recalculation by a second
+person who does not look at the first person's numbers (domain.md §9). The QA pharmacist enters the
+prescription and the amounts they computed themselves, each with its unit; :func:`independent_check`
+recomputes the preparation with the core and classifies every amount:
+
+- ``agree``       equal once the core's figure is rounded as the QA pharmacist rounded theirs (to the
+                  decimals they wrote) or as the sheet displays it;
+- ``ten-fold``    the ratio is 10^k (k ≠ 0) within 1 %: a misplaced decimal point or a mg/mcg/g mix-up;
+- ``salt-factor`` the ratio is a ratio of two naltrexone forms' molecular weights within 0.3 % (HCl ÷ base
+                  1.1068, base ÷ HCl 0.9035, dihydrate ÷ anhydrous HCl 1.0954, and their inverses and
+                  the dihydrate ÷ base pair), taken from the reference data: the wrong salt form;
+- ``differ``      any other difference, with its size and, where one fits, a likely cause (potency
+                  correction applied or missed; extra capsules forgotten).
+
+Tolerances: the salt factors lie at least 1 % apart (1.0954 vs 1.1068), so 0.3 % tells them apart
+while allowing a QA figure rounded to 3 significant digits; 1 % for ten-fold allows rounding of the
+shifted figure and cannot be confused with a salt factor (≥ 8.6 % from 1).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from itertools import permutations
+from typing import Any, Callable
+
+import pint
+
+from .display import DISPLAY_PLACES, format_number, format_quantity, round_half_up, unit_symbol
+from .errors import InputError
+from .reference import Reference, reference
+from .units import as_count, as_quantity, capsule, dimensionless, exact, tablet
+
+__all__ = ["Checkable", "CHECKABLE", "Comparison", "IndependentCheck", "classify", "independent_check",
+           "salt_ratios", "TEN_FOLD_TOLERANCE", "SALT_TOLERANCE"]
+
+TEN_FOLD_TOLERANCE = Fraction(1, 100)
+SALT_TOLERANCE = Fraction(3, 1000)
+
+AGREE, DIFFER, TEN_FOLD, SALT = "agree", "differ", "ten-fold", "salt-factor"
+
+
+@dataclass(frozen=True)
+class Checkable:
+    """An amount a QA pharmacist may enter: its label, the kind of quantity, and where the result holds it."""
+
+    key: str
+    label: str
+    kind: str  # a units.KINDS name, or "capsules" / "tablets" for counts
+    units: tuple[str, ...]  # the units offered to choose from, first = default
+    value: Callable[[Any], pint.Quantity | None]
+
+
+def _attr(name: str) -> Callable[[Any], Any]:
+    return lambda r: getattr(r, name)
+
+
+CHECKABLE: dict[str, dict[str, Checkable]] = {
+    "capsules": {c.key: c for c in (
+        Checkable("capsules_to_make", "Capsules to make", "capsules", ("capsules",), _attr("capsules_to_make")),
+        Checkable("naltrexone_hcl", "Naltrexone HCl in the batch", "mass", ("mg", "g", "mcg"), _attr("naltrexone_hcl")),
+        Checkable("api_to_weigh", "Naltrexone HCl powder to weigh", "mass", ("mg", "g", "mcg"), _attr("api_to_weigh")),
+        Checkable("tablets_to_crush", "Whole 50 mg tablets to crush", "tablets", ("tablets",), _attr("tablets_to_crush")),
+        Checkable("tablet_powder_to_weigh", "Tablet powder to weigh", "mass", ("mg", "g", "mcg"),
+                  _attr("tablet_powder_to_weigh")),
+        Checkable("filler_per_capsule", "Filler per capsule", "mass_per_capsule", ("mg", "g", "mcg"),
+                  _attr("filler_per_capsule")),
+        Checkable("filler_to_weigh", "Filler in the blend", "mass", ("mg", "g", "mcg"), _attr("filler_to_weigh")),
+        Checkable("blend_total", "Blend total", "mass", ("mg", "g", "mcg"), _attr("blend_total")),
+        Checkable("fill_weight_per_capsule", "Fill weight per capsule", "mass_per_capsule", ("mg", "g", "mcg"),
+                  _attr("fill_weight_per_capsule")),
+    )},
+    "oral_liquid": {c.key: c for c in (
+        Checkable("naltrexone_hcl", "Naltrexone HCl in the batch", "mass", ("mg", "g", "mcg"), _attr("naltrexone_hcl")),
+        Checkable("concentration", "Concentration", "concentration", ("mg/mL", "mcg/mL"), _attr("concentration")),
+        Checkable("final_volume", "Final volume", "volume", ("mL", "L"), _attr("final_volume")),
+        Checkable("tablets_to_use", "Whole 50 mg tablets to use", "tablets", ("tablets",), _attr("tablets_to_use")),
+        Checkable("tablets_to_crush", "Whole 50 mg tablets to crush", "tablets", ("tablets",), _attr("tablets_to_crush")),
+        Checkable("tablet_powder_to_weigh", "Tablet powder to weigh", "mass", ("mg", "g", "mcg"),
+                  _attr("tablet_powder_to_weigh")),
+        Checkable("api_to_weigh", "Naltrexone HCl powder to weigh", "mass", ("mg", "g", "mcg"), _attr("api_to_weigh")),
+    )},
+}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    key: str
+    label: str
+    entered: pint.Quantity
+    expected: pint.Quantity | None  # the core's figure, in the entered unit; None: not part of this preparation
+    status: str  # agree | differ | ten-fold | salt-factor | not-applicable
+    ratio: Fraction | None  # entered ÷ expected
+    message: str
+
+    @property
+    def loud(self) -> bool:
+        """Ten-fold and salt-factor errors stop the batch."""
+        return self.status in (TEN_FOLD, SALT)
+
+    def as_dict(self) -> dict[str, Any]:
+        from .jsonout import to_jsonable
+
+        return {"key": self.key, "label": self.label, "entered": to_jsonable(self.entered),
+                "expected": to_jsonable(self.expected), "status": self.status,
+                "ratio": None if self.ratio is None else float(self.ratio), "message": self.message}
+
+
+@dataclass(frozen=True)
+class IndependentCheck:
+    preparation: str
+    result: Any  # the core's CapsuleBatch or LiquidPreparation
+    comparisons: tuple[Comparison, ...]
+    not_entered: tuple[str, ...]  # labels of amounts the QA pharmacist did not enter
+
+    @property
+    def verdict(self) -> str:
+        if any(c.loud for c in self.comparisons):
+            return "STOP"
+        if any(c.status == DIFFER for c in self.comparisons):
+            return "DIFFERENCES"
+        return "AGREE"
+
+    @property
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for c in self.comparisons:
+            out[c.status] = out.get(c.status, 0) + 1
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"preparation": self.preparation, "verdict": self.verdict,
+                "comparisons": [c.as_dict() for c in self.comparisons], "not_entered": list(self.not_entered)}
+
+
+def salt_ratios(ref: Reference | None = None) -> dict[Fraction, str]:
+    """Every ratio MW(a) ÷ MW(b) of two different naltrexone forms, with words for it."""
+    ref = ref or reference()
+    out = {}
+    for a, b in permutations(ref.forms.values(), 2):
+        ratio = exact((a.molecular_weight.quantity / b.molecular_weight.quantity).to(dimensionless).magnitude)
+        out[ratio] = f"MW {a.name} ÷ MW {b.name} = {format_number(ratio, 4)}"
+    return out
+
+
+def _decimals(x: Fraction, limit: int = 6) -> int:
+    """The decimals a number was written with: 266.5 → 1, 267 → 0 (a float's shortest repr)."""
+    for d in range(limit + 1):
+        if (x * 10 ** d).denominator == 1:
+            return d
+    return limit
+
+
+def _typed_decimals(value: Any, magnitude: Fraction) -> int:
+    if isinstance(value, str):
+        number = value.strip().split()[0] if value.strip() else ""
+        number = number.rstrip("abcdefghijklmnopqrstuvwxyzµμABCDEFGHIJKLMNOPQRSTUVWXYZ/%")
+        return len(number.split(".", 1)[1]) if "." in number else 0
+    return _decimals(magnitude)
+
+
+def classify(entered: Fraction, expected: Fraction, *, typed_decimals: int, display_places: int,
+             salts: dict[Fraction, str] | None = None, count: bool = False) -> tuple[str, Fraction | None, str]:
+    """(status, ratio, reason) for one entered number against the expected number (same unit)."""
+    if count:
+        if entered == expected:
+            return AGREE, Fraction(1), "agrees"
+    else:
+        candidates = {expected, Fraction(round_half_up(expected, typed_decimals)),
+                      Fraction(round_half_up(expected, display_places))}
+        if entered in candidates:
+            return AGREE, (entered / expected if expected else None), \
+                "agrees" if entered == expected else "agrees within rounding"
+    if expected == 0 or entered <= 0:
+        return DIFFER, None, "differs"
+    ratio = entered / expected
+    k = round(math.log10(float(ratio)))
+    if k != 0 and abs(ratio / Fraction(10) ** k - 1) <= TEN_FOLD_TOLERANCE:
+        times = f"{10 ** abs(k):,}".replace(",", " ")
+        way = "larger" if k > 0 else "smaller"
+        mix = " or a mg/mcg/g mix-up" if abs(k) == 3 else ""
+        return TEN_FOLD, ratio, f"TEN-FOLD ERROR: {times} times {way} than the recalculation (a misplaced decimal point{mix})"
+    for salt, words in (salts or {}).items():
+        if abs(ratio / salt - 1) <= SALT_TOLERANCE:
+            return SALT, ratio, f"SALT-FACTOR ERROR: the ratio {format_number(ratio, 4)} is {words} (the wrong naltrexone form)"
+    return DIFFER, ratio, "differs"
+
+
+def _parse(check: Checkable, value: Any) -> pint.Quantity:
+    field = f"qa.{check.key}"
+    if check.kind in ("capsules", "tablets"):
+        unit = capsule if check.kind == "capsules" else tablet
+        return as_count(value, field, unit, minimum=0, maximum=1_000_000)
+    q = as_quantity(value, field, check.kind)
+    if q.magnitude <= 0:
+        raise InputError("must be greater than zero", field=field, value=value)
+    return q
+
+
+def _hint(check: Checkable, ratio: Fraction | None, result: Any) -> str:
+    if ratio is None:
+        return ""
+    potency = getattr(result, "potency", None)
+    if potency:
+        if abs(ratio / potency - 1) <= Fraction(1, 1000):
+            return f"; the ratio is the potency {format_number(potency * 100, 2)}%: potency correction left out?"
+        if abs(ratio * potency - 1) <= Fraction(1, 1000):
+            return f"; the ratio is 1 ÷ potency {format_number(potency * 100, 2)}%: potency applied twice or inverted?"
+    ordered, to_make = getattr(result, "capsules_ordered", None), getattr(result, "capsules_to_make", None)
+    if ordered is not None and to_make is not None and ordered != to_make:
+        r = exact((ordered / to_make).to(dimensionless).magnitude)
+        if abs(ratio / r - 1) <= Fraction(1, 1000):
+            return "; the ratio is ordered ÷ to make: extra capsules left out?"
+    if abs(ratio - 1) < Fraction(5, 1000):
+        return "; within 0.5 %: rounded intermediate figures?"
+    return ""
+
+
+def independent_check(preparation: str, prescription: dict[str, Any], amounts: dict[str, Any],
+                      ref: Reference | None = None) -> IndependentCheck:
+    """Recompute ``preparation`` (``capsules`` | ``oral_liquid``) from ``prescription`` (the keyword
+    arguments of :func:`compounding.capsules.capsule_batch` or :func:`compounding.liquids.prepare_liquid`)
+    and compare each of the QA pharmacist's ``amounts`` (key → typed text like ``"445.5 mg"``, a pint
+    quantity, or a whole number for counts; None = not entered) with it.
+
+    Raises :class:`InputError` (field ``qa.<key>``) for an amount that cannot be read, and the core's
+    own errors for an invalid prescription.
+    """
+    if preparation not in CHECKABLE:
+        raise InputError("is not a preparation that can be checked", field="preparation", value=preparation,
+                         allowed=", ".join(CHECKABLE))
+    table = CHECKABLE[preparation]
+    unknown = [k for k in amounts if k not in table]
+    if unknown:
+        raise InputError("is not an amount that can be checked", field=f"qa.{unknown[0]}", value=unknown[0],
+                         allowed=", ".join(table))
+    parsed = {k: _parse(table[k], v) for k, v in amounts.items() if v is not None and v != ""}
+    if not parsed:
+        raise InputError("are all empty: enter at least one amount you computed", field="qa.amounts",
+                         allowed=", ".join(c.label for c in table.values()))
+    ref = ref or reference()
+    if preparation == "capsules":
+        from .capsules import capsule_batch
+
+        result = capsule_batch(**prescription, ref=ref)
+    else:
+        from .liquids import prepare_liquid
+
+        result = prepare_liquid(**prescription, ref=ref)
+    salts = salt_ratios(ref)
+    comparisons = []
+    for key, q in parsed.items():
+        check = table[key]
+        core = check.value(result)
+        if core is None:
+            comparisons.append(Comparison(key, check.label, q, None, "not-applicable", None,
+                                          f"{check.label} is not part of this preparation (see the source)"))
+            continue
+        if check.kind in ("capsules", "tablets"):
+            expected = core.to(q.units)
+            status, ratio, why = classify(exact(q.magnitude), exact(expected.magnitude), typed_decimals=0,
+                                          display_places=0, salts=salts, count=True)
+        else:
+            expected = core.to(q.units)
+            places = DISPLAY_PLACES.get(unit_symbol(q.units), 4)
+            status, ratio, why = classify(exact(q.magnitude), exact(expected.magnitude),
+                                          typed_decimals=_typed_decimals(amounts[key], exact(q.magnitude)),
+                                          display_places=places, salts=salts)
+        message = f"{why}: you entered {format_quantity(q)}, the recalculation gives {format_quantity(expected)}"
+        if status == "differ":
+            diff = q - expected
+            sign = "+" if diff.magnitude > 0 else "−"
+            message += f" (difference {sign}{format_quantity(abs(diff))}"
+            if ratio is not None:
+                message += f", {sign}{format_number(abs(ratio - 1) * 100, 2)}%"
+            message += ")" + _hint(check, ratio, result)
+        comparisons.append(Comparison(key, check.label, q, expected, status, ratio, message))
+    not_entered = tuple(c.label for k, c in table.items() if k not in parsed and c.value(result) is not None)
+    return IndependentCheck(preparation, result, tuple(comparisons), not_entered)
