@@ -44,7 +44,7 @@ if [ "${FORCE_PIP:-0}" = 1 ] || [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$wa
 fi
 
 PORT="${PORT:-8501}"
-echo "==> streamlit run app.py on http://127.0.0.1:$PORT (Ctrl+C to stop)"
+echo "==> streamlit run app.py on http://127.0.0.1:$PORT${*:+ (extra args: $*)} -- Ctrl+C to stop"
 # Later options win, so "$@" can override any default below.
 exec "$VENV/bin/python" -m streamlit run app.py \
     --server.headless=true \
