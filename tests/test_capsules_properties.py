@@ -1,0 +1,146 @@
+"""Property tests: over thousands of generated batches, every result satisfies the invariants
+exactly (Fractions), or the input is refused with a CompoundingError — never anything else."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from fractions import Fraction
+
+import pint
+from hypothesis import given, note, settings
+from hypothesis import strategies as st
+
+from compounding.capsules import capsule_batch
+from compounding.display import format_quantity
+from compounding.errors import CalculationError, CompoundingError
+from compounding.reference import reference
+from compounding.units import Q, capsule, mg, tablet
+from compounding.weighing import plan_aliquot
+from tests.invariants import aliquot_violations
+
+SIZES = sorted(reference().capsule_sizes)
+
+
+def _mg_text(low: str, high: str, places: int = 2):
+    return st.decimals(min_value=Decimal(low), max_value=Decimal(high), places=places).map(lambda d: f"{d} mg")
+
+
+@st.composite
+def batch_inputs(draw):
+    kw = {"source": draw(st.sampled_from(["api", "tablets"])),
+          "capsule_size": draw(st.sampled_from(SIZES)),
+          "filler": draw(st.sampled_from(["mcc_ph102", "lactose_monohydrate"])),
+          "compounding_date": "2026-01-05"}
+    # mostly inside the LDN range, sometimes just outside it (must be refused)
+    strength = draw(st.one_of(_mg_text("0.1", "4.5", 3), _mg_text("0.01", "6", 2)))
+    quantity = draw(st.integers(1, 2000))
+    extra = draw(st.one_of(st.none(), st.integers(0, 50).map(str),
+                           st.integers(0, 10000).map(lambda h: f"{h // 100}.{h % 100:02d}%")))
+    kw["extra"] = extra
+    if kw["source"] == "api":
+        kw["potency"] = draw(st.one_of(st.none(), st.decimals(Decimal("79"), Decimal("106"), places=1).map(
+            lambda d: f"{d}%")))
+    else:
+        kw["tablet_weight"] = draw(_mg_text("40", "1200", 1))
+    kw["fill_weight"] = draw(st.one_of(st.none(), _mg_text("15", "900", 1)))
+    kw["api_fill_weight"] = draw(st.one_of(st.none(), _mg_text("15", "900", 1)))
+    kw["mwq"] = draw(st.one_of(st.none(), _mg_text("5", "500", 1)))
+    return strength, quantity, kw
+
+
+def _expected_extra(ordered: int, extra: str | None) -> int:
+    """Extra capsules by integer arithmetic only: a percentage in hundredths, rounded up."""
+    if extra is None:
+        return 0
+    if extra.endswith("%"):
+        whole, hundredths = extra[:-1].split(".")
+        h = int(whole) * 100 + int(hundredths)
+        return (ordered * h + 9999) // 10000
+    return int(extra)
+
+
+def _quantities(b) -> dict[str, pint.Quantity]:
+    out = {k: getattr(b, k) for k in ("strength", "naltrexone_hcl", "api_to_weigh", "tablet_powder_to_weigh",
+                                      "average_tablet_weight", "drug_powder_per_capsule", "filler_per_capsule",
+                                      "filler_to_weigh", "blend_total", "fill_weight_per_capsule",
+                                      "fill_weight_min", "fill_weight_max", "mwq", "capsules_to_make",
+                                      "tablets_to_crush")}
+    if b.aliquot is not None:
+        for i, s in enumerate(b.aliquot.stages, 1):
+            for k in ("drug_to_weigh", "diluent_to_add", "mixture_total", "aliquot_to_take", "drug_in_aliquot"):
+                out[f"aliquot_stage_{i}.{k}"] = getattr(s, k)
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def check_invariants(b, strength: str, quantity: int, kw: dict) -> None:
+    ordered = quantity
+    to_make = ordered + _expected_extra(ordered, kw["extra"])
+    assert b.capsules_to_make == Q(to_make, capsule)
+    n = b.capsules_to_make.magnitude
+    powder = b.drug_powder_to_weigh
+    # the blend adds up exactly, and the capsules divide it exactly
+    assert (powder + b.filler_to_weigh).to(mg).magnitude == b.blend_total.to(mg).magnitude
+    assert (b.fill_weight_per_capsule * b.capsules_to_make).to(mg).magnitude == b.blend_total.to(mg).magnitude
+    assert b.fill_weight_per_capsule.to(mg / capsule).magnitude * n == b.blend_total.to(mg).magnitude
+    # drug in batch, potency and tablets
+    assert b.naltrexone_hcl.to(mg).magnitude == b.strength.to(mg / capsule).magnitude * n
+    if b.source == "api":
+        expected = b.naltrexone_hcl * b.salt_factor / (b.potency if b.potency is not None else 1)
+        assert b.api_to_weigh.to(mg).magnitude == expected.to(mg).magnitude
+    else:
+        per_tablet = reference().tablet.strength.quantity.to(mg / tablet).magnitude
+        drug = b.naltrexone_hcl.to(mg).magnitude
+        assert b.tablets_to_crush == Q(math.ceil(drug / per_tablet), tablet)
+        assert b.tablet_powder_to_weigh.to(mg).magnitude == \
+            drug * b.average_tablet_weight.to(mg / tablet).magnitude / per_tablet
+    # QC limits
+    assert b.fill_weight_min == b.fill_weight_per_capsule * Fraction(90, 100)
+    assert b.fill_weight_max == b.fill_weight_per_capsule * Fraction(110, 100)
+    # nothing negative, NaN, zero, or displayed as zero
+    for key, q in _quantities(b).items():
+        m = q.magnitude
+        assert isinstance(m, (Fraction, int)), (key, q)
+        assert m > 0, (key, q)
+        assert format_quantity(q).split()[0].lstrip("-") not in ("0", ""), (key, format_quantity(q))
+    assert b.filler_to_add.magnitude >= 0
+    if b.filler_to_add.magnitude > 0:
+        assert format_quantity(b.filler_to_add).split()[0] != "0"
+    # aliquots: every weighing at or above the MWQ, below it a valid plan
+    if b.aliquot is None:
+        assert powder >= b.mwq
+        assert b.filler_to_add == b.filler_to_weigh
+    else:
+        assert powder < b.mwq
+        assert aliquot_violations(b.aliquot, powder, b.mwq) == []
+        carried = b.aliquot.diluent_in_aliquot
+        assert carried <= b.filler_to_weigh
+        assert b.filler_to_add + carried == b.filler_to_weigh
+
+
+@settings(max_examples=4000)
+@given(batch_inputs())
+def test_capsule_batch_invariants_or_a_domain_error(inputs):
+    strength, quantity, kw = inputs
+    note(f"capsule_batch({strength!r}, {quantity!r}, **{kw!r})")
+    try:
+        b = capsule_batch(strength, quantity, **kw)
+    except CompoundingError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    check_invariants(b, strength, quantity, kw)
+
+
+@settings(max_examples=3000)
+@given(st.fractions(min_value=Fraction(1, 10000), max_value=300, max_denominator=10000),
+       st.decimals(min_value=Decimal("1"), max_value=Decimal("1000"), places=1),
+       st.integers(2, 200))
+def test_aliquot_plans_obey_the_rules_or_are_refused(required_mg, mwq_mg, max_factor):
+    required, mwq = Q(required_mg, mg), Q(Fraction(mwq_mg), mg)
+    try:
+        plan = plan_aliquot(required, mwq, max_factor_per_stage=max_factor)
+    except CalculationError:
+        assert math.ceil(Fraction(mwq_mg) / required_mg) > max_factor
+        return
+    assert aliquot_violations(plan, required, mwq) == []
+    assert all(s.factor <= max_factor for s in plan.stages)
