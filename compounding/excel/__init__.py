@@ -1,0 +1,91 @@
+"""Excel batch records that QA can recompute (issue 4).
+
+One export for every result of the core::
+
+    from compounding.excel import workbook_bytes, write_workbook
+    data = workbook_bytes(batch, pharmacy_name="…", lot_number="…")   # .xlsx bytes
+    write_workbook(batch, "batch.xlsx", patient="…")
+
+A capsule batch gives the sheets *Compounding record*, *Calculations*, *Weight check* and *Label*.
+On *Calculations* every input sits in a named, unlocked cell and every derived quantity is a live
+Excel formula over those names, beside the calculator's own value and a cell that says whether
+they agree. Computed cells are locked and the sheets protected (no password); free text is always
+stored as text, never as a formula. Document properties and a visible cell carry the engine version
+and a SHA-256 of the inputs and results; ``python -m compounding verify FILE.xlsx`` checks a file.
+
+Record fields (all optional, blank cells to fill by hand when left out): see :data:`RECORD_FIELDS`.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+from ._common import ENGINE_VERSION, RECORD_FIELDS, check_record_fields
+
+__all__ = ["ENGINE_VERSION", "RECORD_FIELDS", "workbook", "workbook_bytes", "write_workbook", "record_kind"]
+
+
+def record_kind(result: Any) -> str:
+    """``capsules``, ``liquid`` or ``titration``: which record a result makes."""
+    from ..capsules import CapsuleBatch
+
+    if isinstance(result, CapsuleBatch):
+        return "capsules"
+    name = type(result).__name__
+    if name == "LiquidPreparation":
+        return "liquid"
+    if name == "TitrationPlan":
+        return "titration"
+    raise TypeError(f"cannot export a {name} to Excel (expected a capsule batch, liquid or titration plan)")
+
+
+def workbook(result: Any, *, capsule_weights: int = 10, paper: str = "A4", **record: Any):
+    """The openpyxl ``Workbook`` of ``result``.
+
+    ``capsule_weights``: rows on the capsule weight check (10 or 20 usual; 1-50 allowed).
+    ``paper``: ``"A4"`` or ``"Letter"`` (every sheet also fits one page width on the other).
+    ``record``: the pharmacy's fields, see :data:`RECORD_FIELDS`.
+    """
+    from openpyxl import Workbook
+
+    from ..errors import InputError
+
+    fields = check_record_fields(record)
+    if not isinstance(capsule_weights, int) or isinstance(capsule_weights, bool) or not 1 <= capsule_weights <= 50:
+        raise InputError("is not a number of capsules to weigh", field="capsule_weights", value=capsule_weights,
+                         allowed="a whole number from 1 to 50 (usually 10 or 20)")
+    if str(paper).lower() not in ("a4", "letter"):
+        raise InputError("is not a paper size", field="paper", value=paper, allowed="A4 or Letter")
+    kind = record_kind(result)
+    wb = Workbook()
+    if kind == "capsules":
+        from . import _capsules
+
+        _capsules.build(wb, result, fields, capsule_weights=capsule_weights, paper=paper)
+    elif kind == "liquid":
+        from . import _liquid
+
+        _liquid.build(wb, result, fields, paper=paper)
+    else:
+        from . import _titration
+
+        _titration.build(wb, result, fields, paper=paper)
+    return wb
+
+
+def workbook_bytes(result: Any, **options: Any) -> bytes:
+    """The record of ``result`` as ``.xlsx`` bytes (for a download button or an HTTP response)."""
+    buffer = io.BytesIO()
+    workbook(result, **options).save(buffer)
+    return buffer.getvalue()
+
+
+def write_workbook(result: Any, path: str | os.PathLike, **options: Any) -> Path:
+    """Write the record of ``result`` to ``path`` (``.xlsx``); returns the path."""
+    target = Path(path)
+    data = workbook_bytes(result, **options)
+    target.write_bytes(data)
+    return target

@@ -1,0 +1,659 @@
+"""The capsule batch workbook: the lines of its *Calculations* sheet (each derived quantity a live
+formula mirroring :mod:`compounding.capsules`), and the way back from those cells to the core's
+keyword arguments, used by :mod:`compounding.verify`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from fractions import Fraction
+from typing import Any
+
+from ..bud import parse_date
+from ..capsules import CapsuleBatch, capsule_batch, parse_extra
+from ..formulas import formula as get_formula
+from ..reference import reference
+from ..units import Q, as_fraction, day, dimensionless, g_per_mol, mg, mg_per_capsule, mg_per_tablet, mL
+from openpyxl.utils import get_column_letter
+
+from . import _styles as st
+from ._common import (CALC_SHEET, Line, Section, check_names, fit_row, identity_text, printable, protect,
+                      put_formula, put_text, put_value, quantity_text_formula, record_hash, set_properties,
+                      status_colours, write_calculations)
+from ._sheets import (Cell, entry_box, grid, ingredient_table, label_sheet, section, setup_record, signoff,
+                      steps_table, text_rows, title, wide, width_of, write_cell)
+
+KIND = "capsules"
+
+# Excel's ROUNDUP works on the binary double: 90 × 0.1 is 9.000000000000002 there, and
+# ROUNDUP(9.000000000000002, 0) = 10, where the exact answer is 9 (domain.md §5: 90 + 10 % is 99).
+# Rounding to 9 decimals first removes the binary noise (never a real digit of a capsule count)
+# and keeps the core's exact rule.
+ROUNDUP_COUNT = "ROUNDUP(ROUND({x},9),0)"
+
+
+def _mag(q: Any, unit: Any = None) -> Fraction | None:
+    if q is None:
+        return None
+    if unit is not None:
+        q = q.to(unit)
+    return Fraction(q.magnitude)
+
+
+def _step(b: CapsuleBatch, key: str):
+    for s in b.trace:
+        if s.key == key:
+            return s
+    return None
+
+
+def _step_input(b: CapsuleBatch, key: str, name: str) -> Any:
+    s = _step(b, key)
+    return None if s is None else dict(s.inputs).get(name)
+
+
+def _percent(value: Any, field: str) -> Fraction | None:
+    if value is None:
+        return None
+    return as_fraction(value, field, low=Fraction(0), high=Fraction(10), allowed="a percentage")
+
+
+def sections(b: CapsuleBatch) -> list[Section]:
+    """The named lines of a capsule batch, grouped as the *Calculations* sheet shows them."""
+    ref = reference()
+    api = b.source == "api"
+    material = "api_to_weigh" if api else "tablet_powder_to_weigh"
+    basis_key = b.inputs.get("strength_basis") or ref.strength_basis
+    basis = ref.form(basis_key, "strength_basis")
+    weighed = ref.form(b.api_form if api else ref.tablet.form)
+    hcl = ref.form(ref.strength_basis)
+    kind, amount = parse_extra(b.inputs.get("extra"))
+    size = b.capsule_size
+
+    choices = [
+        Line("record_kind", "Record type", "", KIND, kind="choice"),
+        Line("formula_id", "Master formula", "", b.formula_id, kind="choice",
+             how=f"{b.formula_name}, version {b.formula_version}"),
+        Line("source", "Drug source", "", b.source, kind="choice",
+             how="api: naltrexone HCl powder; tablets: crushed 50 mg tablets"),
+    ]
+    if api:
+        choices.append(Line("api_form", "Form of the powder weighed", "", b.api_form, kind="choice",
+                            how=weighed.name))
+    choices += [
+        Line("strength_basis", "Strength stated as", "", basis_key, kind="choice", how=basis.name),
+        Line("capsule_size", "Capsule size", "", size, kind="choice"),
+        Line("filler", "Filler", "", b.filler, kind="choice", how=b.filler_name),
+        Line("method", "Filler method", "", b.method, kind="choice",
+             how="packing_statistic: measured fill weights; density: bulk densities"),
+        Line("balance", "Balance", "", b.balance, kind="choice",
+             how=("minimum weighable quantity entered" if b.balance == "custom"
+                  else ref.balance(b.balance).name)),
+    ]
+
+    inputs = [
+        Line("strength", f"Strength per capsule (as {basis.name})", "mg", _mag(b.strength, mg_per_capsule),
+             kind="input", how="prescription"),
+        Line("capsules_ordered", "Capsules ordered", "capsules", _mag(b.capsules_ordered), kind="input",
+             how="prescription"),
+        Line("extra_count", "Extra capsules (a count)", "capsules",
+             amount if kind == "count" else Fraction(0), kind="input", how="0 when a percentage is used"),
+        Line("extra_percent", "Extra capsules (a percentage, rounded up)", "%",
+             amount if kind == "percent" else Fraction(0), kind="input", how="0 when a count is used"),
+    ]
+    if api:
+        potency_in = _percent(b.inputs.get("potency"), "potency")
+        assay_in = _percent(b.inputs.get("assay"), "assay")
+        water_in = _percent(b.inputs.get("water"), "water")
+        inputs += [
+            Line("potency", "As-is potency of the lot (CoA)", "%", potency_in, kind="input",
+                 how="blank: use assay and water, or no correction"),
+            Line("assay", "Assay, anhydrous basis (CoA)", "%", assay_in, kind="input",
+                 how="used when the as-is potency is blank"),
+            Line("water", "Water content (CoA)", "%", water_in, kind="input", how="blank = 0"),
+        ]
+    inputs += [
+        Line("mw_weighed", f"Molecular weight of {weighed.name} (weighed)", "g/mol",
+             _mag(weighed.molecular_weight.quantity, g_per_mol), kind="input",
+             how=f"reference data: {weighed.molecular_weight.source}"),
+        Line("mw_basis", f"Molecular weight of {basis.name} (strength basis)", "g/mol",
+             _mag(basis.molecular_weight.quantity, g_per_mol), kind="input",
+             how=f"reference data: {basis.molecular_weight.source}"),
+    ]
+    if basis_key != ref.strength_basis:
+        inputs.append(Line("mw_hcl", f"Molecular weight of {hcl.name}", "g/mol",
+                           _mag(hcl.molecular_weight.quantity, g_per_mol), kind="input",
+                           how=f"reference data: {hcl.molecular_weight.source}"))
+    if not api:
+        inputs += [
+            Line("tablet_strength", "Tablet strength", "mg/tablet",
+                 _mag(ref.tablet.strength.quantity, mg_per_tablet), kind="input",
+                 how=f"reference data: {ref.tablet.strength.source}"),
+            Line("tablet_weight", "Average weight of one tablet (measured)", "mg/tablet",
+                 _mag(b.average_tablet_weight, mg_per_tablet), kind="input", how="weigh 10-20 tablets"),
+        ]
+    if b.method == "packing_statistic":
+        inputs += [
+            Line("filler_fill_weight", f"Fill weight of {b.filler_name} in size {size}", "mg/capsule",
+                 _mag(b.filler_fill_weight, mg_per_capsule), kind="input",
+                 how="measured packing statistic" if b.filler_fill_weight_measured
+                 else "table estimate: measure and enter the packing statistic"),
+            Line("api_fill_weight", f"Fill weight of the drug powder in size {size}", "mg/capsule",
+                 _mag(b.api_fill_weight, mg_per_capsule), kind="input",
+                 how="blank: the drug displaces its own mass of filler (factor 1)"),
+        ]
+    else:
+        inputs += [
+            Line("capsule_volume", f"Volume of a size {size} capsule", "mL",
+                 _mag(ref.capsule_volume(size).quantity, mL), kind="input",
+                 how=f"reference data: {ref.capsule_volume(size).source}"),
+            Line("drug_bulk_density", "Bulk density of the drug powder", "g/mL",
+                 _mag(_step_input(b, "drug_volume_per_capsule", "drug_bulk_density"), "g/mL"), kind="input"),
+            Line("filler_bulk_density", f"Bulk density of {b.filler_name}", "g/mL",
+                 _mag(_step_input(b, "filler_per_capsule", "filler_bulk_density"), "g/mL"), kind="input"),
+        ]
+    inputs += [
+        Line("mwq", "Minimum weighable quantity of the balance", "mg", _mag(b.mwq, mg), kind="input",
+             how=(_step(b, "mwq").formula if _step(b, "mwq") else "")),
+        Line("qc_low", "Capsule weight limit, low", "%", b.qc_low, kind="input",
+             how="of the theoretical fill weight"),
+        Line("qc_high", "Capsule weight limit, high", "%", b.qc_high, kind="input"),
+        Line("compounding_date", "Compounding date", "date", b.compounding_date, kind="input"),
+        Line("bud_table_days", "Beyond-use days (USP <795> Table 4)", "days", _mag(b.bud.table_days, day),
+             kind="input", how=b.bud.description),
+        Line("earliest_expiry", "Earliest expiry of any component", "date",
+             min((parse_date(e, "component_expiry") for e in b.inputs.get("component_expiries", [])),
+                 default=None),
+             kind="input", how="blank: none entered; the BUD never passes it"),
+    ]
+    if b.aliquot is not None:
+        for i, s in enumerate(b.aliquot.stages, 1):
+            inputs += [
+                Line(f"aliquot_factor_{i}", f"Aliquot stage {i}: dilution factor", "", Fraction(s.factor),
+                     kind="input", places=0, how="planned by the calculator: ROUNDUP(MWQ ÷ amount needed)"),
+                Line(f"aliquot_size_{i}", f"Aliquot stage {i}: aliquot to take", "mg",
+                     _mag(s.aliquot_to_take, mg), kind="input",
+                     how="planned: at least the MWQ, rounded up to a whole mg"),
+            ]
+
+    extra_f = "extra_count+" + ROUNDUP_COUNT.format(x="capsules_ordered*extra_percent")
+    to_make = b.capsules_to_make.magnitude
+    calc = [
+        Line("extra", "Extra capsules", "capsules", _mag(b.extra), extra_f,
+             "count + ROUNDUP(ordered × percentage); ROUND(…, 9) first removes binary noise"),
+        Line("capsules_to_make", "Capsules to make", "capsules", _mag(b.capsules_to_make),
+             "capsules_ordered+extra", "ordered + extra"),
+        Line("drug_in_batch", f"Drug in the batch (as {basis.name})", "mg",
+             _mag(b.strength * b.capsules_to_make, mg), "strength*capsules_to_make",
+             "strength × capsules to make"),
+        Line("naltrexone_hcl", "Naltrexone HCl in the batch", "mg", _mag(b.naltrexone_hcl, mg),
+             "drug_in_batch" if basis_key == ref.strength_basis else "drug_in_batch*mw_hcl/mw_basis",
+             "drug in batch" if basis_key == ref.strength_basis
+             else "drug in batch × MW(HCl) ÷ MW(strength basis)"),
+        Line("salt_factor", "Salt factor", "", b.salt_factor, "mw_weighed/mw_basis",
+             "MW(form weighed) ÷ MW(strength basis)"),
+    ]
+    if api:
+        calc += [
+            Line("as_is_potency", "As-is potency used", "%", b.potency if b.potency is not None else Fraction(1),
+                 "IF(ISNUMBER(potency),potency,IF(ISNUMBER(assay),assay*(1-N(water)),1))",
+                 "potency; else assay × (1 − water); else 100 % (no correction)"),
+            Line("api_to_weigh", "Naltrexone HCl powder to weigh", "mg", _mag(b.api_to_weigh, mg),
+                 "drug_in_batch*salt_factor/as_is_potency", "drug in batch × salt factor ÷ as-is potency"),
+        ]
+    else:
+        calc += [
+            Line("tablets_equivalent", "Tablets' worth of drug", "tablets", b.tablets_equivalent,
+                 "drug_in_batch*salt_factor/tablet_strength", "drug in batch × salt factor ÷ tablet strength",
+                 places=4),
+            Line("tablets_to_crush", "Whole tablets to crush", "tablets", _mag(b.tablets_to_crush),
+                 ROUNDUP_COUNT.format(x="tablets_equivalent"), "ROUNDUP(tablets equivalent)"),
+            Line("tablet_powder_to_weigh", "Tablet powder to weigh", "mg", _mag(b.tablet_powder_to_weigh, mg),
+                 "drug_in_batch*salt_factor*tablet_weight/tablet_strength",
+                 "drug in batch × salt factor × average tablet weight ÷ tablet strength"),
+        ]
+    calc.append(Line("drug_powder_per_capsule", "Drug powder per capsule", "mg/capsule",
+                     _mag(b.drug_powder_per_capsule, mg_per_capsule), f"{material}/capsules_to_make",
+                     "powder to weigh ÷ capsules to make"))
+    if b.method == "packing_statistic":
+        calc += [
+            Line("filler_displaced_per_capsule", "Filler displaced per capsule", "mg/capsule",
+                 _mag(b.filler_displaced_per_capsule, mg_per_capsule),
+                 "IF(ISNUMBER(api_fill_weight),drug_powder_per_capsule*filler_fill_weight/api_fill_weight,"
+                 "drug_powder_per_capsule)",
+                 "drug powder per capsule × PS filler ÷ PS drug (PS drug blank: factor 1)"),
+            Line("filler_per_capsule", "Filler per capsule", "mg/capsule", _mag(b.filler_per_capsule, mg_per_capsule),
+                 "filler_fill_weight-filler_displaced_per_capsule", "filler fill weight − filler displaced"),
+        ]
+    else:
+        calc += [
+            Line("drug_volume_per_capsule", "Volume of drug powder per capsule", "mL",
+                 _mag(_step(b, "drug_volume_per_capsule").value, mL),
+                 "drug_powder_per_capsule/(drug_bulk_density*1000)", "drug powder ÷ drug bulk density"),
+            Line("free_volume_per_capsule", "Free volume per capsule", "mL",
+                 _mag(_step(b, "free_volume_per_capsule").value, mL),
+                 "capsule_volume-drug_volume_per_capsule", "capsule volume − drug volume"),
+            Line("filler_per_capsule", "Filler per capsule", "mg/capsule", _mag(b.filler_per_capsule, mg_per_capsule),
+                 "free_volume_per_capsule*filler_bulk_density*1000", "free volume × filler bulk density"),
+        ]
+    calc += [
+        Line("filler_to_weigh", "Filler in the blend", "mg", _mag(b.filler_to_weigh, mg),
+             "filler_per_capsule*capsules_to_make", "filler per capsule × capsules to make"),
+        Line("blend_total", "Blend total", "mg", _mag(b.blend_total, mg), f"{material}+filler_to_weigh",
+             "drug powder + filler"),
+        Line("fill_weight_per_capsule", "Fill weight per capsule", "mg/capsule",
+             _mag(b.fill_weight_per_capsule, mg_per_capsule), "blend_total/capsules_to_make",
+             "blend total ÷ capsules to make"),
+        Line("fill_weight_min", "Lowest acceptable capsule fill", "mg/capsule",
+             _mag(b.fill_weight_min, mg_per_capsule), "fill_weight_per_capsule*qc_low", "fill weight × low limit"),
+        Line("fill_weight_max", "Highest acceptable capsule fill", "mg/capsule",
+             _mag(b.fill_weight_max, mg_per_capsule), "fill_weight_per_capsule*qc_high", "fill weight × high limit"),
+    ]
+
+    weigh = _weighings(b, material)
+    aliquot: list[Line] = []
+    if b.aliquot is not None:
+        stages = b.aliquot.stages
+        factors = "*".join(f"aliquot_factor_{i}" for i in range(1, len(stages) + 1))
+        for i, s in enumerate(stages, 1):
+            drug_f = f"{material}*{factors}" if i == 1 else f"aliquot_size_{i - 1}"
+            held_f = f"aliquot_drug_to_weigh_1/aliquot_factor_1" if i == 1 else \
+                f"aliquot_drug_in_aliquot_{i - 1}/aliquot_factor_{i}"
+            aliquot += [
+                Line(f"aliquot_drug_to_weigh_{i}", f"Stage {i}: " + ("drug powder to weigh" if i == 1
+                     else "stage 1 aliquot taken"), "mg", _mag(s.drug_to_weigh, mg), drug_f,
+                     "amount needed × all factors" if i == 1 else "the previous stage's aliquot"),
+                Line(f"aliquot_mixture_total_{i}", f"Stage {i}: mixture total", "mg", _mag(s.mixture_total, mg),
+                     f"aliquot_factor_{i}*aliquot_size_{i}", "factor × aliquot"),
+                Line(f"aliquot_diluent_to_add_{i}", f"Stage {i}: diluent (filler) to add", "mg",
+                     _mag(s.diluent_to_add, mg), f"aliquot_mixture_total_{i}-aliquot_drug_to_weigh_{i}",
+                     "mixture − drug weighed"),
+                Line(f"aliquot_drug_in_aliquot_{i}", f"Stage {i}: drug powder in the aliquot taken", "mg",
+                     _mag(s.drug_in_aliquot, mg), held_f, "drug in the mixture ÷ factor"),
+            ]
+        last = len(stages)
+        aliquot.append(Line("aliquot_diluent_carried", "Diluent carried into the batch with the aliquot", "mg",
+                            _mag(b.aliquot.diluent_in_aliquot, mg), f"aliquot_size_{last}-{material}",
+                            "final aliquot − drug powder it holds"))
+        filler_to_add_f = "filler_to_weigh-aliquot_diluent_carried"
+    else:
+        filler_to_add_f = "filler_to_weigh"
+    aliquot += [
+        Line("filler_to_add", "Filler to add to the blend", "mg", _mag(b.filler_to_add, mg), filler_to_add_f,
+             "filler in blend − diluent carried in the aliquot"),
+        Line("weighings_check", "Every amount weighed at or above the MWQ", "", weigh[1], weigh[0],
+             "drug, diluent and aliquots ≥ MWQ; filler to add 0 or ≥ MWQ", kind="text"),
+    ]
+    bud = [Line("bud_date", "Beyond-use date", "date", b.bud.date,
+                "IF(ISNUMBER(earliest_expiry),MIN(compounding_date+bud_table_days,earliest_expiry),"
+                "compounding_date+bud_table_days)",
+                "compounding date + days, never past the earliest component expiry")]
+    return [Section("Choices (set when the record was calculated)", tuple(choices)),
+            Section("Inputs (yellow: change here, everything follows)", tuple(inputs)),
+            Section("Calculation", tuple(calc)),
+            Section("Weighing and aliquots" if b.aliquot is not None else "Weighing", tuple(aliquot)),
+            Section("Beyond-use date", tuple(bud))]
+
+
+def _weighings(b: CapsuleBatch, material: str) -> tuple[str, str]:
+    """(Excel formula, the core's answer) for "every weighed amount is at or above the MWQ"."""
+    mwq = b.mwq.to(mg)
+    tests: list[str] = []
+    ok = True
+    if b.aliquot is None:
+        tests.append(f"{material}>=mwq")
+        ok &= b.drug_powder_to_weigh.to(mg) >= mwq
+    else:
+        for i, s in enumerate(b.aliquot.stages, 1):
+            tests += [f"aliquot_drug_to_weigh_{i}>=mwq", f"aliquot_diluent_to_add_{i}>=mwq",
+                      f"aliquot_size_{i}>=mwq"]
+            ok &= s.drug_to_weigh >= mwq and s.diluent_to_add >= mwq and s.aliquot_to_take >= mwq
+    tests.append("OR(ROUND(filler_to_add,9)=0,filler_to_add>=mwq)")
+    ok &= b.filler_to_add.magnitude == 0 or b.filler_to_add.to(mg) >= mwq
+    return f'IF(AND({",".join(tests)}),"OK","BELOW MWQ")', "OK" if ok else "BELOW MWQ"
+
+
+def recompute(values: dict[str, Any]) -> CapsuleBatch:
+    """The core's batch for the inputs read back from a record's named cells.
+
+    ``values`` maps line names to cell values (numbers as floats, dates, text). Reference data in
+    the cells (molecular weights, tablet strength, capsule volume, BUD days) is *not* fed to the
+    core: the core uses its own, and :mod:`compounding.verify` reports any cell that differs.
+    """
+    def pct(name: str) -> Any:
+        v = values.get(name)
+        return None if v is None else Q(_num(v) * 100, "percent")
+
+    kwargs: dict[str, Any] = {
+        "strength": Q(_num(values["strength"]), mg),
+        "quantity": _count(values["capsules_ordered"]),
+        "formula": values["formula_id"],
+        "source": values["source"],
+        "strength_basis": values.get("strength_basis"),
+        "capsule_size": str(values["capsule_size"]),
+        "filler": values["filler"],
+        "method": values["method"],
+        "compounding_date": _date(values["compounding_date"]),
+    }
+    count, percent = _num(values.get("extra_count") or 0), _num(values.get("extra_percent") or 0)
+    if count and percent:
+        from ..errors import InputError
+
+        raise InputError("give either an extra count or an extra percentage, not both", field="extra_count",
+                         value=values.get("extra_count"))
+    kwargs["extra"] = Q(percent * 100, "percent") if percent else int(count)
+    if values["source"] == "api":
+        kwargs["api_form"] = values["api_form"]
+        for name in ("potency", "assay", "water"):
+            if values.get(name) is not None:
+                kwargs[name] = pct(name)
+    else:
+        kwargs["tablet_weight"] = Q(_num(values["tablet_weight"]), mg_per_tablet)
+    if values["method"] == "packing_statistic":
+        kwargs["fill_weight"] = Q(_num(values["filler_fill_weight"]), mg_per_capsule)
+        if values.get("api_fill_weight") is not None:
+            kwargs["api_fill_weight"] = Q(_num(values["api_fill_weight"]), mg_per_capsule)
+    else:
+        kwargs["drug_bulk_density"] = Q(_num(values["drug_bulk_density"]), "g/mL")
+        kwargs["filler_bulk_density"] = Q(_num(values["filler_bulk_density"]), "g/mL")
+    if values.get("balance") == "custom":
+        kwargs["mwq"] = Q(_num(values["mwq"]), mg)
+    else:
+        kwargs["balance"] = values.get("balance")
+    if values.get("qc_low") is not None and values.get("qc_high") is not None:
+        kwargs["qc_limits"] = (pct("qc_low"), pct("qc_high"))
+    if values.get("earliest_expiry") is not None:
+        kwargs["component_expiries"] = [_date(values["earliest_expiry"])]
+    return capsule_batch(**{k: v for k, v in kwargs.items() if v is not None})
+
+
+def _num(value: Any) -> Fraction:
+    """A number read from a cell, as the decimal it shows (0.1, not its binary neighbour)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)):
+        from ..errors import InputError
+
+        raise InputError("is not a number", value=value)
+    return Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
+
+
+def _count(value: Any) -> int:
+    n = _num(value)
+    if n.denominator != 1:
+        from ..errors import InputError
+
+        raise InputError("must be a whole number", field="capsules_ordered", value=value)
+    return int(n)
+
+
+def _date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return parse_date(value, "date")
+
+
+# --- the workbook -------------------------------------------------------------------------------
+
+def _qt(expr: str, unit: str = "mg", places: int = 2) -> str:
+    """The text of a live quantity ("445.5 mg"), as an expression to join with &."""
+    return quantity_text_formula(expr, unit, places)[1:]
+
+
+def build(wb, b: CapsuleBatch, record: dict[str, str], *, capsule_weights: int = 10, paper: str = "A4") -> str:
+    """Fill ``wb`` (a fresh workbook) with the capsule batch record; returns the record hash."""
+    from ..display import format_quantity
+    from ..units import capsule
+
+    secs = sections(b)
+    check_names(secs)
+    digest = record_hash(KIND, secs)
+    identity = identity_text(KIND, digest)
+    mf = get_formula(b.formula_id)
+    ref = reference()
+    basis_key = b.inputs.get("strength_basis") or ref.strength_basis
+    lot = record.get("lot_number", "")
+    strength_text = format_quantity(b.strength * Q(1, capsule), mg)
+    prep = f"Naltrexone {'HCl ' if basis_key == ref.strength_basis else '(as base) '}{strength_text} capsules"
+    header_right = f"Lot / Rx: {lot}" if lot else "Lot / Rx: ____________"
+
+    rec = wb.active
+    rec.title = "Compounding record"
+    calc = wb.create_sheet(CALC_SHEET)
+    weights = wb.create_sheet("Weight check")
+    label = wb.create_sheet("Label")
+
+    write_calculations(calc, f"Calculations — {b.formula_name}", secs, identity)
+    _record_sheet(rec, b, mf, record, identity, prep)
+    _weight_sheet(weights, capsule_weights)
+    _label(label, b, mf, record, basis_key == ref.strength_basis)
+
+    for ws in (rec, calc, weights, label):
+        printable(ws, f"A1:{get_column_letter(ws.max_column)}{ws.max_row}", prep, header_right,
+                  paper=paper, footer_left=f"{b.formula_id} v{b.formula_version} · sha256 {digest[:16]}")
+        protect(ws)
+    set_properties(wb, kind=KIND, title=f"Compounding record: {prep}", digest=digest, lot=lot)
+    return digest
+
+
+def _record_sheet(ws, b: CapsuleBatch, mf, record: dict[str, str], identity: str, prep: str) -> None:
+    setup_record(ws)
+    api = b.source == "api"
+    material = "api_to_weigh" if api else "tablet_powder_to_weigh"
+    row = title(ws, 1, "Compounding record", f"{mf.name} — {prep}")
+    per_capsule = '&" per capsule"'
+    row = grid(ws, row + 1, [
+        ("Pharmacy", Cell.entry_text(record.get("pharmacy_name")),
+         "Internal lot / Rx number", Cell.entry_text(record.get("lot_number"))),
+        ("Preparation", Cell(text=mf.name), "Master formula", Cell(text=f"{mf.id}, version {mf.version}")),
+        ("Strength", Cell(formula="=" + _qt("strength") + per_capsule), "Dosage form",
+         Cell(text=f"{mf.dosage_form}, size {b.capsule_size}")),
+        ("Quantity", Cell(formula='=capsules_ordered&" ordered; make "&capsules_to_make'),
+         "Filler", Cell(text=b.filler_name)),
+        ("Compounding date", Cell(formula="=compounding_date", fmt=st.DATE_FORMAT),
+         "Beyond-use date", Cell(formula="=bud_date", fmt=st.DATE_FORMAT)),
+        ("Patient", Cell.entry_text(record.get("patient")),
+         "Prescriber", Cell.entry_text(record.get("prescriber"))),
+    ])
+    row = wide(ws, row, "Storage", Cell(text=b.bud.storage_label))
+    row = wide(ws, row, "BUD basis", Cell(text=f"{b.bud.basis}. {mf.bud_reference}"))
+
+    row = section(ws, row + 1, "Ingredients (fill in manufacturer, lot, expiry, actual weight and initials)")
+    active = next((i.name for i in mf.ingredients if i.role == "active"), "Naltrexone hydrochloride")
+    items: list[tuple[str, str, Cell]] = []
+    if b.aliquot is None:
+        if api:
+            items.append(("Active", active, Cell(formula="=" + _qt("api_to_weigh"))))
+        else:
+            items.append(("Active", active, Cell(formula='=tablets_to_crush&" tablets; weigh "&'
+                                                  + _qt("tablet_powder_to_weigh") + '&" powder"')))
+    else:
+        first = ('"weigh "&' if api else '"crush "&tablets_to_crush&" tablets; weigh "&')
+        items.append(("Active", active, Cell(formula="=" + first + _qt("aliquot_drug_to_weigh_1")
+                                              + '&" for the aliquot"')))
+        for i in range(1, len(b.aliquot.stages) + 1):
+            items.append(("Diluent", f"{b.filler_name} for aliquot stage {i}",
+                          Cell(formula="=" + _qt(f"aliquot_diluent_to_add_{i}"))))
+    items.append(("Filler", b.filler_name, Cell(formula="=" + _qt("filler_to_add"))))
+    items.append(("Capsule", f"Empty hard capsules, size {b.capsule_size}",
+                  Cell(formula='=capsules_to_make&" capsules"')))
+    row = ingredient_table(ws, row, items)
+
+    row = section(ws, row + 1, "Key quantities (live from the Calculations sheet)")
+    pairs = [
+        ("Capsules to make", Cell(formula='=capsules_ordered&" + "&extra&" extra = "&capsules_to_make'),
+         "Blend total", Cell(formula="=" + _qt("blend_total"))),
+        ("Fill weight per capsule", Cell(formula="=" + _qt("fill_weight_per_capsule")),
+         "Acceptable fill", Cell(formula="=" + _qt("fill_weight_min") + '&" to "&' + _qt("fill_weight_max"))),
+        ("Drug powder to weigh", Cell(formula="=" + _qt(material)),
+         "Balance MWQ", Cell(formula="=" + _qt("mwq") + '&" ("&weighings_check&")"')),
+    ]
+    row = grid(ws, row, pairs)
+    if b.aliquot is not None:
+        row = section(ws, row + 1, "Aliquot (trituration) plan — mix every dilution geometrically")
+        for i in range(1, len(b.aliquot.stages) + 1):
+            what = "of drug powder" if i == 1 else "of the stage 1 aliquot"
+            f = (f'="Stage {i}: weigh "&{_qt(f"aliquot_drug_to_weigh_{i}")}&" {what}, add "&'
+                 f'{_qt(f"aliquot_diluent_to_add_{i}")}&" of filler to make "&{_qt(f"aliquot_mixture_total_{i}")}'
+                 f'&"; take "&{_qt(f"aliquot_size_{i}")}&" (holds "&{_qt(f"aliquot_drug_in_aliquot_{i}")}&" of drug powder)."')
+            row = wide(ws, row, f"Stage {i}", Cell(formula=f))
+            ws.row_dimensions[row - 1].height = 28
+        row = wide(ws, row, "Then", Cell(formula='="Add "&' + _qt("filler_to_add")
+                                          + '&" of filler to the final aliquot and mix geometrically."'))
+
+    row = section(ws, row + 1, "Procedure (initial each step)")
+    row = steps_table(ws, row, mf.steps)
+
+    row = section(ws, row + 1, "Quality control")
+    put_text(ws, row, 1, "Capsule weight check (see Weight check sheet)", font=st.BOLD, border=st.BOX)
+    for c in range(2, 7):
+        ws.cell(row=row, column=c).border = st.BOX
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=6)
+    write_cell(ws, row, 7, Cell(formula="=wc_verdict"), last_col=8, font=st.BOLD)
+    status_colours(ws, f"G{row}")
+    row += 1
+    for text in list(mf.qc) + ["Physical description: " + mf.description]:
+        put_text(ws, row, 1, text, border=st.BOX)
+        for c in range(2, 7):
+            ws.cell(row=row, column=c).border = st.BOX
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=6)
+        write_cell(ws, row, 7, Cell.entry_text(""), last_col=8)
+        fit_row(ws, row, [(text, width_of(1, 6))])
+        row += 1
+
+    if b.warnings:
+        row = section(ws, row + 1, "Warnings from the calculator")
+        row = text_rows(ws, row, [f"! {w}" for w in b.warnings], font=st.WARNING, fill=st.WARN_FILL)
+    row = section(ws, row + 1, "Deviations and notes")
+    row = entry_box(ws, row, record.get("notes", ""))
+    row = section(ws, row + 1, "Sign-off (record reviewed for completeness before release)")
+    row = signoff(ws, row, record)
+    row = section(ws, row + 1, "Calculation trace")
+    row = text_rows(ws, row, [f"{i}. {s}" for i, s in enumerate(b.trace, 1)], font=st.SMALL)
+    text_rows(ws, row + 1, [identity], font=st.SMALL)
+
+
+WEIGHT_NAMES = ("wc_mean_tolerance", "wc_rsd_limit", "wc_shell_average", "wc_count", "wc_mean", "wc_sd",
+                "wc_rsd", "wc_min", "wc_max", "wc_mean_percent", "wc_outside", "wc_verdict")
+
+
+def _weight_sheet(ws, n: int) -> None:
+    """Capsule weights: gross, empty shell, net, % of target, pass/fail; mean, SD, RSD, verdict."""
+    from openpyxl.workbook.defined_name import DefinedName
+
+    wb = ws.parent
+    ws.sheet_view.showGridLines = False
+    for col, width in zip("ABCDEFG", (10, 15, 15, 15, 13, 11, 4)):
+        ws.column_dimensions[col].width = width
+    put_text(ws, 1, 1, "Capsule weight check", font=st.TITLE, align=st.TOP)
+    ws.merge_cells("A1:F1")
+    note = ("Weigh each filled capsule (gross) and its empty shell, or enter the average weight of empty "
+            "shells below. Each net fill must lie within the limits set on the Calculations sheet "
+            "(DAC/NRF: also mean within the tolerance and RSD at most the limit).")
+    put_text(ws, 2, 1, note, font=st.SMALL)
+    ws.merge_cells("A2:F2")
+    fit_row(ws, 2, [(note, 80)], 11)
+
+    def name(n_: str, coord: str) -> None:
+        wb.defined_names[n_] = DefinedName(n_, attr_text=f"'{ws.title}'!${coord[0]}${coord[1:]}")
+
+    def setting(r: int, text: str, cell: Cell, unit: str = "") -> None:
+        put_text(ws, r, 1, text, font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX)
+        for c in (2, 3):
+            ws.cell(row=r, column=c).border = st.BOX
+        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=3)
+        write_cell(ws, r, 4, cell, align=st.RIGHT)
+        put_text(ws, r, 5, unit, border=st.BOX)
+
+    setting(4, "Target fill weight", Cell(formula="=fill_weight_per_capsule", fmt="0.00"), "mg")
+    setting(5, "Acceptable net fill, lowest", Cell(formula="=fill_weight_min", fmt="0.00"), "mg")
+    setting(6, "Acceptable net fill, highest", Cell(formula="=fill_weight_max", fmt="0.00"), "mg")
+    from ..qc import qc_limits  # DAC/NRF defaults, one source with the weight-check core
+
+    limits = qc_limits()
+    mean_tol = float(limits.mean_tolerance.quantity.to(dimensionless).magnitude)
+    rsd_max = float(limits.rsd_maximum.quantity.to(dimensionless).magnitude)
+    setting(7, "Mean within ± of target", Cell(value=mean_tol, fmt="0.0%", entry=True))
+    setting(8, "RSD at most", Cell(value=rsd_max, fmt="0.0%", entry=True))
+    setting(9, "Average empty shell weight (if not weighed one by one)", Cell(entry=True, value=None, text=""), "mg")
+    ws.cell(row=9, column=4).number_format = "0.0"
+    ws.row_dimensions[9].height = 26
+    name("wc_mean_tolerance", "D7")
+    name("wc_rsd_limit", "D8")
+    name("wc_shell_average", "D9")
+
+    head = 11
+    for c, text in enumerate(("Capsule", "Gross (mg)", "Empty shell (mg)", "Net fill (mg)", "% of target",
+                              "Result"), 1):
+        put_text(ws, head, c, text, font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX, align=st.WRAP_CENTER)
+    first, last = head + 1, head + n
+    for r in range(first, last + 1):
+        put_value(ws, r, 1, r - head, "0", border=st.BOX, align=st.CENTER)
+        put_value(ws, r, 2, None, "0.0", entry=True)
+        put_value(ws, r, 3, None, "0.0", entry=True)
+        put_formula(ws, r, 4, f'=IF(AND(ISNUMBER(B{r}),OR(ISNUMBER(C{r}),ISNUMBER(wc_shell_average))),'
+                    f'B{r}-IF(ISNUMBER(C{r}),C{r},wc_shell_average),"")', "0.0", border=st.BOX)
+        put_formula(ws, r, 5, f'=IF(ISNUMBER(D{r}),D{r}/fill_weight_per_capsule,"")', "0.0%", border=st.BOX)
+        put_formula(ws, r, 6, f'=IF(ISNUMBER(D{r}),IF(AND(ROUND(D{r},6)>=ROUND(fill_weight_min,6),'
+                    f'ROUND(D{r},6)<=ROUND(fill_weight_max,6)),"PASS","FAIL"),"")', border=st.BOX, align=st.CENTER)
+    status_colours(ws, f"F{first}:F{last}")
+    net = f"D{first}:D{last}"
+    r = last + 2
+    summary = [
+        ("wc_count", "Capsules weighed", f"=COUNT({net})", "0", ""),
+        ("wc_mean", "Mean net fill", f'=IF(wc_count>0,AVERAGE({net}),"")', "0.00", "mg"),
+        ("wc_sd", "Standard deviation (n − 1)", f'=IF(wc_count>1,STDEV({net}),"")', "0.00", "mg"),
+        ("wc_rsd", "Relative standard deviation", '=IF(ISNUMBER(wc_sd),wc_sd/wc_mean,"")', "0.00%", ""),
+        ("wc_min", "Lowest net fill", f'=IF(wc_count>0,MIN({net}),"")', "0.0", "mg"),
+        ("wc_max", "Highest net fill", f'=IF(wc_count>0,MAX({net}),"")', "0.0", "mg"),
+        ("wc_mean_percent", "Mean, % of target", '=IF(ISNUMBER(wc_mean),wc_mean/fill_weight_per_capsule,"")',
+         "0.0%", ""),
+        ("wc_outside", "Capsules outside the limits", f'=COUNTIF(F{first}:F{last},"FAIL")', "0", ""),
+        ("wc_verdict", "Verdict",
+         f'=IF(wc_count<{n},"INCOMPLETE: "&wc_count&" of {n} weighed",IF(AND(wc_outside=0,'
+         'ABS(wc_mean_percent-1)<=wc_mean_tolerance,wc_rsd<=wc_rsd_limit),"PASS","FAIL"))', None, ""),
+    ]
+    for key, text, formula, fmt, unit in summary:
+        put_text(ws, r, 1, text, font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX)
+        for c in (2, 3):
+            ws.cell(row=r, column=c).border = st.BOX
+        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=3)
+        put_formula(ws, r, 4, formula, fmt, border=st.BOX, align=st.RIGHT,
+                    font=st.BOLD if key == "wc_verdict" else None)
+        put_text(ws, r, 5, unit, border=st.BOX)
+        name(key, f"D{r}")
+        r += 1
+    ws.merge_cells(start_row=r - 1, start_column=4, end_row=r - 1, end_column=6)
+    status_colours(ws, f"D{r - 1}")
+    put_text(ws, r + 1, 1, "Checked by (initials, date):", font=st.BOLD)
+    ws.merge_cells(start_row=r + 1, start_column=1, end_row=r + 1, end_column=3)
+    write_cell(ws, r + 1, 4, Cell.entry_text(""), last_col=6)
+
+
+def _label(ws, b: CapsuleBatch, mf, record: dict[str, str], hcl_basis: bool) -> None:
+    drug = '="Naltrexone hydrochloride "&' if hcl_basis else '="Naltrexone (as base) "&'
+    directions = record.get("directions") or (mf.labelling[0] if mf.labelling else "")
+    lines: list[tuple[str, Cell]] = [
+        ("Pharmacy", Cell.entry_text(record.get("pharmacy_name"))),
+        ("Address and phone", Cell.entry_text(record.get("pharmacy_contact"))),
+        ("Patient", Cell.entry_text(record.get("patient"))),
+        ("Preparation", Cell(formula=drug + _qt("strength") + '&" capsules"')),
+        ("Dosage form", Cell(text=mf.dosage_form)),
+        ("Quantity", Cell(formula='=capsules_ordered&" capsules"')),
+        ("Directions", Cell(text=directions)),
+        ("Internal lot / Rx number", Cell.entry_text(record.get("lot_number"))),
+        ("Compounded on", Cell(formula="=compounding_date", fmt=st.DATE_FORMAT)),
+        ("Beyond-use date", Cell(formula="=bud_date", fmt=st.DATE_FORMAT)),
+        ("Storage", Cell(text=b.bud.storage_label)),
+    ]
+    for text in mf.labelling[1:] if not record.get("directions") else mf.labelling:
+        if text == directions:
+            continue
+        kind = "Warning" if "opioid" in text.lower() else (
+            "Note" if "compounded" in text.lower() else "Instruction")
+        lines.append((kind, Cell(text=text)))
+    if not any("compounded preparation" in t.lower() for t in mf.labelling):
+        lines.append(("Note", Cell(text="Compounded preparation.")))
+    lines.append(("Prescriber", Cell.entry_text(record.get("prescriber"))))
+    label_sheet(ws, lines, heading="Label")
+    for r in range(3, 3 + len(lines)):
+        if ws.cell(row=r, column=1).value in ("Compounded on", "Beyond-use date"):
+            ws.cell(row=r, column=2).alignment = st.Alignment(horizontal="left", vertical="top")

@@ -1,0 +1,428 @@
+"""Shared machinery of the Excel records: the calculation line, safe cell writers, the
+*Calculations* sheet, print setup, protection, and the hash and properties that identify a record.
+
+Everything here is layout; the arithmetic lives in the core. A :class:`Line` pairs one named
+quantity with the core's exact value and, for a derived quantity, the Excel formula that
+recomputes it from other names. The same lines are built again by :mod:`compounding.verify` from
+the recomputed result, so the workbook, its hash and its verification share one description.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Iterable, Sequence
+
+import pint
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.formatting.rule import FormulaRule, Rule
+from openpyxl.styles.differential import DifferentialStyle
+from openpyxl.styles.numbers import NumberFormat
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.worksheet import Worksheet
+
+from ..errors import InputError
+from . import _styles as st
+
+__all__ = ["ENGINE_VERSION", "RECORD_FIELDS", "Line", "Section", "check_record_fields", "put_text",
+           "put_value", "put_formula", "CALC_SHEET", "write_calculations", "printable", "protect",
+           "record_hash", "canonical", "set_properties", "quantity_text_formula", "number_format"]
+
+
+def _engine_version() -> str:
+    import compounding  # the core may define __version__; until it does, this package's own
+
+    return str(getattr(compounding, "__version__", "0.1.0"))
+
+
+ENGINE_VERSION = _engine_version()
+
+#: What a pharmacy fills in on the record, with the label the record prints. Each is an optional
+#: keyword of :func:`compounding.excel.workbook_bytes`; left out, the cell stays blank to write in.
+RECORD_FIELDS: dict[str, str] = {
+    "pharmacy_name": "Pharmacy",
+    "pharmacy_contact": "Pharmacy address and phone",
+    "lot_number": "Internal lot / Rx number",
+    "patient": "Patient",
+    "prescriber": "Prescriber",
+    "directions": "Directions",
+    "compounded_by": "Compounded by",
+    "verified_by": "Verified by",
+    "released_by": "Released by",
+    "notes": "Notes and deviations",
+}
+
+CALC_SHEET = "Calculations"
+
+# decimal places shown per unit (the core's display rules, domain.md §9); "%" counts percent places
+UNIT_PLACES = {"mg": 2, "mg/capsule": 2, "mg/tablet": 2, "mL": 2, "g/mL": 4, "mg/mL": 4,
+               "g/mol": 2, "capsules": 0, "tablets": 0, "days": 0, "%": 2, "": 4}
+
+
+@dataclass(frozen=True)
+class Line:
+    """One named quantity of a record.
+
+    ``kind``: ``choice`` (a text setting such as the capsule size, locked), ``input`` (a number or
+    date the formulas read; unlocked), ``calc`` (a live formula; locked) or ``text`` (a live formula
+    giving a word such as "OK"). ``core`` is the calculator's own value (exact), ``None`` for a
+    blank optional input. ``formula`` is an Excel formula over other lines' names.
+    """
+
+    name: str
+    label: str
+    unit: str
+    core: Any
+    formula: str | None = None
+    how: str = ""
+    kind: str = "calc"
+    places: int | None = None
+
+    @property
+    def shown_places(self) -> int:
+        return self.places if self.places is not None else _auto_places(self.core, self.unit)
+
+    @property
+    def is_date(self) -> bool:
+        return self.unit == "date"
+
+    @property
+    def tolerance(self) -> float:
+        """Half a unit of the last place shown: agreement "within display rounding"."""
+        if self.is_date or self.unit in ("capsules", "tablets", "days") and self.places in (None, 0):
+            return 0.0
+        places = self.shown_places + (2 if self.unit == "%" else 0)
+        return 0.5 * 10.0 ** -places
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    lines: tuple[Line, ...]
+
+
+def _auto_places(value: Any, unit: str) -> int:
+    """The unit's places, or more when they would show a real amount as 0 (3 significant figures)."""
+    places = UNIT_PLACES.get(unit, 4)
+    if isinstance(value, (int, Fraction, float)) and not isinstance(value, bool) and value:
+        number = abs(Fraction(value) if not isinstance(value, float) else Fraction(repr(value)))
+        scale = Fraction(100) if unit == "%" else Fraction(1)
+        if number * scale < Fraction(5, 10 ** (places + 1)):
+            exponent = Decimal(number.numerator / number.denominator * float(scale)).adjusted()
+            places = max(places, 2 - exponent)
+    return places
+
+
+def number_format(line: Line) -> str:
+    if line.is_date:
+        return st.DATE_FORMAT
+    p = line.shown_places
+    base = "0" if p == 0 else "0." + "0" * p
+    return base + "%" if line.unit == "%" else base
+
+
+# --- cell writers ----------------------------------------------------------------------------------
+
+def clean_text(value: Any) -> str:
+    """Text as the cell will hold it: control characters Excel cannot store are replaced."""
+    return ILLEGAL_CHARACTERS_RE.sub("\N{REPLACEMENT CHARACTER}", "" if value is None else str(value))
+
+
+def put_text(ws: Worksheet, row: int, col: int, value: Any, *, font=None, fill=None, align=None,
+             border=None, entry: bool = False):
+    """Write ``value`` as plain text, never as a formula.
+
+    openpyxl turns any string starting with ``=`` into a formula; the type is set back to string
+    explicitly and the cell gets Excel's quote prefix, so ``=HYPERLINK(...)``, ``+1+1``, ``-2`` or
+    ``@SUM(1)`` in a patient's name stay the letters typed, in this file and after editing.
+    """
+    cell = ws.cell(row=row, column=col)
+    text = clean_text(value)
+    if text:
+        cell.value = text
+        cell.data_type = "s"
+        if text[0] in "=+-@\t\r\n":
+            cell.quotePrefix = True
+    cell.number_format = st.TEXT_FORMAT if entry else cell.number_format
+    _style(cell, font or st.BASE, fill, align or st.WRAP, border, entry)
+    return cell
+
+
+def put_value(ws: Worksheet, row: int, col: int, value: Any, fmt: str | None = None, *, font=None,
+              fill=None, align=None, border=None, entry: bool = False):
+    """A number (exact values stored as the nearest float) or a date."""
+    cell = ws.cell(row=row, column=col)
+    if isinstance(value, pint.Quantity):
+        value = value.magnitude
+    if isinstance(value, Fraction):
+        value = int(value) if value.denominator == 1 else float(value)
+    if isinstance(value, str):
+        raise TypeError("put_value writes numbers and dates; use put_text for text")
+    cell.value = value
+    if fmt:
+        cell.number_format = fmt
+    _style(cell, font or st.BASE, fill, align, border, entry)
+    return cell
+
+
+def put_formula(ws: Worksheet, row: int, col: int, formula: str, fmt: str | None = None, *, font=None,
+                fill=None, align=None, border=None):
+    """A live formula (built by this package from names and cell references only, never from
+    user text)."""
+    cell = ws.cell(row=row, column=col)
+    cell.value = formula if formula.startswith("=") else "=" + formula
+    if fmt:
+        cell.number_format = fmt
+    _style(cell, font or st.BASE, fill, align, border, False)
+    return cell
+
+
+def _style(cell, font, fill, align, border, entry: bool) -> None:
+    cell.font = font
+    if fill is not None or entry:
+        cell.fill = fill or st.ENTRY_FILL
+    if align is not None:
+        cell.alignment = align
+    if border is not None or entry:
+        cell.border = border or st.BOX
+    cell.protection = st.UNLOCKED if entry else st.LOCKED
+
+
+def quantity_text_formula(expr: str, unit: str, places: int = 2) -> str:
+    """Excel formula showing ``expr`` as text like "445.5 mg": rounded once, no trailing zeros.
+
+    FIXED (not TEXT) because TEXT's format codes depend on the reader's locale.
+    """
+    tests = [f"ROUND({expr},{places})=ROUND({expr},{k})" for k in range(places)]
+    shown = str(places)
+    for k in reversed(range(places)):
+        shown = f"IF({tests[k]},{k},{shown})"
+    suffix = f'&" {unit}"' if unit else ""
+    return f"=FIXED({expr},{shown},TRUE){suffix}"
+
+
+def fit_row(ws: Worksheet, row: int, texts: Iterable[tuple[str, float]], line_height: float = 13.0) -> None:
+    """Set a row tall enough for wrapped text: ``texts`` are (text, column width in characters)."""
+    lines = 1
+    for text, width in texts:
+        count = 0
+        for part in str(text).split("\n"):
+            count += max(1, math.ceil(len(part) * 1.1 / max(width, 1)))
+        lines = max(lines, count)
+    ws.row_dimensions[row].height = max(15.0, lines * line_height + 2)
+
+
+# --- the Calculations sheet ------------------------------------------------------------------------
+
+CALC_COLUMNS = (("Quantity", 38), ("Value", 13), ("Unit", 10), ("Calculator", 13), ("Agrees", 8),
+                ("How (formula, source)", 44))
+
+
+def write_calculations(ws: Worksheet, title: str, sections: Sequence[Section], identity: str) -> dict[str, int]:
+    """Write the *Calculations* sheet; return the row of each named line.
+
+    Column B holds the input or the live formula, D the calculator's value at export, E "OK" when
+    they agree within display rounding. Each B cell carries the line's name as a defined name.
+    """
+    for i, (_, width) in enumerate(CALC_COLUMNS, 1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    put_text(ws, 1, 1, title, font=st.TITLE, align=st.TOP)
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=6)
+    note = ("Yellow cells are inputs: change one and every formula below follows. Column D keeps the "
+            "value the calculator computed when this record was exported; column E shows OK while the "
+            "live formula agrees with it within display rounding, CHECK when it does not (re-run the "
+            "calculator or `python -m compounding verify` on this file).")
+    put_text(ws, 2, 1, note, font=st.SMALL)
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=6)
+    fit_row(ws, 2, [(note, 120)], 11)
+    put_text(ws, 3, 1, identity, font=st.SMALL)
+    ws.merge_cells(start_row=3, start_column=1, end_row=3, end_column=6)
+    row = 5
+    for i, (head, _) in enumerate(CALC_COLUMNS, 1):
+        put_text(ws, row, i, head, font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX)
+    ws.print_title_rows = f"{row}:{row}"
+    rows: dict[str, int] = {}
+    wb = ws.parent
+    for section in sections:
+        row += 1
+        put_text(ws, row, 1, section.title, font=st.BOLD, fill=st.SECTION_FILL, align=st.TOP)
+        for col in range(2, 7):
+            ws.cell(row=row, column=col).fill = st.SECTION_FILL
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=6)
+        for line in section.lines:
+            row += 1
+            rows[line.name] = row
+            _write_line(ws, row, line)
+            wb.defined_names[line.name] = DefinedName(line.name, attr_text=f"'{ws.title}'!$B${row}")
+    _status_colours(ws, f"E6:E{row}")
+    return rows
+
+
+def _write_line(ws: Worksheet, r: int, line: Line) -> None:
+    put_text(ws, r, 1, line.label, border=st.BOX)
+    put_text(ws, r, 3, line.unit if line.unit != "date" else "", border=st.BOX)
+    put_text(ws, r, 6, line.how, font=st.SMALL, border=st.BOX)
+    fit_row(ws, r, [(line.label, CALC_COLUMNS[0][1]), (line.how, CALC_COLUMNS[5][1] * 1.25)])
+    fmt = number_format(line)
+    if line.kind == "choice":
+        put_text(ws, r, 2, line.core, border=st.BOX, align=st.TOP)
+        put_text(ws, r, 4, line.core, border=st.BOX, align=st.TOP)
+        put_formula(ws, r, 5, f'=IF(B{r}=D{r},"OK","CHECK")', align=st.CENTER, border=st.BOX)
+        return
+    if line.kind == "text":
+        put_formula(ws, r, 2, line.formula, align=st.TOP, border=st.BOX)
+        put_text(ws, r, 4, line.core, border=st.BOX, align=st.TOP)
+        put_formula(ws, r, 5, f'=IF(B{r}=D{r},"OK","CHECK")', align=st.CENTER, border=st.BOX)
+        return
+    if line.kind == "input":
+        put_value(ws, r, 2, line.core, fmt, entry=True, align=st.RIGHT)
+    else:
+        put_formula(ws, r, 2, line.formula, fmt, border=st.BOX, align=st.RIGHT)
+    if line.core is None:
+        ws.cell(row=r, column=4).border = st.BOX
+        check = f'=IF(ISNUMBER(B{r}),"CHECK","OK")'
+    else:
+        put_value(ws, r, 4, line.core, fmt, border=st.BOX, align=st.RIGHT)
+        check = f'=IF(ISNUMBER(B{r}),IF(ABS(B{r}-D{r})<={line.tolerance!r},"OK","CHECK"),"CHECK")'
+    put_formula(ws, r, 5, check, align=st.CENTER, border=st.BOX)
+    if not line.is_date:
+        trim_zeros(ws, f"B{r}:D{r}", f"B{r}", line)
+
+
+def trim_zeros(ws: Worksheet, cells: str, first: str, line: Line) -> None:
+    """Conditional number formats that drop trailing zeros ("4.5 mg", never "4.50 mg": domain.md §9)
+    while the cell still holds full precision. Excel and LibreOffice both honour them."""
+    p = line.shown_places
+    shift = 2 if line.unit == "%" else 0
+    for k in range(p):
+        code = ("0" if k == 0 else "0." + "0" * k) + ("%" if line.unit == "%" else "")
+        dxf = DifferentialStyle(numFmt=NumberFormat(numFmtId=164 + k + (10 if shift else 0), formatCode=code))
+        rule = Rule(type="expression", dxf=dxf, stopIfTrue=True,
+                    formula=[f"AND(ISNUMBER({first}),ROUND({first},{p + shift})=ROUND({first},{k + shift}))"])
+        ws.conditional_formatting.add(cells, rule)
+
+
+def _status_colours(ws: Worksheet, cells: str) -> None:
+    first = cells.split(":")[0]
+    for word, fill in (("OK", st.OK_FILL), ("PASS", st.OK_FILL), ("CHECK", st.BAD_FILL), ("FAIL", st.BAD_FILL)):
+        ws.conditional_formatting.add(cells, FormulaRule(formula=[f'{first}="{word}"'], fill=fill))
+    ws.conditional_formatting.add(cells, FormulaRule(formula=[f'LEFT({first},5)="BELOW"'], fill=st.BAD_FILL))
+
+
+status_colours = _status_colours
+
+
+# --- print, protection, identity -------------------------------------------------------------------
+
+def header_text(value: Any) -> str:
+    """Text for a print header: '&' starts a header code, so it is doubled."""
+    return clean_text(value).replace("&", "&&")[:120]
+
+
+def printable(ws: Worksheet, area: str, left: str, right: str, *, paper: str = "A4",
+              footer_left: str = "") -> None:
+    """Portrait, one page wide, header with preparation and lot, footer "Page N of M"."""
+    ws.print_area = area
+    ws.page_setup.orientation = "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_LETTER if paper.lower() == "letter" else ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.75
+    ws.page_margins.header = ws.page_margins.footer = 0.3
+    for hf in (ws.oddHeader, ws.firstHeader):
+        hf.left.text = header_text(left)
+        hf.left.size = 9
+        hf.right.text = header_text(right)
+        hf.right.size = 9
+    for hf in (ws.oddFooter, ws.firstFooter):
+        hf.left.text = header_text(footer_left)
+        hf.left.size = 7
+        hf.right.text = "Page &P of &N"
+        hf.right.size = 9
+
+
+def protect(ws: Worksheet) -> None:
+    """Lock the sheet against accidental edits (no password: this guards against slips, not people).
+
+    Entry cells were written unlocked; column widths and row heights stay adjustable for printing.
+    """
+    p = ws.protection
+    p.sheet = True
+    p.formatColumns = False
+    p.formatRows = False
+    p.selectLockedCells = False
+    p.selectUnlockedCells = False
+
+
+def canonical(value: Any) -> Any:
+    """A value as the record hash sees it: exact fractions as "n/d", dates as ISO text."""
+    if isinstance(value, pint.Quantity):
+        value = value.magnitude
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        value = Fraction(repr(value))
+    if isinstance(value, (int, Fraction)):
+        return str(Fraction(value))
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()[:10]
+    return str(value)
+
+
+def record_hash(kind: str, sections: Sequence[Section], extra: Any = None) -> str:
+    """SHA-256 of the record's inputs and results (every line's name and exact value)."""
+    payload = {"kind": kind,
+               "lines": [[line.name, canonical(line.core)] for s in sections for line in s.lines],
+               "extra": extra}
+    blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def identity_text(kind: str, digest: str) -> str:
+    return (f"LDN compounding calculator {ENGINE_VERSION} · {kind} record · SHA-256 of inputs and "
+            f"results: {digest}")
+
+
+def set_properties(wb, *, kind: str, title: str, digest: str, lot: str = "") -> None:
+    from openpyxl.packaging.custom import StringProperty
+
+    p = wb.properties
+    p.creator = f"LDN compounding calculator {ENGINE_VERSION}"
+    p.title = clean_text(title)[:250]
+    p.subject = f"{kind} compounding record" + (f", lot {clean_text(lot)}" if lot else "")
+    p.keywords = f"compounding; low-dose naltrexone; sha256:{digest}"
+    p.description = (f"Engine {ENGINE_VERSION}. SHA-256 of inputs and results {digest}. "
+                     "Check with: python -m compounding verify FILE.xlsx")
+    for name, value in (("engine_version", ENGINE_VERSION), ("record_kind", kind), ("sha256", digest)):
+        wb.custom_doc_props.append(StringProperty(name=name, value=value))
+
+
+def check_record_fields(fields: dict[str, Any]) -> dict[str, str]:
+    """The record fields given, as text; an unknown name is refused with the allowed ones."""
+    unknown = sorted(set(fields) - set(RECORD_FIELDS))
+    if unknown:
+        raise InputError("is not a record field", field=unknown[0], allowed=", ".join(RECORD_FIELDS))
+    return {k: clean_text(v) for k, v in fields.items() if v is not None and str(v) != ""}
+
+
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def check_names(sections: Sequence[Section]) -> None:
+    """Defined names must be unique and plain (they are also Python identifiers in tests)."""
+    seen: set[str] = set()
+    for s in sections:
+        for line in s.lines:
+            if not _NAME_RE.match(line.name) or line.name in seen:
+                raise ValueError(f"bad or repeated line name {line.name!r}")
+            seen.add(line.name)

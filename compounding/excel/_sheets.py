@@ -1,0 +1,220 @@
+"""Building blocks of the printed sheets shared by every record: the header grid, the ingredient
+table, procedure steps with initial boxes, QC, warnings, deviations, sign-off, the calculation trace,
+and the label. Quantities on these sheets are live formulas over the *Calculations* names; free
+text is always written as text (:func:`~._common.put_text`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from . import _styles as st
+from ._common import fit_row, put_formula, put_text, put_value
+
+#: Columns of the compounding record (A-H) and their widths in characters.
+RECORD_WIDTHS = (18, 30, 17, 14, 12, 11, 13, 9)
+RECORD_LAST_COL = "H"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """What goes in a value cell: ``text`` (plain text), ``formula`` (live) or ``value`` (number/date)."""
+
+    text: str | None = None
+    formula: str | None = None
+    value: Any = None
+    fmt: str | None = None
+    entry: bool = False  # a blank (or prefilled) cell for the pharmacy to fill in
+
+    @staticmethod
+    def entry_text(value: str | None) -> "Cell":
+        return Cell(text=value or "", entry=True)
+
+
+def setup_record(ws: Worksheet) -> None:
+    for i, width in enumerate(RECORD_WIDTHS, 1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.sheet_view.showGridLines = False
+
+
+def width_of(first: int, last: int) -> float:
+    return sum(RECORD_WIDTHS[first - 1:last])
+
+
+def write_cell(ws: Worksheet, row: int, col: int, cell: Cell, *, last_col: int | None = None,
+               font=None, align=None) -> None:
+    """Write ``cell`` at (row, col), merged to ``last_col``, boxed."""
+    align = align or st.WRAP
+    if cell.formula is not None:
+        put_formula(ws, row, col, cell.formula, cell.fmt, font=font, align=align, border=st.BOX)
+    elif cell.value is not None:
+        put_value(ws, row, col, cell.value, cell.fmt, font=font, align=align, border=st.BOX, entry=cell.entry)
+    else:
+        put_text(ws, row, col, cell.text or "", font=font, align=align, border=st.BOX, entry=cell.entry)
+    if last_col and last_col > col:
+        for c in range(col + 1, last_col + 1):
+            other = ws.cell(row=row, column=c)
+            other.border = st.BOX
+            if cell.entry:
+                other.fill = st.ENTRY_FILL
+        ws.merge_cells(start_row=row, start_column=col, end_row=row, end_column=last_col)
+
+
+def title(ws: Worksheet, row: int, text: str, subtitle: str = "") -> int:
+    put_text(ws, row, 1, text, font=st.TITLE, align=st.TOP)
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(RECORD_WIDTHS))
+    ws.row_dimensions[row].height = 20
+    if subtitle:
+        row += 1
+        put_text(ws, row, 1, subtitle, font=st.SUBTITLE, align=st.WRAP)
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(RECORD_WIDTHS))
+        fit_row(ws, row, [(subtitle, width_of(1, 8) * 0.9)], 15)
+    return row + 1
+
+
+def section(ws: Worksheet, row: int, text: str) -> int:
+    """A grey bar with the section's name; returns the next row."""
+    put_text(ws, row, 1, text, font=st.BOLD, fill=st.SECTION_FILL, align=st.TOP)
+    for c in range(2, len(RECORD_WIDTHS) + 1):
+        ws.cell(row=row, column=c).fill = st.SECTION_FILL
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(RECORD_WIDTHS))
+    ws.row_dimensions[row].height = 16
+    return row + 1
+
+
+def grid(ws: Worksheet, row: int, pairs: Sequence[tuple[str, Cell, str, Cell]]) -> int:
+    """Two label/value pairs per row: A label | B-C value | D-E label | F-H value."""
+    for left_label, left, right_label, right in pairs:
+        put_text(ws, row, 1, left_label, font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX)
+        write_cell(ws, row, 2, left, last_col=3, align=st.LEFT_WRAP)
+        if right_label:
+            put_text(ws, row, 4, right_label, font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX)
+            ws.cell(row=row, column=5).border = st.BOX
+            ws.merge_cells(start_row=row, start_column=4, end_row=row, end_column=5)
+            write_cell(ws, row, 6, right, last_col=8, align=st.LEFT_WRAP)
+        texts = [(left.text or "", width_of(2, 3)), (right.text or "", width_of(6, 8)),
+                 (left_label, width_of(1, 1)), (right_label, width_of(4, 5))]
+        fit_row(ws, row, texts)
+        row += 1
+    return row
+
+
+def wide(ws: Worksheet, row: int, label: str, cell: Cell) -> int:
+    """A label (A) and a value across B-H."""
+    put_text(ws, row, 1, label, font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX)
+    write_cell(ws, row, 2, cell, last_col=8, align=st.LEFT_WRAP)
+    fit_row(ws, row, [(cell.text or "", width_of(2, 8)), (label, width_of(1, 1))])
+    return row + 1
+
+
+INGREDIENT_HEAD = ("Role", "Ingredient", "Quantity required", "Manufacturer", "Lot number", "Expiry",
+                   "Actual weight", "Initials")
+
+
+def ingredient_table(ws: Worksheet, row: int, items: Iterable[tuple[str, str, Cell]]) -> int:
+    """Role, name, required quantity (live), then blanks to fill: manufacturer, lot, expiry,
+    actual weight or volume, initials."""
+    for c, head in enumerate(INGREDIENT_HEAD, 1):
+        put_text(ws, row, c, head, font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX)
+    row += 1
+    for role, name, quantity in items:
+        put_text(ws, row, 1, role, border=st.BOX)
+        put_text(ws, row, 2, name, border=st.BOX)
+        write_cell(ws, row, 3, quantity, font=st.BOLD)
+        for c in range(4, 9):
+            put_text(ws, row, c, "", entry=True)
+        ws.cell(row=row, column=6).number_format = st.DATE_FORMAT
+        ws.cell(row=row, column=7).number_format = "General"
+        fit_row(ws, row, [(name, RECORD_WIDTHS[1]), (quantity.text or "", RECORD_WIDTHS[2])], 13)
+        ws.row_dimensions[row].height = max(ws.row_dimensions[row].height or 15, 24)
+        row += 1
+    return row
+
+
+def steps_table(ws: Worksheet, row: int, steps: Sequence[str]) -> int:
+    """Numbered procedure steps, each with an initials box."""
+    put_text(ws, row, 1, "Step", font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX)
+    put_text(ws, row, 2, "Procedure", font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX)
+    for c in range(3, 8):
+        ws.cell(row=row, column=c).border = st.BOX
+    ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=7)
+    put_text(ws, row, 8, "Initials", font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX)
+    row += 1
+    for i, step in enumerate(steps, 1):
+        put_value(ws, row, 1, i, "0", border=st.BOX, align=st.CENTER)
+        put_text(ws, row, 2, step, border=st.BOX)
+        for c in range(3, 8):
+            ws.cell(row=row, column=c).border = st.BOX
+        ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=7)
+        put_text(ws, row, 8, "", entry=True)
+        fit_row(ws, row, [(step, width_of(2, 7))])
+        row += 1
+    return row
+
+
+def text_rows(ws: Worksheet, row: int, lines: Sequence[str], *, font=None, fill=None) -> int:
+    """Each line across A-H, wrapped."""
+    for text in lines:
+        put_text(ws, row, 1, text, font=font or st.BASE, fill=fill, align=st.WRAP)
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(RECORD_WIDTHS))
+        size = (font.sz if font is not None and font.sz else 10)
+        fit_row(ws, row, [(text, width_of(1, 8) * 10 / size)], 13 * size / 10)
+        row += 1
+    return row
+
+
+def entry_box(ws: Worksheet, row: int, text: str, height_rows: int = 4) -> int:
+    """A large box to write in (deviations, notes), prefilled with ``text`` if given."""
+    put_text(ws, row, 1, text, entry=True, align=st.WRAP)
+    for c in range(2, len(RECORD_WIDTHS) + 1):
+        ws.cell(row=row, column=c).fill = st.ENTRY_FILL
+        ws.cell(row=row, column=c).border = st.BOX
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(RECORD_WIDTHS))
+    ws.row_dimensions[row].height = max(15 * height_rows, 15 * (1 + len(text) // 100))
+    return row + 1
+
+
+def signoff(ws: Worksheet, row: int, record: dict[str, str]) -> int:
+    """Compounded / verified / released by, each with signature and date boxes."""
+    for c, last, head in ((1, 1, "Role"), (2, 3, "Name"), (4, 6, "Signature"), (7, 8, "Date")):
+        put_text(ws, row, c, head, font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX)
+        for other in range(c + 1, last + 1):
+            ws.cell(row=row, column=other).border = st.BOX
+        if last > c:
+            ws.merge_cells(start_row=row, start_column=c, end_row=row, end_column=last)
+    row += 1
+    for key, label in (("compounded_by", "Compounded by"), ("verified_by", "Verified by (pharmacist)"),
+                       ("released_by", "Released by")):
+        put_text(ws, row, 1, label, font=st.BOLD, border=st.BOX)
+        write_cell(ws, row, 2, Cell.entry_text(record.get(key)), last_col=3)
+        write_cell(ws, row, 4, Cell.entry_text(""), last_col=6)
+        write_cell(ws, row, 7, Cell(text="", entry=True), last_col=8)
+        ws.cell(row=row, column=7).number_format = st.DATE_FORMAT
+        ws.row_dimensions[row].height = 26
+        row += 1
+    return row
+
+
+def label_sheet(ws: Worksheet, lines: Sequence[tuple[str, Cell]], *, heading: str) -> int:
+    """A label mock-up: one boxed column of text, ready to copy onto the label printer's template."""
+    ws.sheet_view.showGridLines = False
+    ws.column_dimensions["A"].width = 22
+    ws.column_dimensions["B"].width = 58
+    put_text(ws, 1, 1, heading, font=st.TITLE, align=st.TOP)
+    ws.merge_cells("A1:B1")
+    ws.row_dimensions[1].height = 20
+    row = 3
+    for label, cell in lines:
+        put_text(ws, row, 1, label, font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX)
+        bold = st.BIG_BOLD if label in ("Preparation", "Beyond-use date") else (
+            st.WARNING if label.startswith("Warning") else None)
+        write_cell(ws, row, 2, cell, font=bold)
+        fit_row(ws, row, [(cell.text or "", 58), (label, 22)])
+        if bold is st.BIG_BOLD:
+            ws.row_dimensions[row].height = max(ws.row_dimensions[row].height or 15, 19)
+        row += 1
+    return row

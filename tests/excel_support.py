@@ -1,0 +1,91 @@
+"""Helpers for the Excel-record tests: batch recalculation in one LibreOffice run, reading named
+cells back, and the workbooks' own lines.
+
+``tests/support/libreoffice.recalculate`` converts one file per soffice start (a few seconds each);
+:func:`recalculate_many` converts many in one start, with the same always-recalculate profile.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable
+
+import openpyxl
+
+from tests.support import libreoffice as lo
+
+
+def recalculate_many(paths: Iterable[Path], out_dir: Path, soffice: str, *, timeout: float | None = None,
+                     convert_to: str = "xlsx:Calc MS Excel 2007 XML", extension: str = "xlsx") -> list[Path]:
+    """Recalculate every file (distinct names) in one soffice run; returns the converted paths."""
+    paths = [Path(p).resolve() for p in paths]
+    stems = [p.stem for p in paths]
+    assert len(set(stems)) == len(stems), "files must have distinct names"
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="lo-many-"))
+    try:
+        profile = lo.make_profile(work)
+        tmp_out = work / "out"
+        tmp_out.mkdir()
+        cmd = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--invisible", "--norestore",
+               "--nolockcheck", "--nodefault", "--nologo", "--convert-to", convert_to, "--outdir", str(tmp_out),
+               *map(str, paths)]
+        env = dict(os.environ, HOME=str(work))
+        env.setdefault("SAL_USE_VCLPLUGIN", "svp")
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env=env, cwd=work, start_new_session=True, text=True)
+        try:
+            output, _ = proc.communicate(timeout=timeout or lo.DEFAULT_TIMEOUT + 20 * len(paths))
+        finally:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        results = []
+        for p in paths:
+            produced = tmp_out / f"{p.stem}.{extension}"
+            if not produced.is_file() or produced.stat().st_size == 0:
+                raise lo.LibreOfficeError(f"soffice did not convert {p} (exit {proc.returncode}):\n{output}")
+            target = out_dir / produced.name
+            shutil.move(str(produced), str(target))
+            results.append(target)
+        return results
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def named_values(wb) -> dict[str, Any]:
+    """Value of every single-cell defined name of ``wb`` (load with data_only=True for results)."""
+    out = {}
+    for name, dn in wb.defined_names.items():
+        dests = list(dn.destinations)
+        if len(dests) == 1:
+            sheet, coord = dests[0]
+            out[name] = wb[sheet][coord.replace("$", "")].value
+    return out
+
+
+def named_cell(wb, name: str):
+    sheet, coord = next(iter(wb.defined_names[name].destinations))
+    return wb[sheet][coord.replace("$", "")]
+
+
+def calculator_value(wb, name: str) -> Any:
+    """Column D (the calculator's value at export) of a named line of the Calculations sheet."""
+    cell = named_cell(wb, name)
+    return cell.parent.cell(row=cell.row, column=4).value
+
+
+def check_word(wb, name: str) -> Any:
+    cell = named_cell(wb, name)
+    return cell.parent.cell(row=cell.row, column=5).value
+
+
+def load_values(path: Path):
+    return openpyxl.load_workbook(path, data_only=True)
