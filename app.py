@@ -1,0 +1,23 @@
+"""LDN compounding calculator: the pharmacist's bench in a browser.
+
+    streamlit run app.py
+
+This file only sets up the pages; each page (``app_pages/``) collects input and shows results,
+and all arithmetic stays in ``compounding/``.
+"""
+
+import streamlit as st
+
+st.set_page_config(page_title="LDN compounding calculator", page_icon=":material/medication:",
+                   layout="wide", initial_sidebar_state="auto")
+
+pages = [
+    st.Page("app_pages/capsules.py", title="Capsules", icon=":material/pill:", default=True),
+    st.Page("app_pages/oral_liquid.py", title="Oral liquid", icon=":material/water_drop:"),
+    st.Page("app_pages/titration.py", title="Titration plan", icon=":material/trending_up:"),
+    st.Page("app_pages/independent_check.py", title="Independent check (QA)", icon=":material/fact_check:"),
+    st.Page("app_pages/weight_check.py", title="Weight check", icon=":material/scale:"),
+    st.Page("app_pages/reference_data.py", title="Reference data", icon=":material/menu_book:"),
+]
+# Navigation on top: the sidebar would take a third of a tablet's width from the forms.
+st.navigation(pages, position="top").run()

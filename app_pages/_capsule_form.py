@@ -1,0 +1,183 @@
+"""The capsule prescription inputs, shared by the Capsules page and the Independent check page.
+
+Each page passes its own key prefix, so the QA page never sees what the Capsules page holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import streamlit as st
+
+from app_pages import _widgets as w
+
+METHODS = {"packing_statistic": "Measured fill weight (packing statistic)", "density": "Bulk densities"}
+
+LABELS = {
+    "formula": "Formula", "source": "Source", "strength": "Strength per capsule", "quantity": "Capsules ordered",
+    "extra": "Extra for losses", "api_form": "Powder form", "strength_basis": "Strength stated as",
+    "potency": "As-is potency", "assay": "Assay", "water": "Water content", "tablet_weight": "Average tablet weight",
+    "capsule_size": "Capsule size", "filler": "Filler", "fill_weight": "Filler fill weight",
+    "api_fill_weight": "Drug powder fill weight", "method": "Method",
+    "drug_bulk_density": "Drug bulk density", "filler_bulk_density": "Filler bulk density",
+    "balance": "Balance", "mwq": "Minimum weighable quantity", "qc_low": "QC low limit", "qc_high": "QC high limit",
+    "date": "Compounding date", "component_expiries": "Earliest component expiry",
+}
+
+
+def capsule_formulas() -> dict[str, Any]:
+    return {k: f for k, f in w.formulas().items() if f.preparation == "capsules"}
+
+
+def setup(p: str) -> tuple[Any, str]:
+    """Formula (which sets the source) and fill method: outside the form, so the form shows the
+    fields that apply (potency for powder, tablet weight for tablets)."""
+    forms = capsule_formulas()
+    left, right = st.columns([3, 2])
+    with left:
+        fid = st.selectbox("Formula (sets the source: naltrexone HCl powder or crushed 50 mg tablets)",
+                           list(forms), key=f"{p}.formula",
+                           format_func=lambda k: f"{k} v{forms[k].version} · {forms[k].name}")
+    with right:
+        method = st.radio("Filler calculation", list(METHODS), key=f"{p}.method", horizontal=True,
+                          format_func=METHODS.get)
+    return forms[fid], method
+
+
+def fields(p: str, mf: Any, method: str) -> None:
+    """The prescription fields, inside the caller's form; each followed by its error, if any."""
+    ref, limits = w.reference(), w.qc_limits()
+    st.markdown("**Prescription**")
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        w.quantity_input("Strength per capsule", f"{p}.strength", w.MASS_UNITS,
+                         help="As naltrexone hydrochloride (the salt, anhydrous basis), as on the 50 mg tablets.")
+        w.field_error(p, "strength")
+    with c2:
+        w.quantity_input("Capsules ordered", f"{p}.quantity", ("capsules",), integer=True)
+        w.field_error(p, "quantity")
+    with c3:
+        w.quantity_input("Extra for losses", f"{p}.extra", ("%", "capsules"),
+                         help="A percentage (rounded up to whole capsules) or a number of capsules. Blank: none.")
+        w.field_error(p, "extra")
+
+    if mf.source == "api":
+        st.markdown("**Naltrexone HCl powder** (from the certificate of analysis)")
+        c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
+        forms = list(ref.forms)
+        with c1:
+            st.selectbox("Powder form", forms, key=f"{p}.api_form", index=forms.index("hcl_anhydrous")
+                         if "hcl_anhydrous" in forms else 0, format_func=lambda k: ref.forms[k].name.replace("naltrexone hydrochloride", "naltrexone HCl"))
+            w.field_error(p, "api_form", "strength_basis")
+        with c2:
+            st.number_input("As-is potency (%)", key=f"{p}.potency", value=None, step=0.1, format="%g",
+                            help="Leave blank (and assay blank) for no potency correction; the record says so.")
+            w.field_error(p, "potency")
+        with c3:
+            st.number_input("or assay (%, anhydrous basis)", key=f"{p}.assay", value=None, step=0.1, format="%g")
+            w.field_error(p, "assay")
+        with c4:
+            st.number_input("and water content (%)", key=f"{p}.water", value=None, step=0.1, format="%g")
+            w.field_error(p, "water")
+    else:
+        st.markdown("**Commercial 50 mg tablets** (crushed)")
+        c1, _ = st.columns([1, 1])
+        with c1:
+            w.quantity_input("Average tablet weight (measured)", f"{p}.tablet_weight", ("mg", "g"),
+                             help="Weigh at least 10-20 tablets and divide: no published figure exists.")
+            w.field_error(p, "tablet_weight")
+
+    st.markdown("**Capsule and filler**")
+    c1, c2 = st.columns(2)
+    sizes = list(ref.capsule_sizes)
+    fillers = list(ref.fillers)
+    with c1:
+        st.selectbox("Capsule size", sizes, key=f"{p}.capsule_size",
+                     index=sizes.index(mf.default_capsule_size) if mf.default_capsule_size in sizes else 0,
+                     format_func=lambda s: f"size {s} ({w.fq(ref.capsule_sizes[s].quantity)})")
+        w.field_error(p, "capsule_size")
+    with c2:
+        st.selectbox("Filler", fillers, key=f"{p}.filler",
+                     index=fillers.index(mf.default_filler) if mf.default_filler in fillers else 0,
+                     format_func=lambda k: ref.fillers[k].name + {"refuse": " (not for LDN)", "warn": " (caution)"}
+                     .get(ref.fillers[k].status, ""))
+        w.field_error(p, "filler")
+    c1, c2 = st.columns(2)
+    if method == "packing_statistic":
+        with c1:
+            w.quantity_input("Filler fill weight, measured", f"{p}.fill_weight", ("mg", "g"),
+                             help="Per capsule of this size: the packing statistic, mg of this filler lot one capsule holds. "
+                                  "Blank: the table estimate is used, with a warning.")
+            w.field_error(p, "fill_weight")
+        with c2:
+            w.quantity_input("Drug powder fill weight (optional)", f"{p}.api_fill_weight", ("mg", "g"),
+                             help="The drug powder's own packing statistic in this size. Blank: displacement "
+                                  "factor 1 (the drug displaces its own mass).")
+            w.field_error(p, "api_fill_weight")
+    else:
+        with c1:
+            w.quantity_input("Drug bulk density", f"{p}.drug_bulk_density", ("g/mL",))
+            w.field_error(p, "drug_bulk_density")
+        with c2:
+            w.quantity_input("Filler bulk density (blank: reference value)", f"{p}.filler_bulk_density", ("g/mL",))
+            w.field_error(p, "filler_bulk_density")
+
+    st.markdown("**Balance**")
+    c1, c2 = st.columns(2)
+    balances = list(ref.balances)
+    with c1:
+        st.selectbox("Balance", balances, key=f"{p}.balance", index=balances.index(ref.default_balance),
+                     format_func=lambda k: f"MWQ {w.fq(ref.balances[k].mwq)} · {ref.balances[k].name}")
+        w.field_error(p, "balance")
+    with c2:
+        w.quantity_input("or its own MWQ (optional)", f"{p}.mwq", ("mg", "g"),
+                         help="Your balance's minimum weighable quantity; overrides the one above.")
+        w.field_error(p, "mwq")
+
+    with st.expander("QC limits and dates"):
+        c1, c2, c3, c4 = st.columns(4)
+        with c1:
+            st.number_input("QC low limit (%)", key=f"{p}.qc_low", step=1.0, format="%g",
+                            value=float(limits.individual_low.quantity.to("percent").magnitude))
+            w.field_error(p, "qc_low")
+        with c2:
+            st.number_input("QC high limit (%)", key=f"{p}.qc_high", step=1.0, format="%g",
+                            value=float(limits.individual_high.quantity.to("percent").magnitude))
+            w.field_error(p, "qc_high")
+        with c3:
+            st.date_input("Compounding date", key=f"{p}.date", value="today", format="YYYY-MM-DD")
+            w.field_error(p, "date")
+        with c4:
+            st.date_input("Earliest expiry (optional)", key=f"{p}.expiry", value=None,
+                          format="YYYY-MM-DD", min_value=dt.date(2000, 1, 1))
+            w.field_error(p, "component_expiries")
+
+
+def arguments(p: str, mf: Any, method: str) -> dict[str, Any]:
+    """The keyword arguments of ``capsule_batch`` from the form's values (read in the callback)."""
+    s = st.session_state
+    args: dict[str, Any] = dict(
+        formula=mf.id, strength=w.typed_quantity(f"{p}.strength", "mg"), quantity=s.get(f"{p}.quantity"),
+        capsule_size=s.get(f"{p}.capsule_size"), filler=s.get(f"{p}.filler"), method=method,
+        balance=s.get(f"{p}.balance"), mwq=w.typed_quantity(f"{p}.mwq", "mg"),
+        qc_limits=(w.percent_text(s.get(f"{p}.qc_low")), w.percent_text(s.get(f"{p}.qc_high"))),
+        compounding_date=w.date_text(s.get(f"{p}.date")),
+        component_expiries=[d for d in [w.date_text(s.get(f"{p}.expiry"))] if d],
+    )
+    extra_unit = s.get(f"{p}.extra.unit", "%")
+    extra = s.get(f"{p}.extra")
+    args["extra"] = None if extra is None else (w.percent_text(extra) if extra_unit == "%" else w.number_text(extra))
+    if mf.source == "api":
+        args.update(api_form=s.get(f"{p}.api_form", "hcl_anhydrous"),
+                    potency=w.percent_text(s.get(f"{p}.potency")), assay=w.percent_text(s.get(f"{p}.assay")),
+                    water=w.percent_text(s.get(f"{p}.water")))
+    else:
+        args["tablet_weight"] = w.typed_quantity(f"{p}.tablet_weight", "mg")
+    if method == "packing_statistic":
+        args.update(fill_weight=w.typed_quantity(f"{p}.fill_weight", "mg"),
+                    api_fill_weight=w.typed_quantity(f"{p}.api_fill_weight", "mg"))
+    else:
+        args.update(drug_bulk_density=w.typed_quantity(f"{p}.drug_bulk_density", "g/mL"),
+                    filler_bulk_density=w.typed_quantity(f"{p}.filler_bulk_density", "g/mL"))
+    return args

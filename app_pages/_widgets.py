@@ -1,0 +1,306 @@
+"""Widgets and helpers shared by the pages. No arithmetic here: numbers go to ``compounding``.
+
+Conventions every page follows:
+
+- inputs sit in an ``st.form``; its submit button's ``on_click`` callback runs the core and keeps the
+  result (or the error) in ``st.session_state`` under ``<page>.result`` / ``<page>.error``, so a later
+  rerun (a download, a link, a chart hover) never loses the result, and a form keeps what was typed;
+- a quantity is a number box plus a chosen unit; the two are joined into the text a person would
+  type (``"4.5 mg"``) and handed to the core, so the core's parser and limits apply unchanged;
+- a :class:`~compounding.errors.CompoundingError` is shown beside the field it names (``.field``),
+  with what is allowed; an error whose field has no widget is shown above the form;
+- numbers are shown with :mod:`compounding.display` (rounded once, no trailing zeros).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any, Callable, Iterable, Sequence
+
+import streamlit as st
+
+from compounding.errors import CompoundingError
+
+PAGES = {
+    "capsules": "app_pages/capsules.py",
+    "oral_liquid": "app_pages/oral_liquid.py",
+    "titration": "app_pages/titration.py",
+    "independent_check": "app_pages/independent_check.py",
+    "weight_check": "app_pages/weight_check.py",
+    "reference_data": "app_pages/reference_data.py",
+}
+
+MASS_UNITS = ("mg", "mcg", "g")
+
+
+# --- cached reference data ------------------------------------------------------------------------
+
+@st.cache_resource(show_spinner=False)
+def reference():
+    from compounding.reference import reference as load
+
+    return load()
+
+
+@st.cache_resource(show_spinner=False)
+def formulas():
+    from compounding.formulas import formulas as load
+
+    return load()
+
+
+@st.cache_resource(show_spinner=False)
+def liquid_data():
+    from compounding.liquid_data import liquid_data as load
+
+    return load()
+
+
+@st.cache_resource(show_spinner=False)
+def qc_limits():
+    from compounding.qc import qc_limits as load
+
+    return load()
+
+
+# --- numbers as text for the core -----------------------------------------------------------------
+
+def number_text(value: float | int | None) -> str | None:
+    """A number box's value as the decimal a person typed: 4.5 → "4.5", 1e-05 → "0.00001"."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        d = Decimal(repr(value))
+    else:
+        d = Decimal(value)
+    text = format(d, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def quantity_text(value: float | int | None, unit: str | None) -> str | None:
+    """``"4.5 mg"`` from 4.5 and "mg"; None when the box is blank (the core then says what is missing)."""
+    number = number_text(value)
+    if number is None:
+        return None
+    if unit in ("%", "percent"):
+        return f"{number}%"
+    return f"{number} {unit}" if unit else number
+
+
+def percent_text(value: float | None) -> str | None:
+    return quantity_text(value, "%")
+
+
+# --- input widgets ----------------------------------------------------------------------------------
+
+def quantity_input(label: str, key: str, units: Sequence[str], *, value: float | None = None,
+                   unit: str | None = None, help: str | None = None, step: float | None = None,
+                   placeholder: str | None = None, integer: bool = False) -> str | None:
+    """A number box and a unit chooser side by side; returns the typed text (``"4.5 mg"``) or None.
+
+    With one unit (a count of capsules, a %), the unit is part of the label and there is no chooser.
+    """
+    if len(units) == 1:
+        number = st.number_input(label if units[0].lower() in label.lower() else f"{label} ({units[0]})", key=key,
+                                 **initial(key, value), step=step or (1 if integer else 0.1),
+                                 format="%d" if integer else "%g", help=help, placeholder=placeholder)
+        return quantity_text(number, units[0])
+    left, right = st.columns([2, 1], vertical_alignment="bottom", gap="small")
+    with left:
+        number = st.number_input(label, key=key, **initial(key, value), step=step or (1 if integer else 0.1),
+                                 format="%d" if integer else "%g", help=help, placeholder=placeholder)
+    with right:
+        index = units.index(unit) if unit in units else 0
+        chosen = st.selectbox(f"Unit of {label.lower()}", units, key=f"{key}.unit",
+                              label_visibility="collapsed", **initial(f"{key}.unit", index, "index"))
+    return quantity_text(number, chosen)
+
+
+def initial(key: str, value: Any, name: str = "value") -> dict[str, Any]:
+    """``value=`` (or ``index=``) for a widget, unless its value is already in session state (put
+    there by another page): passing both makes Streamlit warn."""
+    return {} if key in st.session_state else {name: value}
+
+
+def typed_quantity(key: str, default_unit: str | None = None) -> str | None:
+    """The text of a :func:`quantity_input` read back from session state (in a callback)."""
+    unit = st.session_state.get(f"{key}.unit", default_unit)
+    return quantity_text(st.session_state.get(key), unit)
+
+
+def date_text(value: dt.date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+# --- errors beside their fields ---------------------------------------------------------------------
+
+def store_error(page: str, error: CompoundingError) -> None:
+    st.session_state[f"{page}.error"] = {
+        "field": error.field, "message": error.message, "allowed": error.allowed,
+        "value": None if error.value is None else _shown(error.value), "text": str(error),
+    }
+    st.session_state.pop(f"{page}.result", None)  # never show an old result beside a new error
+    st.session_state[f"{page}.error_shown"] = False
+
+
+def _shown(value: Any) -> str:
+    try:
+        from compounding.display import format_quantity
+
+        return format_quantity(value)
+    except Exception:  # noqa: BLE001 - a message must never fail to build
+        return str(value)
+
+
+def error_text(err: dict) -> str:
+    value = f"**{err['value']}**: " if err.get("value") not in (None, "", "None") else ""
+    allowed = f"  \nAllowed: {err['allowed']}" if err.get("allowed") else ""
+    return f"{value}{err['message']}{allowed}"
+
+
+def field_error(page: str, *fields: str) -> None:
+    """Show the page's stored error here when it names one of ``fields``."""
+    err = st.session_state.get(f"{page}.error")
+    if err and err.get("field") in fields:
+        st.error(error_text(err), icon=":material/error:")
+        st.session_state[f"{page}.error_shown"] = True
+
+
+def form_error_summary(page: str, slot, labels: dict[str, str]) -> None:
+    """Fill ``slot`` (an ``st.empty()`` above the form) with the error, or a pointer to the field."""
+    err = st.session_state.get(f"{page}.error")
+    if not err:
+        return
+    if st.session_state.get(f"{page}.error_shown"):
+        name = labels.get(err.get("field") or "", err.get("field") or "an input")
+        slot.error(f"Not calculated: check **{name}** below.", icon=":material/error:")
+    else:
+        field = err.get("field")
+        where = f"**{labels.get(field, field)}**: " if field else ""
+        slot.error(f"Not calculated. {where}{error_text(err)}", icon=":material/error:")
+
+
+def run_and_store(page: str, compute: Callable[[], Any], *, on_result: Callable[[Any], None] | None = None) -> None:
+    """Call ``compute`` (in a form's on_click); keep its result, or the core's error, in session state."""
+    st.session_state.pop(f"{page}.error", None)
+    try:
+        result = compute()
+    except CompoundingError as exc:
+        store_error(page, exc)
+        return
+    st.session_state[f"{page}.result"] = result
+    st.session_state[f"{page}.result_id"] = st.session_state.get(f"{page}.result_id", 0) + 1
+    if on_result is not None:
+        on_result(result)
+
+
+# --- showing results --------------------------------------------------------------------------------
+
+def fq(q, unit=None) -> str:
+    from compounding.display import format_quantity
+
+    return format_quantity(q, unit)
+
+
+def fn(x, places: int = 4) -> str:
+    from compounding.display import format_number
+
+    return format_number(x, places)
+
+
+def pct(ratio) -> str:
+    """An exact ratio as a percentage: Fraction(9, 10) → "90%"."""
+    return f"{fn(ratio * 100, 2)}%"
+
+
+def per_capsule(q) -> str:
+    """A mass per capsule shown as a mass: "271.03 mg"."""
+    from compounding.units import capsule, mg
+
+    return fq(q * (1 * capsule), mg)
+
+
+def key_figures(items: Iterable[tuple[str, str, str | None]], columns: int = 3) -> None:
+    """Large, unmistakable numbers: (label, value, caption) in rows of ``columns``."""
+    items = list(items)
+    for start in range(0, len(items), columns):
+        cols = st.columns(columns)
+        for col, (label, value, caption) in zip(cols, items[start:start + columns]):
+            with col:
+                st.metric(label, value, border=True)
+                if caption:
+                    st.caption(caption)
+
+
+def show_warnings(warnings: Iterable[str]) -> None:
+    for w in warnings:
+        st.warning(w, icon=":material/warning:")
+
+
+def show_trace(trace) -> None:
+    with st.expander("Calculation trace (every number, its formula and inputs)"):
+        st.markdown("\n".join(f"{i}. {step}" for i, step in enumerate(trace, 1)))
+
+
+def json_bytes(result) -> bytes:
+    return json.dumps(result.as_dict(), indent=2, ensure_ascii=False).encode("utf-8")
+
+
+def excel_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("compounding.excel") is not None
+
+
+def excel_download(result, *, file_name: str, key: str, **record_fields: Any) -> None:
+    """The Excel batch record, generated when clicked (openpyxl loads only then); a clear note while
+    the exporter is missing."""
+    if not excel_available():
+        st.button("Excel batch record (not available yet)", disabled=True, key=key,
+                  help="The Excel exporter (compounding/excel) is not in this version yet.")
+        return
+
+    def build() -> bytes:
+        from compounding.excel import workbook_bytes
+
+        return workbook_bytes(result, **record_fields)
+
+    st.download_button("Excel batch record", data=build, file_name=file_name, key=key, on_click="ignore",
+                       icon=":material/table_view:",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def record_fields(page: str) -> dict[str, str]:
+    """Free-text fields printed on the Excel record (pharmacy, lot, patient, who compounded ...).
+
+    Outside the calculation form: they change no number, and a change only rebuilds the download.
+    """
+    if not excel_available():
+        return {}
+    from compounding.excel import RECORD_FIELDS
+
+    out = {}
+    with st.expander("Record details for the Excel record (optional: blank cells are left to fill by hand)"):
+        cols = st.columns(2)
+        for i, (key, label) in enumerate(RECORD_FIELDS.items()):
+            with cols[i % 2]:
+                value = st.text_input(label, key=f"{page}.record.{key}")
+            if value.strip():
+                out[key] = value.strip()
+    return out
+
+
+def json_download(result, *, file_name: str, key: str) -> None:
+    st.download_button("JSON", data=json_bytes(result), file_name=file_name, key=key,
+                       on_click="ignore", mime="application/json", icon=":material/data_object:")
+
+
+def table(rows: list[dict[str, str]]) -> None:
+    """A small static table of already-formatted strings (no float formatting by the frontend)."""
+    import pandas as pd
+
+    st.table(pd.DataFrame(rows).set_index(list(rows[0])[0]) if rows else pd.DataFrame())

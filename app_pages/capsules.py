@@ -1,0 +1,127 @@
+"""Capsules page: the capsule batch — what to make, what to weigh, the QC range, the BUD."""
+
+import streamlit as st
+
+from app_pages import _capsule_form as cf
+from app_pages import _widgets as w
+
+P = "cap"
+
+
+def _calculate() -> None:
+    from compounding.capsules import capsule_batch
+
+    forms = cf.capsule_formulas()
+    mf = forms[st.session_state[f"{P}.formula"]]
+    method = st.session_state.get(f"{P}.method", "packing_statistic")
+    w.run_and_store(P, lambda: capsule_batch(**cf.arguments(P, mf, method)))
+
+
+def _forget_error() -> None:
+    st.session_state.pop(f"{P}.error", None)
+
+
+def _to_weight_check(b) -> None:
+    """Carry this batch's fill weight and QC limits to the Weight check page."""
+    st.session_state["qc.target"] = float(w.fn(b.fill_weight_per_capsule.magnitude, 2))
+    st.session_state["qc.target.unit"] = "mg"
+    st.session_state["qc.low"] = float(w.fn(b.qc_low * 100, 2))
+    st.session_state["qc.high"] = float(w.fn(b.qc_high * 100, 2))
+    st.session_state["qc.batch"] = (f"{b.formula_id}, {w.per_capsule(b.strength)} per capsule, "
+                                    f"{int(b.capsules_to_make.magnitude)} capsules, size {b.capsule_size}")
+
+
+def results(b) -> None:
+    from compounding.units import capsule, mg
+
+    strength = w.fq(b.strength * (1 * capsule), mg)
+    st.subheader(f"Naltrexone HCl {strength} capsules: make {int(b.capsules_to_make.magnitude)}")
+    st.caption(f"{b.formula_name} [{b.formula_id} v{b.formula_version}] · size {b.capsule_size} · "
+               f"{b.filler_name} · compounded {b.compounding_date.isoformat()}")
+    extra = int(b.extra.magnitude)
+    figures = [("Capsules to make", str(int(b.capsules_to_make.magnitude)),
+                f"{int(b.capsules_ordered.magnitude)} ordered + {extra} extra")]
+    plan_note = " · below the balance's MWQ: use the aliquot plan" if b.aliquot else ""
+    if b.source == "api":
+        notes = [f"holds {w.fq(b.naltrexone_hcl, mg)} naltrexone HCl"]
+        notes.append("no potency correction" if b.potency is None else f"as-is potency {w.pct(b.potency)}")
+        if b.salt_factor != 1:
+            notes.append(f"salt factor {w.fn(b.salt_factor)}")
+        figures.append(("Naltrexone HCl powder to weigh", w.fq(b.api_to_weigh, mg), " · ".join(notes) + plan_note))
+    else:
+        figures.append(("Tablet powder to weigh", w.fq(b.tablet_powder_to_weigh, mg),
+                        f"crush {w.fq(b.tablets_to_crush)} (50 mg each; {w.fn(b.tablets_equivalent, 2)} tablets' "
+                        f"worth) · average tablet {w.fq(b.average_tablet_weight * (1 * b.tablets_to_crush.units), mg)}"
+                        + plan_note))
+    carried = b.filler_to_weigh - b.filler_to_add
+    figures.append(("Filler to weigh", w.fq(b.filler_to_add, mg),
+                    f"{b.filler_name}" + (f" · plus {w.fq(carried, mg)} carried in the aliquot" if b.aliquot else "")))
+    figures.append(("Blend total", w.fq(b.blend_total, mg), "drug powder + filler"))
+    figures.append(("Fill weight per capsule", w.per_capsule(b.fill_weight_per_capsule),
+                    f"QC: each capsule {w.per_capsule(b.fill_weight_min)} to {w.per_capsule(b.fill_weight_max)} "
+                    f"({w.pct(b.qc_low)}-{w.pct(b.qc_high)})"))
+    figures.append(("Beyond-use date", b.bud.date.isoformat(),
+                    f"{w.fq(b.bud.days)} · {b.bud.storage_label}"))
+    w.key_figures(figures)
+
+    st.markdown("#### Ingredients")
+    drug_name = (w.reference().forms[b.api_form].name.replace("naltrexone hydrochloride", "Naltrexone HCl") + " powder"
+                 if b.source == "api" else "Naltrexone HCl 50 mg tablets, crushed")
+    drug_note = (f"crush {w.fq(b.tablets_to_crush)}" if b.source == "tablets" else
+                 ("no potency correction" if b.potency is None else f"as-is potency {w.pct(b.potency)}"))
+    fill_note = (f"fill weight {w.per_capsule(b.filler_fill_weight)} in size {b.capsule_size} "
+                 f"({'measured' if b.filler_fill_weight_measured else 'table estimate'})"
+                 if b.filler_fill_weight is not None else "bulk-density method")
+    w.table([
+        {"Ingredient": drug_name, "To weigh": w.fq(b.drug_powder_to_weigh, mg),
+         "Per capsule": w.per_capsule(b.drug_powder_per_capsule), "Note": drug_note},
+        {"Ingredient": b.filler_name, "To weigh": w.fq(b.filler_to_weigh, mg),
+         "Per capsule": w.per_capsule(b.filler_per_capsule), "Note": fill_note},
+        {"Ingredient": "Blend total", "To weigh": w.fq(b.blend_total, mg),
+         "Per capsule": w.per_capsule(b.fill_weight_per_capsule), "Note": "mix by geometric dilution"},
+    ])
+
+    if b.aliquot is not None:
+        st.markdown("#### Aliquot (trituration) plan")
+        st.caption(f"The drug powder ({w.fq(b.drug_powder_to_weigh, mg)}) is below the balance's minimum "
+                   f"weighable quantity ({w.fq(b.mwq, mg)}). Diluent is taken from the batch's filler.")
+        w.table([{"Stage": str(i), "Weigh": w.fq(s.drug_to_weigh, mg), "Add diluent": w.fq(s.diluent_to_add, mg),
+                  "Mixture": w.fq(s.mixture_total, mg), "Take aliquot": w.fq(s.aliquot_to_take, mg),
+                  "Aliquot holds": w.fq(s.drug_in_aliquot, mg)} for i, s in enumerate(b.aliquot.stages, 1)])
+        st.markdown(f"Then add **{w.fq(b.filler_to_add, mg)}** filler to the final aliquot.")
+
+    if b.warnings:
+        st.markdown("#### Warnings")
+        w.show_warnings(b.warnings)
+    w.show_trace(b.trace)
+
+    st.markdown("#### Records")
+    name = f"ldn-capsules-{w.fn(b.strength.magnitude)}mg-{b.compounding_date.isoformat()}"
+    record = w.record_fields(P)
+    with st.container(horizontal=True):
+        w.excel_download(b, file_name=f"{name}.xlsx", key=f"{P}.download_xlsx", **record)
+        w.json_download(b, file_name=f"{name}.json", key=f"{P}.download_json")
+        from compounding.sheet import capsule_sheet
+
+        st.download_button("Batch sheet (text)", data=capsule_sheet(b), file_name=f"{name}.txt",
+                           key=f"{P}.download_txt", on_click="ignore", mime="text/plain",
+                           icon=":material/description:")
+        if st.button("Check capsule weights", key=f"{P}.to_weight_check", icon=":material/scale:"):
+            _to_weight_check(b)
+            st.switch_page(w.PAGES["weight_check"])
+
+
+st.title("Capsules")
+st.caption("Naltrexone HCl low-dose capsules from powder or crushed 50 mg tablets. Enter the prescription and "
+           "your measured figures; every number below is traced to its inputs.")
+mf, method = cf.setup(P)
+summary = st.empty()
+with st.form(f"{P}.form", border=True, enter_to_submit=False):
+    cf.fields(P, mf, method)
+    st.form_submit_button("Calculate", type="primary", on_click=_calculate, key=f"{P}.calculate",
+                          icon=":material/calculate:")
+w.form_error_summary(P, summary, cf.LABELS)
+
+batch = st.session_state.get(f"{P}.result")
+if batch is not None:
+    results(batch)

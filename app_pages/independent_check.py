@@ -1,0 +1,110 @@
+"""Independent check (QA): a second pharmacist re-enters the prescription and their own amounts; the app
+recomputes and flags each difference, loudly for ten-fold and salt-factor errors.
+
+This page keeps its own inputs (prefix ``qa``) and never shows the Capsules page's calculation.
+"""
+
+import streamlit as st
+
+from app_pages import _capsule_form as cf
+from app_pages import _widgets as w
+
+P = "qa"
+SOURCE_ONLY = {"api": {"api_to_weigh"}, "tablets": {"tablets_to_crush", "tablet_powder_to_weigh"}}
+STATUS = {"agree": "agrees", "differ": "DIFFERS", "ten-fold": "TEN-FOLD ERROR", "salt-factor": "SALT-FACTOR ERROR",
+          "not-applicable": "not part of this preparation"}
+
+
+def _checkables(source: str):
+    from compounding.check import CHECKABLE
+
+    other = set().union(*(keys for s, keys in SOURCE_ONLY.items() if s != source))
+    return {k: c for k, c in CHECKABLE["capsules"].items() if k not in other}
+
+
+def _amount_text(key: str, check) -> str | None:
+    value = st.session_state.get(f"{P}.amount.{key}")
+    if check.kind in ("capsules", "tablets"):
+        return w.number_text(value)
+    return w.typed_quantity(f"{P}.amount.{key}", check.units[0])
+
+
+def _calculate() -> None:
+    from compounding.check import independent_check
+
+    mf = cf.capsule_formulas()[st.session_state[f"{P}.formula"]]
+    method = st.session_state.get(f"{P}.method", "packing_statistic")
+
+    def compute():
+        amounts = {k: _amount_text(k, c) for k, c in _checkables(mf.source).items()}
+        return independent_check("capsules", cf.arguments(P, mf, method), amounts)
+
+    w.run_and_store(P, compute)
+
+
+def amount_fields(source: str) -> None:
+    st.markdown("**Your own amounts** (computed without looking at the first calculation; leave blank what you "
+                "did not compute)")
+    items = list(_checkables(source).items())
+    for start in range(0, len(items), 3):
+        cols = st.columns(3)
+        for col, (key, check) in zip(cols, items[start:start + 3]):
+            with col:
+                if check.kind in ("capsules", "tablets"):
+                    w.quantity_input(check.label, f"{P}.amount.{key}", (check.kind,), integer=True)
+                else:
+                    w.quantity_input(check.label, f"{P}.amount.{key}", check.units)
+                w.field_error(P, f"qa.{key}")
+    w.field_error(P, "qa.amounts")
+
+
+def results(r) -> None:
+    verdict = r.verdict
+    counts = r.counts
+    if verdict == "STOP":
+        loud = [c for c in r.comparisons if c.loud]
+        st.error(f"## STOP: {len(loud)} dangerous difference{'s' if len(loud) > 1 else ''}\n"
+                 "Do not release the batch. Find the error before anything is weighed or dispensed.",
+                 icon=":material/dangerous:")
+        for c in loud:
+            st.error(f"**{c.label}** · {c.message}", icon=":material/priority_high:")
+    elif verdict == "DIFFERENCES":
+        st.warning(f"**Differences found** in {counts.get('differ', 0)} of {len(r.comparisons)} amounts: resolve "
+                   "each with the first pharmacist before release.", icon=":material/warning:")
+    else:
+        st.success(f"**All {len(r.comparisons)} amounts agree** with the recalculation.",
+                   icon=":material/check_circle:")
+    for c in r.comparisons:
+        if c.status == "differ":
+            st.warning(f"**{c.label}** · {c.message}", icon=":material/warning:")
+    w.table([{"Amount": c.label, "You entered": w.fq(c.entered),
+              "Recalculated": "-" if c.expected is None else w.fq(c.expected),
+              "Result": STATUS.get(c.status, c.status)} for c in r.comparisons])
+    if r.not_entered:
+        st.caption("Not entered (not compared): " + ", ".join(r.not_entered) + ".")
+    if r.result.warnings:
+        with st.expander("Warnings of the recalculation"):
+            w.show_warnings(r.result.warnings)
+    w.show_trace(r.result.trace)
+    w.json_download(r, file_name="independent-check.json", key=f"{P}.download_json")
+
+
+st.title("Independent check (QA)")
+st.caption("For the verifying pharmacist: re-enter the prescription and your own computed amounts, without "
+           "looking at the first calculation. The app recomputes and compares each amount; ten-fold and "
+           "salt-factor errors are flagged loudly.")
+mf, method = cf.setup(P)
+summary = st.empty()
+with st.form(f"{P}.form", enter_to_submit=False):
+    cf.fields(P, mf, method)
+    st.divider()
+    amount_fields(mf.source)
+    st.form_submit_button("Compare", type="primary", on_click=_calculate, key=f"{P}.calculate",
+                          icon=":material/fact_check:")
+labels = dict(cf.LABELS, **{f"qa.{k}": c.label for k, c in _checkables(mf.source).items()},
+              **{"qa.amounts": "Your own amounts"})
+w.form_error_summary(P, summary, labels)
+
+check = st.session_state.get(f"{P}.result")
+if check is not None:
+    results(check)

@@ -1,0 +1,166 @@
+"""Weight check page: each capsule against its limits, mean, SD, RSD and the verdict, with a plot."""
+
+import streamlit as st
+
+from app_pages import _widgets as w
+
+P = "qc"
+LABELS = {"target": "Target fill weight", "shell": "Empty shell weight", "individual_low": "Low limit",
+          "individual_high": "High limit", "mean_tolerance": "Mean tolerance", "rsd_maximum": "RSD limit",
+          "weights": "Capsule weights", "weights_file": "Balance file", "weights_unit": "Unit of the weights"}
+MODES = {"net": "net fill weights (shell tared or removed)", "gross": "gross weights (filled capsule, shell included)"}
+
+
+def _weights():
+    from compounding.errors import InputError
+    from compounding.qc import parse_weights, read_weights_file
+
+    s = st.session_state
+    unit = s.get(f"{P}.weights.unit", "mg")
+    text = s.get(f"{P}.weights") or ""
+    upload = s.get(f"{P}.file")
+    if upload is not None and text.strip():
+        raise InputError("were both pasted and uploaded: clear one of them", field="weights",
+                         allowed="pasted weights or a balance file, not both")
+    if upload is not None:
+        return read_weights_file(upload.getvalue(), unit), upload.name
+    return parse_weights(text, unit), None
+
+
+def _calculate() -> None:
+    from compounding.qc import weight_check
+
+    s = st.session_state
+
+    def compute():
+        weights, source = _weights()
+        gross = s.get(f"{P}.mode", "net") == "gross"
+        shell = w.typed_quantity(f"{P}.shell", "mg")
+        if gross and shell is None:
+            from compounding.errors import InputError
+
+            raise InputError("is needed to weigh gross capsules", field="shell",
+                             allowed="the mean weight of an empty shell of this size, e.g. 48 mg")
+        result = weight_check(weights, w.typed_quantity(f"{P}.target", "mg"), shell=shell if gross else None,
+                              individual_low=w.percent_text(s.get(f"{P}.low")),
+                              individual_high=w.percent_text(s.get(f"{P}.high")),
+                              mean_tolerance=w.percent_text(s.get(f"{P}.mean_tol")),
+                              rsd_maximum=w.percent_text(s.get(f"{P}.rsd_max")))
+        s[f"{P}.source"] = source
+        return result
+
+    w.run_and_store(P, compute)
+
+
+def _chart(r):
+    import altair as alt
+    import pandas as pd
+
+    from compounding.units import mg
+
+    data = pd.DataFrame({"capsule": [c.number for c in r.capsules],
+                         "net weight (mg)": [float(c.net.to(mg).magnitude) for c in r.capsules],
+                         "within limits": ["yes" if c.within_limits else "NO" for c in r.capsules]})
+    lines = pd.DataFrame({"line": ["target", "low limit", "high limit", "mean"],
+                          "mg": [float(r.target.magnitude), float(r.lowest_allowed.magnitude),
+                                 float(r.highest_allowed.magnitude), float(r.mean.magnitude)]})
+    lo = min(float(r.lowest_allowed.magnitude), float(r.minimum.magnitude))
+    hi = max(float(r.highest_allowed.magnitude), float(r.maximum.magnitude))
+    pad = (hi - lo) * 0.08 or 1
+    y = alt.Y("net weight (mg):Q", scale=alt.Scale(domain=[lo - pad, hi + pad]), title="net fill weight (mg)")
+    points = alt.Chart(data).mark_circle(size=70).encode(
+        x=alt.X("capsule:Q", title="capsule", axis=alt.Axis(tickMinStep=1)), y=y,
+        color=alt.Color("within limits:N", scale=alt.Scale(domain=["yes", "NO"], range=["#2e7d32", "#c62828"])),
+        tooltip=["capsule", "net weight (mg)", "within limits"])
+    rules = alt.Chart(lines).mark_rule(strokeDash=[6, 4]).encode(
+        y=alt.Y("mg:Q"), color=alt.Color("line:N", scale=alt.Scale(
+            domain=["target", "low limit", "high limit", "mean"], range=["#1565c0", "#c62828", "#c62828", "#6d4c41"]),
+            legend=alt.Legend(title="")), tooltip=["line", "mg"])
+    return alt.layer(rules, points).resolve_scale(color="independent").properties(height=320)
+
+
+def results(r) -> None:
+    source = st.session_state.get(f"{P}.source")
+    st.subheader(f"{r.n} capsules weighed" + (f" (from {source})" if source else ""))
+    if r.passed:
+        st.success(f"**PASS**: every capsule within {w.pct(r.individual_low)}-{w.pct(r.individual_high)} of "
+                   f"{w.fq(r.target)}, mean within ±{w.pct(r.mean_tolerance)}, RSD at most {w.pct(r.rsd_maximum)}.",
+                   icon=":material/check_circle:")
+    else:
+        reasons = "\n".join(f"- {x}" for x in r.reasons) or "- not enough capsules to judge the RSD"
+        st.error(f"**FAIL**\n{reasons}", icon=":material/cancel:")
+    w.key_figures([
+        ("Mean net fill weight", w.fq(r.mean), f"{w.pct(r.mean_percent_of_target)} of target {w.fq(r.target)}"),
+        ("SD (sample)", "n/a" if r.sd is None else w.fq(r.sd), "n − 1"),
+        ("RSD", "n/a" if r.rsd is None else w.pct(r.rsd), f"limit {w.pct(r.rsd_maximum)}"),
+        ("Lightest", w.fq(r.minimum), f"lowest allowed {w.fq(r.lowest_allowed)}"),
+        ("Heaviest", w.fq(r.maximum), f"highest allowed {w.fq(r.highest_allowed)}"),
+        ("Outside limits", str(r.outside_limits), f"of {r.n} capsules"),
+    ])
+    w.show_warnings(r.warnings)
+    st.altair_chart(_chart(r), width="stretch")
+    st.markdown("#### Each capsule")
+    rows = []
+    for c in r.capsules:
+        row = {"Capsule": str(c.number)}
+        if c.gross is not None:
+            row["Gross"] = w.fq(c.gross)
+        row.update({"Net": w.fq(c.net), "% of target": w.pct(c.percent_of_target),
+                    "Within limits": "yes" if c.within_limits else "NO"})
+        rows.append(row)
+    w.table(rows)
+    w.show_trace(r.trace)
+    w.json_download(r, file_name="weight-check.json", key=f"{P}.download_json")
+
+
+st.title("Weight check")
+st.caption("Weigh every capsule (or a sample of at least 10). Paste the weights, one per line, or upload the "
+           "balance's CSV export; each capsule is compared with the target fill weight.")
+if st.session_state.get(f"{P}.batch"):
+    st.info(f"Target and limits from the capsule batch: {st.session_state[f'{P}.batch']}.", icon=":material/link:")
+limits = w.qc_limits()
+summary = st.empty()
+with st.form(f"{P}.form", enter_to_submit=False):
+    c1, c2 = st.columns(2)
+    with c1:
+        w.quantity_input("Target fill weight per capsule", f"{P}.target", ("mg", "g"),
+                         help="The fill weight per capsule from the batch sheet.")
+        w.field_error(P, "target")
+        st.radio("The weights are", list(MODES), key=f"{P}.mode", format_func=MODES.get)
+        w.quantity_input("Empty shell weight (for gross weights)", f"{P}.shell", ("mg", "g"),
+                         help="Mean weight of empty shells of this size; subtracted from each gross weight.")
+        w.field_error(P, "shell")
+    with c2:
+        d1, d2 = st.columns(2)
+        pct = lambda fig: float(fig.quantity.to("percent").magnitude)  # noqa: E731
+        with d1:
+            st.number_input("Each capsule at least (% of target)", key=f"{P}.low", **w.initial(f"{P}.low", pct(limits.individual_low)),
+                            step=1.0, format="%g", help=limits.individual_low.source)
+            w.field_error(P, "individual_low")
+            st.number_input("Mean within ± (% of target)", key=f"{P}.mean_tol", **w.initial(f"{P}.mean_tol", pct(limits.mean_tolerance)),
+                            step=0.5, format="%g", help=limits.mean_tolerance.source)
+            w.field_error(P, "mean_tolerance")
+        with d2:
+            st.number_input("Each capsule at most (% of target)", key=f"{P}.high", **w.initial(f"{P}.high", pct(limits.individual_high)),
+                            step=1.0, format="%g", help=limits.individual_high.source)
+            w.field_error(P, "individual_high")
+            st.number_input("RSD at most (%)", key=f"{P}.rsd_max", **w.initial(f"{P}.rsd_max", pct(limits.rsd_maximum)), step=0.5,
+                            format="%g", help=limits.rsd_maximum.source)
+            w.field_error(P, "rsd_maximum")
+    c1, c2 = st.columns([3, 1])
+    with c1:
+        st.text_area("Capsule weights (one per line; a weight may carry its own unit, e.g. 0.2713 g)",
+                     key=f"{P}.weights", height=180, placeholder="271.2\n270.8\n272.1\n...")
+    with c2:
+        st.selectbox("Unit of plain numbers", ("mg", "g"), key=f"{P}.weights.unit")
+        w.field_error(P, "weights_unit")
+    w.field_error(P, "weights")
+    st.file_uploader("or upload the balance's export (CSV or text)", type=["csv", "txt", "tsv"], key=f"{P}.file")
+    w.field_error(P, "weights_file")
+    st.form_submit_button("Check weights", type="primary", on_click=_calculate, key=f"{P}.calculate",
+                          icon=":material/scale:")
+w.form_error_summary(P, summary, LABELS)
+
+result = st.session_state.get(f"{P}.result")
+if result is not None:
+    results(result)

@@ -1,0 +1,376 @@
+"""The Streamlit app through Streamlit's AppTest: every page's happy path with reference values, each
+kind of bad input (an error beside the field, the inputs kept, no exception), and navigation."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import REPO_ROOT
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+APP = str(REPO_ROOT / "app.py")
+PAGES = {
+    "app_pages/capsules.py": "Capsules",
+    "app_pages/oral_liquid.py": "Oral liquid",
+    "app_pages/titration.py": "Titration plan",
+    "app_pages/independent_check.py": "Independent check (QA)",
+    "app_pages/weight_check.py": "Weight check",
+    "app_pages/reference_data.py": "Reference data",
+}
+
+
+def start(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    if page:
+        at.switch_page(page).run()
+        assert not at.exception
+    return at
+
+
+def values(at, kind: str) -> list[str]:
+    return [e.value for e in getattr(at, kind)]
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def all_text(at) -> str:
+    parts = values(at, "markdown") + values(at, "caption") + values(at, "error") + values(at, "warning")
+    parts += values(at, "info") + values(at, "success") + values(at, "subheader")
+    for t in at.table:
+        parts.append(t.value.to_string())
+    return "\n".join(parts)
+
+
+def errors(at) -> list[str]:
+    return values(at, "error")
+
+
+def set_inputs(at, prefix: str, **inputs) -> AppTest:
+    """``strength=(4.5, "mg")`` sets the number box and its unit; ``capsule_size="1"`` a select box."""
+    for name, value in inputs.items():
+        key = f"{prefix}.{name}"
+        if isinstance(value, tuple):
+            at.number_input(key=key).set_value(value[0])
+            if any(s.key == f"{key}.unit" for s in at.selectbox):  # one-unit fields have no chooser
+                at.selectbox(key=f"{key}.unit").set_value(value[1])
+        elif isinstance(value, str) and any(s.key == key for s in at.selectbox):
+            at.selectbox(key=key).set_value(value)
+        elif isinstance(value, str) and any(t.key == key for t in at.text_area):
+            at.text_area(key=key).set_value(value)
+        else:
+            at.number_input(key=key).set_value(value)
+    return at
+
+
+def submit(at, prefix: str) -> AppTest:
+    at.button(key=f"{prefix}.calculate").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+# --- navigation -----------------------------------------------------------------------------------
+
+def test_app_opens_on_capsules_with_no_exception():
+    at = start()
+    assert values(at, "title") == ["Capsules"]
+    assert not errors(at)
+
+
+@pytest.mark.parametrize("page, title", list(PAGES.items()))
+def test_navigation_to_every_page(page, title):
+    at = start(page)
+    assert values(at, "title") == [title]
+    assert not errors(at)
+
+
+def test_navigation_keeps_each_page_independent():
+    at = start("app_pages/weight_check.py")
+    at.switch_page("app_pages/reference_data.py").run()
+    at.switch_page("app_pages/capsules.py").run()
+    assert values(at, "title") == ["Capsules"] and not at.exception
+
+
+# --- capsules -------------------------------------------------------------------------------------
+
+CAP05 = dict(strength=(4.5, "mg"), quantity=90, extra=(10.0, "%"), capsule_size="1", fill_weight=(270.0, "mg"),
+             api_fill_weight=(350.0, "mg"))
+
+
+def capsules(**inputs) -> AppTest:
+    at = start()
+    if "formula" in inputs:
+        at.selectbox(key="cap.formula").set_value(inputs.pop("formula")).run()
+    if "method" in inputs:
+        at.radio(key="cap.method").set_value(inputs.pop("method")).run()
+    return submit(set_inputs(at, "cap", **inputs), "cap")
+
+
+def test_capsules_cap05_reference_values():
+    at = capsules(**CAP05)
+    m = metrics(at)
+    assert m["Capsules to make"] == "99"
+    assert m["Naltrexone HCl powder to weigh"] == "445.5 mg"
+    assert m["Filler to weigh"] == "26386.33 mg"
+    assert m["Blend total"] == "26831.83 mg"
+    assert m["Fill weight per capsule"] == "271.03 mg"
+    text = all_text(at)
+    assert "266.53 mg" in text  # filler per capsule, in the ingredient table
+    assert "90 ordered + 9 extra" in text
+    assert "243.93 mg to 298.13 mg (90%-110%)" in text  # QC range
+    assert "180 days" in text
+    assert not errors(at)
+    trace = [e for e in at.expander if "Calculation trace" in e.label]
+    assert trace and "Filler per capsule: filler fill weight − filler displaced" in trace[0].markdown[0].value
+
+
+def test_capsules_results_survive_reruns_and_downloads():
+    at = capsules(**CAP05)
+    keys = {b.key for b in at.get("download_button")}
+    assert {"cap.download_json", "cap.download_txt"} <= keys
+    at.run()  # e.g. after a download click or any other widget
+    assert metrics(at)["Capsules to make"] == "99"
+    at.text_input(key="cap.record.lot_number").set_value("LOT-1").run() if any(
+        t.key == "cap.record.lot_number" for t in at.text_input) else None
+    assert metrics(at)["Capsules to make"] == "99"
+
+
+def test_capsules_with_potency_and_dihydrate_show_the_salt_factor():
+    at = capsules(**CAP05, potency=98.5, api_form="hcl_dihydrate")
+    m = metrics(at)
+    # 445.5 × 413.89/377.86 ÷ 0.985 = 495.41 mg
+    assert m["Naltrexone HCl powder to weigh"] == "495.41 mg"
+    assert "salt factor 1.0954" in all_text(at)
+
+
+def test_capsules_from_tablets():
+    at = capsules(formula="LDN-CAP-TAB", **CAP05, tablet_weight=(321.0, "mg"))
+    m = metrics(at)
+    assert m["Tablet powder to weigh"] == "2860.11 mg"  # 445.5 × 321 ÷ 50
+    assert "crush 9 tablets" in all_text(at)
+
+
+def test_capsules_aliquot_plan_for_a_tiny_dose():
+    # AL-06: 0.1 mg × 100 capsules: 10 mg of powder, below the 120 mg MWQ
+    at = capsules(strength=(0.1, "mg"), quantity=100, capsule_size="1", fill_weight=(270.0, "mg"))
+    text = all_text(at)
+    assert "Aliquot (trituration) plan" in text
+    assert "below the balance's MWQ" in text
+    assert len(at.table) >= 2
+
+
+def test_capsules_mcg_strength_is_converted():
+    at = capsules(**dict(CAP05, strength=(1500.0, "mcg")))
+    assert metrics(at)["Naltrexone HCl powder to weigh"] == "148.5 mg"  # 1.5 mg × 99
+
+
+def test_capsules_density_method():
+    at = capsules(method="density", strength=(4.5, "mg"), quantity=90, drug_bulk_density=(0.5, "g/mL"))
+    assert metrics(at)["Capsules to make"] == "90"
+    trace = next(e for e in at.expander if "Calculation trace" in e.label).markdown[0].value
+    assert "Filler per capsule: free volume × filler bulk density" in trace
+
+
+BAD_CAPSULE_INPUTS = [
+    ("strength blank", dict(CAP05, strength=(None, "mg")), "strength", "is missing"),
+    ("strength out of range", dict(CAP05, strength=(45.0, "mg")), "strength", "outside the low-dose naltrexone range"),
+    ("g for mg", dict(CAP05, strength=(4.5, "g")), "strength", "did you mean 4.5 mg"),
+    ("negative strength", dict(CAP05, strength=(-4.5, "mg")), "strength", "outside"),
+    ("zero capsules", dict(CAP05, quantity=0), "quantity", "out of range"),
+    ("no capsules", dict(CAP05, quantity=None), "quantity", "is missing"),
+    ("fractional extra", dict(CAP05, extra=(2.5, "capsules")), "extra", "whole number"),
+    ("extra above 100 %", dict(CAP05, extra=(150.0, "%")), "extra", "out of range"),
+    ("potency out of range", dict(CAP05, potency=150.0), "potency", "out of range"),
+    ("potency and assay", dict(CAP05, potency=98.0, assay=99.0), "potency", "either the as-is potency"),
+    ("zero fill weight", dict(CAP05, fill_weight=(0.0, "mg")), "fill_weight", "greater than zero"),
+    ("calcium carbonate", dict(CAP05, filler="calcium_carbonate"), "filler", "impair"),
+    ("MWQ zero", dict(CAP05, mwq=(0.0, "mg")), "mwq", "greater than zero"),
+    ("QC low above 100", dict(CAP05, qc_low=120.0), "qc_low", "out of range"),
+]
+
+
+@pytest.mark.parametrize("case, inputs, field, words", BAD_CAPSULE_INPUTS, ids=[c[0] for c in BAD_CAPSULE_INPUTS])
+def test_capsules_bad_input_shows_error_keeps_inputs(case, inputs, field, words):
+    at = capsules(**inputs)
+    errs = errors(at)
+    assert any(words in e for e in errs), errs
+    assert any(e.startswith("Not calculated") for e in errs)  # the pointer above the form
+    assert not at.metric  # no result beside an error
+    for name, value in inputs.items():  # every input kept as typed
+        key = f"cap.{name}"
+        if isinstance(value, tuple):
+            assert at.number_input(key=key).value == value[0]
+            if any(s.key == f"{key}.unit" for s in at.selectbox):
+                assert at.selectbox(key=f"{key}.unit").value == value[1]
+        elif isinstance(value, str):
+            assert at.selectbox(key=key).value == value
+        else:
+            assert at.number_input(key=key).value == value
+
+
+def test_capsules_error_sits_beside_its_field():
+    at = capsules(**dict(CAP05, strength=(45.0, "mg")))
+    # the error block directly follows the strength input in the same column
+    column = next(c for c in at.columns if any(n.key == "cap.strength" for n in c.number_input))
+    assert any("outside the low-dose" in e.value for e in column.error)
+
+
+def test_capsules_tablets_without_tablet_weight():
+    at = capsules(formula="LDN-CAP-TAB", **CAP05)
+    assert any("weigh at least 10-20 tablets" in e for e in errors(at))
+
+
+def test_capsules_overfill_suggests_a_larger_size():
+    at = capsules(formula="LDN-CAP-TAB", strength=(4.5, "mg"), quantity=90, capsule_size="5",
+                  fill_weight=(39.0, "mg"), tablet_weight=(600.0, "mg"))
+    # 4.5 mg × 600/50 = 54 mg of tablet powder per capsule: more than size 5 holds
+    assert any("fills a size 5 capsule by itself" in e and "use size 4" in e for e in errors(at))
+
+
+def test_capsules_error_then_fix_clears_the_error():
+    at = capsules(**dict(CAP05, strength=(45.0, "mg")))
+    assert errors(at)
+    at = submit(set_inputs(at, "cap", strength=(4.5, "mg")), "cap")
+    assert not errors(at) and metrics(at)["Capsules to make"] == "99"
+
+
+def test_capsules_to_weight_check_carries_the_target():
+    at = capsules(**CAP05)
+    at.button(key="cap.to_weight_check").click().run()
+    assert values(at, "title") == ["Weight check"]
+    assert at.number_input(key="qc.target").value == 271.03
+    assert any("LDN-CAP-API" in i for i in values(at, "info"))
+
+
+# --- weight check ---------------------------------------------------------------------------------
+
+WEIGHTS = "\n".join(["270.1", "271.5", "272.0", "270.8", "271.2", "270.5", "271.9", "271.0", "270.6", "271.4"])
+
+
+def weight_check(**inputs) -> AppTest:
+    at = start("app_pages/weight_check.py")
+    upload = inputs.pop("file", None)
+    if upload:
+        at.file_uploader(key="qc.file").set_value(upload)
+    if "mode" in inputs:
+        at.radio(key="qc.mode").set_value(inputs.pop("mode"))
+    return submit(set_inputs(at, "qc", **inputs), "qc")
+
+
+def test_weight_check_pass():
+    at = weight_check(target=(271.03, "mg"), weights=WEIGHTS)
+    m = metrics(at)
+    assert m["Mean net fill weight"] == "271.1 mg"
+    assert m["Outside limits"] == "0"
+    assert m["RSD"] == "0.23%"  # SD 0.6254 mg ÷ 271.1 mg
+    assert any("PASS" in s for s in values(at, "success"))
+    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")  # the plot with the limits
+
+
+def test_weight_check_fail_names_the_capsule():
+    at = weight_check(target=(271.03, "mg"), weights=WEIGHTS + "\n230")
+    assert any("FAIL" in e and "#11 (230 mg" in e for e in errors(at))
+
+
+def test_weight_check_csv_upload_in_grams():
+    csv = b"No.,Weight (g)\n1,0.2712\n2,0.2708\n3,0.2711\n"
+    at = weight_check(target=(271.03, "mg"), file=("balance.csv", csv, "text/csv"))
+    assert "3 capsules weighed (from balance.csv)" in values(at, "subheader")
+    assert metrics(at)["Lightest"] == "270.8 mg"
+
+
+def test_weight_check_gross_weights():
+    at = weight_check(target=(271.03, "mg"), mode="gross", shell=(48.0, "mg"), weights="319.03\n319.53")
+    assert metrics(at)["Mean net fill weight"] == "271.28 mg"
+
+
+BAD_WEIGHT_INPUTS = [
+    ("bad line", dict(target=(271.03, "mg"), weights="271.2\nabc"), "line 2"),
+    ("naked decimal", dict(target=(271.03, "mg"), weights=".5"), "naked decimal"),
+    ("no weights", dict(target=(271.03, "mg"), weights=""), "no weights"),
+    ("no target", dict(target=(None, "mg"), weights=WEIGHTS), "is missing"),
+    ("gross without shell", dict(target=(271.03, "mg"), mode="gross", weights=WEIGHTS), "gross capsules"),
+    ("low limit above 100", dict(target=(271.03, "mg"), weights=WEIGHTS, low=120.0), "out of range"),
+]
+
+
+@pytest.mark.parametrize("case, inputs, words", BAD_WEIGHT_INPUTS, ids=[c[0] for c in BAD_WEIGHT_INPUTS])
+def test_weight_check_bad_input(case, inputs, words):
+    at = weight_check(**inputs)
+    assert any(words in e for e in errors(at)), errors(at)
+    assert not at.metric
+    if "weights" in inputs:
+        assert at.text_area(key="qc.weights").value == inputs["weights"]
+
+
+def test_weight_check_both_pasted_and_uploaded():
+    at = weight_check(target=(271.03, "mg"), weights="271", file=("b.csv", b"271\n", "text/csv"))
+    assert any("both pasted and uploaded" in e for e in errors(at))
+
+
+# --- independent check ----------------------------------------------------------------------------
+
+def qa(**inputs) -> AppTest:
+    at = start("app_pages/independent_check.py")
+    amounts = {f"amount.{k}": v for k, v in inputs.pop("amounts", {}).items()}
+    return submit(set_inputs(at, "qa", **inputs, **amounts), "qa")
+
+
+def test_qa_all_agree():
+    at = qa(**CAP05, amounts={"capsules_to_make": 99, "naltrexone_hcl": (445.5, "mg"),
+                              "api_to_weigh": (445.5, "mg"), "filler_per_capsule": (266.53, "mg"),
+                              "blend_total": (26.83183, "g"), "fill_weight_per_capsule": (271.03, "mg")})
+    assert any("All 6 amounts agree" in s for s in values(at, "success"))
+    assert not errors(at)
+
+
+def test_qa_ten_fold_and_salt_factor_are_loud():
+    at = qa(**CAP05, amounts={"naltrexone_hcl": (4455.0, "mg"), "api_to_weigh": (493.08, "mg")})
+    errs = errors(at)
+    assert any(e.startswith("## STOP") for e in errs)
+    assert any("TEN-FOLD ERROR" in e for e in errs)
+    assert any("SALT-FACTOR ERROR" in e and "1.1068" in e for e in errs)
+
+
+def test_qa_mcg_mix_up():
+    at = qa(**CAP05, amounts={"naltrexone_hcl": (445.5, "mcg")})
+    assert any("1 000 times smaller" in e and "mg/mcg/g" in e for e in errors(at))
+
+
+def test_qa_difference_is_a_warning():
+    at = qa(**CAP05, amounts={"capsules_to_make": 100})
+    assert any("Differences found" in w for w in values(at, "warning"))
+
+
+def test_qa_does_not_show_the_capsules_page_result():
+    at = capsules(**CAP05)
+    at.switch_page("app_pages/independent_check.py").run()
+    assert at.number_input(key="qa.strength").value is None  # nothing carried over
+    assert not at.metric
+
+
+@pytest.mark.parametrize("inputs, words", [
+    (dict(CAP05), "enter at least one amount"),
+    (dict(CAP05, amounts={"naltrexone_hcl": (-4.0, "mg")}), "greater than zero"),
+    (dict(CAP05, strength=(45.0, "mg"), amounts={"capsules_to_make": 99}), "outside the low-dose"),
+])
+def test_qa_bad_input(inputs, words):
+    at = qa(**inputs)
+    assert any(words in e for e in errors(at)), errors(at)
+    assert not at.table
+
+
+# --- reference data -------------------------------------------------------------------------------
+
+def test_reference_data_lists_figures_with_sources():
+    at = start("app_pages/reference_data.py")
+    text = all_text(at)
+    for expected in ("Torpac capsule size chart", "0.5 mL", "microcrystalline cellulose (Avicel PH-102)",
+                     "NOT for LDN", "120 mg", "USP <795> (2023) Table 4", "180 days", "377.86 g/mol",
+                     "How to add a formula", "formulas/"):
+        assert expected in text, expected
+    assert any("LDN-CAP-API" in e.label for e in at.expander)
