@@ -1,0 +1,149 @@
+"""Safe and honest files: free text never becomes a formula, computed cells are locked and the
+sheets protected, and the engine version and SHA-256 of inputs and results are on the record."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import zipfile
+
+import openpyxl
+import pytest
+
+import compounding.excel._capsules as excel_capsules
+from compounding.capsules import capsule_batch
+from compounding.excel import ENGINE_VERSION, RECORD_FIELDS, workbook, write_workbook
+from compounding.formulas import Ingredient, formula
+from compounding.verify import verify_workbook
+from tests.excel_support import load_values
+
+DATE = "2026-11-22"
+
+HOSTILE = ['=HYPERLINK("http://x","y")', "+1+1", "-2", "@SUM(1)", "=cmd|' /C calc'!A0"]
+MARKERS = ("HYPERLINK", "CMD|", "SUM(1)", "1+1")
+
+
+def _batch(**kw):
+    base = dict(source="api", capsule_size="1", fill_weight="270 mg", compounding_date=DATE)
+    base.update(kw)
+    return capsule_batch("4.5 mg", 90, extra="10%", **base)
+
+
+def _hostile_fields() -> dict[str, str]:
+    return {name: HOSTILE[k % len(HOSTILE)] for k, name in enumerate(RECORD_FIELDS)}
+
+
+@pytest.fixture
+def hostile_formula(monkeypatch):
+    """A master formula whose every text (as read from a formula file) is hostile."""
+    real = formula("LDN-CAP-API")
+    evil = dataclasses.replace(
+        real, name=HOSTILE[0], dosage_form=HOSTILE[1], description=HOSTILE[2], steps=tuple(HOSTILE),
+        qc=tuple(HOSTILE[:2]), labelling=(HOSTILE[3], "Do not take with opioid medicines.", HOSTILE[4]),
+        ingredients=(Ingredient("active", HOSTILE[4], ""), Ingredient("filler", HOSTILE[3], "")),
+        bud_reference=HOSTILE[2])
+    monkeypatch.setattr(excel_capsules, "get_formula", lambda _id: evil)
+    return evil
+
+
+def _formula_cells(wb):
+    return [(ws.title, c.coordinate, c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row
+            if c.data_type == "f"]
+
+
+def _texts(wb) -> set[str]:
+    return {c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+
+
+def test_hostile_text_stays_text(tmp_path, hostile_formula, libreoffice):
+    batch = dataclasses.replace(_batch(), filler_name=HOSTILE[1], warnings=(HOSTILE[0], HOSTILE[4]))
+    path = write_workbook(batch, tmp_path / "hostile.xlsx", **_hostile_fields())
+
+    # in the file as written: no formula mentions any of it, and each text is a plain string cell
+    wb = openpyxl.load_workbook(path)
+    leaked = [f for f in _formula_cells(wb) if any(m in str(f[2]).upper() for m in MARKERS)]
+    assert leaked == []
+    texts = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value in HOSTILE]
+    assert len(texts) >= 20 and all(c.data_type == "s" for c in texts)
+    assert all(c.quotePrefix for c in texts)
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/"):
+                for f in re.findall(r"<f>(.*?)</f>", z.read(name).decode()):
+                    assert not any(m in f.upper() for m in MARKERS), (name, f)
+
+    # recalculated by a spreadsheet: still the letters typed, nothing evaluated
+    values = libreoffice.load_values(path)
+    shown = _texts(values)
+    for text in HOSTILE:
+        assert text in shown
+    assert "y" not in shown and "2" not in shown
+    record = values["Compounding record"]
+    assert record["B4"].value == HOSTILE[0]  # pharmacy name, exactly as typed
+    assert "Err:" not in " ".join(str(t) for t in shown)
+
+
+def test_control_characters_and_header_codes_are_neutralised(tmp_path):
+    wb = workbook(_batch(), patient="Ann\x07 Lee", lot_number="A&B &P")
+    assert "Ann\ufffd Lee" in _texts(wb)
+    header = wb["Compounding record"].oddHeader.right.text
+    assert header == "Lot / Rx: A&&B &&P"  # '&' starts a header code; doubled, it prints as '&'
+
+
+def test_computed_cells_locked_entry_cells_unlocked_sheets_protected():
+    wb = workbook(_batch(), lot_number="L1")
+    for ws in wb.worksheets:
+        assert ws.protection.sheet is True, ws.title
+        assert not ws.protection.password, ws.title
+        for row in ws.iter_rows():
+            for c in row:
+                entry = str(c.fill.fgColor.rgb).upper().endswith("FFF5C2") and c.fill.fill_type == "solid"
+                if c.data_type == "f":
+                    assert c.protection.locked, (ws.title, c.coordinate)
+                if entry:
+                    assert not c.protection.locked, (ws.title, c.coordinate)
+                elif c.value is not None:
+                    assert c.protection.locked, (ws.title, c.coordinate, c.value)
+    calc = wb["Calculations"]
+    from tests.excel_support import named_cell
+
+    for name in ("strength", "capsules_ordered", "extra_percent", "filler_fill_weight", "mwq", "qc_low"):
+        assert not named_cell(wb, name).protection.locked
+    for name in ("capsules_to_make", "api_to_weigh", "bud_date", "source"):
+        assert named_cell(wb, name).protection.locked
+    assert calc.cell(row=named_cell(wb, "strength").row, column=4).protection.locked  # calculator's value
+
+
+def test_hash_identifies_inputs_and_results():
+    a = workbook(_batch(), lot_number="L1")
+    b = workbook(_batch(), lot_number="L2", patient="someone")
+    c = workbook(_batch(potency="98.5%"))
+
+    def digest(wb):
+        return next(p.value for p in wb.custom_doc_props.props if p.name == "sha256")
+
+    assert re.fullmatch(r"[0-9a-f]{64}", digest(a))
+    assert digest(a) == digest(b)  # the pharmacy's record fields are not calculation inputs
+    assert digest(a) != digest(c)
+    assert digest(a) in a["Calculations"]["A3"].value
+    assert ENGINE_VERSION in a["Calculations"]["A3"].value
+    assert any(digest(a) in (c_.value or "") for row in a["Compounding record"].iter_rows() for c_ in row
+               if isinstance(c_.value, str))
+    assert f"sha256:{digest(a)}" in a.properties.keywords
+    assert ENGINE_VERSION in a.properties.creator
+    kinds = {p.name: p.value for p in a.custom_doc_props.props}
+    assert kinds["record_kind"] == "capsules" and kinds["engine_version"] == ENGINE_VERSION
+
+
+def test_hash_matches_what_verify_recomputes(tmp_path):
+    path = write_workbook(_batch(), tmp_path / "r.xlsx")
+    report = verify_workbook(path)
+    assert report.digest == report.digest_in_file
+
+
+def test_workbook_has_no_hidden_sheets_or_external_links(tmp_path):
+    path = write_workbook(_batch(), tmp_path / "r.xlsx")
+    wb = openpyxl.load_workbook(path)
+    assert all(ws.sheet_state == "visible" for ws in wb.worksheets)
+    with zipfile.ZipFile(path) as z:
+        assert not [n for n in z.namelist() if "externalLink" in n or n.endswith(".bin")]
