@@ -23,9 +23,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ._common import ENGINE_VERSION, RECORD_FIELDS, check_record_fields
+from ._fields import ENGINE_VERSION, RECORD_FIELDS, add_record_arguments, record_options
 
-__all__ = ["ENGINE_VERSION", "RECORD_FIELDS", "workbook", "workbook_bytes", "write_workbook", "record_kind"]
+__all__ = ["ENGINE_VERSION", "RECORD_FIELDS", "workbook", "workbook_bytes", "write_workbook", "record_kind",
+           "add_record_arguments", "record_options"]
 
 
 def record_kind(result: Any) -> str:
@@ -52,6 +53,7 @@ def workbook(result: Any, *, capsule_weights: int = 10, paper: str = "A4", **rec
     from openpyxl import Workbook
 
     from ..errors import InputError
+    from ._common import check_record_fields
 
     fields = check_record_fields(record)
     if not isinstance(capsule_weights, int) or isinstance(capsule_weights, bool) or not 1 <= capsule_weights <= 50:
@@ -85,7 +87,12 @@ def workbook_bytes(result: Any, **options: Any) -> bytes:
 
 def write_workbook(result: Any, path: str | os.PathLike, **options: Any) -> Path:
     """Write the record of ``result`` to ``path`` (``.xlsx``); returns the path."""
+    from ..errors import InputError
+
     target = Path(path)
     data = workbook_bytes(result, **options)
-    target.write_bytes(data)
+    try:
+        target.write_bytes(data)
+    except OSError as exc:
+        raise InputError(f"cannot be written ({exc.strerror or exc})", field="xlsx", value=str(target)) from None
     return target

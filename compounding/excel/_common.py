@@ -36,28 +36,7 @@ __all__ = ["ENGINE_VERSION", "RECORD_FIELDS", "Line", "Section", "check_record_f
            "record_hash", "canonical", "set_properties", "quantity_text_formula", "number_format"]
 
 
-def _engine_version() -> str:
-    import compounding  # the core may define __version__; until it does, this package's own
-
-    return str(getattr(compounding, "__version__", "0.1.0"))
-
-
-ENGINE_VERSION = _engine_version()
-
-#: What a pharmacy fills in on the record, with the label the record prints. Each is an optional
-#: keyword of :func:`compounding.excel.workbook_bytes`; left out, the cell stays blank to write in.
-RECORD_FIELDS: dict[str, str] = {
-    "pharmacy_name": "Pharmacy",
-    "pharmacy_contact": "Pharmacy address and phone",
-    "lot_number": "Internal lot / Rx number",
-    "patient": "Patient",
-    "prescriber": "Prescriber",
-    "directions": "Directions",
-    "compounded_by": "Compounded by",
-    "verified_by": "Verified by",
-    "released_by": "Released by",
-    "notes": "Notes and deviations",
-}
+from ._fields import ENGINE_VERSION, RECORD_FIELDS  # noqa: E402 - re-exported
 
 CALC_SHEET = "Calculations"
 

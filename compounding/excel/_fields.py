@@ -1,0 +1,56 @@
+"""What a pharmacy writes on a record, and the command-line options for it (no openpyxl here, so
+``python -m compounding … --help`` stays fast)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def _engine_version() -> str:
+    import compounding  # the core's version; this package's own until the core has one
+
+    return str(getattr(compounding, "__version__", "0.1.0"))
+
+
+ENGINE_VERSION = _engine_version()
+
+#: What a pharmacy fills in on the record, with the label the record prints. Each is an optional
+#: keyword of :func:`compounding.excel.workbook_bytes`; left out, the cell stays blank to write in.
+RECORD_FIELDS: dict[str, str] = {
+    "pharmacy_name": "Pharmacy",
+    "pharmacy_contact": "Pharmacy address and phone",
+    "lot_number": "Internal lot / Rx number",
+    "patient": "Patient",
+    "prescriber": "Prescriber",
+    "directions": "Directions",
+    "compounded_by": "Compounded by",
+    "verified_by": "Verified by",
+    "released_by": "Released by",
+    "notes": "Notes and deviations",
+}
+
+_OPTION = {"pharmacy_name": "--pharmacy", "lot_number": "--lot"}
+
+
+def add_record_arguments(p: argparse.ArgumentParser, *, capsules: bool = False) -> None:
+    """``--pharmacy``, ``--lot``, ``--patient`` … for the Excel record (used with ``--xlsx``)."""
+    g = p.add_argument_group("Excel record (with --xlsx; each left out stays a blank to fill by hand)")
+    for key, label in RECORD_FIELDS.items():
+        g.add_argument(_OPTION.get(key, "--" + key.replace("_", "-")), dest=f"record_{key}", metavar="TEXT",
+                       help=label.lower())
+    if capsules:
+        g.add_argument("--capsule-weights", type=int, default=10, metavar="N",
+                       help="rows on the capsule weight check (10 or 20; default 10)")
+    g.add_argument("--paper", default="A4", choices=["A4", "Letter"], help="paper size (default A4)")
+
+
+def record_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of :func:`compounding.excel.write_workbook` from parsed options."""
+    out: dict[str, Any] = {key: getattr(args, f"record_{key}") for key in RECORD_FIELDS
+                           if getattr(args, f"record_{key}", None) is not None}
+    if getattr(args, "capsule_weights", None) is not None:
+        out["capsule_weights"] = args.capsule_weights
+    if getattr(args, "paper", None):
+        out["paper"] = args.paper
+    return out
