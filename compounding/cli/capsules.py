@@ -30,6 +30,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="expiry date of a component (ISO); the BUD never passes it; repeatable")
     p.add_argument("--json", action="store_true", help="print the result as JSON only")
     p.add_argument("--xlsx", help="also write the Excel batch record to this path")
+    from ..excel import add_record_arguments
+
+    add_record_arguments(p, capsules=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,9 +45,9 @@ def run(args: argparse.Namespace) -> int:
         fill_weight=args.fill_weight, api_fill_weight=args.api_fill_weight, balance=args.balance,
         mwq=args.mwq, compounding_date=args.date, component_expiries=args.component_expiry)
     if args.xlsx:
-        from ..excel import write_workbook
+        from ..excel import record_options, write_workbook
 
-        write_workbook(batch, args.xlsx)
+        write_workbook(batch, args.xlsx, **record_options(args))
     if args.json:
         json.dump(batch.as_dict(), sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
