@@ -33,6 +33,11 @@ _EXPORTS: dict[str, str] = {
     "beyond_use_date": "bud:beyond_use_date",
     "plan_aliquot": "weighing:plan_aliquot",
     "format_quantity": "display:format_quantity",
+    "prepare_liquid": "liquids:prepare_liquid",
+    "LiquidPreparation": "liquids:LiquidPreparation",
+    "dose_volume_table": "liquids:dose_volume_table",
+    "plan_titration": "titration:plan_titration",
+    "TitrationPlan": "titration:TitrationPlan",
     "reference": "reference",
     "formulas": "formulas",
 }
