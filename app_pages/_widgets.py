@@ -106,24 +106,18 @@ def quantity_input(label: str, key: str, units: Sequence[str], *, value: float |
     """
     if len(units) == 1:
         number = st.number_input(label if units[0].lower() in label.lower() else f"{label} ({units[0]})", key=key,
-                                 **initial(key, value), step=step or (1 if integer else 0.1),
+                                 value=value, step=step or (1 if integer else 0.1),
                                  format="%d" if integer else "%g", help=help, placeholder=placeholder)
         return quantity_text(number, units[0])
     left, right = st.columns([2, 1], vertical_alignment="bottom", gap="small")
     with left:
-        number = st.number_input(label, key=key, **initial(key, value), step=step or (1 if integer else 0.1),
+        number = st.number_input(label, key=key, value=value, step=step or (1 if integer else 0.1),
                                  format="%d" if integer else "%g", help=help, placeholder=placeholder)
     with right:
         index = units.index(unit) if unit in units else 0
         chosen = st.selectbox(f"Unit of {label.lower()}", units, key=f"{key}.unit",
-                              label_visibility="collapsed", **initial(f"{key}.unit", index, "index"))
+                              label_visibility="collapsed", index=index)
     return quantity_text(number, chosen)
-
-
-def initial(key: str, value: Any, name: str = "value") -> dict[str, Any]:
-    """``value=`` (or ``index=``) for a widget, unless its value is already in session state (put
-    there by another page): passing both makes Streamlit warn."""
-    return {} if key in st.session_state else {name: value}
 
 
 def typed_quantity(key: str, default_unit: str | None = None) -> str | None:
@@ -250,18 +244,25 @@ def json_bytes(result) -> bytes:
     return json.dumps(result.as_dict(), indent=2, ensure_ascii=False).encode("utf-8")
 
 
-def excel_available() -> bool:
+EXCEL_KINDS = {"CapsuleBatch": "capsules", "LiquidPreparation": "liquid", "TitrationPlan": "titration"}
+
+
+def excel_available(kind: str = "capsules") -> bool:
+    """Whether the Excel exporter for this kind of record is installed (``capsules``, ``liquid``, ...)."""
     import importlib.util
 
-    return importlib.util.find_spec("compounding.excel") is not None
+    try:
+        return importlib.util.find_spec(f"compounding.excel._{kind}") is not None
+    except ModuleNotFoundError:
+        return False
 
 
 def excel_download(result, *, file_name: str, key: str, **record_fields: Any) -> None:
     """The Excel batch record, generated when clicked (openpyxl loads only then); a clear note while
-    the exporter is missing."""
-    if not excel_available():
-        st.button("Excel batch record (not available yet)", disabled=True, key=key,
-                  help="The Excel exporter (compounding/excel) is not in this version yet.")
+    the exporter for this kind of record is missing."""
+    if not excel_available(EXCEL_KINDS.get(type(result).__name__, "")):
+        st.button("Excel record (not available yet)", disabled=True, key=key,
+                  help="The Excel exporter for this kind of record is not in this version yet.")
         return
 
     def build() -> bytes:
@@ -274,12 +275,12 @@ def excel_download(result, *, file_name: str, key: str, **record_fields: Any) ->
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-def record_fields(page: str) -> dict[str, str]:
+def record_fields(page: str, kind: str = "capsules") -> dict[str, str]:
     """Free-text fields printed on the Excel record (pharmacy, lot, patient, who compounded ...).
 
     Outside the calculation form: they change no number, and a change only rebuilds the download.
     """
-    if not excel_available():
+    if not excel_available(kind):
         return {}
     from compounding.excel import RECORD_FIELDS
 

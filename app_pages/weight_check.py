@@ -134,17 +134,17 @@ with st.form(f"{P}.form", enter_to_submit=False):
         d1, d2 = st.columns(2)
         pct = lambda fig: float(fig.quantity.to("percent").magnitude)  # noqa: E731
         with d1:
-            st.number_input("Each capsule at least (% of target)", key=f"{P}.low", **w.initial(f"{P}.low", pct(limits.individual_low)),
+            st.number_input("Each capsule at least (% of target)", key=f"{P}.low", value=pct(limits.individual_low),
                             step=1.0, format="%g", help=limits.individual_low.source)
             w.field_error(P, "individual_low")
-            st.number_input("Mean within ± (% of target)", key=f"{P}.mean_tol", **w.initial(f"{P}.mean_tol", pct(limits.mean_tolerance)),
+            st.number_input("Mean within ± (% of target)", key=f"{P}.mean_tol", value=pct(limits.mean_tolerance),
                             step=0.5, format="%g", help=limits.mean_tolerance.source)
             w.field_error(P, "mean_tolerance")
         with d2:
-            st.number_input("Each capsule at most (% of target)", key=f"{P}.high", **w.initial(f"{P}.high", pct(limits.individual_high)),
+            st.number_input("Each capsule at most (% of target)", key=f"{P}.high", value=pct(limits.individual_high),
                             step=1.0, format="%g", help=limits.individual_high.source)
             w.field_error(P, "individual_high")
-            st.number_input("RSD at most (%)", key=f"{P}.rsd_max", **w.initial(f"{P}.rsd_max", pct(limits.rsd_maximum)), step=0.5,
+            st.number_input("RSD at most (%)", key=f"{P}.rsd_max", value=pct(limits.rsd_maximum), step=0.5,
                             format="%g", help=limits.rsd_maximum.source)
             w.field_error(P, "rsd_maximum")
     c1, c2 = st.columns([3, 1])

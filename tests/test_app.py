@@ -312,6 +312,149 @@ def test_weight_check_both_pasted_and_uploaded():
     assert any("both pasted and uploaded" in e for e in errors(at))
 
 
+# --- oral liquid ----------------------------------------------------------------------------------
+
+def liquid(**inputs) -> AppTest:
+    at = start("app_pages/oral_liquid.py")
+    if "source" in inputs:
+        at.radio(key="liq.source").set_value(inputs.pop("source")).run()
+    if "doses" in inputs:
+        at.multiselect(key="liq.doses").set_value(inputs.pop("doses"))
+    return submit(set_inputs(at, "liq", **inputs), "liq")
+
+
+def test_liquid_lq01_one_tablet_in_50_ml():
+    # LQ-01: one 50 mg tablet in 50 mL = 1 mg/mL; 1.5 / 3 / 4.5 mL
+    at = liquid(tablets=1, final_volume=(50.0, "mL"), doses=[1.5, 3.0, 4.5])
+    m = metrics(at)
+    assert m["Concentration"] == "1 mg/mL"
+    assert m["Final volume"] == "50 mL"
+    assert m["Whole 50 mg tablets to use"] == "1 tablet"
+    assert m["Beyond-use date"]
+    doses = at.table[1].value
+    assert list(doses["Volume at 1 mg/mL"]) == ["1.5 mL", "3 mL", "4.5 mL"]
+    assert list(doses["On a graduation"]) == ["yes", "yes", "NO"]  # 4.5 mL on a 5 mL syringe by 0.2 mL
+    text = all_text(at)
+    assert "Concentration: 1 mg/mL" in text  # the banner
+    assert "Recommended concentration: 0.5 mg/mL" in text
+    assert "Shake well" in text or "shake well" in text.lower()
+
+
+def test_liquid_concentration_printed_with_every_result():
+    at = liquid(tablets=1, final_volume=(50.0, "mL"), doses=[1.5])
+    captions = values(at, "caption")
+    assert any("at 1 mg/mL" in c for c in captions) and any("for 1 mg/mL" in c for c in captions)
+    assert any("1 mg/mL" in s for s in values(at, "subheader"))
+
+
+def test_liquid_lq04_partial_tablet_by_powder():
+    # LQ-04: 0.5 mg/mL × 60 mL = 30 mg = 0.6 tablet; powder = 30 × 321 / 50 = 192.6 mg
+    at = liquid(concentration=(0.5, "mg/mL"), final_volume=(60.0, "mL"), tablet_weight=(321.0, "mg"))
+    assert metrics(at)["Tablet powder to weigh"] == "192.6 mg"
+
+
+def test_liquid_from_powder_with_aliquot():
+    at = liquid(source="api", concentration=(1.0, "mg/mL"), final_volume=(50.0, "mL"), potency=98.5)
+    m = metrics(at)
+    assert m["Naltrexone HCl in the batch"] == "50 mg"
+    assert "below the MWQ" in all_text(at)
+
+
+def test_liquid_custom_dose_typed():
+    at = liquid(tablets=1, final_volume=(50.0, "mL"), doses=[1.5, "2.25"])
+    assert "2.25 mL" in list(at.table[1].value["Volume at 1 mg/mL"])
+
+
+BAD_LIQUID_INPUTS = [
+    ("only one of three", dict(tablets=1), "give two of tablets, concentration and final volume"),
+    ("part tablet without weight", dict(concentration=(0.5, "mg/mL"), final_volume=(60.0, "mL")), "must be measured"),
+    ("inconsistent three", dict(tablets=1, concentration=(1.0, "mg/mL"), final_volume=(60.0, "mL")), "do not agree"),
+    ("zero volume", dict(tablets=1, final_volume=(0.0, "mL")), "greater than zero"),
+    ("dose out of range", dict(tablets=1, final_volume=(50.0, "mL"), doses=[45.0]), "outside the low-dose"),
+    ("typed dose not a number", dict(tablets=1, final_volume=(50.0, "mL"), doses=["abc"]), "not a number"),
+]
+
+
+@pytest.mark.parametrize("case, inputs, words", BAD_LIQUID_INPUTS, ids=[c[0] for c in BAD_LIQUID_INPUTS])
+def test_liquid_bad_input(case, inputs, words):
+    at = liquid(**dict(inputs))
+    assert any(words in e for e in errors(at)), errors(at)
+    assert not at.metric
+    for name, value in inputs.items():
+        if isinstance(value, tuple):
+            assert at.number_input(key=f"liq.{name}").value == value[0]
+        elif name == "tablets":
+            assert at.number_input(key="liq.tablets").value == value
+
+
+# --- titration ------------------------------------------------------------------------------------
+
+def titration(**inputs) -> AppTest:
+    at = start("app_pages/titration.py")
+    for radio in ("mode", "form"):
+        if radio in inputs:
+            at.radio(key=f"tit.{radio}").set_value(inputs.pop(radio)).run()
+    return submit(set_inputs(at, "tit", **inputs), "tit")
+
+
+def test_titration_tt02_liquid_preset():
+    # TT-02: 1.5 mg + 0.5 mg every 2 weeks to 4.5 mg, two weeks at 4.5 mg, 1 mg/mL
+    at = titration(form="liquid", preset="ldnrt_slow")
+    m = metrics(at)
+    assert m["Days in the plan"] == "98"
+    assert m["Naltrexone HCl over the plan"] == "294 mg"
+    assert m["Liquid over the plan"] == "294 mL"
+    assert m["Concentration"] == "1 mg/mL"
+    stages = at.table[0].value
+    assert list(stages["Volume at 1 mg/mL"]) == ["1.5 mL", "2 mL", "2.5 mL", "3 mL", "3.5 mL", "4 mL", "4.5 mL"]
+    assert len(at.dataframe[0].value) == 98  # the dated patient chart
+    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+
+
+def test_titration_explicit_capsule_stages():
+    # as TT-01 (one capsule per dose of its strength), with the editor's default stages 1.5:14, 3:14, 4.5:28
+    at = titration(mode="stages")
+    m = metrics(at)
+    assert m["Capsules to dispense"] == "56"  # default stages 1.5:14, 3:14, 4.5:28
+    dispense = at.table[1].value
+    assert list(dispense["Capsules"]) == ["14", "14", "28"]
+    assert any("126 capsules of 1.5 mg" in c for c in values(at, "caption"))
+
+
+def test_titration_own_regimen_weekly_liquid_5mg_per_ml():
+    # TT-03: 0.5 mg + 0.5 mg weekly to 4.5 mg at 5 mg/mL: 0.1 ... 0.9 mL; 9 weeks = 31.5 mL
+    at = titration(form="liquid", preset="(own regimen)", start=(0.5, "mg"), step=(0.5, "mg"), every=(1, "weeks"),
+                   target=(4.5, "mg"), maintain=(7, "days"), concentration=(5.0, "mg/mL"))
+    m = metrics(at)
+    assert m["Days in the plan"] == "63"
+    assert m["Liquid over the plan"] == "31.5 mL"
+    assert "0.9 mL" in list(at.table[0].value["Volume at 5 mg/mL"])
+
+
+BAD_TITRATION_INPUTS = [
+    ("target out of range", dict(preset="(own regimen)", start=(1.5, "mg"), target=(45.0, "mg"), every=(14, "days")),
+     "outside the low-dose"),
+    ("start above target", dict(preset="(own regimen)", start=(4.5, "mg"), target=(1.5, "mg"), every=(14, "days")),
+     "above the target"),
+    ("no start", dict(preset="(own regimen)", target=(4.5, "mg"), every=(14, "days")), "is missing"),
+    ("zero step", dict(preset="(own regimen)", start=(1.5, "mg"), step=(0.0, "mg"), target=(4.5, "mg"),
+                       every=(14, "days")), "never reaches the target"),
+    ("step in mcg", dict(preset="(own regimen)", start=(1.5, "mg"), step=(0.5, "mcg"), target=(4.5, "mg"),
+                         every=(14, "days")), "right unit"),
+]
+
+
+@pytest.mark.parametrize("case, inputs, words", BAD_TITRATION_INPUTS, ids=[c[0] for c in BAD_TITRATION_INPUTS])
+def test_titration_bad_input(case, inputs, words):
+    at = titration(**inputs)
+    assert any(words in e for e in errors(at)), errors(at)
+    assert not at.metric
+    assert at.selectbox(key="tit.preset").value == "(own regimen)"
+    for name, value in inputs.items():
+        if isinstance(value, tuple):
+            assert at.number_input(key=f"tit.{name}").value == value[0]
+
+
 # --- independent check ----------------------------------------------------------------------------
 
 def qa(**inputs) -> AppTest:
