@@ -109,7 +109,7 @@ def quantity_input(label: str, key: str, units: Sequence[str], *, value: float |
                                  value=value, step=step or (1 if integer else 0.1),
                                  format="%d" if integer else "%g", help=help, placeholder=placeholder)
         return quantity_text(number, units[0])
-    left, right = st.columns([2, 1], vertical_alignment="bottom", gap="small")
+    left, right = st.columns([5, 3], vertical_alignment="bottom", gap="small")
     with left:
         number = st.number_input(label, key=key, value=value, step=step or (1 if integer else 0.1),
                                  format="%d" if integer else "%g", help=help, placeholder=placeholder)

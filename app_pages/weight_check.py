@@ -67,13 +67,15 @@ def _chart(r):
     lo = min(float(r.lowest_allowed.magnitude), float(r.minimum.magnitude))
     hi = max(float(r.highest_allowed.magnitude), float(r.maximum.magnitude))
     pad = (hi - lo) * 0.08 or 1
-    y = alt.Y("net weight (mg):Q", scale=alt.Scale(domain=[lo - pad, hi + pad]), title="net fill weight (mg)")
+    domain = [lo - pad, hi + pad]
+    y = alt.Y("net weight (mg):Q", scale=alt.Scale(domain=domain, zero=False), title="net fill weight (mg)")
     points = alt.Chart(data).mark_circle(size=70).encode(
-        x=alt.X("capsule:Q", title="capsule", axis=alt.Axis(tickMinStep=1)), y=y,
+        x=alt.X("capsule:Q", title="capsule", scale=alt.Scale(domain=[0.5, r.n + 0.5], nice=False),
+                axis=alt.Axis(tickMinStep=1, format="d")), y=y,
         color=alt.Color("within limits:N", scale=alt.Scale(domain=["yes", "NO"], range=["#2e7d32", "#c62828"])),
         tooltip=["capsule", "net weight (mg)", "within limits"])
     rules = alt.Chart(lines).mark_rule(strokeDash=[6, 4]).encode(
-        y=alt.Y("mg:Q"), color=alt.Color("line:N", scale=alt.Scale(
+        y=alt.Y("mg:Q", scale=alt.Scale(domain=domain, zero=False)), color=alt.Color("line:N", scale=alt.Scale(
             domain=["target", "low limit", "high limit", "mean"], range=["#1565c0", "#c62828", "#c62828", "#6d4c41"]),
             legend=alt.Legend(title="")), tooltip=["line", "mg"])
     return alt.layer(rules, points).resolve_scale(color="independent").properties(height=320)

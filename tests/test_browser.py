@@ -1,0 +1,221 @@
+"""The app in a real browser: ``streamlit run app.py`` on a free port, driven by Debian's Chromium through
+Playwright (``tests/support``). Fill the capsule form, read the results, download the Excel record and
+open it; the same for a liquid; a screenshot of every page (at laptop and tablet widths) under the
+test's temporary folder. Set ``LDN_SCREENSHOTS=/some/dir`` to keep copies for a human to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.support.browser import open_app, wait_for_streamlit_idle
+
+pytestmark = pytest.mark.browser
+
+WIDTHS = {"laptop": 1280, "tablet": 800}
+PAGES = {"capsules": "Capsules", "oral_liquid": "Oral liquid", "titration": "Titration plan",
+         "independent_check": "Independent check (QA)", "weight_check": "Weight check",
+         "reference_data": "Reference data"}
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+def screenshot(page, path: Path) -> Path:
+    """The whole page: Streamlit scrolls inside the app, so grow the viewport to the content first."""
+    width = page.viewport_size["width"]
+    height = page.evaluate(
+        "() => Math.max(document.body.scrollHeight, ...Array.from(document.querySelectorAll("
+        "'[data-testid=stMain], [data-testid=stAppViewContainer], [data-testid=stMainBlockContainer]'))"
+        ".map(e => e.scrollHeight))")
+    page.set_viewport_size({"width": width, "height": min(max(900, height + 60), 12000)})
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size({"width": width, "height": 900})
+    keep = os.environ.get("LDN_SCREENSHOTS")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(keep) / path.name)
+    return path
+
+
+def fill(page, label: str, value) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Tab")
+
+
+def choose(page, label: str, option: str) -> None:
+    page.get_by_label(label, exact=True).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def submit(page, name: str) -> None:
+    page.get_by_role("button", name=name, exact=True).click()
+    wait_for_streamlit_idle(page)
+
+
+def metrics(page) -> dict[str, str]:
+    out = {}
+    for m in page.locator('[data-testid="stMetric"]').all():
+        label = m.locator('[data-testid="stMetricLabel"]').inner_text().strip()
+        out[label] = m.locator('[data-testid="stMetricValue"]').inner_text().strip()
+    return out
+
+
+def download(page, name: str, folder: Path) -> Path:
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name=name).click()
+    target = folder / info.value.suggested_filename
+    info.value.save_as(str(target))
+    return target
+
+
+def fill_capsule_form(page) -> None:
+    fill(page, "Strength per capsule", "4.5")
+    fill(page, "Capsules ordered", "90")
+    fill(page, "Extra for losses", "10")
+    choose(page, "Capsule size", "size 1 (0.5 mL)")
+    fill(page, "Filler fill weight, measured", "270")
+    fill(page, "Drug powder fill weight (optional)", "350")
+
+
+@pytest.fixture
+def page_at(chromium_browser):
+    """``page_at(width)``: a fresh browser page at that width (closed afterwards)."""
+    contexts = []
+
+    def make(width: int):
+        context = chromium_browser.new_context(viewport={"width": width, "height": 900}, accept_downloads=True)
+        context.set_default_timeout(30_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for c in contexts:
+        c.close()
+
+
+# --- tests ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("device", list(WIDTHS))
+def test_capsule_batch_in_the_browser(app_server, page_at, tmp_path, device):
+    page = page_at(WIDTHS[device])
+    open_app(page, app_server.url)
+    fill_capsule_form(page)
+    submit(page, "Calculate")
+    m = metrics(page)
+    assert m["Capsules to make"] == "99"
+    assert m["Naltrexone HCl powder to weigh"] == "445.5 mg"
+    assert m["Filler to weigh"] == "26386.33 mg"
+    assert m["Blend total"] == "26831.83 mg"
+    assert m["Fill weight per capsule"] == "271.03 mg"
+    assert page.get_by_text("243.93 mg to 298.13 mg", exact=False).count() >= 1
+    screenshot(page, tmp_path / f"capsules-results-{device}.png")
+
+    if device == "laptop":
+        from compounding.check import CHECKABLE  # noqa: F401  (the core imports in this process)
+
+        record = download(page, "Excel batch record", tmp_path)
+        import openpyxl
+
+        wb = openpyxl.load_workbook(record)
+        assert "Calculations" in wb.sheetnames
+        values = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+        assert 99 in values and any(isinstance(v, (int, float)) and abs(v - 445.5) < 1e-9 for v in values)
+        data = json.loads(download(page, "JSON", tmp_path).read_text())
+        assert data["capsules_to_make"] == 99 and data["filler_per_capsule"] == {"value": 266.5285714285714,
+                                                                                 "unit": "mg"}
+        # the downloads did not wipe the results
+        assert metrics(page)["Capsules to make"] == "99"
+        assert page.get_by_label("Strength per capsule", exact=True).input_value() == "4.5"
+
+
+def test_capsule_error_beside_the_field_keeps_inputs(app_server, page_at, tmp_path):
+    page = page_at(WIDTHS["laptop"])
+    open_app(page, app_server.url)
+    fill_capsule_form(page)
+    fill(page, "Strength per capsule", "45")
+    submit(page, "Calculate")
+    alerts = page.locator('[data-testid="stAlert"]')
+    assert alerts.filter(has_text="outside the low-dose naltrexone range").count() == 1
+    assert alerts.filter(has_text="Not calculated").count() == 1
+    assert not metrics(page)
+    assert page.get_by_label("Strength per capsule", exact=True).input_value() == "45"
+    assert page.get_by_label("Capsules ordered", exact=True).input_value() == "90"
+    assert page.locator("text=Traceback").count() == 0
+    screenshot(page, tmp_path / "capsules-error.png")
+
+
+@pytest.mark.parametrize("device", list(WIDTHS))
+def test_oral_liquid_in_the_browser(app_server, page_at, tmp_path, device):
+    page = page_at(WIDTHS[device])
+    open_app(page, f"{app_server.url}/oral_liquid")
+    fill(page, "Whole 50 mg tablets", "1")
+    fill(page, "Final volume", "50")
+    doses = page.get_by_role("combobox", name="Doses", exact=True)
+    for d in ("1.5", "3", "4.5"):
+        doses.click()
+        page.get_by_role("option", name=d, exact=True).click()
+    page.keyboard.press("Escape")
+    tags = page.locator('[data-testid="stMultiSelectTagsContainer"]').inner_text()
+    assert [t.strip() for t in tags.split("\n") if t.strip()] == ["1.5", "3", "4.5"]
+    submit(page, "Calculate")
+    m = metrics(page)
+    assert m["Concentration"] == "1 mg/mL"
+    assert m["Final volume"] == "50 mL"
+    assert m["Whole 50 mg tablets to use"] == "1 tablet"
+    assert page.get_by_text("Concentration: 1 mg/mL", exact=True).count() == 1
+    table = page.locator('[data-testid="stTable"]').nth(1).inner_text()
+    assert "Volume at 1 mg/mL" in table and "1.5 mL" in table and "4.5 mL" in table and "3.5 mL" not in table
+    screenshot(page, tmp_path / f"oral_liquid-results-{device}.png")
+    if device == "laptop":
+        data = json.loads(download(page, "JSON", tmp_path).read_text())
+        assert data["concentration"] == {"value": 1, "unit": "mg/mL"}
+        from app_pages._widgets import excel_available
+
+        if excel_available("liquid"):
+            import openpyxl
+
+            wb = openpyxl.load_workbook(download(page, "Excel batch record", tmp_path))
+            assert wb.sheetnames
+        else:
+            assert page.get_by_role("button", name="Excel record (not available yet)").is_disabled()
+        assert metrics(page)["Concentration"] == "1 mg/mL"
+
+
+def test_weight_check_in_the_browser(app_server, page_at, tmp_path):
+    page = page_at(WIDTHS["laptop"])
+    open_app(page, f"{app_server.url}/weight_check")
+    fill(page, "Target fill weight per capsule", "271.03")
+    page.get_by_label("Capsule weights (one per line; a weight may carry its own unit, e.g. 0.2713 g)").fill(
+        "270.1\n271.5\n272.0\n270.8\n271.2\n270.5\n271.9\n271.0\n270.6\n240")
+    submit(page, "Check weights")
+    m = metrics(page)
+    assert m["Outside limits"] == "1"
+    assert page.locator('[data-testid="stAlert"]').filter(has_text="FAIL").count() == 1
+    assert page.locator('[data-testid="stVegaLiteChart"], .vega-embed').count() >= 1
+    screenshot(page, tmp_path / "weight_check-results.png")
+
+
+@pytest.mark.parametrize("path, title", list(PAGES.items()))
+def test_every_page_opens_and_navigates(app_server, page_at, tmp_path, path, title):
+    # laptop: through the navigation bar; tablet (some links fold into "more"): by its address
+    page = page_at(WIDTHS["laptop"])
+    open_app(page, app_server.url)
+    page.get_by_role("link", name=title).click()
+    wait_for_streamlit_idle(page)
+    assert page.locator("h1").first.inner_text().strip() == title
+    assert page.url.rstrip("/").endswith("" if path == "capsules" else path)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    screenshot(page, tmp_path / f"{path}-laptop.png")
+
+    page = page_at(WIDTHS["tablet"])
+    open_app(page, f"{app_server.url}/{path}")
+    assert page.locator("h1").first.inner_text().strip() == title
+    assert page.locator('[data-testid="stException"]').count() == 0
+    screenshot(page, tmp_path / f"{path}-tablet.png")
