@@ -17,8 +17,9 @@ from ..units import Q, as_fraction, day, dimensionless, g_per_mol, mg, mg_per_ca
 from openpyxl.utils import get_column_letter
 
 from . import _styles as st
-from ._common import (CALC_SHEET, Line, Section, check_names, fit_row, identity_text, printable, protect,
-                      put_formula, put_text, put_value, quantity_text_formula, record_hash, set_properties,
+from ._common import (CALC_SHEET, Line, Section, check_names, fit_row, identity_text, merge, printable, protect,
+                      put_formula, put_text, put_value, quantity_text_formula, record_hash, restyle,
+                      set_properties,
                       status_colours, write_calculations)
 from ._sheets import (Cell, entry_box, grid, ingredient_table, label_sheet, section, setup_record, signoff,
                       steps_table, text_rows, title, wide, width_of, write_cell)
@@ -427,7 +428,8 @@ def build(wb, b: CapsuleBatch, record: dict[str, str], *, capsule_weights: int =
     _label(label, b, mf, record, basis_key == ref.strength_basis)
 
     for ws in (rec, calc, weights, label):
-        printable(ws, f"A1:{get_column_letter(ws.max_column)}{ws.max_row}", prep, header_right,
+        last_col = 6 if ws is calc else ws.max_column  # Calculations: not the hidden display helpers
+        printable(ws, f"A1:{get_column_letter(last_col)}{ws.max_row}", prep, header_right,
                   paper=paper, footer_left=f"{b.formula_id} v{b.formula_version} · sha256 {digest[:16]}")
         protect(ws)
     set_properties(wb, kind=KIND, title=f"Compounding record: {prep}", digest=digest, lot=lot)
@@ -505,16 +507,16 @@ def _record_sheet(ws, b: CapsuleBatch, mf, record: dict[str, str], identity: str
     row = section(ws, row + 1, "Quality control")
     put_text(ws, row, 1, "Capsule weight check (see Weight check sheet)", font=st.BOLD, border=st.BOX)
     for c in range(2, 7):
-        ws.cell(row=row, column=c).border = st.BOX
-    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=6)
+        restyle(ws.cell(row=row, column=c), border=st.BOX)
+    merge(ws, row, 1, row, 6)
     write_cell(ws, row, 7, Cell(formula="=wc_verdict"), last_col=8, font=st.BOLD)
     status_colours(ws, f"G{row}")
     row += 1
     for text in list(mf.qc) + ["Physical description: " + mf.description]:
         put_text(ws, row, 1, text, border=st.BOX)
         for c in range(2, 7):
-            ws.cell(row=row, column=c).border = st.BOX
-        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=6)
+            restyle(ws.cell(row=row, column=c), border=st.BOX)
+        merge(ws, row, 1, row, 6)
         write_cell(ws, row, 7, Cell.entry_text(""), last_col=8)
         fit_row(ws, row, [(text, width_of(1, 6))])
         row += 1
@@ -544,12 +546,12 @@ def _weight_sheet(ws, n: int) -> None:
     for col, width in zip("ABCDEFG", (10, 15, 15, 15, 13, 11, 4)):
         ws.column_dimensions[col].width = width
     put_text(ws, 1, 1, "Capsule weight check", font=st.TITLE, align=st.TOP)
-    ws.merge_cells("A1:F1")
+    merge(ws, 1, 1, 1, 6)
     note = ("Weigh each filled capsule (gross) and its empty shell, or enter the average weight of empty "
             "shells below. Each net fill must lie within the limits set on the Calculations sheet "
             "(DAC/NRF: also mean within the tolerance and RSD at most the limit).")
     put_text(ws, 2, 1, note, font=st.SMALL)
-    ws.merge_cells("A2:F2")
+    merge(ws, 2, 1, 2, 6)
     fit_row(ws, 2, [(note, 80)], 11)
 
     def name(n_: str, coord: str) -> None:
@@ -558,8 +560,8 @@ def _weight_sheet(ws, n: int) -> None:
     def setting(r: int, text: str, cell: Cell, unit: str = "") -> None:
         put_text(ws, r, 1, text, font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX)
         for c in (2, 3):
-            ws.cell(row=r, column=c).border = st.BOX
-        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=3)
+            restyle(ws.cell(row=r, column=c), border=st.BOX)
+        merge(ws, r, 1, r, 3)
         write_cell(ws, r, 4, cell, align=st.RIGHT)
         put_text(ws, r, 5, unit, border=st.BOX)
 
@@ -574,7 +576,7 @@ def _weight_sheet(ws, n: int) -> None:
     setting(7, "Mean within ± of target", Cell(value=mean_tol, fmt="0.0%", entry=True))
     setting(8, "RSD at most", Cell(value=rsd_max, fmt="0.0%", entry=True))
     setting(9, "Average empty shell weight (if not weighed one by one)", Cell(entry=True, value=None, text=""), "mg")
-    ws.cell(row=9, column=4).number_format = "0.0"
+    restyle(ws.cell(row=9, column=4), number_format="0.0")
     ws.row_dimensions[9].height = 26
     name("wc_mean_tolerance", "D7")
     name("wc_rsd_limit", "D8")
@@ -614,17 +616,17 @@ def _weight_sheet(ws, n: int) -> None:
     for key, text, formula, fmt, unit in summary:
         put_text(ws, r, 1, text, font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX)
         for c in (2, 3):
-            ws.cell(row=r, column=c).border = st.BOX
-        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=3)
+            restyle(ws.cell(row=r, column=c), border=st.BOX)
+        merge(ws, r, 1, r, 3)
         put_formula(ws, r, 4, formula, fmt, border=st.BOX, align=st.RIGHT,
                     font=st.BOLD if key == "wc_verdict" else None)
         put_text(ws, r, 5, unit, border=st.BOX)
         name(key, f"D{r}")
         r += 1
-    ws.merge_cells(start_row=r - 1, start_column=4, end_row=r - 1, end_column=6)
+    merge(ws, r - 1, 4, r - 1, 6)
     status_colours(ws, f"D{r - 1}")
     put_text(ws, r + 1, 1, "Checked by (initials, date):", font=st.BOLD)
-    ws.merge_cells(start_row=r + 1, start_column=1, end_row=r + 1, end_column=3)
+    merge(ws, r + 1, 1, r + 1, 3)
     write_cell(ws, r + 1, 4, Cell.entry_text(""), last_col=6)
 
 
@@ -656,4 +658,4 @@ def _label(ws, b: CapsuleBatch, mf, record: dict[str, str], hcl_basis: bool) -> 
     label_sheet(ws, lines, heading="Label")
     for r in range(3, 3 + len(lines)):
         if ws.cell(row=r, column=1).value in ("Compounded on", "Beyond-use date"):
-            ws.cell(row=r, column=2).alignment = st.Alignment(horizontal="left", vertical="top")
+            restyle(ws.cell(row=r, column=2), alignment=st.LEFT)

@@ -9,6 +9,7 @@ the recomputed result, so the workbook, its hash and its verification share one 
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import json
@@ -111,7 +112,8 @@ def number_format(line: Line) -> str:
 
 def clean_text(value: Any) -> str:
     """Text as the cell will hold it: control characters Excel cannot store are replaced."""
-    return ILLEGAL_CHARACTERS_RE.sub("\N{REPLACEMENT CHARACTER}", "" if value is None else str(value))
+    text = "" if value is None else str(value)
+    return text if text.isprintable() else ILLEGAL_CHARACTERS_RE.sub("\N{REPLACEMENT CHARACTER}", text)
 
 
 def put_text(ws: Worksheet, row: int, col: int, value: Any, *, font=None, fill=None, align=None,
@@ -129,8 +131,7 @@ def put_text(ws: Worksheet, row: int, col: int, value: Any, *, font=None, fill=N
         cell.data_type = "s"
         if text[0] in "=+-@\t\r\n":
             cell.quotePrefix = True
-    cell.number_format = st.TEXT_FORMAT if entry else cell.number_format
-    _style(cell, font or st.BASE, fill, align or st.WRAP, border, entry)
+    _style(cell, font or st.BASE, fill, align or st.WRAP, border, entry, st.TEXT_FORMAT if entry else None)
     return cell
 
 
@@ -145,9 +146,7 @@ def put_value(ws: Worksheet, row: int, col: int, value: Any, fmt: str | None = N
     if isinstance(value, str):
         raise TypeError("put_value writes numbers and dates; use put_text for text")
     cell.value = value
-    if fmt:
-        cell.number_format = fmt
-    _style(cell, font or st.BASE, fill, align, border, entry)
+    _style(cell, font or st.BASE, fill, align, border, entry, fmt or None)
     return cell
 
 
@@ -157,21 +156,56 @@ def put_formula(ws: Worksheet, row: int, col: int, formula: str, fmt: str | None
     user text)."""
     cell = ws.cell(row=row, column=col)
     cell.value = formula if formula.startswith("=") else "=" + formula
-    if fmt:
-        cell.number_format = fmt
-    _style(cell, font or st.BASE, fill, align, border, False)
+    _style(cell, font or st.BASE, fill, align, border, False, fmt or None)
     return cell
 
 
-def _style(cell, font, fill, align, border, entry: bool) -> None:
-    cell.font = font
+def _style(cell, font, fill, align, border, entry: bool, fmt: str | None = None) -> None:
+    attrs: dict[str, Any] = {"font": font, "protection": st.UNLOCKED if entry else st.LOCKED}
     if fill is not None or entry:
-        cell.fill = fill or st.ENTRY_FILL
+        attrs["fill"] = fill or st.ENTRY_FILL
     if align is not None:
-        cell.alignment = align
+        attrs["alignment"] = align
     if border is not None or entry:
-        cell.border = border or st.BOX
-    cell.protection = st.UNLOCKED if entry else st.LOCKED
+        attrs["border"] = border or st.BOX
+    if fmt is not None:
+        attrs["number_format"] = fmt
+    restyle(cell, **attrs)
+
+
+def restyle(cell, **attrs: Any) -> None:
+    """Set style attributes (``font=``, ``fill=``, ``border=``, ``number_format=`` …) on ``cell``.
+
+    openpyxl hashes every style object on every assignment, which made styling most of the export
+    time; the resulting style (a small array of indices) is cached per workbook and copied instead.
+    Style objects passed here must be long-lived constants (their ``id`` is the cache key).
+    """
+    cache = cell.parent.parent.__dict__.setdefault("_ldn_style_cache", {})
+    base = cell._style
+    if base is None:
+        from openpyxl.styles.cell_style import StyleArray
+
+        base = cell._style = StyleArray()
+    fmt = attrs.get("number_format")
+    objects = [v for k, v in attrs.items() if k != "number_format"]
+    key = (base.tobytes(), fmt, tuple(attrs), tuple(map(id, objects)))
+    hit = cache.get(key)
+    if hit is None:
+        for name, value in attrs.items():
+            setattr(cell, name, value)
+        cache[key] = (copy.copy(cell._style), objects)  # keep the objects alive: their ids are the key
+    else:
+        cell._style = copy.copy(hit[0])
+
+
+def merge(ws: Worksheet, first_row: int, first_col: int, last_row: int, last_col: int) -> None:
+    """Merge a range. openpyxl's ``merge_cells`` restyles every covered cell's borders (slow); the
+    covered cells here are already styled by the caller, so only the range is recorded."""
+    from openpyxl.worksheet.cell_range import CellRange
+
+    # straight into the set: MultiCellRange.add first scans every range already there (quadratic)
+    ws.merged_cells.ranges.add(CellRange(min_col=first_col, min_row=first_row, max_col=last_col,
+                                         max_row=last_row))
 
 
 def quantity_text_formula(expr: str, unit: str, places: int = 2) -> str:
@@ -213,16 +247,16 @@ def write_calculations(ws: Worksheet, title: str, sections: Sequence[Section], i
     for i, (_, width) in enumerate(CALC_COLUMNS, 1):
         ws.column_dimensions[get_column_letter(i)].width = width
     put_text(ws, 1, 1, title, font=st.TITLE, align=st.TOP)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=6)
+    merge(ws, 1, 1, 1, 6)
     note = ("Yellow cells are inputs: change one and every formula below follows. Column D keeps the "
             "value the calculator computed when this record was exported; column E shows OK while the "
             "live formula agrees with it within display rounding, CHECK when it does not (re-run the "
             "calculator or `python -m compounding verify` on this file).")
     put_text(ws, 2, 1, note, font=st.SMALL)
-    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=6)
+    merge(ws, 2, 1, 2, 6)
     fit_row(ws, 2, [(note, 120)], 11)
     put_text(ws, 3, 1, identity, font=st.SMALL)
-    ws.merge_cells(start_row=3, start_column=1, end_row=3, end_column=6)
+    merge(ws, 3, 1, 3, 6)
     row = 5
     for i, (head, _) in enumerate(CALC_COLUMNS, 1):
         put_text(ws, row, i, head, font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX)
@@ -233,14 +267,15 @@ def write_calculations(ws: Worksheet, title: str, sections: Sequence[Section], i
         row += 1
         put_text(ws, row, 1, section.title, font=st.BOLD, fill=st.SECTION_FILL, align=st.TOP)
         for col in range(2, 7):
-            ws.cell(row=row, column=col).fill = st.SECTION_FILL
-        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=6)
+            restyle(ws.cell(row=row, column=col), fill=st.SECTION_FILL)
+        merge(ws, row, 1, row, 6)
         for line in section.lines:
             row += 1
             rows[line.name] = row
             _write_line(ws, row, line)
             wb.defined_names[line.name] = DefinedName(line.name, attr_text=f"'{ws.title}'!$B${row}")
     _status_colours(ws, f"E6:E{row}")
+    trim_zeros(ws, 6, row, [line for sec in sections for line in sec.lines])
     return rows
 
 
@@ -265,27 +300,42 @@ def _write_line(ws: Worksheet, r: int, line: Line) -> None:
     else:
         put_formula(ws, r, 2, line.formula, fmt, border=st.BOX, align=st.RIGHT)
     if line.core is None:
-        ws.cell(row=r, column=4).border = st.BOX
+        restyle(ws.cell(row=r, column=4), border=st.BOX)
         check = f'=IF(ISNUMBER(B{r}),"CHECK","OK")'
     else:
         put_value(ws, r, 4, line.core, fmt, border=st.BOX, align=st.RIGHT)
         check = f'=IF(ISNUMBER(B{r}),IF(ABS(B{r}-D{r})<={line.tolerance!r},"OK","CHECK"),"CHECK")'
     put_formula(ws, r, 5, check, align=st.CENTER, border=st.BOX)
     if not line.is_date:
-        trim_zeros(ws, f"B{r}:D{r}", f"B{r}", line)
+        # display helpers for trim_zeros: places shown, and 2 for a percentage (hidden columns)
+        put_value(ws, r, PLACES_COL, line.shown_places, "0")
+        put_value(ws, r, PLACES_COL + 1, 2 if line.unit == "%" else 0, "0")
 
 
-def trim_zeros(ws: Worksheet, cells: str, first: str, line: Line) -> None:
+PLACES_COL = 7  # hidden columns G (decimal places shown) and H (2 for a percentage) of Calculations
+
+
+def trim_zeros(ws: Worksheet, first_row: int, last_row: int, lines: Sequence[Line]) -> None:
     """Conditional number formats that drop trailing zeros ("4.5 mg", never "4.50 mg": domain.md §9)
-    while the cell still holds full precision. Excel and LibreOffice both honour them."""
-    p = line.shown_places
-    shift = 2 if line.unit == "%" else 0
-    for k in range(p):
-        code = ("0" if k == 0 else "0." + "0" * k) + ("%" if line.unit == "%" else "")
-        dxf = DifferentialStyle(numFmt=NumberFormat(numFmtId=164 + k + (10 if shift else 0), formatCode=code))
-        rule = Rule(type="expression", dxf=dxf, stopIfTrue=True,
-                    formula=[f"AND(ISNUMBER({first}),ROUND({first},{p + shift})=ROUND({first},{k + shift}))"])
-        ws.conditional_formatting.add(cells, rule)
+    while the cells keep full precision; Excel and LibreOffice both honour them.
+
+    One small set of rules covers columns B-D of the whole sheet: each row's places come from the
+    hidden helper columns, so a rule per row (slow to write, slow to open) is not needed.
+    """
+    places = [line.shown_places for line in lines if not line.is_date and line.kind in ("input", "calc")]
+    g = get_column_letter(PLACES_COL)
+    h = get_column_letter(PLACES_COL + 1)
+    for col in (PLACES_COL, PLACES_COL + 1):
+        ws.column_dimensions[get_column_letter(col)].hidden = True
+    cells = f"B{first_row}:D{last_row}"
+    for percent in (False, True):
+        for k in range(max(places, default=0)):
+            code = ("0" if k == 0 else "0." + "0" * k) + ("%" if percent else "")
+            dxf = DifferentialStyle(numFmt=NumberFormat(numFmtId=164 + k + (20 if percent else 0), formatCode=code))
+            shift = f"${h}{first_row}"
+            formula = (f"AND(ISNUMBER(B{first_row}),{shift}={2 if percent else 0},${g}{first_row}>{k},"
+                       f"ROUND(B{first_row},${g}{first_row}+{shift})=ROUND(B{first_row},{k}+{shift}))")
+            ws.conditional_formatting.add(cells, Rule(type="expression", dxf=dxf, stopIfTrue=True, formula=[formula]))
 
 
 def _status_colours(ws: Worksheet, cells: str) -> None:

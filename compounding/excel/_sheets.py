@@ -13,7 +13,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from . import _styles as st
-from ._common import fit_row, put_formula, put_text, put_value
+from ._common import fit_row, merge, put_formula, put_text, put_value, restyle
 
 #: Columns of the compounding record (A-H) and their widths in characters.
 RECORD_WIDTHS = (18, 30, 17, 14, 12, 11, 13, 9)
@@ -58,20 +58,20 @@ def write_cell(ws: Worksheet, row: int, col: int, cell: Cell, *, last_col: int |
     if last_col and last_col > col:
         for c in range(col + 1, last_col + 1):
             other = ws.cell(row=row, column=c)
-            other.border = st.BOX
+            restyle(other, border=st.BOX)
             if cell.entry:
-                other.fill = st.ENTRY_FILL
-        ws.merge_cells(start_row=row, start_column=col, end_row=row, end_column=last_col)
+                restyle(other, fill=st.ENTRY_FILL, protection=st.UNLOCKED)
+        merge(ws, row, col, row, last_col)
 
 
 def title(ws: Worksheet, row: int, text: str, subtitle: str = "") -> int:
     put_text(ws, row, 1, text, font=st.TITLE, align=st.TOP)
-    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(RECORD_WIDTHS))
+    merge(ws, row, 1, row, len(RECORD_WIDTHS))
     ws.row_dimensions[row].height = 20
     if subtitle:
         row += 1
         put_text(ws, row, 1, subtitle, font=st.SUBTITLE, align=st.WRAP)
-        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(RECORD_WIDTHS))
+        merge(ws, row, 1, row, len(RECORD_WIDTHS))
         fit_row(ws, row, [(subtitle, width_of(1, 8) * 0.9)], 15)
     return row + 1
 
@@ -80,8 +80,8 @@ def section(ws: Worksheet, row: int, text: str) -> int:
     """A grey bar with the section's name; returns the next row."""
     put_text(ws, row, 1, text, font=st.BOLD, fill=st.SECTION_FILL, align=st.TOP)
     for c in range(2, len(RECORD_WIDTHS) + 1):
-        ws.cell(row=row, column=c).fill = st.SECTION_FILL
-    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(RECORD_WIDTHS))
+        restyle(ws.cell(row=row, column=c), fill=st.SECTION_FILL)
+    merge(ws, row, 1, row, len(RECORD_WIDTHS))
     ws.row_dimensions[row].height = 16
     return row + 1
 
@@ -93,8 +93,8 @@ def grid(ws: Worksheet, row: int, pairs: Sequence[tuple[str, Cell, str, Cell]]) 
         write_cell(ws, row, 2, left, last_col=3, align=st.LEFT_WRAP)
         if right_label:
             put_text(ws, row, 4, right_label, font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX)
-            ws.cell(row=row, column=5).border = st.BOX
-            ws.merge_cells(start_row=row, start_column=4, end_row=row, end_column=5)
+            restyle(ws.cell(row=row, column=5), border=st.BOX)
+            merge(ws, row, 4, row, 5)
             write_cell(ws, row, 6, right, last_col=8, align=st.LEFT_WRAP)
         texts = [(left.text or "", width_of(2, 3)), (right.text or "", width_of(6, 8)),
                  (left_label, width_of(1, 1)), (right_label, width_of(4, 5))]
@@ -127,8 +127,8 @@ def ingredient_table(ws: Worksheet, row: int, items: Iterable[tuple[str, str, Ce
         write_cell(ws, row, 3, quantity, font=st.BOLD)
         for c in range(4, 9):
             put_text(ws, row, c, "", entry=True)
-        ws.cell(row=row, column=6).number_format = st.DATE_FORMAT
-        ws.cell(row=row, column=7).number_format = "General"
+        restyle(ws.cell(row=row, column=6), number_format=st.DATE_FORMAT)
+        restyle(ws.cell(row=row, column=7), number_format="General")
         fit_row(ws, row, [(name, RECORD_WIDTHS[1]), (quantity.text or "", RECORD_WIDTHS[2])], 13)
         ws.row_dimensions[row].height = max(ws.row_dimensions[row].height or 15, 24)
         row += 1
@@ -140,16 +140,16 @@ def steps_table(ws: Worksheet, row: int, steps: Sequence[str]) -> int:
     put_text(ws, row, 1, "Step", font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX)
     put_text(ws, row, 2, "Procedure", font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX)
     for c in range(3, 8):
-        ws.cell(row=row, column=c).border = st.BOX
-    ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=7)
+        restyle(ws.cell(row=row, column=c), border=st.BOX)
+    merge(ws, row, 2, row, 7)
     put_text(ws, row, 8, "Initials", font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX)
     row += 1
     for i, step in enumerate(steps, 1):
         put_value(ws, row, 1, i, "0", border=st.BOX, align=st.CENTER)
         put_text(ws, row, 2, step, border=st.BOX)
         for c in range(3, 8):
-            ws.cell(row=row, column=c).border = st.BOX
-        ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=7)
+            restyle(ws.cell(row=row, column=c), border=st.BOX)
+        merge(ws, row, 2, row, 7)
         put_text(ws, row, 8, "", entry=True)
         fit_row(ws, row, [(step, width_of(2, 7))])
         row += 1
@@ -160,7 +160,7 @@ def text_rows(ws: Worksheet, row: int, lines: Sequence[str], *, font=None, fill=
     """Each line across A-H, wrapped."""
     for text in lines:
         put_text(ws, row, 1, text, font=font or st.BASE, fill=fill, align=st.WRAP)
-        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(RECORD_WIDTHS))
+        merge(ws, row, 1, row, len(RECORD_WIDTHS))
         size = (font.sz if font is not None and font.sz else 10)
         fit_row(ws, row, [(text, width_of(1, 8) * 10 / size)], 13 * size / 10)
         row += 1
@@ -171,9 +171,8 @@ def entry_box(ws: Worksheet, row: int, text: str, height_rows: int = 4) -> int:
     """A large box to write in (deviations, notes), prefilled with ``text`` if given."""
     put_text(ws, row, 1, text, entry=True, align=st.WRAP)
     for c in range(2, len(RECORD_WIDTHS) + 1):
-        ws.cell(row=row, column=c).fill = st.ENTRY_FILL
-        ws.cell(row=row, column=c).border = st.BOX
-    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(RECORD_WIDTHS))
+        restyle(ws.cell(row=row, column=c), fill=st.ENTRY_FILL, border=st.BOX, protection=st.UNLOCKED)
+    merge(ws, row, 1, row, len(RECORD_WIDTHS))
     ws.row_dimensions[row].height = max(15 * height_rows, 15 * (1 + len(text) // 100))
     return row + 1
 
@@ -183,9 +182,9 @@ def signoff(ws: Worksheet, row: int, record: dict[str, str]) -> int:
     for c, last, head in ((1, 1, "Role"), (2, 3, "Name"), (4, 6, "Signature"), (7, 8, "Date")):
         put_text(ws, row, c, head, font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX)
         for other in range(c + 1, last + 1):
-            ws.cell(row=row, column=other).border = st.BOX
+            restyle(ws.cell(row=row, column=other), border=st.BOX)
         if last > c:
-            ws.merge_cells(start_row=row, start_column=c, end_row=row, end_column=last)
+            merge(ws, row, c, row, last)
     row += 1
     for key, label in (("compounded_by", "Compounded by"), ("verified_by", "Verified by (pharmacist)"),
                        ("released_by", "Released by")):
@@ -193,7 +192,7 @@ def signoff(ws: Worksheet, row: int, record: dict[str, str]) -> int:
         write_cell(ws, row, 2, Cell.entry_text(record.get(key)), last_col=3)
         write_cell(ws, row, 4, Cell.entry_text(""), last_col=6)
         write_cell(ws, row, 7, Cell(text="", entry=True), last_col=8)
-        ws.cell(row=row, column=7).number_format = st.DATE_FORMAT
+        restyle(ws.cell(row=row, column=7), number_format=st.DATE_FORMAT)
         ws.row_dimensions[row].height = 26
         row += 1
     return row
@@ -205,7 +204,7 @@ def label_sheet(ws: Worksheet, lines: Sequence[tuple[str, Cell]], *, heading: st
     ws.column_dimensions["A"].width = 22
     ws.column_dimensions["B"].width = 58
     put_text(ws, 1, 1, heading, font=st.TITLE, align=st.TOP)
-    ws.merge_cells("A1:B1")
+    merge(ws, 1, 1, 1, 2)
     ws.row_dimensions[1].height = 20
     row = 3
     for label, cell in lines:

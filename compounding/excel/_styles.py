@@ -32,6 +32,7 @@ BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 UNDERLINE = Border(bottom=THIN)
 
 WRAP = Alignment(wrap_text=True, vertical="top")
+LEFT = Alignment(horizontal="left", vertical="top")
 LEFT_WRAP = Alignment(wrap_text=True, vertical="top", horizontal="left")
 WRAP_CENTER = Alignment(wrap_text=True, vertical="top", horizontal="center")
 TOP = Alignment(vertical="top")
