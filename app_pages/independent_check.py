@@ -89,22 +89,61 @@ def results(r) -> None:
     w.json_download(r, file_name="independent-check.json", key=f"{P}.download_json")
 
 
+def _check_record() -> None:
+    from compounding.check import check_record
+
+    upload = st.session_state.get(f"{R}.file")
+    if upload is None:
+        st.session_state.pop(f"{R}.result", None)
+        st.session_state.pop(f"{R}.error", None)
+        return
+    w.run_and_store(R, lambda: check_record(upload.getvalue()))
+    st.session_state[f"{R}.name"] = upload.name
+
+
+def record_results(r) -> None:
+    name = st.session_state.get(f"{R}.name", "the record")
+    rep = r.report
+    if r.verdict == "AGREE":
+        st.success(f"**{name}**: every one of {rep.checked} values agrees with the recalculation "
+                   f"({rep.kind} record, engine {rep.engine_version or 'unknown'}).", icon=":material/check_circle:")
+    elif r.verdict == "STOP":
+        st.error(f"## STOP: {name} has dangerous differences\nDo not release the batch.", icon=":material/dangerous:")
+    else:
+        st.warning(f"**{name}**: {len(r.findings)} value(s) differ from the recalculation.", icon=":material/warning:")
+    for f in r.findings:
+        (st.error if f.loud else st.warning)(f.message, icon=":material/priority_high:" if f.loud else ":material/warning:")
+    for note in rep.notes:
+        st.caption(f"Note: {note}")
+    w.json_download(r, file_name="record-check.json", key=f"{R}.download_json")
+
+
 st.title("Independent check (QA)")
 st.caption("For the verifying pharmacist: re-enter the prescription and your own computed amounts, without "
-           "looking at the first calculation. The app recomputes and compares each amount; ten-fold and "
-           "salt-factor errors are flagged loudly.")
-mf, method = cf.setup(P)
-summary = st.empty()
-with st.form(f"{P}.form", enter_to_submit=False):
-    cf.fields(P, mf, method)
-    st.divider()
-    amount_fields(mf.source)
-    st.form_submit_button("Compare", type="primary", on_click=_calculate, key=f"{P}.calculate",
-                          icon=":material/fact_check:")
-labels = dict(cf.LABELS, **{f"qa.{k}": c.label for k, c in _checkables(mf.source).items()},
-              **{"qa.amounts": "Your own amounts"})
-w.form_error_summary(P, summary, labels)
-
-check = st.session_state.get(f"{P}.result")
-if check is not None:
-    results(check)
+           "looking at the first calculation, or upload the exported Excel record. The app recomputes and "
+           "compares; ten-fold and salt-factor errors are flagged loudly.")
+R = "qa_record"
+reenter, record = st.tabs(["Re-enter and compare", "Check an exported Excel record"])
+with reenter:
+    mf, method = cf.setup(P)
+    summary = st.empty()
+    with st.form(f"{P}.form", enter_to_submit=False):
+        cf.fields(P, mf, method)
+        st.divider()
+        amount_fields(mf.source)
+        st.form_submit_button("Compare", type="primary", on_click=_calculate, key=f"{P}.calculate",
+                              icon=":material/fact_check:")
+    labels = dict(cf.LABELS, **{f"qa.{k}": c.label for k, c in _checkables(mf.source).items()},
+                  **{"qa.amounts": "Your own amounts"})
+    w.form_error_summary(P, summary, labels)
+    check = st.session_state.get(f"{P}.result")
+    if check is not None:
+        results(check)
+with record:
+    st.file_uploader("Excel batch record exported by this calculator (.xlsx)", type=["xlsx"], key=f"{R}.file",
+                     on_change=_check_record)
+    w.field_error(R, "file")
+    w.form_error_summary(R, st.empty(), {"file": "Excel record"})
+    checked = st.session_state.get(f"{R}.result")
+    if checked is not None:
+        record_results(checked)

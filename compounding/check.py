@@ -2,7 +2,8 @@
 
 The recognised defence against calculation errors is an independent recalculation by a second
 person who does not look at the first person's numbers (domain.md §9). The QA pharmacist enters the
-prescription and the amounts they computed themselves, each with its unit; :func:`independent_check`
+prescription and the amounts they computed themselves (or uploads the exported Excel record, which
+:func:`check_record` hands to :func:`compounding.verify.verify_workbook` and then classifies), each with its unit; :func:`independent_check`
 recomputes the preparation with the core and classifies every amount:
 
 - ``agree``       equal once the core's figure is rounded as the QA pharmacist rounded theirs (to the
@@ -35,7 +36,7 @@ from .reference import Reference, reference
 from .units import as_count, as_quantity, capsule, dimensionless, exact, tablet
 
 __all__ = ["Checkable", "CHECKABLE", "Comparison", "IndependentCheck", "classify", "independent_check",
-           "salt_ratios", "TEN_FOLD_TOLERANCE", "SALT_TOLERANCE"]
+           "salt_ratios", "TEN_FOLD_TOLERANCE", "SALT_TOLERANCE", "RecordFinding", "RecordCheck", "check_record"]
 
 TEN_FOLD_TOLERANCE = Fraction(1, 100)
 SALT_TOLERANCE = Fraction(3, 1000)
@@ -280,3 +281,78 @@ def independent_check(preparation: str, prescription: dict[str, Any], amounts: d
         comparisons.append(Comparison(key, check.label, q, expected, status, ratio, message))
     not_entered = tuple(c.label for k, c in table.items() if k not in parsed and c.value(result) is not None)
     return IndependentCheck(preparation, result, tuple(comparisons), not_entered)
+
+
+# --- an exported Excel record -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RecordFinding:
+    """A disagreement found by :mod:`compounding.verify`, classified like a QA amount."""
+
+    finding: Any  # compounding.verify.Finding
+    status: str  # differ | ten-fold | salt-factor
+    message: str
+
+    @property
+    def loud(self) -> bool:
+        return self.status in (TEN_FOLD, SALT)
+
+
+@dataclass(frozen=True)
+class RecordCheck:
+    report: Any  # compounding.verify.VerifyReport
+    findings: tuple[RecordFinding, ...]
+
+    @property
+    def verdict(self) -> str:
+        if any(f.loud for f in self.findings):
+            return "STOP"
+        return "DIFFERENCES" if self.findings else "AGREE"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"verdict": self.verdict, "kind": self.report.kind, "checked": self.report.checked,
+                "engine_version": self.report.engine_version, "notes": list(self.report.notes),
+                "findings": [{"cell": f.finding.cell, "name": f.finding.name, "what": f.finding.what,
+                              "in_file": _plain(f.finding.in_file), "expected": _plain(f.finding.expected),
+                              "status": f.status, "message": f.message} for f in self.findings]}
+
+
+def _plain(value: Any) -> Any:
+    from .jsonout import to_jsonable
+
+    value = to_jsonable(value)
+    return value if isinstance(value, (int, float, str, bool, type(None), dict, list)) else str(value)
+
+
+def _number(value: Any) -> Fraction | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, pint.Quantity):
+        value = value.magnitude
+    try:
+        return exact(value) if isinstance(value, (int, float, Fraction)) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def check_record(source: Any, ref: Reference | None = None) -> RecordCheck:
+    """Verify an exported Excel record (a path or its bytes) with :func:`compounding.verify.verify_workbook`
+    (which recomputes it with the core) and classify each numeric disagreement: ten-fold, salt factor
+    or a plain difference. Raises :class:`compounding.verify.UnreadableWorkbook` for a file that is
+    not such a record."""
+    from .verify import verify_workbook
+
+    report = verify_workbook(source)
+    salts = salt_ratios(ref)
+    out = []
+    for f in report.findings:
+        entered, expected = _number(f.in_file), _number(f.expected)
+        if entered is not None and expected is not None:
+            status, _, why = classify(entered, expected, typed_decimals=_decimals(entered), display_places=4,
+                                      salts=salts)
+            if status == AGREE:  # verify compares more strictly than display rounding; still a finding
+                status, why = DIFFER, "differs"
+        else:
+            status, why = DIFFER, "differs"
+        out.append(RecordFinding(f, status, f"{why}: {f}"))
+    return RecordCheck(report, tuple(out))

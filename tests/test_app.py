@@ -517,3 +517,23 @@ def test_reference_data_lists_figures_with_sources():
                      "How to add a formula", "formulas/"):
         assert expected in text, expected
     assert any("LDN-CAP-API" in e.label for e in at.expander)
+
+
+def test_qa_uploaded_record_agrees_and_a_tampered_one_stops():
+    from tests.test_check import _record, _set_calculator_value
+
+    at = start("app_pages/independent_check.py")
+    at.file_uploader(key="qa_record.file").set_value(("batch.xlsx", _record(), "application/octet-stream")).run()
+    assert not at.exception
+    assert any("every one of" in s and "agrees" in s for s in values(at, "success"))
+    tampered = _record(lambda wb: _set_calculator_value(wb, "api_to_weigh", 10.0))
+    at.file_uploader(key="qa_record.file").set_value(("batch.xlsx", tampered, "application/octet-stream")).run()
+    errs = errors(at)
+    assert any("STOP" in e for e in errs) and any("TEN-FOLD" in e and "api_to_weigh" in e for e in errs)
+
+
+def test_qa_uploaded_file_that_is_not_a_record():
+    at = start("app_pages/independent_check.py")
+    at.file_uploader(key="qa_record.file").set_value(("x.xlsx", b"PK not really", "application/octet-stream")).run()
+    assert not at.exception
+    assert any("not" in e.lower() for e in errors(at))

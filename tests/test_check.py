@@ -148,3 +148,57 @@ def test_json():
     assert d["verdict"] == "STOP" and d["comparisons"][0]["status"] == "ten-fold"
     assert d["comparisons"][0]["expected"] == {"value": 445.5, "unit": "mg"}
     assert Q(1, mg)  # units import kept for readers of this file
+
+
+# --- an exported Excel record, through compounding.verify ---------------------------------------
+
+def _record(tamper=None) -> bytes:
+    import io
+
+    import openpyxl
+
+    from compounding.capsules import capsule_batch
+    from compounding.excel import workbook_bytes
+
+    data = workbook_bytes(capsule_batch(**CAP05))
+    if tamper is None:
+        return data
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    tamper(wb)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _set_calculator_value(wb, name, factor):
+    sheet, coord = next((d.attr_text.split("!") for n, d in wb.defined_names.items() if n == name))
+    ws = wb[sheet.strip("'")]
+    row = ws[coord.replace("$", "")].row
+    ws.cell(row=row, column=4).value = ws.cell(row=row, column=4).value * factor
+
+
+def test_check_record_untouched_agrees():
+    from compounding.check import check_record
+
+    r = check_record(_record())
+    assert r.verdict == "AGREE" and r.report.checked > 20 and not r.findings
+
+
+@pytest.mark.parametrize("factor, status", [(10, "ten-fold"), (Fraction(37786, 34140), "salt-factor"),
+                                            (Fraction(101, 100), "differ")])
+def test_check_record_classifies_a_changed_value(factor, status):
+    from compounding.check import check_record
+
+    r = check_record(_record(lambda wb: _set_calculator_value(wb, "api_to_weigh", float(factor))))
+    found = [f for f in r.findings if f.finding.name == "api_to_weigh"]
+    assert found and found[0].status == status
+    assert r.verdict == ("DIFFERENCES" if status == "differ" else "STOP")
+    assert r.as_dict()["findings"][0]["status"]
+
+
+def test_check_record_refuses_other_files():
+    from compounding.check import check_record
+    from compounding.verify import UnreadableWorkbook
+
+    with pytest.raises(UnreadableWorkbook):
+        check_record(b"not a workbook")
