@@ -8,6 +8,8 @@ and all arithmetic stays in ``compounding/``.
 
 import streamlit as st
 
+from app_pages._widgets import keep_inputs
+
 st.set_page_config(page_title="LDN compounding calculator", page_icon=":material/medication:",
                    layout="wide", initial_sidebar_state="auto")
 
@@ -19,5 +21,6 @@ pages = [
     st.Page("app_pages/weight_check.py", title="Weight check", icon=":material/scale:"),
     st.Page("app_pages/reference_data.py", title="Reference data", icon=":material/menu_book:"),
 ]
+keep_inputs()  # a visit to another page must not wipe what was typed here
 # Navigation on top: the sidebar would take a third of a tablet's width from the forms.
 st.navigation(pages, position="top").run()

@@ -35,6 +35,29 @@ PAGES = {
 MASS_UNITS = ("mg", "mcg", "g")
 
 
+# --- inputs that survive a visit to another page ---------------------------------------------------
+
+INPUT_PREFIXES = ("cap.", "liq.", "tit.", "qa.", "qc.")
+# widgets whose value Streamlit does not let a script set (buttons, uploads, the table editor)
+NOT_SETTABLE = (".calculate", ".to_weight_check", ".file", ".stages")
+
+
+def keep_inputs() -> None:
+    """Keep every page's inputs when the pharmacist visits another page and comes back.
+
+    Streamlit forgets a widget's value when a run does not draw it; writing the value back into
+    session state at the start of each run makes it the user's own value, which Streamlit keeps.
+    """
+    state = st.session_state
+    for key in list(state.keys()):
+        if isinstance(key, str) and key.startswith(INPUT_PREFIXES) and ".download" not in key \
+                and not key.endswith(NOT_SETTABLE):
+            try:
+                state[key] = state[key]
+            except Exception:  # noqa: BLE001 - a widget Streamlit will not let us set keeps its own behaviour
+                pass
+
+
 # --- cached reference data ------------------------------------------------------------------------
 
 @st.cache_resource(show_spinner=False)

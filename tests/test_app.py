@@ -537,3 +537,13 @@ def test_qa_uploaded_file_that_is_not_a_record():
     at.file_uploader(key="qa_record.file").set_value(("x.xlsx", b"PK not really", "application/octet-stream")).run()
     assert not at.exception
     assert any("not" in e.lower() for e in errors(at))
+
+
+def test_inputs_and_results_survive_a_visit_to_another_page():
+    at = capsules(**CAP05)
+    at.switch_page("app_pages/reference_data.py").run()
+    at.switch_page("app_pages/capsules.py").run()
+    assert not at.exception
+    assert at.number_input(key="cap.strength").value == 4.5
+    assert at.selectbox(key="cap.capsule_size").value == "1"
+    assert metrics(at)["Capsules to make"] == "99"
