@@ -169,7 +169,7 @@ def _agrees(line, value: Any, tolerance: float) -> bool:
     if line.is_date:
         return _as_date(value) == _as_date(line.core)
     if line.kind in ("choice", "text"):
-        return str(value) == str(line.core)
+        return ("" if value is None else str(value)) == ("" if line.core is None else str(line.core))
     return _same_number(value, line.core, tolerance)
 
 

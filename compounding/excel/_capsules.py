@@ -17,7 +17,7 @@ from ..units import Q, as_fraction, day, dimensionless, g_per_mol, mg, mg_per_ca
 from openpyxl.utils import get_column_letter
 
 from . import _styles as st
-from ._common import (CALC_SHEET, Line, Section, check_names, fit_row, identity_text, merge, printable, protect,
+from ._common import (CALC_SHEET, Line, Section, check_names, finish, fit_row, identity_text, merge,
                       put_formula, put_text, put_value, quantity_text_formula, record_hash, restyle,
                       set_properties,
                       status_colours, write_calculations)
@@ -414,7 +414,6 @@ def build(wb, b: CapsuleBatch, record: dict[str, str], *, capsule_weights: int =
     lot = record.get("lot_number", "")
     strength_text = format_quantity(b.strength * Q(1, capsule), mg)
     prep = f"Naltrexone {'HCl ' if basis_key == ref.strength_basis else '(as base) '}{strength_text} capsules"
-    header_right = f"Lot / Rx: {lot}" if lot else "Lot / Rx: ____________"
 
     rec = wb.active
     rec.title = "Compounding record"
@@ -427,12 +426,8 @@ def build(wb, b: CapsuleBatch, record: dict[str, str], *, capsule_weights: int =
     _weight_sheet(weights, capsule_weights)
     _label(label, b, mf, record, basis_key == ref.strength_basis)
 
-    for ws in (rec, calc, weights, label):
-        last_col = 6 if ws is calc else ws.max_column  # Calculations: not the hidden display helpers
-        printable(ws, f"A1:{get_column_letter(last_col)}{ws.max_row}", prep, header_right,
-                  paper=paper, footer_left=f"{b.formula_id} v{b.formula_version} · sha256 {digest[:16]}")
-        protect(ws)
-    set_properties(wb, kind=KIND, title=f"Compounding record: {prep}", digest=digest, lot=lot)
+    finish(wb, kind=KIND, prep=prep, lot=lot, footer=f"{b.formula_id} v{b.formula_version}", digest=digest,
+           paper=paper, print_cols={CALC_SHEET: 6})
     return digest
 
 

@@ -455,3 +455,19 @@ def check_names(sections: Sequence[Section]) -> None:
             if not _NAME_RE.match(line.name) or line.name in seen:
                 raise ValueError(f"bad or repeated line name {line.name!r}")
             seen.add(line.name)
+
+
+def finish(wb, *, kind: str, prep: str, lot: str, footer: str, digest: str, paper: str,
+           print_cols: dict[str, int] | None = None) -> None:
+    """Print setup and protection of every sheet, and the document properties."""
+    right = f"Lot / Rx: {lot}" if lot else "Lot / Rx: ____________"
+    for ws in wb.worksheets:
+        last_col = (print_cols or {}).get(ws.title, ws.max_column)
+        printable(ws, f"A1:{get_column_letter(last_col)}{ws.max_row}", prep, right, paper=paper,
+                  footer_left=f"{footer} · sha256 {digest[:16]}")
+        protect(ws)
+    set_properties(wb, kind=kind, title=f"Compounding record: {prep}", digest=digest, lot=lot)
+
+
+OPIOID_WARNING = ("Do not take with opioid medicines; tell your doctor before any procedure that needs "
+                  "opioid pain relief.")

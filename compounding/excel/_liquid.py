@@ -1,0 +1,465 @@
+"""The oral liquid workbook: *Compounding record*, *Calculations* (live formulas mirroring
+:mod:`compounding.liquids`), *Yield check* and *Label*; and the way back from the cells to
+:func:`compounding.liquids.prepare_liquid`, used by :mod:`compounding.verify`.
+
+Three ways to make the batch, each with its own inputs: whole tablets (tablets and final volume
+given; the concentration follows), crushed tablets weighed (concentration, volume and the measured
+average tablet weight), or naltrexone HCl powder (concentration, volume, potency, salt).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from fractions import Fraction
+from typing import Any
+
+from ..bud import parse_date
+from ..formulas import formula as get_formula
+from ..liquid_data import liquid_data
+from ..liquids import LiquidPreparation, prepare_liquid
+from ..reference import reference
+from ..units import Q, day, g_per_mol, mg, mg_per_mL, mg_per_tablet, mL
+from . import _styles as st
+from ._capsules import _date, _mag, _num, _qt
+from ._common import (CALC_SHEET, OPIOID_WARNING, Line, Section, check_names, finish, fit_row, identity_text,
+                      merge, put_formula, put_text, put_value, record_hash, restyle, status_colours,
+                      write_calculations)
+from ._sheets import (Cell, entry_box, grid, ingredient_table, label_sheet, section, setup_record, signoff,
+                      steps_table, text_rows, title, wide, width_of, write_cell)
+
+KIND = "liquid"
+
+#: Yield limits for a liquid batch (domain.md §7: actual vs theoretical yield 95-105 %). Defaults,
+#: editable on the sheet. TODO(data): move to formulas/reference/qc.toml beside the capsule limits.
+YIELD_LOW, YIELD_HIGH = Fraction(95, 100), Fraction(105, 100)
+
+_GENERIC_STEPS = (
+    "Calculate the quantities; check every weighed amount against the balance's minimum weighable quantity.",
+    "Crush the tablets to a fine powder (or weigh the naltrexone HCl powder, or measure the stock solution).",
+    "Wet the powder with a little of the vehicle to a smooth paste; add the vehicle in portions with mixing.",
+    "Transfer to a calibrated container, rinse in, and make up to the final volume.",
+    "Shake well; check the final volume and the appearance.",
+    "Package, label and record; the verifying pharmacist checks the record before release.",
+)
+
+
+def _mode(b: LiquidPreparation) -> str:
+    if b.source == "api":
+        return "api"
+    return "whole" if b.tablets_to_use is not None else "crushed"
+
+
+def _mwq_entered(b: LiquidPreparation) -> bool:
+    return any(s.key == "mwq" and "entered" in s.description for s in b.trace)
+
+
+def _amount_unit(q) -> tuple[str, Any]:
+    """Masses in mg (weighed, compared with the MWQ), volumes in mL."""
+    return ("mg", mg) if q.dimensionality == mg.dimensionality else ("mL", mL)
+
+
+def sections(b: LiquidPreparation) -> list[Section]:
+    ref = reference()
+    mode = _mode(b)
+    hcl = ref.form(ref.strength_basis)
+    choices = [
+        Line("record_kind", "Record type", "", KIND, kind="choice"),
+        Line("formula_id", "Master formula", "", b.formula_id or "", kind="choice",
+             how=f"{b.formula_name}, version {b.formula_version}" if b.formula_id else "none"),
+        Line("source", "Drug source", "", b.source, kind="choice",
+             how="tablets: 50 mg tablets; api: naltrexone HCl powder"),
+        Line("vehicle", "Vehicle", "", b.vehicle.key, kind="choice", how=b.vehicle.name),
+    ]
+    if mode == "api":
+        choices.append(Line("api_form", "Form of the powder weighed", "", b.api_form, kind="choice",
+                            how=ref.form(b.api_form).name))
+    choices.append(Line("balance", "Balance", "", "custom" if _mwq_entered(b) else b.balance, kind="choice",
+                        how="minimum weighable quantity entered" if _mwq_entered(b) else ref.balance(b.balance).name))
+
+    inputs: list[Line] = []
+    if mode == "whole":
+        inputs.append(Line("tablets", "Whole 50 mg tablets", "tablets", _mag(b.tablets_to_use), kind="input",
+                           how="with the final volume, sets the concentration"))
+    else:
+        inputs.append(Line("concentration", "Concentration", "mg/mL", _mag(b.concentration, mg_per_mL),
+                           kind="input", how="prescription: check it on every sheet and label"))
+    inputs.append(Line("final_volume", "Final volume", "mL", _mag(b.final_volume, mL), kind="input"))
+    if mode != "api":
+        inputs.append(Line("tablet_strength", "Tablet strength", "mg/tablet",
+                           _mag(ref.tablet.strength.quantity, mg_per_tablet), kind="input",
+                           how=f"reference data: {ref.tablet.strength.source}"))
+    if mode == "crushed":
+        inputs.append(Line("tablet_weight", "Average weight of one tablet (measured)", "mg/tablet",
+                           _mag(b.average_tablet_weight, mg_per_tablet), kind="input", how="weigh 10-20 tablets"))
+    if mode == "api":
+        weighed = ref.form(b.api_form)
+        inputs += [
+            Line("potency", "As-is potency of the lot (CoA)", "%", b.potency, kind="input",
+                 how="blank: no correction (recorded)"),
+            Line("mw_weighed", f"Molecular weight of {weighed.name} (weighed)", "g/mol",
+                 _mag(weighed.molecular_weight.quantity, g_per_mol), kind="input",
+                 how=f"reference data: {weighed.molecular_weight.source}"),
+            Line("mw_hcl", f"Molecular weight of {hcl.name} (strength basis)", "g/mol",
+                 _mag(hcl.molecular_weight.quantity, g_per_mol), kind="input",
+                 how=f"reference data: {hcl.molecular_weight.source}"),
+        ]
+    amounts = [c for c in b.components if c.amount is not None]
+    for i, comp in enumerate(amounts, 1):
+        unit, u = _amount_unit(comp.amount)
+        per_100 = comp.amount.to(u) * Fraction(100) / b.final_volume.to(mL).magnitude
+        inputs.append(Line(f"component_{i}_per_100ml", f"{comp.name} per 100 mL", unit, _mag(per_100), kind="input",
+                           how=f"vehicle formula ({b.vehicle.name})"))
+    for i, d in enumerate(b.dose_volumes, 1):
+        inputs.append(Line(f"dose_{i}", f"Dose {i}", "mg", _mag(d.dose, mg), kind="input", how="prescription"))
+        inputs.append(Line(f"syringe_graduation_{i}", f"Dose {i}: graduation of the syringe", "mL",
+                           None if d.syringe is None else _mag(d.syringe.graduation, mL), kind="input",
+                           how=d.syringe.name if d.syringe else "no oral syringe holds the dose"))
+    day_one = 1 if (b.bud.capped_by_expiry is None and
+                    (b.bud.date - b.compounding_date).days == int(b.bud.table_days.magnitude) - 1) else 0
+    inputs += [
+        Line("mwq", "Minimum weighable quantity of the balance", "mg", _mag(b.mwq, mg), kind="input"),
+        Line("compounding_date", "Compounding date", "date", b.compounding_date, kind="input"),
+        Line("bud_table_days", "Beyond-use days (USP <795> Table 4)", "days", _mag(b.bud.table_days, day),
+             kind="input", how=b.bud.description),
+        Line("bud_day_one", "Compounding day counts as day 1 (1 = yes, 0 = no)", "", Fraction(day_one),
+             kind="input", places=0, how="an SOP convention; USP counts from the day after"),
+        Line("earliest_expiry", "Earliest expiry of any component", "date", b.bud.capped_by_expiry, kind="input",
+             how="blank: none that shortens the BUD; the BUD never passes it"),
+    ]
+    if b.aliquot is not None:
+        inputs.append(Line("aliquot_factor", "Liquid aliquot: factor", "", Fraction(b.aliquot.factor), kind="input",
+                           places=0, how="planned: ROUNDUP(MWQ ÷ powder)"))
+
+    calc: list[Line] = []
+    if mode == "whole":
+        calc += [
+            Line("naltrexone_hcl", "Naltrexone HCl in the batch", "mg", _mag(b.naltrexone_hcl, mg),
+                 "tablets*tablet_strength", "tablets × tablet strength"),
+            Line("concentration", "Concentration", "mg/mL", _mag(b.concentration, mg_per_mL),
+                 "naltrexone_hcl/final_volume", "naltrexone HCl ÷ final volume"),
+        ]
+    else:
+        calc.append(Line("naltrexone_hcl", "Naltrexone HCl in the batch", "mg", _mag(b.naltrexone_hcl, mg),
+                         "concentration*final_volume", "concentration × final volume"))
+    if mode == "crushed":
+        calc += [
+            Line("tablets_equivalent", "Tablets' worth of drug", "tablets", b.tablets_equivalent,
+                 "naltrexone_hcl/tablet_strength", "drug ÷ tablet strength", places=4),
+            Line("tablets_to_crush", "Whole tablets to crush", "tablets", _mag(b.tablets_to_crush),
+                 "ROUNDUP(ROUND(tablets_equivalent,9),0)", "ROUNDUP(tablets equivalent)"),
+            Line("tablet_powder_to_weigh", "Tablet powder to weigh", "mg", _mag(b.tablet_powder_to_weigh, mg),
+                 "naltrexone_hcl*tablet_weight/tablet_strength", "drug × average tablet weight ÷ tablet strength"),
+        ]
+    if mode == "api":
+        calc += [
+            Line("salt_factor", "Salt factor", "", b.salt_factor, "mw_weighed/mw_hcl", "MW(form weighed) ÷ MW(HCl)"),
+            Line("api_to_weigh", "Naltrexone powder needed", "mg", _mag(b.api_to_weigh, mg),
+                 "naltrexone_hcl*salt_factor/IF(ISNUMBER(potency),potency,1)",
+                 "drug × salt factor ÷ as-is potency (blank: 100 %)"),
+        ]
+        if b.aliquot is not None:
+            a = b.aliquot
+            calc += [
+                Line("aliquot_api_to_weigh", "Aliquot: powder to weigh", "mg", _mag(a.api_to_weigh, mg),
+                     "api_to_weigh*aliquot_factor", "powder needed × factor"),
+                Line("aliquot_stock_concentration", "Aliquot: stock solution concentration", "mg/mL",
+                     _mag(a.stock_concentration, mg_per_mL), "aliquot_api_to_weigh/final_volume",
+                     "dissolved in purified water to the final volume"),
+                Line("aliquot_volume_to_take", "Aliquot: stock solution to measure into the batch", "mL",
+                     _mag(a.stock_volume_to_take, mL), "final_volume/aliquot_factor", "stock volume ÷ factor"),
+            ]
+    for i, comp in enumerate(amounts, 1):
+        unit, u = _amount_unit(comp.amount)
+        calc.append(Line(f"component_{i}", comp.name, unit, _mag(comp.amount, u),
+                         f"component_{i}_per_100ml*final_volume/100", "amount per 100 mL × final volume ÷ 100"))
+    for i, d in enumerate(b.dose_volumes, 1):
+        grad = "no syringe" if d.syringe is None else ("yes" if d.on_graduation else "no")
+        calc += [
+            Line(f"dose_volume_{i}", f"Dose {i}: volume", "mL", _mag(d.volume, mL), f"dose_{i}/concentration",
+                 "dose ÷ concentration"),
+            Line(f"on_graduation_{i}", f"Dose {i}: on a syringe graduation", "", grad,
+                 f'IF(ISNUMBER(syringe_graduation_{i}),IF(ROUND(dose_volume_{i}/syringe_graduation_{i},9)='
+                 f'ROUND(dose_volume_{i}/syringe_graduation_{i},0),"yes","no"),"no syringe")',
+                 "volume a whole number of graduations", kind="text"),
+            Line(f"days_supply_{i}", f"Dose {i}: days one bottle lasts (once daily)", "days",
+                 _mag(d.days_supply, day), f"final_volume/dose_volume_{i}", "final volume ÷ dose volume", places=1),
+            Line(f"doses_in_bottle_{i}", f"Dose {i}: whole doses in the bottle", "", Fraction(d.doses_in_bottle),
+                 f"ROUNDDOWN(ROUND(final_volume/dose_volume_{i},9),0)", "ROUNDDOWN(final volume ÷ dose volume)",
+                 places=0),
+        ]
+    weigh_formula, weigh_core = _weighings(b, mode, amounts)
+    calc.append(Line("weighings_check", "Every amount weighed at or above the MWQ", "", weigh_core, weigh_formula,
+                     "powder and weighed vehicle components ≥ MWQ", kind="text"))
+    bud_f = "compounding_date+bud_table_days-bud_day_one"
+    bud = [Line("bud_date", "Beyond-use date", "date", b.bud.date,
+                f"IF(ISNUMBER(earliest_expiry),MIN({bud_f},earliest_expiry),{bud_f})",
+                "compounding date + days, never past the earliest component expiry")]
+    return [Section("Choices (set when the record was calculated)", tuple(choices)),
+            Section("Inputs (yellow: change here, everything follows)", tuple(inputs)),
+            Section("Calculation", tuple(calc)),
+            Section("Beyond-use date", tuple(bud))]
+
+
+def _weighings(b: LiquidPreparation, mode: str, amounts) -> tuple[str, str]:
+    tests = []
+    if mode == "crushed":
+        tests.append("tablet_powder_to_weigh>=mwq")
+    elif mode == "api":
+        tests.append("aliquot_api_to_weigh>=mwq" if b.aliquot is not None else "api_to_weigh>=mwq")
+    for i, comp in enumerate(amounts, 1):
+        if comp.amount.dimensionality == mg.dimensionality:
+            tests.append(f"component_{i}>=mwq")
+    formula = f'IF(AND({",".join(tests)}),"OK","BELOW MWQ")' if tests else '"OK"'
+    return formula, "OK" if b.above_mwq else "BELOW MWQ"
+
+
+def recompute(values: dict[str, Any]) -> LiquidPreparation:
+    """The core's liquid for the inputs read back from a record's named cells."""
+    doses, i = [], 1
+    while f"dose_{i}" in values:
+        doses.append(Q(_num(values[f"dose_{i}"]), mg))
+        i += 1
+    kw: dict[str, Any] = {
+        "source": values["source"], "vehicle": values["vehicle"],
+        "final_volume": Q(_num(values["final_volume"]), mL),
+        "compounding_date": _date(values["compounding_date"]), "doses": doses,
+        "day_one_is_compounding_day": bool(_num(values.get("bud_day_one") or 0)),
+    }
+    if values.get("formula_id"):
+        kw["formula"] = values["formula_id"]
+    if values.get("tablets") is not None:
+        kw["tablets"] = int(_num(values["tablets"]))
+    else:
+        kw["concentration"] = Q(_num(values["concentration"]), mg_per_mL)
+    if values.get("tablet_weight") is not None:
+        kw["tablet_weight"] = Q(_num(values["tablet_weight"]), mg_per_tablet)
+    if values["source"] == "api":
+        kw["api_form"] = values["api_form"]
+        if values.get("potency") is not None:
+            kw["potency"] = Q(_num(values["potency"]) * 100, "percent")
+    if values.get("balance") == "custom":
+        kw["mwq"] = Q(_num(values["mwq"]), mg)
+    else:
+        kw["balance"] = values.get("balance")
+    if values.get("earliest_expiry") is not None:
+        kw["component_expiries"] = [_date(values["earliest_expiry"])]
+    return prepare_liquid(**kw)
+
+
+# --- the workbook -------------------------------------------------------------------------------
+
+def build(wb, b: LiquidPreparation, record: dict[str, str], *, paper: str = "A4") -> str:
+    from ..display import format_quantity
+
+    secs = sections(b)
+    check_names(secs)
+    digest = record_hash(KIND, secs)
+    identity = identity_text(KIND, digest)
+    mf = get_formula(b.formula_id) if b.formula_id else None
+    lot = record.get("lot_number", "")
+    prep = (f"Naltrexone HCl {format_quantity(b.concentration)} oral liquid, "
+            f"{format_quantity(b.final_volume)}")
+    rec = wb.active
+    rec.title = "Compounding record"
+    calc = wb.create_sheet(CALC_SHEET)
+    yield_ws = wb.create_sheet("Yield check")
+    label = wb.create_sheet("Label")
+    write_calculations(calc, f"Calculations — {b.formula_name or 'naltrexone HCl oral liquid'}", secs, identity)
+    _record_sheet(rec, b, mf, record, identity, prep)
+    _yield_sheet(yield_ws)
+    _label(label, b, mf, record)
+    footer = f"{b.formula_id} v{b.formula_version}" if b.formula_id else "oral liquid"
+    finish(wb, kind=KIND, prep=prep, lot=lot, footer=footer, digest=digest, paper=paper, print_cols={CALC_SHEET: 6})
+    return digest
+
+
+def _active_cell(b: LiquidPreparation) -> Cell:
+    mode = _mode(b)
+    if mode == "whole":
+        return Cell(formula='=tablets&" whole tablets"')
+    if mode == "crushed":
+        return Cell(formula='="crush "&tablets_to_crush&" tablets; weigh "&' + _qt("tablet_powder_to_weigh")
+                    + '&" powder"')
+    if b.aliquot is not None:
+        return Cell(formula='="weigh "&' + _qt("aliquot_api_to_weigh") + '&", dissolve in purified water to "&'
+                    + _qt("final_volume", "mL") + '&"; measure "&' + _qt("aliquot_volume_to_take", "mL"))
+    return Cell(formula='="weigh "&' + _qt("api_to_weigh"))
+
+
+def _record_sheet(ws, b: LiquidPreparation, mf, record: dict[str, str], identity: str, prep: str) -> None:
+    setup_record(ws)
+    name = mf.name if mf else "Naltrexone hydrochloride oral liquid"
+    row = title(ws, 1, "Compounding record", f"{name} — {prep}")
+    conc = "=" + _qt("concentration", "mg/mL", 4)
+    row = grid(ws, row + 1, [
+        ("Pharmacy", Cell.entry_text(record.get("pharmacy_name")),
+         "Internal lot / Rx number", Cell.entry_text(record.get("lot_number"))),
+        ("Preparation", Cell(text=name),
+         "Master formula", Cell(text=f"{mf.id}, version {mf.version}" if mf else "none (calculated preparation)")),
+        ("Concentration", Cell(formula=conc),
+         "Dosage form", Cell(text=mf.dosage_form if mf else ("oral suspension" if b.source == "tablets"
+                                                             else "oral solution"))),
+        ("Quantity", Cell(formula="=" + _qt("final_volume", "mL") + '&" ("&' + _qt("naltrexone_hcl") + '&")"'),
+         "Vehicle", Cell(text=b.vehicle.name)),
+        ("Compounding date", Cell(formula="=compounding_date", fmt=st.DATE_FORMAT),
+         "Beyond-use date", Cell(formula="=bud_date", fmt=st.DATE_FORMAT)),
+        ("Patient", Cell.entry_text(record.get("patient")),
+         "Prescriber", Cell.entry_text(record.get("prescriber"))),
+    ])
+    restyle(ws.cell(row=row - 4, column=2), font=st.BIG_BOLD)
+    row = wide(ws, row, "Storage", Cell(text=b.bud.storage_label))
+    row = wide(ws, row, "BUD basis", Cell(text=b.bud.basis + (f". {mf.bud_reference}" if mf else "")))
+
+    row = section(ws, row + 1, "Ingredients (fill in manufacturer, lot, expiry, actual amount and initials)")
+    active = next((i.name for i in mf.ingredients if i.role == "active"), None) if mf else None
+    active = active or ("Naltrexone hydrochloride 50 mg tablets" if b.source == "tablets"
+                        else "Naltrexone hydrochloride USP (powder)")
+    items = [("Active", active, _active_cell(b))]
+    amounts = [c for c in b.components if c.amount is not None]
+    k = 0
+    for comp in b.components:
+        if comp.amount is None:
+            items.append((comp.role.capitalize(), comp.name, Cell(formula='="to "&' + _qt("final_volume", "mL"))))
+        else:
+            k += 1
+            unit, _ = _amount_unit(comp.amount)
+            items.append((comp.role.capitalize(), comp.name, Cell(formula="=" + _qt(f"component_{k}", unit))))
+    assert k == len(amounts)
+    row = ingredient_table(ws, row, items)
+
+    row = section(ws, row + 1, "Key quantities (live from the Calculations sheet)")
+    row = grid(ws, row, [
+        ("Naltrexone HCl in batch", Cell(formula="=" + _qt("naltrexone_hcl")),
+         "Balance MWQ", Cell(formula="=" + _qt("mwq") + '&" ("&weighings_check&")"')),
+    ])
+    if b.dose_volumes:
+        row = section(ws, row + 1, "Doses (volume = dose ÷ concentration; measure with the oral syringe named)")
+        for c, head in ((1, "Dose"), (2, "Volume"), (3, "Syringe"), (5, "On a graduation"),
+                        (6, "Days one bottle lasts"), (8, "Doses")):
+            put_text(ws, row, c, head, font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX)
+        restyle(ws.cell(row=row, column=4), border=st.BOX)
+        restyle(ws.cell(row=row, column=7), border=st.BOX)
+        merge(ws, row, 3, row, 4)
+        merge(ws, row, 6, row, 7)
+        ws.row_dimensions[row].height = 26
+        row += 1
+        for i, d in enumerate(b.dose_volumes, 1):
+            write_cell(ws, row, 1, Cell(formula="=" + _qt(f"dose_{i}")), font=st.BOLD)
+            write_cell(ws, row, 2, Cell(formula="=" + _qt(f"dose_volume_{i}", "mL")), font=st.BOLD)
+            write_cell(ws, row, 3, Cell(text=d.syringe.name if d.syringe else "none holds it"), last_col=4)
+            write_cell(ws, row, 5, Cell(formula=f"=on_graduation_{i}"))
+            write_cell(ws, row, 6, Cell(formula="=" + _qt(f"days_supply_{i}", "days", 1)), last_col=7)
+            write_cell(ws, row, 8, Cell(formula=f"=doses_in_bottle_{i}"))
+            row += 1
+
+    row = section(ws, row + 1, "Procedure (initial each step)")
+    row = steps_table(ws, row, mf.steps if mf else _GENERIC_STEPS)
+    row = section(ws, row + 1, "Quality control")
+    put_text(ws, row, 1, "Final volume and yield (see Yield check sheet)", font=st.BOLD, border=st.BOX)
+    for c in range(2, 7):
+        restyle(ws.cell(row=row, column=c), border=st.BOX)
+    merge(ws, row, 1, row, 6)
+    write_cell(ws, row, 7, Cell(formula="=yc_verdict"), last_col=8, font=st.BOLD)
+    status_colours(ws, f"G{row}")
+    row += 1
+    qc_lines = list(mf.qc) if mf else ["Final volume as calculated; yield 95-105 %.",
+                                       "Appearance: uniform after shaking."]
+    if mf:
+        qc_lines.append("Physical description: " + mf.description)
+    for text in qc_lines:
+        put_text(ws, row, 1, text, border=st.BOX)
+        for c in range(2, 7):
+            restyle(ws.cell(row=row, column=c), border=st.BOX)
+        merge(ws, row, 1, row, 6)
+        write_cell(ws, row, 7, Cell.entry_text(""), last_col=8)
+        fit_row(ws, row, [(text, width_of(1, 6))])
+        row += 1
+    if b.warnings:
+        row = section(ws, row + 1, "Warnings from the calculator")
+        row = text_rows(ws, row, [f"! {w}" for w in b.warnings], font=st.WARNING, fill=st.WARN_FILL)
+    row = section(ws, row + 1, "Deviations and notes")
+    row = entry_box(ws, row, record.get("notes", ""))
+    row = section(ws, row + 1, "Sign-off (record reviewed for completeness before release)")
+    row = signoff(ws, row, record)
+    row = section(ws, row + 1, "Calculation trace")
+    row = text_rows(ws, row, [f"{i}. {s}" for i, s in enumerate(b.trace, 1)], font=st.SMALL)
+    text_rows(ws, row + 1, [identity], font=st.SMALL)
+
+
+def _yield_sheet(ws) -> None:
+    """Final volume against the theoretical volume: yield and verdict (limits editable)."""
+    from openpyxl.workbook.defined_name import DefinedName
+
+    wb = ws.parent
+    ws.sheet_view.showGridLines = False
+    for col, width in zip("ABCD", (40, 16, 10, 30)):
+        ws.column_dimensions[col].width = width
+    put_text(ws, 1, 1, "Final volume and yield", font=st.TITLE, align=st.TOP)
+    merge(ws, 1, 1, 1, 4)
+    note = ("Measure the final volume in the calibrated container after making up to volume. The yield "
+            "must lie within the limits (domain.md §7: 95-105 %).")
+    put_text(ws, 2, 1, note, font=st.SMALL)
+    merge(ws, 2, 1, 2, 4)
+    fit_row(ws, 2, [(note, 90)], 11)
+    rows = [
+        ("yc_theoretical", "Theoretical final volume", Cell(formula="=final_volume", fmt="0.0#"), "mL"),
+        ("yc_actual", "Actual final volume (measured)", Cell(value=None, entry=True, fmt="0.0#"), "mL"),
+        ("yc_yield", "Yield", Cell(formula='=IF(ISNUMBER(yc_actual),yc_actual/final_volume,"")', fmt="0.0%"), ""),
+        ("yc_low", "Yield, lowest acceptable", Cell(value=float(YIELD_LOW), entry=True, fmt="0%"), ""),
+        ("yc_high", "Yield, highest acceptable", Cell(value=float(YIELD_HIGH), entry=True, fmt="0%"), ""),
+        ("yc_verdict", "Verdict", Cell(formula='=IF(ISNUMBER(yc_yield),IF(AND(ROUND(yc_yield,6)>=ROUND(yc_low,6),'
+                                       'ROUND(yc_yield,6)<=ROUND(yc_high,6)),"PASS","FAIL"),'
+                                       '"INCOMPLETE: measure the final volume")'), ""),
+    ]
+    r = 4
+    for key, text, cell, unit in rows:
+        put_text(ws, r, 1, text, font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX)
+        write_cell(ws, r, 2, cell, align=st.RIGHT, font=st.BOLD if key == "yc_verdict" else None)
+        put_text(ws, r, 3, unit, border=st.BOX)
+        wb.defined_names[key] = DefinedName(key, attr_text=f"'{ws.title}'!$B${r}")
+        r += 1
+    merge(ws, r - 1, 2, r - 1, 4)
+    status_colours(ws, f"B{r - 1}")
+    for text in ("Appearance (uniform after shaking; colour; no caking)", "Checked by (initials, date)"):
+        r += 1
+        put_text(ws, r, 1, text, font=st.BOLD, border=st.BOX)
+        write_cell(ws, r, 2, Cell.entry_text(""), last_col=4)
+        ws.row_dimensions[r].height = 26
+
+
+def _label(ws, b: LiquidPreparation, mf, record: dict[str, str]) -> None:
+    lines: list[tuple[str, Cell]] = [
+        ("Pharmacy", Cell.entry_text(record.get("pharmacy_name"))),
+        ("Address and phone", Cell.entry_text(record.get("pharmacy_contact"))),
+        ("Patient", Cell.entry_text(record.get("patient"))),
+        ("Preparation", Cell(formula='="NALTREXONE HCl "&' + _qt("concentration", "mg/mL", 4) + '&" oral liquid"')),
+        ("Contents", Cell(formula="=" + _qt("naltrexone_hcl") + '&" in "&' + _qt("final_volume", "mL"))),
+    ]
+    if record.get("directions"):
+        lines.append(("Directions", Cell(text=record["directions"])))
+    for i, _ in enumerate(b.dose_volumes, 1):
+        lines.append(("Dose", Cell(formula="=" + _qt(f"dose_{i}") + '&" = "&' + _qt(f"dose_volume_{i}", "mL"))))
+    lines += [
+        ("Internal lot / Rx number", Cell.entry_text(record.get("lot_number"))),
+        ("Compounded on", Cell(formula="=compounding_date", fmt=st.DATE_FORMAT)),
+        ("Beyond-use date", Cell(formula="=bud_date", fmt=st.DATE_FORMAT)),
+        ("Storage", Cell(text=b.bud.storage_label)),
+    ]
+    texts = list(b.labels[1:]) + (list(mf.labelling) if mf else [])
+    seen: set[str] = {b.bud.storage_label.lower()}
+    for text in texts:
+        key = text.lower()
+        if key in seen or key.startswith("naltrexone hcl"):
+            continue
+        seen.add(key)
+        kind = "Warning" if "opioid" in key else ("Note" if "compounded preparation" in key else "Instruction")
+        lines.append((kind, Cell(text=text)))
+    if not any("opioid" in t for t in seen):
+        lines.append(("Warning", Cell(text=OPIOID_WARNING)))
+    if not any("compounded preparation" in t for t in seen):
+        lines.append(("Note", Cell(text="Compounded preparation.")))
+    lines.append(("Prescriber", Cell.entry_text(record.get("prescriber"))))
+    label_sheet(ws, lines, heading="Label")
+    for r in range(3, 3 + len(lines)):
+        if ws.cell(row=r, column=1).value in ("Compounded on", "Beyond-use date"):
+            restyle(ws.cell(row=r, column=2), alignment=st.LEFT)
