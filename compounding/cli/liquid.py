@@ -32,6 +32,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--day-one", action="store_true",
                    help="count the compounding day as day 1 of the BUD (default: BUD = date + days)")
     p.add_argument("--json", action="store_true", help="print the result as JSON only")
+    p.add_argument("--xlsx", help="also write the Excel batch record to this path")
+    from ..excel import add_record_arguments
+
+    add_record_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,11 +47,17 @@ def run(args: argparse.Namespace) -> int:
         doses=args.doses, compounding_date=args.date, api_form=args.api_form, potency=args.potency,
         balance=args.balance, mwq=args.mwq, component_expiries=args.component_expiry,
         day_one_is_compounding_day=args.day_one)
+    if args.xlsx:
+        from ..excel import record_options, write_workbook
+
+        write_workbook(prep, args.xlsx, **record_options(args))
     if args.json:
         json.dump(prep.as_dict(), sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(liquid_sheet(prep))
+        if args.xlsx:
+            sys.stdout.write(f"\nExcel batch record written to {args.xlsx}\n")
     return 0
 
 
