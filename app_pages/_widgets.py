@@ -37,7 +37,7 @@ MASS_UNITS = ("mg", "mcg", "g")
 
 # --- inputs that survive a visit to another page ---------------------------------------------------
 
-INPUT_PREFIXES = ("cap.", "liq.", "tit.", "qa.", "qc.")
+INPUT_PREFIXES = ("cap.", "liq.", "tit.", "qa.", "qal.", "qc.")
 # widgets whose value Streamlit does not let a script set (buttons, uploads, the table editor)
 NOT_SETTABLE = (".calculate", ".to_weight_check", ".file", ".stages")
 

@@ -7,26 +7,31 @@ This page keeps its own inputs (prefix ``qa``) and never shows the Capsules page
 import streamlit as st
 
 from app_pages import _capsule_form as cf
+from app_pages import _liquid_form as lf
 from app_pages import _widgets as w
 
-P = "qa"
-SOURCE_ONLY = {"api": {"api_to_weigh"}, "tablets": {"tablets_to_crush", "tablet_powder_to_weigh"}}
+P = "qa"  # capsules
+PL = "qal"  # oral liquid
+R = "qa_record"  # an uploaded Excel record
+PREPARATIONS = {"capsules": "Capsules", "oral_liquid": "Oral liquid"}
+SOURCE_ONLY = {"api": {"api_to_weigh"}, "tablets": {"tablets_to_crush", "tablet_powder_to_weigh", "tablets_to_use"}}
+DOSE_ROWS = 3
 STATUS = {"agree": "agrees", "differ": "DIFFERS", "ten-fold": "TEN-FOLD ERROR", "salt-factor": "SALT-FACTOR ERROR",
           "not-applicable": "not part of this preparation"}
 
 
-def _checkables(source: str):
+def _checkables(source: str, preparation: str = "capsules"):
     from compounding.check import CHECKABLE
 
     other = set().union(*(keys for s, keys in SOURCE_ONLY.items() if s != source))
-    return {k: c for k, c in CHECKABLE["capsules"].items() if k not in other}
+    return {k: c for k, c in CHECKABLE[preparation].items() if k not in other}
 
 
-def _amount_text(key: str, check) -> str | None:
-    value = st.session_state.get(f"{P}.amount.{key}")
+def _amount_text(key: str, check, p: str = P) -> str | None:
+    value = st.session_state.get(f"{p}.amount.{key}")
     if check.kind in ("capsules", "tablets"):
         return w.number_text(value)
-    return w.typed_quantity(f"{P}.amount.{key}", check.units[0])
+    return w.typed_quantity(f"{p}.amount.{key}", check.units[0])
 
 
 def _calculate() -> None:
@@ -42,23 +47,50 @@ def _calculate() -> None:
     w.run_and_store(P, compute)
 
 
-def amount_fields(source: str) -> None:
+def _calculate_liquid() -> None:
+    from compounding.check import independent_check
+
+    source = st.session_state.get(f"{PL}.source", "tablets")
+
+    def compute():
+        amounts = {k: _amount_text(k, c, PL) for k, c in _checkables(source, "oral_liquid").items()}
+        pairs = [(w.typed_quantity(f"{PL}.dv{i}.dose", "mg"), w.typed_quantity(f"{PL}.dv{i}.volume", "mL"))
+                 for i in range(DOSE_ROWS)]
+        return independent_check("oral_liquid", lf.arguments(PL), amounts, dose_volumes=pairs)
+
+    w.run_and_store(PL, compute)
+
+
+def amount_fields(source: str, preparation: str = "capsules", p: str = P) -> None:
     st.markdown("**Your own amounts** (computed without looking at the first calculation; leave blank what you "
                 "did not compute)")
-    items = list(_checkables(source).items())
+    items = list(_checkables(source, preparation).items())
     for start in range(0, len(items), 3):
         cols = st.columns(3)
         for col, (key, check) in zip(cols, items[start:start + 3]):
             with col:
                 if check.kind in ("capsules", "tablets"):
-                    w.quantity_input(check.label, f"{P}.amount.{key}", (check.kind,), integer=True)
+                    w.quantity_input(check.label, f"{p}.amount.{key}", (check.kind,), integer=True)
                 else:
-                    w.quantity_input(check.label, f"{P}.amount.{key}", check.units)
-                w.field_error(P, f"qa.{key}")
-    w.field_error(P, "qa.amounts")
+                    w.quantity_input(check.label, f"{p}.amount.{key}", check.units)
+                w.field_error(p, f"qa.{key}")
+    w.field_error(p, "qa.amounts")
 
 
-def results(r) -> None:
+def dose_volume_fields() -> None:
+    st.markdown("**Dose volumes** (the volume you would measure for a dose)")
+    for i in range(DOSE_ROWS):
+        c1, c2 = st.columns(2)
+        with c1:
+            w.quantity_input(f"Dose {i + 1}", f"{PL}.dv{i}.dose", ("mg", "mcg"))
+            w.field_error(PL, f"qa.dose_volumes[{i}].dose")
+        with c2:
+            w.quantity_input(f"Your volume for dose {i + 1}", f"{PL}.dv{i}.volume", ("mL",))
+            w.field_error(PL, f"qa.dose_volumes[{i}].volume")
+    w.field_error(PL, "qa.dose_volumes")
+
+
+def results(r, p: str = P) -> None:
     verdict = r.verdict
     counts = r.counts
     if verdict == "STOP":
@@ -86,7 +118,7 @@ def results(r) -> None:
         with st.expander("Warnings of the recalculation"):
             w.show_warnings(r.result.warnings)
     w.show_trace(r.result.trace)
-    w.json_download(r, file_name="independent-check.json", key=f"{P}.download_json")
+    w.json_download(r, file_name="independent-check.json", key=f"{p}.download_json")
 
 
 def _check_record() -> None:
@@ -122,23 +154,41 @@ st.title("Independent check (QA)")
 st.caption("For the verifying pharmacist: re-enter the prescription and your own computed amounts, without "
            "looking at the first calculation, or upload the exported Excel record. The app recomputes and "
            "compares; ten-fold and salt-factor errors are flagged loudly.")
-R = "qa_record"
 reenter, record = st.tabs(["Re-enter and compare", "Check an exported Excel record"])
 with reenter:
-    mf, method = cf.setup(P)
-    summary = st.empty()
-    with st.form(f"{P}.form", enter_to_submit=False):
-        cf.fields(P, mf, method)
-        st.divider()
-        amount_fields(mf.source)
-        st.form_submit_button("Compare", type="primary", on_click=_calculate, key=f"{P}.calculate",
-                              icon=":material/fact_check:")
-    labels = dict(cf.LABELS, **{f"qa.{k}": c.label for k, c in _checkables(mf.source).items()},
-                  **{"qa.amounts": "Your own amounts"})
-    w.form_error_summary(P, summary, labels)
-    check = st.session_state.get(f"{P}.result")
-    if check is not None:
-        results(check)
+    preparation = st.radio("Preparation", list(PREPARATIONS), key=f"{P}.preparation", horizontal=True,
+                           format_func=PREPARATIONS.get)
+    if preparation == "capsules":
+        mf, method = cf.setup(P)
+        summary = st.empty()
+        with st.form(f"{P}.form", enter_to_submit=False):
+            cf.fields(P, mf, method)
+            st.divider()
+            amount_fields(mf.source)
+            st.form_submit_button("Compare", type="primary", on_click=_calculate, key=f"{P}.calculate",
+                                  icon=":material/fact_check:")
+        labels = dict(cf.LABELS, **{f"qa.{k}": c.label for k, c in _checkables(mf.source).items()},
+                      **{"qa.amounts": "Your own amounts"})
+        w.form_error_summary(P, summary, labels)
+        check = st.session_state.get(f"{P}.result")
+        if check is not None:
+            results(check)
+    else:
+        source = lf.source_choice(PL)
+        summary = st.empty()
+        with st.form(f"{PL}.form", enter_to_submit=False):
+            lf.fields(PL, source, doses=False)
+            st.divider()
+            amount_fields(source, "oral_liquid", PL)
+            dose_volume_fields()
+            st.form_submit_button("Compare", type="primary", on_click=_calculate_liquid, key=f"{PL}.calculate",
+                                  icon=":material/fact_check:")
+        labels = dict(lf.LABELS, **{f"qa.{k}": c.label for k, c in _checkables(source, "oral_liquid").items()},
+                      **{"qa.amounts": "Your own amounts", "qa.dose_volumes": "Dose volumes"})
+        w.form_error_summary(PL, summary, labels)
+        check = st.session_state.get(f"{PL}.result")
+        if check is not None:
+            results(check, PL)
 with record:
     st.file_uploader("Excel batch record exported by this calculator (.xlsx)", type=["xlsx"], key=f"{R}.file",
                      on_change=_check_record)

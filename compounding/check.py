@@ -26,7 +26,7 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import permutations
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import pint
 
@@ -201,7 +201,7 @@ def _parse(check: Checkable, value: Any) -> pint.Quantity:
     return q
 
 
-def _hint(check: Checkable, ratio: Fraction | None, result: Any) -> str:
+def _hint(ratio: Fraction | None, result: Any) -> str:
     if ratio is None:
         return ""
     potency = getattr(result, "potency", None)
@@ -221,11 +221,13 @@ def _hint(check: Checkable, ratio: Fraction | None, result: Any) -> str:
 
 
 def independent_check(preparation: str, prescription: dict[str, Any], amounts: dict[str, Any],
-                      ref: Reference | None = None) -> IndependentCheck:
+                      ref: Reference | None = None, *, dose_volumes: Iterable[tuple[Any, Any]] = ()) -> IndependentCheck:
     """Recompute ``preparation`` (``capsules`` | ``oral_liquid``) from ``prescription`` (the keyword
     arguments of :func:`compounding.capsules.capsule_batch` or :func:`compounding.liquids.prepare_liquid`)
     and compare each of the QA pharmacist's ``amounts`` (key → typed text like ``"445.5 mg"``, a pint
-    quantity, or a whole number for counts; None = not entered) with it.
+    quantity, or a whole number for counts; None = not entered) with it. For a liquid,
+    ``dose_volumes`` are (dose, the volume the QA pharmacist would measure for it) pairs, compared
+    with dose ÷ concentration: where a ten-fold error reaches the patient.
 
     Raises :class:`InputError` (field ``qa.<key>``) for an amount that cannot be read, and the core's
     own errors for an invalid prescription.
@@ -239,7 +241,8 @@ def independent_check(preparation: str, prescription: dict[str, Any], amounts: d
         raise InputError("is not an amount that can be checked", field=f"qa.{unknown[0]}", value=unknown[0],
                          allowed=", ".join(table))
     parsed = {k: _parse(table[k], v) for k, v in amounts.items() if v is not None and v != ""}
-    if not parsed:
+    pairs = _dose_volume_pairs(dose_volumes, preparation, ref)
+    if not parsed and not pairs:
         raise InputError("are all empty: enter at least one amount you computed", field="qa.amounts",
                          allowed=", ".join(c.label for c in table.values()))
     ref = ref or reference()
@@ -260,27 +263,55 @@ def independent_check(preparation: str, prescription: dict[str, Any], amounts: d
             comparisons.append(Comparison(key, check.label, q, None, "not-applicable", None,
                                           f"{check.label} is not part of this preparation (see the source)"))
             continue
-        if check.kind in ("capsules", "tablets"):
-            expected = core.to(q.units)
-            status, ratio, why = classify(exact(q.magnitude), exact(expected.magnitude), typed_decimals=0,
-                                          display_places=0, salts=salts, count=True)
-        else:
-            expected = core.to(q.units)
-            places = DISPLAY_PLACES.get(unit_symbol(q.units), 4)
-            status, ratio, why = classify(exact(q.magnitude), exact(expected.magnitude),
-                                          typed_decimals=_typed_decimals(amounts[key], exact(q.magnitude)),
-                                          display_places=places, salts=salts)
-        message = f"{why}: you entered {format_quantity(q)}, the recalculation gives {format_quantity(expected)}"
-        if status == "differ":
-            diff = q - expected
-            sign = "+" if diff.magnitude > 0 else "−"
-            message += f" (difference {sign}{format_quantity(abs(diff))}"
-            if ratio is not None:
-                message += f", {sign}{format_number(abs(ratio - 1) * 100, 2)}%"
-            message += ")" + _hint(check, ratio, result)
-        comparisons.append(Comparison(key, check.label, q, expected, status, ratio, message))
+        count = check.kind in ("capsules", "tablets")
+        comparisons.append(_compare(key, check.label, q, core, 0 if count else _typed_decimals(amounts[key],
+                                    exact(q.magnitude)), salts, result, count=count))
+    if pairs:
+        from .liquids import dose_volume_table
+
+        rows = dose_volume_table([d for d, _, _ in pairs], result.concentration)
+        for i, ((dose, volume, typed), row) in enumerate(zip(pairs, rows)):
+            label = f"Volume for {format_quantity(dose)} at {format_quantity(result.concentration)}"
+            comparisons.append(_compare(f"dose_volumes[{i}]", label, volume, row.volume,
+                                        _typed_decimals(typed, exact(volume.magnitude)), salts, result))
     not_entered = tuple(c.label for k, c in table.items() if k not in parsed and c.value(result) is not None)
     return IndependentCheck(preparation, result, tuple(comparisons), not_entered)
+
+
+def _dose_volume_pairs(pairs: Iterable[tuple[Any, Any]], preparation: str, ref: Reference | None
+                       ) -> list[tuple[pint.Quantity, pint.Quantity, Any]]:
+    out = []
+    for i, (dose, volume) in enumerate(pairs):
+        if (dose is None or dose == "") and (volume is None or volume == ""):
+            continue
+        if preparation != "oral_liquid":
+            raise InputError("apply only to an oral liquid", field="qa.dose_volumes", value=dose)
+        from .liquids import check_dose
+
+        d = check_dose(dose, f"qa.dose_volumes[{i}].dose", ref)
+        field = f"qa.dose_volumes[{i}].volume"
+        v = as_quantity(volume, field, "volume")
+        if v.magnitude <= 0:
+            raise InputError("must be greater than zero", field=field, value=volume)
+        out.append((d, v, volume))
+    return out
+
+
+def _compare(key: str, label: str, q: pint.Quantity, core: pint.Quantity, typed_decimals: int,
+             salts: dict[Fraction, str], result: Any, *, count: bool = False) -> Comparison:
+    expected = core.to(q.units)
+    places = 0 if count else DISPLAY_PLACES.get(unit_symbol(q.units), 4)
+    status, ratio, why = classify(exact(q.magnitude), exact(expected.magnitude), typed_decimals=typed_decimals,
+                                  display_places=places, salts=salts, count=count)
+    message = f"{why}: you entered {format_quantity(q)}, the recalculation gives {format_quantity(expected)}"
+    if status == DIFFER:
+        diff = q - expected
+        sign = "+" if diff.magnitude > 0 else "−"
+        message += f" (difference {sign}{format_quantity(abs(diff))}"
+        if ratio is not None:
+            message += f", {sign}{format_number(abs(ratio - 1) * 100, 2)}%"
+        message += ")" + _hint(ratio, result)
+    return Comparison(key, label, q, expected, status, ratio, message)
 
 
 # --- an exported Excel record -------------------------------------------------------------------

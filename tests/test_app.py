@@ -547,3 +547,26 @@ def test_inputs_and_results_survive_a_visit_to_another_page():
     assert at.number_input(key="cap.strength").value == 4.5
     assert at.selectbox(key="cap.capsule_size").value == "1"
     assert metrics(at)["Capsules to make"] == "99"
+
+
+def test_qa_oral_liquid_dose_volume_ten_fold():
+    at = start("app_pages/independent_check.py")
+    at.radio(key="qa.preparation").set_value("oral_liquid").run()
+    set_inputs(at, "qal", tablets=1, final_volume=(50.0, "mL"), **{"amount.concentration": (1.0, "mg/mL")})
+    set_inputs(at, "qal", **{"dv0.dose": (4.5, "mg"), "dv0.volume": (45.0, "mL"),
+                             "dv1.dose": (1.5, "mg"), "dv1.volume": (1.5, "mL")})
+    at = submit(at, "qal")
+    errs = errors(at)
+    assert any("TEN-FOLD" in e and "Volume for 4.5 mg at 1 mg/mL" in e for e in errs), errs
+    table = at.table[0].value
+    assert list(table["Result"]) == ["agrees", "TEN-FOLD ERROR", "agrees"]
+
+
+def test_qa_oral_liquid_bad_dose():
+    at = start("app_pages/independent_check.py")
+    at.radio(key="qa.preparation").set_value("oral_liquid").run()
+    set_inputs(at, "qal", tablets=1, final_volume=(50.0, "mL"), **{"dv0.dose": (45.0, "mg"),
+                                                                   "dv0.volume": (45.0, "mL")})
+    at = submit(at, "qal")
+    assert any("outside the low-dose" in e for e in errors(at))
+    assert at.number_input(key="qal.dv0.dose").value == 45.0

@@ -202,3 +202,18 @@ def test_check_record_refuses_other_files():
 
     with pytest.raises(UnreadableWorkbook):
         check_record(b"not a workbook")
+
+
+def test_liquid_dose_volumes():
+    # 5 mg/mL (TT-03): 4.5 mg is 0.9 mL; 9 mL is a ten-fold error, 0.09 mL too
+    rx = dict(source="api", concentration="5 mg/mL", final_volume="30 mL", compounding_date="2026-01-01")
+    r = independent_check("oral_liquid", rx, {}, dose_volumes=[("4.5 mg", "0.9 mL"), ("4.5 mg", "9 mL"),
+                                                               ("0.5 mg", "0.01 mL"), (None, None)])
+    assert [c.status for c in r.comparisons] == ["agree", "ten-fold", "ten-fold"]
+    assert r.comparisons[1].label == "Volume for 4.5 mg at 5 mg/mL"
+    with pytest.raises(InputError) as err:
+        independent_check("oral_liquid", rx, {}, dose_volumes=[("45 mg", "9 mL")])
+    assert err.value.field == "qa.dose_volumes[0].dose"
+    with pytest.raises(InputError) as err:
+        independent_check("capsules", CAP05, {}, dose_volumes=[("4.5 mg", "9 mL")])
+    assert err.value.field == "qa.dose_volumes"
