@@ -22,6 +22,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--overage", help="extra volume per liquid fill, e.g. 5%% (default none)")
     p.add_argument("--start-date", help="first day of the plan, ISO (default today)")
     p.add_argument("--json", action="store_true", help="print the result as JSON only")
+    p.add_argument("--xlsx", help="also write the Excel plan (schedule, dispensing, patient chart) to this path")
+    from ..excel import add_record_arguments
+
+    add_record_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,11 +35,17 @@ def run(args: argparse.Namespace) -> int:
                           maintain=args.maintain, stages=args.stages, preset=args.preset, form=args.form,
                           concentration=args.concentration, vehicle=args.vehicle,
                           start_date=args.start_date, overage=args.overage)
+    if args.xlsx:
+        from ..excel import record_options, write_workbook
+
+        write_workbook(plan, args.xlsx, **record_options(args))
     if args.json:
         json.dump(plan.as_dict(), sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(titration_sheet(plan))
+        if args.xlsx:
+            sys.stdout.write(f"\nExcel plan written to {args.xlsx}\n")
     return 0
 
 
