@@ -324,7 +324,13 @@ def json_download(result, *, file_name: str, key: str) -> None:
 
 
 def table(rows: list[dict[str, str]]) -> None:
-    """A small static table of already-formatted strings (no float formatting by the frontend)."""
+    """A small static table of already-formatted strings (no float formatting by the frontend).
+
+    Streamlit renders table cells as Markdown: a lone "-" would become a list bullet, so it is
+    written as a dash.
+    """
     import pandas as pd
+
+    rows = [{k: "—" if v == "-" else v for k, v in row.items()} for row in rows]
 
     st.table(pd.DataFrame(rows).set_index(list(rows[0])[0]) if rows else pd.DataFrame())

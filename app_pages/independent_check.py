@@ -110,7 +110,7 @@ def results(r, p: str = P) -> None:
         if c.status == "differ":
             st.warning(f"**{c.label}** · {c.message}", icon=":material/warning:")
     w.table([{"Amount": c.label, "You entered": w.fq(c.entered),
-              "Recalculated": "-" if c.expected is None else w.fq(c.expected),
+              "Recalculated": "—" if c.expected is None else w.fq(c.expected),
               "Result": STATUS.get(c.status, c.status)} for c in r.comparisons])
     if r.not_entered:
         st.caption("Not entered (not compared): " + ", ".join(r.not_entered) + ".")

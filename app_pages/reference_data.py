@@ -16,15 +16,15 @@ def _fillers(ref) -> None:
                "for your filler lot beats them: enter it on the Capsules page.")
     status = {"ok": "use", "warn": "use with caution", "refuse": "NOT for LDN"}
     w.table([{"Filler": f.name, "Status": status.get(f.status, f.status),
-              "Bulk density": "-" if f.bulk_density is None else w.fq(f.bulk_density.quantity),
-              "Cautions": " ".join(f.cautions) or "-",
-              "Source": "-" if f.bulk_density is None else f.bulk_density.source} for f in ref.fillers.values()])
+              "Bulk density": "—" if f.bulk_density is None else w.fq(f.bulk_density.quantity),
+              "Cautions": " ".join(f.cautions) or "—",
+              "Source": "—" if f.bulk_density is None else f.bulk_density.source} for f in ref.fillers.values()])
     sizes = list(ref.capsule_sizes)
     rows = []
     for f in ref.fillers.values():
         if f.fill_weight:
             rows.append({"Filler": f.name, **{f"size {s}": w.fq(f.fill_weight[s].quantity) if s in f.fill_weight
-                                               else "-" for s in sizes}})
+                                               else "—" for s in sizes}})
     if rows:
         st.markdown("Fill weight per capsule (estimates)")
         w.table(rows)

@@ -25,8 +25,15 @@ PAGES = {"capsules": "Capsules", "oral_liquid": "Oral liquid", "titration": "Tit
 
 # --- helpers --------------------------------------------------------------------------------------
 
+def settle(page) -> None:
+    """Wait until no element is still a loading placeholder (widget code loads on first use)."""
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=stSkeleton], "
+                           "[data-testid=stAppSkeleton]').length === 0", timeout=30_000)
+
+
 def screenshot(page, path: Path) -> Path:
     """The whole page: Streamlit scrolls inside the app, so grow the viewport to the content first."""
+    settle(page)
     width = page.viewport_size["width"]
     height = page.evaluate(
         "() => Math.max(document.body.scrollHeight, ...Array.from(document.querySelectorAll("
@@ -34,6 +41,7 @@ def screenshot(page, path: Path) -> Path:
         ".map(e => e.scrollHeight))")
     page.set_viewport_size({"width": width, "height": min(max(900, height + 60), 12000)})
     page.wait_for_timeout(300)
+    settle(page)
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size({"width": width, "height": 900})
     keep = os.environ.get("LDN_SCREENSHOTS")
@@ -208,6 +216,7 @@ def test_every_page_opens_and_navigates(app_server, page_at, tmp_path, path, tit
     page = page_at(WIDTHS["laptop"])
     open_app(page, app_server.url)
     page.get_by_role("link", name=title).click()
+    page.locator("h1", has_text=title).first.wait_for()
     wait_for_streamlit_idle(page)
     assert page.locator("h1").first.inner_text().strip() == title
     assert page.url.rstrip("/").endswith("" if path == "capsules" else path)
@@ -216,6 +225,8 @@ def test_every_page_opens_and_navigates(app_server, page_at, tmp_path, path, tit
 
     page = page_at(WIDTHS["tablet"])
     open_app(page, f"{app_server.url}/{path}")
+    page.locator("h1", has_text=title).first.wait_for()
+    wait_for_streamlit_idle(page)
     assert page.locator("h1").first.inner_text().strip() == title
     assert page.locator('[data-testid="stException"]').count() == 0
     screenshot(page, tmp_path / f"{path}-tablet.png")
