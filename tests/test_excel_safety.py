@@ -15,7 +15,6 @@ from compounding.capsules import capsule_batch
 from compounding.excel import ENGINE_VERSION, RECORD_FIELDS, workbook, write_workbook
 from compounding.formulas import Ingredient, formula
 from compounding.verify import verify_workbook
-from tests.excel_support import load_values
 
 DATE = "2026-11-22"
 

@@ -14,12 +14,9 @@ from ..capsules import CapsuleBatch, capsule_batch, parse_extra
 from ..formulas import formula as get_formula
 from ..reference import reference
 from ..units import Q, as_fraction, day, dimensionless, g_per_mol, mg, mg_per_capsule, mg_per_tablet, mL
-from openpyxl.utils import get_column_letter
-
 from . import _styles as st
-from ._common import (CALC_SHEET, Line, Section, check_names, finish, fit_row, identity_text, merge,
+from ._common import (CALC_SHEET, OPIOID_WARNING, Line, Section, check_names, finish, fit_row, identity_text, merge,
                       put_formula, put_text, put_value, quantity_text_formula, record_hash, restyle,
-                      set_properties,
                       status_colours, write_calculations)
 from ._sheets import (Cell, entry_box, grid, ingredient_table, label_sheet, section, setup_record, signoff,
                       steps_table, text_rows, title, wide, width_of, write_cell)
@@ -394,6 +391,9 @@ def _date(value: Any) -> dt.date:
 
 # --- the workbook -------------------------------------------------------------------------------
 
+_CRUSH = '"crush "&tablets_to_crush&IF(tablets_to_crush=1," tablet"," tablets")'
+
+
 def _qt(expr: str, unit: str = "mg", places: int = 2) -> str:
     """The text of a live quantity ("445.5 mg"), as an expression to join with &."""
     return quantity_text_formula(expr, unit, places)[1:]
@@ -460,12 +460,14 @@ def _record_sheet(ws, b: CapsuleBatch, mf, record: dict[str, str], identity: str
         if api:
             items.append(("Active", active, Cell(formula="=" + _qt("api_to_weigh"))))
         else:
-            items.append(("Active", active, Cell(formula='=tablets_to_crush&" tablets; weigh "&'
-                                                  + _qt("tablet_powder_to_weigh") + '&" powder"')))
+            items.append(("Active", active, Cell(formula=f'={_CRUSH}&"; weigh "&'
+                                                  + _qt("tablet_powder_to_weigh") + '&" powder"',
+                                                  hint="crush 3 tablets; weigh 866.7 mg powder")))
     else:
-        first = ('"weigh "&' if api else '"crush "&tablets_to_crush&" tablets; weigh "&')
+        first = ('"weigh "&' if api else f'{_CRUSH}&"; weigh "&')
         items.append(("Active", active, Cell(formula="=" + first + _qt("aliquot_drug_to_weigh_1")
-                                              + '&" for the aliquot"')))
+                                              + '&" for the aliquot"',
+                                              hint=("" if api else "crush 1 tablet; ") + "weigh 500.76 mg for the aliquot")))
         for i in range(1, len(b.aliquot.stages) + 1):
             items.append(("Diluent", f"{b.filler_name} for aliquot stage {i}",
                           Cell(formula="=" + _qt(f"aliquot_diluent_to_add_{i}"))))
@@ -506,6 +508,7 @@ def _record_sheet(ws, b: CapsuleBatch, mf, record: dict[str, str], identity: str
     merge(ws, row, 1, row, 6)
     write_cell(ws, row, 7, Cell(formula="=wc_verdict"), last_col=8, font=st.BOLD)
     status_colours(ws, f"G{row}")
+    ws.row_dimensions[row].height = 26  # "INCOMPLETE: 0 of 10 weighed" takes two lines
     row += 1
     for text in list(mf.qc) + ["Physical description: " + mf.description]:
         put_text(ws, row, 1, text, border=st.BOX)
@@ -647,6 +650,8 @@ def _label(ws, b: CapsuleBatch, mf, record: dict[str, str], hcl_basis: bool) -> 
         kind = "Warning" if "opioid" in text.lower() else (
             "Note" if "compounded" in text.lower() else "Instruction")
         lines.append((kind, Cell(text=text)))
+    if not any("opioid" in t.lower() for t in mf.labelling):
+        lines.append(("Warning", Cell(text=OPIOID_WARNING)))
     if not any("compounded preparation" in t.lower() for t in mf.labelling):
         lines.append(("Note", Cell(text="Compounded preparation.")))
     lines.append(("Prescriber", Cell.entry_text(record.get("prescriber"))))

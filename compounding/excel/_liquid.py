@@ -9,20 +9,17 @@ average tablet weight), or naltrexone HCl powder (concentration, volume, potency
 
 from __future__ import annotations
 
-import datetime as dt
 from fractions import Fraction
 from typing import Any
 
-from ..bud import parse_date
 from ..formulas import formula as get_formula
-from ..liquid_data import liquid_data
 from ..liquids import LiquidPreparation, prepare_liquid
 from ..reference import reference
 from ..units import Q, day, g_per_mol, mg, mg_per_mL, mg_per_tablet, mL
 from . import _styles as st
-from ._capsules import _date, _mag, _num, _qt
+from ._capsules import _CRUSH, _date, _mag, _num, _qt
 from ._common import (CALC_SHEET, OPIOID_WARNING, Line, Section, check_names, finish, fit_row, identity_text,
-                      merge, put_formula, put_text, put_value, record_hash, restyle, status_colours,
+                      merge, put_text, record_hash, restyle, status_colours,
                       write_calculations)
 from ._sheets import (Cell, entry_box, grid, ingredient_table, label_sheet, section, setup_record, signoff,
                       steps_table, text_rows, title, wide, width_of, write_cell)
@@ -278,11 +275,12 @@ def _active_cell(b: LiquidPreparation) -> Cell:
     if mode == "whole":
         return Cell(formula='=tablets&" whole tablets"')
     if mode == "crushed":
-        return Cell(formula='="crush "&tablets_to_crush&" tablets; weigh "&' + _qt("tablet_powder_to_weigh")
-                    + '&" powder"')
+        return Cell(formula=f'={_CRUSH}&"; weigh "&' + _qt("tablet_powder_to_weigh") + '&" powder"',
+                    hint="crush 1 tablet; weigh 192.6 mg powder")
     if b.aliquot is not None:
         return Cell(formula='="weigh "&' + _qt("aliquot_api_to_weigh") + '&", dissolve in purified water to "&'
-                    + _qt("final_volume", "mL") + '&"; measure "&' + _qt("aliquot_volume_to_take", "mL"))
+                    + _qt("final_volume", "mL") + '&"; measure "&' + _qt("aliquot_volume_to_take", "mL"),
+                    hint="weigh 121.21 mg, dissolve in purified water to 30 mL; measure 7.5 mL")
     return Cell(formula='="weigh "&' + _qt("api_to_weigh"))
 
 
@@ -361,6 +359,7 @@ def _record_sheet(ws, b: LiquidPreparation, mf, record: dict[str, str], identity
     merge(ws, row, 1, row, 6)
     write_cell(ws, row, 7, Cell(formula="=yc_verdict"), last_col=8, font=st.BOLD)
     status_colours(ws, f"G{row}")
+    ws.row_dimensions[row].height = 26
     row += 1
     qc_lines = list(mf.qc) if mf else ["Final volume as calculated; yield 95-105 %.",
                                        "Appearance: uniform after shaking."]

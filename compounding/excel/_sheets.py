@@ -29,6 +29,7 @@ class Cell:
     value: Any = None
     fmt: str | None = None
     entry: bool = False  # a blank (or prefilled) cell for the pharmacy to fill in
+    hint: str = ""  # about what a live formula will show, to size the row for it
 
     @staticmethod
     def entry_text(value: str | None) -> "Cell":
@@ -96,7 +97,7 @@ def grid(ws: Worksheet, row: int, pairs: Sequence[tuple[str, Cell, str, Cell]]) 
             restyle(ws.cell(row=row, column=5), border=st.BOX)
             merge(ws, row, 4, row, 5)
             write_cell(ws, row, 6, right, last_col=8, align=st.LEFT_WRAP)
-        texts = [(left.text or "", width_of(2, 3)), (right.text or "", width_of(6, 8)),
+        texts = [(left.text or left.hint, width_of(2, 3)), (right.text or right.hint, width_of(6, 8)),
                  (left_label, width_of(1, 1)), (right_label, width_of(4, 5))]
         fit_row(ws, row, texts)
         row += 1
@@ -129,7 +130,7 @@ def ingredient_table(ws: Worksheet, row: int, items: Iterable[tuple[str, str, Ce
             put_text(ws, row, c, "", entry=True)
         restyle(ws.cell(row=row, column=6), number_format=st.DATE_FORMAT)
         restyle(ws.cell(row=row, column=7), number_format="General")
-        fit_row(ws, row, [(name, RECORD_WIDTHS[1]), (quantity.text or "", RECORD_WIDTHS[2])], 13)
+        fit_row(ws, row, [(name, RECORD_WIDTHS[1]), (quantity.text or quantity.hint, RECORD_WIDTHS[2] * 0.9)], 13)
         ws.row_dimensions[row].height = max(ws.row_dimensions[row].height or 15, 24)
         row += 1
     return row

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..reference import reference
 from ..titration import TitrationPlan, plan_titration
-from ..units import Q, day, mg, mg_per_mL, mg_per_tablet, mL
+from ..units import Q, mg, mg_per_mL, mg_per_tablet, mL
 from . import _styles as st
 from ._capsules import _date, _mag, _num, _qt
 from ._common import (CALC_SHEET, Line, Section, check_names, finish, fit_row, identity_text, merge, put_formula, put_text,
