@@ -105,7 +105,7 @@ def fields(mode: str, form: str) -> None:
             st.selectbox("Unit of the doses", ("mg", "mcg"), key=f"{P}.stages.unit")
         w.field_error(P, "stages", *(f"stages[{i}].{x}" for i in range(60) for x in ("dose", "days")))
     if form == "liquid":
-        c1, c2, c3 = st.columns(3)
+        c1, c2, c3 = st.columns([3, 3, 2])
         with c1:
             w.quantity_input("Concentration (blank: 1 mg/mL)", f"{P}.concentration", ("mg/mL", "mcg/mL"))
             w.field_error(P, "concentration")

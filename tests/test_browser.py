@@ -206,8 +206,21 @@ def test_weight_check_in_the_browser(app_server, page_at, tmp_path):
     m = metrics(page)
     assert m["Outside limits"] == "1"
     assert page.locator('[data-testid="stAlert"]').filter(has_text="FAIL").count() == 1
-    assert page.locator('[data-testid="stVegaLiteChart"], .vega-embed').count() >= 1
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()  # the plot (its code loads on first use)
     screenshot(page, tmp_path / "weight_check-results.png")
+
+
+@pytest.mark.parametrize("device", list(WIDTHS))
+def test_titration_plan_in_the_browser(app_server, page_at, tmp_path, device):
+    page = page_at(WIDTHS[device])
+    open_app(page, f"{app_server.url}/titration")
+    page.locator('[data-testid="stRadio"]').filter(has_text="Capsules").get_by_text("Oral liquid", exact=True).click()
+    wait_for_streamlit_idle(page)
+    submit(page, "Plan")
+    m = metrics(page)
+    assert m["Days in the plan"] == "98" and m["Liquid over the plan"] == "294 mL"  # TT-02
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()  # the plot (its code loads on first use)
+    screenshot(page, tmp_path / f"titration-results-{device}.png")
 
 
 @pytest.mark.parametrize("path, title", list(PAGES.items()))
