@@ -161,16 +161,27 @@ def put_formula(ws: Worksheet, row: int, col: int, formula: str, fmt: str | None
 
 
 def _style(cell, font, fill, align, border, entry: bool, fmt: str | None = None) -> None:
+    # the hot path of every writer: the same cache as restyle(), keyed without building a dict
+    if entry:
+        fill, border = fill or st.ENTRY_FILL, border or st.BOX
+    cache = cell.parent.parent.__dict__.setdefault("_ldn_style_cache", {})
+    base = cell._style
+    key = ("w", b"" if base is None else base.tobytes(), id(font), id(fill), id(align), id(border), entry, fmt)
+    hit = cache.get(key)
+    if hit is not None:
+        cell._style = copy.copy(hit[0])
+        return
     attrs: dict[str, Any] = {"font": font, "protection": st.UNLOCKED if entry else st.LOCKED}
-    if fill is not None or entry:
-        attrs["fill"] = fill or st.ENTRY_FILL
+    if fill is not None:
+        attrs["fill"] = fill
     if align is not None:
         attrs["alignment"] = align
-    if border is not None or entry:
-        attrs["border"] = border or st.BOX
+    if border is not None:
+        attrs["border"] = border
     if fmt is not None:
         attrs["number_format"] = fmt
     restyle(cell, **attrs)
+    cache[key] = (copy.copy(cell._style), (font, fill, align, border))
 
 
 def restyle(cell, **attrs: Any) -> None:
