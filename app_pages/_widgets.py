@@ -209,6 +209,14 @@ def run_and_store(page: str, compute: Callable[[], Any], *, on_result: Callable[
     except CompoundingError as exc:
         store_error(page, exc)
         return
+    except Exception as exc:  # noqa: BLE001 - a bug must not show a pharmacist a traceback
+        import logging
+
+        logging.getLogger("ldn.app").exception("calculation failed on page %s", page)
+        store_error(page, CompoundingError(
+            f"the calculator failed unexpectedly ({type(exc).__name__}: {exc}). This is a fault in the "
+            "program, not in your input; nothing was calculated. Please report it."))
+        return
     st.session_state[f"{page}.result"] = result
     st.session_state[f"{page}.result_id"] = st.session_state.get(f"{page}.result_id", 0) + 1
     if on_result is not None:

@@ -570,3 +570,53 @@ def test_qa_oral_liquid_bad_dose():
     at = submit(at, "qal")
     assert any("outside the low-dose" in e for e in errors(at))
     assert at.number_input(key="qal.dv0.dose").value == 45.0
+
+
+def test_random_capsule_inputs_never_raise_and_never_show_a_stale_result():
+    """Whatever a pharmacist types, the page shows a result or an error beside a field, never both and
+    never a traceback."""
+    import random
+
+    rng = random.Random(5)
+    at = start()
+    numbers = [None, 0.0, -1.0, 0.1, 4.5, 45.0, 1e9, 0.0001, 99.5, 270.0]
+    for _ in range(25):
+        inputs = dict(strength=(rng.choice(numbers), rng.choice(["mg", "mcg", "g"])),
+                      quantity=rng.choice([None, 0, 1, 90, 100000]),
+                      extra=(rng.choice(numbers), rng.choice(["%", "capsules"])),
+                      capsule_size=rng.choice(["000", "1", "5"]),
+                      filler=rng.choice(["mcc_ph102", "lactose_monohydrate", "calcium_carbonate"]),
+                      fill_weight=(rng.choice(numbers), rng.choice(["mg", "g"])),
+                      potency=rng.choice([None, 98.5, 0.0, 200.0]))
+        submit(set_inputs(at, "cap", **inputs), "cap")
+        errs = errors(at)
+        assert not any("failed unexpectedly" in e for e in errs), (inputs, errs)
+        assert bool(errs) != bool(at.metric), (inputs, errs)
+
+
+def test_random_liquid_and_titration_inputs_never_raise():
+    import random
+
+    rng = random.Random(7)
+    numbers = [None, 0.0, -1.0, 0.5, 1.0, 4.5, 50.0, 1e9, 0.001]
+    at = start("app_pages/oral_liquid.py")
+    for _ in range(15):
+        inputs = dict(tablets=rng.choice([None, 0, 1, 3, 1000]),
+                      concentration=(rng.choice(numbers), rng.choice(["mg/mL", "mcg/mL"])),
+                      final_volume=(rng.choice(numbers), rng.choice(["mL", "L"])),
+                      tablet_weight=(rng.choice(numbers), "mg"))
+        at.multiselect(key="liq.doses").set_value(rng.sample([0.5, 1.5, 4.5, "abc", "-2", "0"], 2))
+        submit(set_inputs(at, "liq", **inputs), "liq")
+        errs = errors(at)
+        assert not any("failed unexpectedly" in e for e in errs), (inputs, errs)
+        assert bool(errs) != bool(at.metric), (inputs, errs)
+    at = start("app_pages/titration.py")
+    at.selectbox(key="tit.preset").set_value("(own regimen)")
+    for _ in range(15):
+        inputs = dict(start=(rng.choice(numbers), "mg"), step=(rng.choice(numbers), rng.choice(["mg", "mcg"])),
+                      target=(rng.choice(numbers), "mg"), every=(rng.choice([None, 0, 1, 14, 10**6]), "days"),
+                      maintain=(rng.choice([None, 0, 7]), "weeks"))
+        submit(set_inputs(at, "tit", **inputs), "tit")
+        errs = errors(at)
+        assert not any("failed unexpectedly" in e for e in errs), (inputs, errs)
+        assert bool(errs) != bool(at.metric), (inputs, errs)
