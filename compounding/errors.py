@@ -69,8 +69,13 @@ class DataError(CompoundingError, ValueError):
     """A reference-data or formula file is invalid; ``field`` is ``file: key``."""
 
 
+_SHOW_MAX = 60  # characters of a refused value shown in a message
+
+
 def _show(value: object) -> str:
     if isinstance(value, str):
+        if len(value) > _SHOW_MAX:  # a pasted page must not become the message
+            return repr(value[:_SHOW_MAX - 20] + "…")
         return repr(value)
     try:  # a pint quantity: show it as the user would write it
         from .display import format_quantity

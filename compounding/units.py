@@ -156,10 +156,26 @@ KINDS: dict[str, Kind] = {
 
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"
 _UNIT = r"[^\s\d/.,+-][^\s/\d]*"  # a unit starts with a non-digit
+# re.ASCII: \d is 0-9 only. Other scripts' digits ("４.５", "٤") are refused, not read as numbers:
+# the record must show the number exactly as the balance and the label show it.
 _PATTERN = re.compile(
-    rf"^\s*(?P<num>{_NUMBER})\s*(?P<unit>{_UNIT}(?:\s+{_UNIT})?)?\s*"
-    rf"(?:/\s*(?P<pernum>{_NUMBER})?\s*(?P<perunit>{_UNIT})?)?\s*$"
+    rf"^\s*(?P<num>{_NUMBER})[ \t]*(?P<unit>{_UNIT}(?:[ \t]+{_UNIT})?)?[ \t]*"
+    rf"(?:(?P<slash>/)[ \t]*(?P<pernum>{_NUMBER})?[ \t]*(?P<perunit>{_UNIT})?)?\s*$", re.ASCII
 )
+MAX_TEXT = 100  # characters; longer text is not a quantity someone typed
+
+
+def _refuse_odd_text(text: str, field: str, allowed: str) -> None:
+    """Refuse text no person types as a quantity: too long, other scripts' digits, line breaks."""
+    if len(text) > MAX_TEXT:
+        raise InputError(f"is too long ({len(text)} characters) to be a quantity", field=field,
+                         value=text, allowed=allowed)
+    if any(c.isdigit() and not c.isascii() for c in text):
+        raise InputError("has digits that are not 0-9; type the number with the digits 0-9",
+                         field=field, value=text, allowed=allowed)
+    if any(not c.isprintable() and c != "\t" for c in text.strip()):
+        raise InputError("has a line break or control character inside; type one value on one line",
+                         field=field, value=text, allowed=allowed)
 
 
 def _refuse_number_text(text: str, field: str, kind: Kind) -> None:
@@ -171,6 +187,9 @@ def _refuse_number_text(text: str, field: str, kind: Kind) -> None:
     if re.match(r"^[+-]?(nan|inf|infinity)\b", stripped, re.IGNORECASE):
         raise RangeError("is not a finite number", field=field, value=text,
                          allowed=f"{kind.allowed}, e.g. {kind.example}")
+    if re.match(r"^[+-]?[0-9.]+[eE][+-]?[0-9]", stripped):
+        raise InputError("is in scientific notation; write the number out (1000 mg, not 1e3 mg)",
+                         field=field, value=text, allowed=f"{kind.allowed}, e.g. {kind.example}")
     if re.match(r"^[+-]?\d+,\d", stripped):
         raise InputError("has a comma in the number; use a point for decimals and no thousands "
                          "separator", field=field, value=text, allowed=f"e.g. {kind.example}")
@@ -183,6 +202,11 @@ def _lookup(symbol: str, table: dict[str, pint.Unit], field: str, text: str, kin
         return table[symbol]
     if symbol in _DANGEROUS:
         raise UnitError(_DANGEROUS[symbol], field=field, value=text, allowed=kind.allowed)
+    same = [k for k in table if k and k.lower() == symbol.lower()]
+    if same:  # "MG", "Mg", "MCG", "ML": case matters ("Mg" is a megagram, "mG" nothing)
+        raise UnitError(f"'{symbol}' is not a unit symbol here: unit symbols are case-sensitive "
+                        f"(Mg would be a megagram); write {same[0]}", field=field, value=text,
+                        allowed=f"{kind.allowed}, e.g. {kind.example}")
     other = [k for k in KINDS.values() if k is not kind and k.per is None and symbol in k.units]
     if other:
         raise UnitError(f"'{symbol}' is a unit of {other[0].name}, but a {kind.name} is needed",
@@ -201,6 +225,7 @@ def parse_quantity(text: str, field: str, kind: str) -> pint.Quantity:
     k = KINDS[kind]
     if not isinstance(text, str):
         raise InputError("must be text to parse", field=field, value=text, allowed=k.allowed)
+    _refuse_odd_text(text, field, f"{k.allowed}, e.g. {k.example}")
     m = _PATTERN.match(text)
     if not m:
         _refuse_number_text(text, field, k)
@@ -209,6 +234,9 @@ def parse_quantity(text: str, field: str, kind: str) -> pint.Quantity:
         raise InputError("has a naked decimal point; write a zero before it (0.5, not .5)",
                          field=field, value=text, allowed=f"e.g. {k.example}")
     pernum, perunit = m.group("pernum"), m.group("perunit")
+    if m.group("slash") and perunit is None and pernum is None:
+        raise UnitError("ends with '/' but nothing follows it", field=field, value=text,
+                        allowed=f"{k.allowed}, e.g. {k.example}")
     if pernum is not None and pernum.lstrip("+-").startswith("."):
         raise InputError("has a naked decimal point; write a zero before it", field=field,
                          value=text, allowed=f"e.g. {k.example}")
@@ -277,9 +305,10 @@ def as_count(value: Any, field: str, unit: pint.Unit, *, minimum: int = 1,
             raise UnitError(f"must be counted in {unit:~}", field=field, value=typed, allowed=allowed)
         value = value.magnitude
     if isinstance(value, str):
+        _refuse_odd_text(value, field, allowed)
         text = value.strip()
         words = {capsule: _COUNT_CAPSULE, tablet: _COUNT_TABLET}[unit]
-        m = re.match(r"^([+-]?\d+(?:\.\d*)?)\s*([^\s\d]*)$", text)
+        m = re.match(r"^([+-]?\d+(?:\.\d*)?)[ \t]*([^\s\d]*)$", text, re.ASCII)
         if not m:
             raise InputError("is not a whole number", field=field, value=typed, allowed=allowed)
         if m.group(2) not in words:
