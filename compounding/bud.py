@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -28,20 +29,34 @@ class BeyondUseDate:
     capped_by_expiry: dt.date | None
 
 
+EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
+
+
 def parse_date(value: dt.date | str | None, field: str) -> dt.date:
     """An ISO date (``2026-11-22``) or a ``date``; today when ``None``."""
     if value is None:
         return dt.date.today()
+    allowed = f"an ISO date like 2026-11-22, from {EARLIEST.year} to {LATEST.year}"
+    date = None
     if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
+        date = value.date()
+    elif isinstance(value, dt.date):
+        date = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+            raise InputError("is not a date in the form YYYY-MM-DD", field=field, value=value, allowed=allowed)
         try:
-            return dt.date.fromisoformat(value.strip())
+            date = dt.date.fromisoformat(text)
         except ValueError:
-            pass
-    raise InputError("is not a date", field=field, value=value, allowed="an ISO date like 2026-11-22")
+            raise InputError("is not a date on the calendar", field=field, value=value,
+                             allowed=allowed) from None
+    if date is None:
+        raise InputError("is not a date", field=field, value=value, allowed=allowed)
+    if not (EARLIEST <= date <= LATEST):  # year 9999 + a BUD would overflow; year 1 is a typo
+        raise InputError("is not a plausible date for a compounding record", field=field,
+                         value=value if isinstance(value, str) else date.isoformat(), allowed=allowed)
+    return date
 
 
 def beyond_use_date(category: str, compounding_date: dt.date | str | None = None, *,
