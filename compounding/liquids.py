@@ -78,6 +78,36 @@ def _mass_per_tablet(value: Any, field: str) -> pint.Quantity:
     return _positive(q, field, "a mass per tablet greater than zero, e.g. 321 mg")
 
 
+# Sanity limits on what is typed (conventions, not pharmacopoeial figures): outside them the value
+# is a slip of unit or digit ("1 g/mL" for "1 mg/mL", "50 L" for "50 mL"), not a liquid to make.
+CONCENTRATION_RANGE = (Q(Fraction(1, 100), mg_per_mL), Q(500, mg_per_mL))
+VOLUME_RANGE = (Q(1, mL), Q(1000, mL))
+MAX_TABLETS = 100
+MAX_MWQ = Q(10000, mg)
+MAX_TABLET_WEIGHT = Q(2000, mg_per_tablet)
+
+
+def _within(q: pint.Quantity, field: str, value: Any, low: pint.Quantity, high: pint.Quantity,
+            what: str) -> pint.Quantity:
+    if not (low <= q <= high):
+        raise RangeError("must be greater than zero" if q.magnitude <= 0 else "is out of range", field=field,
+                         value=value if isinstance(value, str) else q,
+                         allowed=f"{what} from {format_quantity(low)} to {format_quantity(high)}")
+    return q
+
+
+def check_concentration(value: Any, field: str = "concentration") -> pint.Quantity:
+    """A liquid concentration [mg/mL] within CONCENTRATION_RANGE."""
+    q = as_quantity(value, field, "concentration").to(mg_per_mL)
+    return _within(q, field, value, *CONCENTRATION_RANGE, "a concentration")
+
+
+def _tablet_weight(value: Any, strength: pint.Quantity) -> pint.Quantity:
+    """A measured average tablet weight: at least the drug it holds, at most 2 g (as for capsules)."""
+    q = as_quantity(value, "tablet_weight", "mass_per_tablet").to(mg_per_tablet)
+    return _within(q, "tablet_weight", value, strength, MAX_TABLET_WEIGHT, "a mass per tablet")
+
+
 # --- tablets: whole, or crushed and weighed -------------------------------------------------------
 
 def average_tablet_weight(total_weight: Any, tablets_weighed: Any) -> pint.Quantity:
@@ -307,13 +337,11 @@ class LiquidPreparation:
 def _solve_amounts(concentration: Any, final_volume: Any, tablets: Any, strength: pint.Quantity,
                    source: str, trace: Trace) -> tuple[pint.Quantity, pint.Quantity, pint.Quantity]:
     """Any two of tablets / concentration / final volume give the third: (drug, conc, volume)."""
-    conc = None if concentration is None else _positive(
-        as_quantity(concentration, "concentration", "concentration").to(mg_per_mL), "concentration",
-        "a concentration greater than zero, e.g. 1 mg/mL")
-    vol = None if final_volume is None else _positive(
-        as_quantity(final_volume, "final_volume", "volume").to(mL), "final_volume",
-        "a volume greater than zero, e.g. 50 mL")
-    n = None if tablets is None else as_count(tablets, "tablets", tablet)
+    conc = None if concentration is None else check_concentration(concentration)
+    vol = None if final_volume is None else _within(
+        as_quantity(final_volume, "final_volume", "volume").to(mL), "final_volume", final_volume,
+        *VOLUME_RANGE, "a final volume")
+    n = None if tablets is None else as_count(tablets, "tablets", tablet, maximum=MAX_TABLETS)
     if n is not None and source != "tablets":
         raise InputError("applies only to liquids made from tablets", field="tablets", value=n,
                          allowed="leave it out with source api")
@@ -433,8 +461,12 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
     if mwq is None:
         mwq = trace.add("mwq", f"Minimum weighable quantity of the {bal.name}", bal.mwq_formula, bal.mwq.to(mg))
     else:
-        mwq = trace.add("mwq", "Minimum weighable quantity (entered)", "given", _positive(
-            as_quantity(mwq, "mwq", "mass").to(mg), "mwq", "a mass greater than zero, e.g. 120 mg"))
+        q = as_quantity(mwq, "mwq", "mass").to(mg)
+        if q.magnitude <= 0 or q > MAX_MWQ:  # as for capsules: up to 10 g
+            raise RangeError("must be greater than zero" if q.magnitude <= 0 else "is out of range",
+                             field="mwq", value=mwq if isinstance(mwq, str) else q,
+                             allowed="a mass above 0 and up to 10 g, e.g. 120 mg")
+        mwq = trace.add("mwq", "Minimum weighable quantity (entered)", "given", q)
     tablet_info = ref.tablet
     strength = tablet_info.strength.quantity.to(mg_per_tablet)
     drug, conc, vol = _solve_amounts(concentration, final_volume, tablets, strength, source, trace)
@@ -450,7 +482,7 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
             use = trace.add("tablets_to_use", "Whole tablets to use", "tablets equivalent (a whole number)",
                             Q(equivalent, tablet))
             if tablet_weight is not None:
-                avg = _mass_per_tablet(tablet_weight, "tablet_weight")
+                avg = _tablet_weight(tablet_weight, strength)
         else:
             if tablet_weight is None:
                 raise InputError(f"must be measured: the batch needs {format_number(equivalent)} tablets "
@@ -458,7 +490,7 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
                                  "weigh at least 10-20 tablets and enter their average weight",
                                  field="tablet_weight",
                                  allowed="a measured average mass per tablet, e.g. 321 mg")
-            tp = tablet_powder(drug, strength, tablet_weight, trace)
+            tp = tablet_powder(drug, strength, _tablet_weight(tablet_weight, strength), trace)
             crush, avg, powder = tp.tablets_to_crush, tp.average_tablet_weight, tp.powder_to_weigh
             weighed.append(powder)
             if powder < mwq:
