@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Iterable, Sequence
@@ -27,10 +28,10 @@ from .display import format_quantity
 from .errors import CalculationError, InputError, RangeError
 from .jsonout import to_jsonable
 from .liquid_data import LiquidData, Syringe, liquid_data
-from .liquids import DoseVolume, check_dose, dose_volume_table, recommend_concentration
+from .liquids import DoseVolume, check_concentration, check_dose, dose_volume_table, recommend_concentration
 from .reference import Reference, reference
 from .trace import Step, Trace
-from .units import Q, as_quantity, day, dimensionless, exact, mg, mg_per_mL, mL, tablet
+from .units import MAX_TEXT, Q, as_quantity, day, dimensionless, exact, mg, mg_per_mL, mL, tablet
 
 __all__ = ["FORMS", "Stage", "regimen_stages", "parse_stages", "units_per_strength",
            "capsules_per_strength", "single_strength", "Fill", "liquid_fills", "ChartDay",
@@ -72,13 +73,17 @@ class Stage:
         return out
 
 
-def _days(value: Any, field: str, *, minimum: int = 1) -> int:
+MAX_STAGE_DAYS = 365  # convention: one stage (or the maintenance) lasts at most a year; with at most
+# max_stages stages this also bounds the day-by-day chart (1e9 days would exhaust memory)
+
+
+def _days(value: Any, field: str, *, minimum: int = 1, maximum: int = MAX_STAGE_DAYS) -> int:
     """Whole days from an int, "14", "14 days" or "2 weeks" (or a pint duration)."""
-    allowed = f"a whole number of days, at least {minimum}, e.g. 14 or 2 weeks"
+    allowed = f"a whole number of days from {minimum} to {maximum}, e.g. 14 or 2 weeks"
     if isinstance(value, bool) or value is None:
         raise InputError("is missing" if value is None else "is not a number of days", field=field,
                          value=value, allowed=allowed)
-    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+    if isinstance(value, str) and len(value) <= MAX_TEXT and re.fullmatch(r"[+-]?[0-9]+", value.strip()):
         value = int(value)
     if isinstance(value, (int, float, Fraction)):
         try:
@@ -87,10 +92,10 @@ def _days(value: Any, field: str, *, minimum: int = 1) -> int:
             raise RangeError("is not a finite number", field=field, value=value, allowed=allowed) from None
     else:
         number = exact(as_quantity(value, field, "duration").to(day).magnitude)
-    if number.denominator != 1 or number < minimum:
+    if number.denominator != 1 or number < minimum or number > maximum:
         raise RangeError("must be a whole number of days" if number.denominator != 1 else
-                         f"must be at least {minimum} day{'s' if minimum != 1 else ''}",
-                         field=field, value=value, allowed=allowed)
+                         f"must be at least {minimum} day{'s' if minimum != 1 else ''}" if number < minimum
+                         else f"is more than {maximum} days", field=field, value=value, allowed=allowed)
     return int(number)
 
 
@@ -115,6 +120,11 @@ def regimen_stages(start: Any, step: Any, every: Any, target: Any, maintain: Any
         raise CalculationError("never reaches the target: the step must be greater than zero",
                                field="step", value=inc,
                                allowed=f"a positive dose step, e.g. {format_quantity(goal - first)} or less")
+    top = ref.strength_maximum.quantity.to(mg)
+    if inc > top:  # "1.5 g" for "1.5 mg": a step bigger than the whole LDN range is a unit slip
+        raise RangeError("is larger than the whole LDN dose range; is it in the right unit?", field="step",
+                         value=step if isinstance(step, str) else inc,
+                         allowed=f"a dose step above 0 mg and at most {format_quantity(top)}")
     count = math.ceil(exact(((goal - first) / inc).to(dimensionless).magnitude))
     if count + 1 > max_stages:
         raise CalculationError(f"never reaches the target within {max_stages} stages "
@@ -140,7 +150,11 @@ def parse_stages(value: Any, field: str = "stages", ref: Reference | None = None
             pairs.append(tuple(x.strip() for x in part.split(":")))
         value = pairs
     if not value:
-        raise InputError("is empty", field=field, value=value, allowed="at least one dose:days stage")
+        raise InputError("is empty", field=field, allowed="at least one dose:days stage, e.g. 1.5mg:14,3mg:14")
+    most = liquid_data().max_stages
+    if len(value) > most:
+        raise InputError(f"has {len(value)} stages, more than {most}", field=field,
+                         allowed=f"at most {most} dose:days stages")
     return tuple((check_dose(d, f"{field}[{i}].dose", ref), _days(n, f"{field}[{i}].days"))
                  for i, (d, n) in enumerate(value))
 
@@ -328,11 +342,8 @@ def plan_titration(*, start: Any = None, step: Any = None, every: Any = None, ta
                       "Σ days × dose ÷ lowest dose", Q(single[1], "capsule"))
         _capsule_bud_warning(pairs, ref, warnings)
     else:
-        conc = (data.standard_concentrations[0].quantity if concentration is None else
-                as_quantity(concentration, "concentration", "concentration")).to(mg_per_mL)
-        if conc.magnitude <= 0:
-            raise RangeError("must be greater than zero", field="concentration", value=conc,
-                             allowed="a concentration such as 1 mg/mL")
+        conc = (data.standard_concentrations[0].quantity.to(mg_per_mL) if concentration is None else
+                check_concentration(concentration))
         veh = data.vehicle(vehicle)
         veh_key = veh.key
         bud_days = int(ref.bud_category(veh.bud_category).days.quantity.to(day).magnitude)
