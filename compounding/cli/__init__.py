@@ -34,6 +34,16 @@ def _usage() -> str:
     return "\n".join(lines)
 
 
+def _refuse_empty_options(parser: _Parser, args: argparse.Namespace) -> None:
+    """``--filler ""`` (an empty shell variable) is a mistake, not a request for the default."""
+    for action in parser._actions:
+        value = getattr(args, action.dest, None)
+        values = value if isinstance(value, list) else [value]
+        if action.option_strings and any(isinstance(v, str) and not v.strip() for v in values):
+            parser.error(f"argument {action.option_strings[-1]}: is empty; give a value or leave the "
+                         "option out to use its default")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in ("-h", "--help"):
@@ -55,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog=f"python -m compounding {name}", description=SUBCOMMANDS[name])
     module.add_arguments(parser)
     args = parser.parse_args(argv[1:])
+    _refuse_empty_options(parser, args)
     try:
         return int(module.run(args) or 0)
     except CompoundingError as exc:
