@@ -31,7 +31,7 @@ from .reference import Reference, reference
 from .trace import Step, Trace
 from .units import (Q, Quantity, as_count, as_fraction, as_quantity, capsule, dimensionless, exact,
                     mg, mg_per_capsule, mg_per_tablet, mL, percent, tablet)
-from .weighing import AliquotPlan, plan_aliquot
+from .weighing import AliquotPlan, entered_mwq, plan_aliquot
 
 __all__ = ["CapsuleBatch", "capsule_batch", "capsules_to_make", "parse_extra",
            "packing_stat_filler", "density_filler", "salt_factor", "as_is_potency",
@@ -534,9 +534,7 @@ def _overfill(size: str, ref: Reference, fits, dose: pint.Quantity) -> None:
 
 def _mwq(balance: str | None, mwq: Any, ref: Reference, t: Trace) -> pint.Quantity:
     if mwq is not None:
-        q = as_quantity(mwq, "mwq", "mass").to(mg)
-        _positive(q, "mwq", mwq, "a mass above 0 and up to 10 g", Q(10000, mg))
-        return t.add("mwq", "Minimum weighable quantity (entered)", "given", q)
+        return t.add("mwq", "Minimum weighable quantity (entered)", "given", entered_mwq(mwq))
     b = ref.balance(balance or ref.default_balance)
     return t.add("mwq", f"Minimum weighable quantity of the {b.name}", b.mwq_formula, b.mwq,
                  **{k: f.quantity for k, f in b.figures.items()})

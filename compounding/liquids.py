@@ -33,6 +33,7 @@ from .jsonout import to_jsonable
 from .liquid_data import LiquidData, Syringe, Vehicle, liquid_data
 from .reference import Reference, reference
 from .trace import Step, Trace
+from .weighing import entered_mwq
 from .units import (Q, as_count, as_fraction, as_quantity, day, dimensionless, exact, mg, mg_per_mL,
                     mg_per_tablet, mL, percent, tablet)
 
@@ -83,7 +84,6 @@ def _mass_per_tablet(value: Any, field: str) -> pint.Quantity:
 CONCENTRATION_RANGE = (Q(Fraction(1, 100), mg_per_mL), Q(500, mg_per_mL))
 VOLUME_RANGE = (Q(1, mL), Q(1000, mL))
 MAX_TABLETS = 100
-MAX_MWQ = Q(10000, mg)
 MAX_TABLET_WEIGHT = Q(2000, mg_per_tablet)
 
 
@@ -461,12 +461,7 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
     if mwq is None:
         mwq = trace.add("mwq", f"Minimum weighable quantity of the {bal.name}", bal.mwq_formula, bal.mwq.to(mg))
     else:
-        q = as_quantity(mwq, "mwq", "mass").to(mg)
-        if q.magnitude <= 0 or q > MAX_MWQ:  # as for capsules: up to 10 g
-            raise RangeError("must be greater than zero" if q.magnitude <= 0 else "is out of range",
-                             field="mwq", value=mwq if isinstance(mwq, str) else q,
-                             allowed="a mass above 0 and up to 10 g, e.g. 120 mg")
-        mwq = trace.add("mwq", "Minimum weighable quantity (entered)", "given", q)
+        mwq = trace.add("mwq", "Minimum weighable quantity (entered)", "given", entered_mwq(mwq))
     tablet_info = ref.tablet
     strength = tablet_info.strength.quantity.to(mg_per_tablet)
     drug, conc, vol = _solve_amounts(concentration, final_volume, tablets, strength, source, trace)

@@ -9,15 +9,37 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 import pint
 
 from .errors import CalculationError, InputError
 from .units import Q, dimensionless, mg, percent
 
-__all__ = ["mwq_from_sensitivity", "mwq_from_scale_interval", "mwq_from_repeatability",
+__all__ = ["entered_mwq", "MWQ_LOWEST", "MWQ_HIGHEST", "mwq_from_sensitivity", "mwq_from_scale_interval", "mwq_from_repeatability",
            "percent_error", "weighing_error", "sensitivity_from_pointer", "AliquotStage",
            "AliquotPlan", "plan_aliquot", "plan_single_stage"]
+
+
+# An entered MWQ outside these is a unit slip, not a balance: the best microbalances a pharmacy
+# might own (0.001 mg scale interval) have an MWQ of 0.82 mg by USP <41>; "4.5 mcg" typed for
+# "4.5 mg" would silently switch off every aliquot warning.
+MWQ_LOWEST = Q("0.5", mg)
+MWQ_HIGHEST = Q(10000, mg)
+
+
+def entered_mwq(value: Any, field: str = "mwq") -> pint.Quantity:
+    """A minimum weighable quantity typed by the user, refused when no real balance has it."""
+    from .units import as_quantity
+    from .errors import RangeError
+
+    q = as_quantity(value, field, "mass").to(mg)
+    if not (MWQ_LOWEST <= q <= MWQ_HIGHEST):
+        raise RangeError("is not the MWQ of a compounding balance; check the unit (mg, not mcg)"
+                         if q.magnitude > 0 else "must be greater than zero", field=field,
+                         value=value if isinstance(value, str) else q,
+                         allowed="0.5 mg to 10 g, e.g. 120 mg (Class III balance) or 82 mg (0.1 mg analytical)")
+    return q
 
 
 def mwq_from_sensitivity(sensitivity: pint.Quantity, max_error: pint.Quantity) -> pint.Quantity:

@@ -71,3 +71,34 @@ def test_aliquot_must_hold_more_than_the_drug():
     with pytest.raises(CalculationError) as info:
         plan_single_stage(Q(130, mg), MWQ, factor=1, aliquot=Q(130, mg))
     assert info.value.field == "aliquot"
+
+
+# Regression: an MWQ typed in mcg for mg ("4.5 mcg") was accepted and silently switched off every
+# aliquot warning (found by the CLI robustness fuzzing). The entered MWQ is now bounded by real balances.
+@pytest.mark.parametrize("typed", ["4.5 mcg", "0.0000001 mg", "0.4 mg", "0 mg", "-120 mg", "11 g"])
+def test_entered_mwq_refuses_what_no_balance_has(typed):
+    from compounding.errors import RangeError
+    from compounding.weighing import entered_mwq
+
+    with pytest.raises(RangeError) as info:
+        entered_mwq(typed)
+    assert info.value.field == "mwq" and info.value.value == typed
+
+
+@pytest.mark.parametrize("typed, mg_value", [("0.82 mg", "0.82"), ("82 mg", "82"), ("120mg", "120"), ("10 g", "10000")])
+def test_entered_mwq_accepts_real_balances(typed, mg_value):
+    from fractions import Fraction
+    from compounding.weighing import entered_mwq
+
+    assert entered_mwq(typed).to("mg").magnitude == Fraction(mg_value)
+
+
+@pytest.mark.parametrize("calculate", [
+    lambda: __import__("compounding").capsule_batch("0.1 mg", 30, mwq="4.5 mcg"),
+    lambda: __import__("compounding").prepare_liquid(concentration="1 mg/mL", final_volume="50 mL", mwq="4.5 mcg"),
+])
+def test_batch_refuses_mwq_in_mcg(calculate):
+    from compounding.errors import RangeError
+
+    with pytest.raises(RangeError, match="mcg"):
+        calculate()
