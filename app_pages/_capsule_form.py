@@ -37,11 +37,11 @@ def setup(p: str) -> tuple[Any, str]:
     left, right = st.columns([3, 2])
     with left:
         fid = st.selectbox("Formula (sets the source: naltrexone HCl powder or crushed 50 mg tablets)",
-                           list(forms), key=f"{p}.formula",
+                           list(forms), key=f"{p}.formula", on_change=w.forget_result(p),
                            format_func=lambda k: f"{k} v{forms[k].version} · {forms[k].name}")
     with right:
         method = st.radio("Filler calculation", list(METHODS), key=f"{p}.method", horizontal=True,
-                          format_func=METHODS.get)
+                          format_func=METHODS.get, on_change=w.forget_result(p))
     return forms[fid], method
 
 

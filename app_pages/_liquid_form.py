@@ -50,7 +50,7 @@ def arguments(p: str) -> dict[str, Any]:
 def source_choice(p: str) -> str:
     """Tablets or powder: outside the form, so the form shows the fields that apply."""
     return st.radio("Source", list(SOURCES), key=f"{p}.source", format_func=SOURCES.get, horizontal=True,
-                    on_change=lambda: st.session_state.pop(f"{p}.error", None))
+                    on_change=w.forget_result(p))
 
 
 def fields(p: str, source: str, *, doses: bool = True) -> None:

@@ -201,6 +201,15 @@ def form_error_summary(page: str, slot, labels: dict[str, str]) -> None:
         slot.error(f"Not calculated. {where}{error_text(err)}", icon=":material/error:")
 
 
+def forget_result(page: str) -> Callable[[], None]:
+    """An ``on_change`` for a choice outside the form (formula, source, form): the result and error
+    shown belong to the old choice, so they go."""
+    def forget() -> None:
+        for suffix in (".result", ".error"):
+            st.session_state.pop(f"{page}{suffix}", None)
+    return forget
+
+
 def run_and_store(page: str, compute: Callable[[], Any], *, on_result: Callable[[Any], None] | None = None) -> None:
     """Call ``compute`` (in a form's on_click); keep its result, or the core's error, in session state."""
     st.session_state.pop(f"{page}.error", None)

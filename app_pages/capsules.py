@@ -17,10 +17,6 @@ def _calculate() -> None:
     w.run_and_store(P, lambda: capsule_batch(**cf.arguments(P, mf, method)))
 
 
-def _forget_error() -> None:
-    st.session_state.pop(f"{P}.error", None)
-
-
 def _to_weight_check(b) -> None:
     """Carry this batch's fill weight and QC limits to the Weight check page."""
     st.session_state["qc.target"] = float(w.fn(b.fill_weight_per_capsule.magnitude, 2))

@@ -214,10 +214,10 @@ st.caption("Doses of naltrexone HCl once daily at bedtime, stepping up to the ta
 c1, c2 = st.columns(2)
 with c1:
     mode = st.radio("Plan from", list(MODES), key=f"{P}.mode", format_func=MODES.get, horizontal=True,
-                    on_change=lambda: st.session_state.pop(f"{P}.error", None))
+                    on_change=w.forget_result(P))
 with c2:
     form = st.radio("Form", list(FORMS), key=f"{P}.form", format_func=FORMS.get, horizontal=True,
-                    on_change=lambda: st.session_state.pop(f"{P}.error", None))
+                    on_change=w.forget_result(P))
 summary = st.empty()
 with st.form(f"{P}.form_inputs", enter_to_submit=False):
     fields(mode, form)

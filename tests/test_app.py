@@ -620,3 +620,10 @@ def test_random_liquid_and_titration_inputs_never_raise():
         errs = errors(at)
         assert not any("failed unexpectedly" in e for e in errs), (inputs, errs)
         assert bool(errs) != bool(at.metric), (inputs, errs)
+
+
+def test_changing_the_formula_removes_the_old_result():
+    at = capsules(**CAP05)
+    assert metrics(at)["Capsules to make"] == "99"
+    at.selectbox(key="cap.formula").set_value("LDN-CAP-TAB").run()
+    assert not at.metric and not errors(at)
