@@ -37,15 +37,25 @@ def results(b) -> None:
     extra = int(b.extra.magnitude)
     figures = [("Capsules to make", str(int(b.capsules_to_make.magnitude)),
                 f"{int(b.capsules_ordered.magnitude)} ordered + {extra} extra")]
-    plan_note = " · below the balance's MWQ: use the aliquot plan" if b.aliquot else ""
+    plan = b.aliquot
+    needed = b.drug_powder_to_weigh
+    if plan is not None:  # below the MWQ: what goes on the balance is the aliquot's first weighing
+        first = plan.stages[0]
+        weigh, suffix = first.drug_to_weigh, " (for the aliquot)"
+        plan_note = (f" · the batch needs {w.fq(needed, mg)}, below the balance's MWQ of {w.fq(b.mwq, mg)}: "
+                     f"weigh {w.fq(first.drug_to_weigh, mg)}, dilute to {w.fq(first.mixture_total, mg)}, "
+                     f"follow the aliquot plan")
+    else:
+        weigh, suffix, plan_note = needed, "", ""
     if b.source == "api":
-        notes = [f"holds {w.fq(b.naltrexone_hcl, mg)} naltrexone HCl"]
+        notes = [f"holds {w.fq(b.naltrexone_hcl, mg)} naltrexone HCl" if plan is None else
+                 f"batch: {w.fq(b.naltrexone_hcl, mg)} naltrexone HCl"]
         notes.append("no potency correction" if b.potency is None else f"as-is potency {w.pct(b.potency)}")
         if b.salt_factor != 1:
             notes.append(f"salt factor {w.fn(b.salt_factor)}")
-        figures.append(("Naltrexone HCl powder to weigh", w.fq(b.api_to_weigh, mg), " · ".join(notes) + plan_note))
+        figures.append(("Naltrexone HCl powder to weigh" + suffix, w.fq(weigh, mg), " · ".join(notes) + plan_note))
     else:
-        figures.append(("Tablet powder to weigh", w.fq(b.tablet_powder_to_weigh, mg),
+        figures.append(("Tablet powder to weigh" + suffix, w.fq(weigh, mg),
                         f"crush {w.fq(b.tablets_to_crush)} (50 mg each; {w.fn(b.tablets_equivalent, 2)} tablets' "
                         f"worth) · average tablet {w.fq(b.average_tablet_weight * (1 * b.tablets_to_crush.units), mg)}"
                         + plan_note))
@@ -69,12 +79,14 @@ def results(b) -> None:
                  f"({'measured' if b.filler_fill_weight_measured else 'table estimate'})"
                  if b.filler_fill_weight is not None else "bulk-density method")
     w.table([
-        {"Ingredient": drug_name, "To weigh": w.fq(b.drug_powder_to_weigh, mg),
-         "Per capsule": w.per_capsule(b.drug_powder_per_capsule), "Note": drug_note},
-        {"Ingredient": b.filler_name, "To weigh": w.fq(b.filler_to_weigh, mg),
-         "Per capsule": w.per_capsule(b.filler_per_capsule), "Note": fill_note},
-        {"Ingredient": "Blend total", "To weigh": w.fq(b.blend_total, mg),
-         "Per capsule": w.per_capsule(b.fill_weight_per_capsule), "Note": "mix by geometric dilution"},
+        {"Ingredient": drug_name, "In the blend": w.fq(needed, mg),
+         "Per capsule": w.per_capsule(b.drug_powder_per_capsule), "Weigh": w.fq(weigh, mg),
+         "Note": drug_note + (" · weighed for the aliquot (plan below)" if plan else "")},
+        {"Ingredient": b.filler_name, "In the blend": w.fq(b.filler_to_weigh, mg),
+         "Per capsule": w.per_capsule(b.filler_per_capsule), "Weigh": w.fq(b.filler_to_add, mg),
+         "Note": fill_note + (" · plus the aliquot's diluent (plan below)" if plan else "")},
+        {"Ingredient": "Blend total", "In the blend": w.fq(b.blend_total, mg),
+         "Per capsule": w.per_capsule(b.fill_weight_per_capsule), "Weigh": "—", "Note": "mix by geometric dilution"},
     ])
 
     if b.aliquot is not None:
