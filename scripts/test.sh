@@ -5,7 +5,7 @@
 #   bash scripts/test.sh -m "not browser and not libreoffice" -x   # extra args go to pytest
 #
 # On a fresh Debian 12 machine (as root) it installs what the tests need:
-#   apt: libreoffice-calc-nogui (headless LibreOffice, formula recalculation + PDF),
+#   apt: libreoffice-calc-nogui (headless LibreOffice, formula recalculation + PDF), poppler-utils (PDF to PNG),
 #        chromium (real-browser tests), fonts-dejavu-core (PDF rendering),
 #        libatomic1 (needed by Playwright's bundled node driver);
 #        only when missing, so reruns stay fast.  SKIP_APT=1 skips this step.
@@ -45,11 +45,13 @@ apt_install() {
 }
 
 # ---------------------------------------------------------------- system packages
-step "checking system packages (LibreOffice, Chromium, fonts)"
+step "checking system packages (LibreOffice, Chromium, poppler, fonts)"
 missing=()
 command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-calc-nogui)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [ -d /usr/share/fonts/truetype/dejavu ] || missing+=(fonts-dejavu-core)
+# pdfinfo/pdftoppm: the Excel record tests render the exported PDF to check it prints and to look at it.
+{ command -v pdfinfo && command -v pdftoppm; } >/dev/null 2>&1 || missing+=(poppler-utils)
 # Playwright's bundled node driver links against libatomic.so.1 (absent on minimal Debian).
 { PATH="$PATH:/sbin:/usr/sbin" ldconfig -p 2>/dev/null || true; } | grep -q 'libatomic\.so\.1 ' || missing+=(libatomic1)
 if [ "${#missing[@]}" -eq 0 ]; then
