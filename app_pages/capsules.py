@@ -41,21 +41,22 @@ def results(b) -> None:
     needed = b.drug_powder_to_weigh
     if plan is not None:  # below the MWQ: what goes on the balance is the aliquot's first weighing
         first = plan.stages[0]
-        weigh, suffix = first.drug_to_weigh, " (for the aliquot)"
+        weigh = first.drug_to_weigh
         plan_note = (f" · the batch needs {w.fq(needed, mg)}, below the balance's MWQ of {w.fq(b.mwq, mg)}: "
                      f"weigh {w.fq(first.drug_to_weigh, mg)}, dilute to {w.fq(first.mixture_total, mg)}, "
                      f"follow the aliquot plan")
     else:
-        weigh, suffix, plan_note = needed, "", ""
+        weigh, plan_note = needed, ""
     if b.source == "api":
         notes = [f"holds {w.fq(b.naltrexone_hcl, mg)} naltrexone HCl" if plan is None else
                  f"batch: {w.fq(b.naltrexone_hcl, mg)} naltrexone HCl"]
         notes.append("no potency correction" if b.potency is None else f"as-is potency {w.pct(b.potency)}")
         if b.salt_factor != 1:
             notes.append(f"salt factor {w.fn(b.salt_factor)}")
-        figures.append(("Naltrexone HCl powder to weigh" + suffix, w.fq(weigh, mg), " · ".join(notes) + plan_note))
+        label = "Powder to weigh for the aliquot" if plan else "Naltrexone HCl powder to weigh"
+        figures.append((label, w.fq(weigh, mg), " · ".join(notes) + plan_note))
     else:
-        figures.append(("Tablet powder to weigh" + suffix, w.fq(weigh, mg),
+        figures.append(("Tablet powder for the aliquot" if plan else "Tablet powder to weigh", w.fq(weigh, mg),
                         f"crush {w.fq(b.tablets_to_crush)} (50 mg each; {w.fn(b.tablets_equivalent, 2)} tablets' "
                         f"worth) · average tablet {w.fq(b.average_tablet_weight * (1 * b.tablets_to_crush.units), mg)}"
                         + plan_note))
