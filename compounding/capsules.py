@@ -37,9 +37,6 @@ __all__ = ["CapsuleBatch", "capsule_batch", "capsules_to_make", "parse_extra",
            "packing_stat_filler", "density_filler", "salt_factor", "as_is_potency",
            "tablet_powder", "next_size_that_fits"]
 
-DEFAULT_QC = (Fraction(90, 100), Fraction(110, 100))
-
-
 # --- Small pure steps (any drug) ----------------------------------------------------------------
 
 def parse_extra(extra: Any, field: str = "extra") -> tuple[str, Fraction]:
@@ -575,7 +572,11 @@ def _potency(potency: Any, assay: Any, water: Any, ref: Reference, t: Trace,
 
 def _qc(limits: tuple[Any, Any] | None) -> tuple[Fraction, Fraction]:
     if limits is None:
-        return DEFAULT_QC
+        from .qc import qc_limits
+
+        q = qc_limits()
+        return (exact(q.individual_low.quantity.to(dimensionless).magnitude),
+                exact(q.individual_high.quantity.to(dimensionless).magnitude))
     low = as_fraction(limits[0], "qc_low", low=Fraction(50, 100), high=Fraction(1), allowed="50-100%")
     high = as_fraction(limits[1], "qc_high", low=Fraction(1), high=Fraction(150, 100), allowed="100-150%")
     return low, high

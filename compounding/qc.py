@@ -41,11 +41,14 @@ __all__ = ["QcLimits", "qc_limits", "WeighedCapsule", "WeightCheck", "parse_weig
 
 QC_FILE = "qc.toml"
 
-SCHEMA = TableOf({"capsules": TableOf({
-    "individual_low": Qty("", maximum=1), "individual_high": Qty("", minimum=1),
-    "mean_tolerance": Qty("", maximum=1), "rsd_maximum": Qty("", maximum=1),
-    "sample_size": Qty("", minimum=1, strict_min=False),
-})})
+SCHEMA = TableOf({
+    "capsules": TableOf({
+        "individual_low": Qty("", maximum=1), "individual_high": Qty("", minimum=1),
+        "mean_tolerance": Qty("", maximum=1), "rsd_maximum": Qty("", maximum=1),
+        "sample_size": Qty("", minimum=1, strict_min=False),
+    }),
+    "liquids": TableOf({"yield_low": Qty("", maximum=1), "yield_high": Qty("", minimum=1)}),
+})
 
 
 @dataclass(frozen=True)
@@ -57,12 +60,14 @@ class QcLimits:
     mean_tolerance: Figure
     rsd_maximum: Figure
     sample_size: Figure
+    yield_low: Figure  # liquids: actual ÷ theoretical volume
+    yield_high: Figure
 
 
 @lru_cache(maxsize=4)
 def load_qc_limits(directory: Path = REFERENCE_DIR) -> QcLimits:
-    raw = check(Path(directory) / QC_FILE, SCHEMA)["capsules"]
-    return QcLimits(**raw)
+    raw = check(Path(directory) / QC_FILE, SCHEMA)
+    return QcLimits(**raw["capsules"], **raw["liquids"])
 
 
 def qc_limits() -> QcLimits:

@@ -26,9 +26,12 @@ from ._sheets import (Cell, entry_box, grid, ingredient_table, label_sheet, sect
 
 KIND = "liquid"
 
-#: Yield limits for a liquid batch (domain.md §7: actual vs theoretical yield 95-105 %). Defaults,
-#: editable on the sheet. TODO(data): move to formulas/reference/qc.toml beside the capsule limits.
-YIELD_LOW, YIELD_HIGH = Fraction(95, 100), Fraction(105, 100)
+def _yield_limits() -> tuple[float, float]:
+    """Yield limits for a liquid batch from formulas/reference/qc.toml; editable on the sheet."""
+    from ..qc import qc_limits
+
+    q = qc_limits()
+    return (float(q.yield_low.quantity.to("").magnitude), float(q.yield_high.quantity.to("").magnitude))
 
 _GENERIC_STEPS = (
     "Calculate the quantities; check every weighed amount against the balance's minimum weighable quantity.",
@@ -404,8 +407,8 @@ def _yield_sheet(ws) -> None:
         ("yc_theoretical", "Theoretical final volume", Cell(formula="=final_volume", fmt="0.0#"), "mL"),
         ("yc_actual", "Actual final volume (measured)", Cell(value=None, entry=True, fmt="0.0#"), "mL"),
         ("yc_yield", "Yield", Cell(formula='=IF(ISNUMBER(yc_actual),yc_actual/final_volume,"")', fmt="0.0%"), ""),
-        ("yc_low", "Yield, lowest acceptable", Cell(value=float(YIELD_LOW), entry=True, fmt="0%"), ""),
-        ("yc_high", "Yield, highest acceptable", Cell(value=float(YIELD_HIGH), entry=True, fmt="0%"), ""),
+        ("yc_low", "Yield, lowest acceptable", Cell(value=_yield_limits()[0], entry=True, fmt="0%"), ""),
+        ("yc_high", "Yield, highest acceptable", Cell(value=_yield_limits()[1], entry=True, fmt="0%"), ""),
         ("yc_verdict", "Verdict", Cell(formula='=IF(ISNUMBER(yc_yield),IF(AND(ROUND(yc_yield,6)>=ROUND(yc_low,6),'
                                        'ROUND(yc_yield,6)<=ROUND(yc_high,6)),"PASS","FAIL"),'
                                        '"INCOMPLETE: measure the final volume")'), ""),
