@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.browser import open_app, wait_for_streamlit_idle
+from tests.support.browser import open_app as _open_app
+from tests.support.browser import wait_for_streamlit_idle
 
 pytestmark = pytest.mark.browser
 
@@ -51,6 +52,13 @@ def screenshot(page, path: Path) -> Path:
     return path
 
 
+def open_app(page, url: str) -> None:
+    """Open the app and wait until its widgets are drawn (their code loads on first use)."""
+    _open_app(page, url)
+    page.locator("h1").first.wait_for()
+    settle(page)
+
+
 def fill(page, label: str, value) -> None:
     box = page.get_by_label(label, exact=True)
     box.fill(str(value))
@@ -65,6 +73,7 @@ def choose(page, label: str, option: str) -> None:
 def submit(page, name: str) -> None:
     page.get_by_role("button", name=name, exact=True).click()
     wait_for_streamlit_idle(page)
+    settle(page)
 
 
 def metrics(page) -> dict[str, str]:
@@ -215,8 +224,10 @@ def test_titration_plan_in_the_browser(app_server, page_at, tmp_path, device):
     page = page_at(WIDTHS[device])
     open_app(page, f"{app_server.url}/titration")
     page.locator('[data-testid="stRadio"]').filter(has_text="Capsules").get_by_text("Oral liquid", exact=True).click()
+    page.get_by_label("Vehicle (sets the BUD of each fill)").wait_for()  # the liquid fields are drawn
     wait_for_streamlit_idle(page)
     submit(page, "Plan")
+    page.get_by_text("Liquid over the plan").first.wait_for()
     m = metrics(page)
     assert m["Days in the plan"] == "98" and m["Liquid over the plan"] == "294 mL"  # TT-02
     page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()  # the plot (its code loads on first use)
