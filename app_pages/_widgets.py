@@ -247,8 +247,10 @@ def fn(x, places: int = 4) -> str:
 
 
 def pct(ratio) -> str:
-    """An exact ratio as a percentage: Fraction(9, 10) → "90%"."""
-    return f"{fn(ratio * 100, 2)}%"
+    """An exact ratio as a percentage: Fraction(9, 10) → "90%" (converted by the unit registry)."""
+    from compounding.units import Q, dimensionless, percent
+
+    return fq(Q(ratio, dimensionless).to(percent))
 
 
 def per_capsule(q) -> str:

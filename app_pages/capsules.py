@@ -21,8 +21,8 @@ def _to_weight_check(b) -> None:
     """Carry this batch's fill weight and QC limits to the Weight check page."""
     st.session_state["qc.target"] = float(w.fn(b.fill_weight_per_capsule.magnitude, 2))
     st.session_state["qc.target.unit"] = "mg"
-    st.session_state["qc.low"] = float(w.fn(b.qc_low * 100, 2))
-    st.session_state["qc.high"] = float(w.fn(b.qc_high * 100, 2))
+    st.session_state["qc.low"] = float(w.pct(b.qc_low).rstrip("%"))
+    st.session_state["qc.high"] = float(w.pct(b.qc_high).rstrip("%"))
     st.session_state["qc.batch"] = (f"{b.formula_id}, {w.per_capsule(b.strength)} per capsule, "
                                     f"{int(b.capsules_to_make.magnitude)} capsules, size {b.capsule_size}")
 
@@ -60,9 +60,8 @@ def results(b) -> None:
                         f"crush {w.fq(b.tablets_to_crush)} (50 mg each; {w.fn(b.tablets_equivalent, 2)} tablets' "
                         f"worth) · average tablet {w.fq(b.average_tablet_weight * (1 * b.tablets_to_crush.units), mg)}"
                         + plan_note))
-    carried = b.filler_to_weigh - b.filler_to_add
-    figures.append(("Filler to weigh", w.fq(b.filler_to_add, mg),
-                    f"{b.filler_name}" + (f" · plus {w.fq(carried, mg)} carried in the aliquot" if b.aliquot else "")))
+    figures.append(("Filler to weigh", w.fq(b.filler_to_add, mg), f"{b.filler_name}" + (
+        f" · plus {w.fq(plan.diluent_in_aliquot, mg)} carried in the aliquot" if plan else "")))
     figures.append(("Blend total", w.fq(b.blend_total, mg), "drug powder + filler"))
     figures.append(("Fill weight per capsule", w.per_capsule(b.fill_weight_per_capsule),
                     f"QC: each capsule {w.per_capsule(b.fill_weight_min)} to {w.per_capsule(b.fill_weight_max)} "

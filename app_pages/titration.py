@@ -150,8 +150,8 @@ def results(plan) -> None:
     figures = [("Days in the plan", str(plan.total_days), f"{len(plan.stages)} stages"),
                ("Naltrexone HCl over the plan", w.fq(plan.total_drug, mg), "one dose daily at bedtime")]
     if plan.form == "capsules":
-        total = sum(n for _, n in plan.capsules_per_strength)
-        figures.append(("Capsules to dispense", str(total), ", ".join(
+        # one capsule a day, of that day's strength: the plan's days are its capsules
+        figures.append(("Capsules to dispense", str(plan.total_days), ", ".join(
             f"{n} × {w.fq(s)}" for s, n in plan.capsules_per_strength)))
     else:
         figures += [("Concentration", conc, f"{w.fq(plan.total_volume)} in all"),
