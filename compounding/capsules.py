@@ -543,6 +543,9 @@ def _potency(potency: Any, assay: Any, water: Any, ref: Reference, t: Trace,
     if potency is not None and (assay is not None or water is not None):
         raise InputError("give either the as-is potency or the assay and water, not both", field="potency",
                          value=potency)
+    if water is not None and assay is None:
+        raise InputError("needs the assay (anhydrous basis) it corrects: as-is potency = assay × (1 − water)",
+                         field="water", value=water, allowed="water together with assay, or the as-is potency alone")
     if potency is not None:
         p = as_fraction(potency, "potency", low=Fraction(80, 100), high=Fraction(105, 100), allowed=allowed)
         t.add("potency", "As-is potency (certificate of analysis)", "given", Q(p, dimensionless).to(percent))

@@ -168,19 +168,39 @@ def test_capsule_error_beside_the_field_keeps_inputs(app_server, page_at, tmp_pa
     screenshot(page, tmp_path / "capsules-error.png")
 
 
+def _chosen_doses(page) -> list[str]:
+    tags = page.locator('[data-testid="stMultiSelectTagsContainer"]').inner_text()
+    return [t.strip() for t in tags.split("\n") if t.strip()]
+
+
+def choose_doses(page, doses: tuple[str, ...]) -> None:
+    """Pick each dose in the multiselect, waiting for its tag before the next one: a click that
+    lands while the dropdown is closing is lost (a flaky CI run missed the third dose)."""
+    import time
+
+    box = page.get_by_role("combobox", name="Doses", exact=True)
+    for i, d in enumerate(doses, 1):
+        deadline = time.monotonic() + 15
+        while len(_chosen_doses(page)) < i:
+            assert time.monotonic() < deadline, f"could not choose dose {d}: have {_chosen_doses(page)}"
+            box.click()
+            option = page.get_by_role("option", name=d, exact=True)
+            try:
+                option.click(timeout=2_000)
+            except Exception:  # noqa: BLE001 - the dropdown closed under us; open it again
+                page.keyboard.press("Escape")
+            page.wait_for_timeout(150)
+    page.keyboard.press("Escape")
+    assert _chosen_doses(page) == list(doses)
+
+
 @pytest.mark.parametrize("device", list(WIDTHS))
 def test_oral_liquid_in_the_browser(app_server, page_at, tmp_path, device):
     page = page_at(WIDTHS[device])
     open_app(page, f"{app_server.url}/oral_liquid")
     fill(page, "Whole 50 mg tablets", "1")
     fill(page, "Final volume", "50")
-    doses = page.get_by_role("combobox", name="Doses", exact=True)
-    for d in ("1.5", "3", "4.5"):
-        doses.click()
-        page.get_by_role("option", name=d, exact=True).click()
-    page.keyboard.press("Escape")
-    tags = page.locator('[data-testid="stMultiSelectTagsContainer"]').inner_text()
-    assert [t.strip() for t in tags.split("\n") if t.strip()] == ["1.5", "3", "4.5"]
+    choose_doses(page, ("1.5", "3", "4.5"))
     submit(page, "Calculate")
     m = metrics(page)
     assert m["Concentration"] == "1 mg/mL"

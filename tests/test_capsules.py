@@ -213,3 +213,13 @@ def test_tablet_count_is_its_own_dimension():
         Q(1, capsule) + Q(1, tablet)
     assert "dimension" in type(info.value).__name__.lower() or "cannot convert" in str(info.value).lower()
     assert Q(1, dimensionless) * 100 == Q(100, dimensionless)
+
+
+# Regression: water content given without the assay it corrects was silently ignored (no potency
+# correction at all), found by the app's QA page review.
+def test_water_without_assay_is_refused():
+    from compounding import InputError, capsule_batch
+
+    with pytest.raises(InputError) as info:
+        capsule_batch("1.5 mg", 120, water="3.5%")
+    assert info.value.field == "water" and info.value.value == "3.5%"
