@@ -169,13 +169,6 @@ def arguments(p: str, mf: Any, method: str) -> dict[str, Any]:
     extra = s.get(f"{p}.extra")
     args["extra"] = None if extra is None else (w.percent_text(extra) if extra_unit == "%" else w.number_text(extra))
     if mf.source == "api":
-        if s.get(f"{p}.water") is not None and s.get(f"{p}.assay") is None:
-            # capsule_batch reads the water content only together with an assay: refuse rather than drop it
-            from compounding.errors import InputError
-
-            raise InputError("is used only with the assay: enter the assay too, or the as-is potency instead",
-                             field="water", value=w.percent_text(s.get(f"{p}.water")),
-                             allowed="assay and water, or the as-is potency alone")
         args.update(api_form=s.get(f"{p}.api_form", "hcl_anhydrous"),
                     potency=w.percent_text(s.get(f"{p}.potency")), assay=w.percent_text(s.get(f"{p}.assay")),
                     water=w.percent_text(s.get(f"{p}.water")))
