@@ -192,7 +192,7 @@ BAD_CAPSULE_INPUTS = [
     ("potency out of range", dict(CAP05, potency=150.0), "potency", "out of range"),
     ("potency and assay", dict(CAP05, potency=98.0, assay=99.0), "potency", "either the as-is potency"),
     ("zero fill weight", dict(CAP05, fill_weight=(0.0, "mg")), "fill_weight", "greater than zero"),
-    ("water without assay", dict(CAP05, water=5.0), "water", "only with the assay"),
+    ("water without assay", dict(CAP05, water=5.0), "water", "needs the assay"),
     ("calcium carbonate", dict(CAP05, filler="calcium_carbonate"), "filler", "impair"),
     ("MWQ zero", dict(CAP05, mwq=(0.0, "mg")), "mwq", "greater than zero"),
     ("QC low above 100", dict(CAP05, qc_low=120.0), "qc_low", "out of range"),
