@@ -25,11 +25,11 @@ from typing import Any, Iterable
 import pint
 
 from .bud import BeyondUseDate, beyond_use_date, parse_date
-from .errors import CalculationError, InputError, RangeError, UnitError
+from .errors import CalculationError, InputError, RangeError
 from .formulas import MasterFormula, formula as get_formula, formulas as all_formulas
 from .reference import Reference, reference
 from .trace import Step, Trace
-from .units import (Q, Quantity, as_count, as_fraction, as_quantity, capsule, dimensionless, exact,
+from .units import (Q, as_count, as_fraction, as_quantity, capsule, dimensionless, exact,
                     mg, mg_per_capsule, mg_per_tablet, mL, percent, tablet)
 from .weighing import AliquotPlan, entered_mwq, plan_aliquot
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from .data import FORMULAS_DIR, Choice, Figure, ListOf, Optional, Qty, TableOf, Text, check
 from .errors import DataError, InputError

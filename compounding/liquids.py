@@ -28,7 +28,7 @@ import pint
 
 from .bud import BeyondUseDate, beyond_use_date, parse_date
 from .display import format_number, format_quantity
-from .errors import CalculationError, InputError, RangeError
+from .errors import InputError, RangeError
 from .jsonout import to_jsonable
 from .liquid_data import LiquidData, Syringe, Vehicle, liquid_data
 from .reference import Reference, reference

@@ -15,7 +15,7 @@ from typing import Any
 
 import pint
 
-from .data import (REFERENCE_DIR, Choice, Figure, ListOf, Number, Optional, Qty, TableOf, Text,
+from .data import (REFERENCE_DIR, Choice, Figure, ListOf, Optional, Qty, TableOf, Text,
                    check)
 from .errors import DataError, InputError
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .display import format_number, format_quantity as fq
-from .units import capsule, mg, mg_per_capsule, tablet
+from .units import capsule, mg, mg_per_capsule
 
 
 def _rows(rows: list[tuple[str, str]]) -> list[str]:

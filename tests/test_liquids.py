@@ -9,7 +9,7 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from compounding.errors import CalculationError, DataError, InputError, RangeError, UnitError
+from compounding.errors import DataError, InputError, RangeError, UnitError
 from compounding.liquid_data import liquid_data, load_liquid_data
 from compounding.liquids import (check_dose, choose_syringe, dose_volume_table, is_on_graduation,
                                  prepare_liquid, recommend_concentration)

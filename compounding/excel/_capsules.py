@@ -18,8 +18,7 @@ from . import _styles as st
 from ._common import (CALC_SHEET, OPIOID_WARNING, Line, Section, check_names, finish, fit_row, identity_text, merge,
                       put_formula, put_text, put_value, quantity_text_formula, record_hash, restyle,
                       status_colours, write_calculations)
-from ._sheets import (Cell, entry_box, grid, ingredient_table, label_sheet, section, setup_record, signoff,
-                      steps_table, text_rows, title, wide, width_of, write_cell)
+from ._sheets import (Cell, grid, ingredient_table, label_sheet, record_closing, section, setup_record, steps_table, title, wide, write_cell)
 
 KIND = "capsules"
 
@@ -175,7 +174,6 @@ def sections(b: CapsuleBatch) -> list[Section]:
             ]
 
     extra_f = "extra_count+" + ROUNDUP_COUNT.format(x="capsules_ordered*extra_percent")
-    to_make = b.capsules_to_make.magnitude
     calc = [
         Line("extra", "Extra capsules", "capsules", _mag(b.extra), extra_f,
              "count + ROUNDUP(ordered × percentage); ROUND(…, 9) first removes binary noise"),
@@ -255,7 +253,7 @@ def sections(b: CapsuleBatch) -> list[Section]:
         factors = "*".join(f"aliquot_factor_{i}" for i in range(1, len(stages) + 1))
         for i, s in enumerate(stages, 1):
             drug_f = f"{material}*{factors}" if i == 1 else f"aliquot_size_{i - 1}"
-            held_f = f"aliquot_drug_to_weigh_1/aliquot_factor_1" if i == 1 else \
+            held_f = "aliquot_drug_to_weigh_1/aliquot_factor_1" if i == 1 else \
                 f"aliquot_drug_in_aliquot_{i - 1}/aliquot_factor_{i}"
             aliquot += [
                 Line(f"aliquot_drug_to_weigh_{i}", f"Stage {i}: " + ("drug powder to weigh" if i == 1
@@ -510,25 +508,8 @@ def _record_sheet(ws, b: CapsuleBatch, mf, record: dict[str, str], identity: str
     status_colours(ws, f"G{row}")
     ws.row_dimensions[row].height = 26  # "INCOMPLETE: 0 of 10 weighed" takes two lines
     row += 1
-    for text in list(mf.qc) + ["Physical description: " + mf.description]:
-        put_text(ws, row, 1, text, border=st.BOX)
-        for c in range(2, 7):
-            restyle(ws.cell(row=row, column=c), border=st.BOX)
-        merge(ws, row, 1, row, 6)
-        write_cell(ws, row, 7, Cell.entry_text(""), last_col=8)
-        fit_row(ws, row, [(text, width_of(1, 6))])
-        row += 1
-
-    if b.warnings:
-        row = section(ws, row + 1, "Warnings from the calculator")
-        row = text_rows(ws, row, [f"! {w}" for w in b.warnings], font=st.WARNING, fill=st.WARN_FILL)
-    row = section(ws, row + 1, "Deviations and notes")
-    row = entry_box(ws, row, record.get("notes", ""))
-    row = section(ws, row + 1, "Sign-off (record reviewed for completeness before release)")
-    row = signoff(ws, row, record)
-    row = section(ws, row + 1, "Calculation trace")
-    row = text_rows(ws, row, [f"{i}. {s}" for i, s in enumerate(b.trace, 1)], font=st.SMALL)
-    text_rows(ws, row + 1, [identity], font=st.SMALL)
+    record_closing(ws, row, qc_lines=list(mf.qc) + ["Physical description: " + mf.description],
+                   warnings=b.warnings, trace=b.trace, record=record, identity=identity)
 
 
 WEIGHT_NAMES = ("wc_mean_tolerance", "wc_rsd_limit", "wc_shell_average", "wc_count", "wc_mean", "wc_sd",

@@ -21,8 +21,7 @@ from ._capsules import _CRUSH, _date, _mag, _num, _qt
 from ._common import (CALC_SHEET, OPIOID_WARNING, Line, Section, check_names, finish, fit_row, identity_text,
                       merge, put_text, record_hash, restyle, status_colours,
                       write_calculations)
-from ._sheets import (Cell, entry_box, grid, ingredient_table, label_sheet, section, setup_record, signoff,
-                      steps_table, text_rows, title, wide, width_of, write_cell)
+from ._sheets import (Cell, grid, ingredient_table, label_sheet, record_closing, section, setup_record, steps_table, title, wide, write_cell)
 
 KIND = "liquid"
 
@@ -368,24 +367,8 @@ def _record_sheet(ws, b: LiquidPreparation, mf, record: dict[str, str], identity
                                        "Appearance: uniform after shaking."]
     if mf:
         qc_lines.append("Physical description: " + mf.description)
-    for text in qc_lines:
-        put_text(ws, row, 1, text, border=st.BOX)
-        for c in range(2, 7):
-            restyle(ws.cell(row=row, column=c), border=st.BOX)
-        merge(ws, row, 1, row, 6)
-        write_cell(ws, row, 7, Cell.entry_text(""), last_col=8)
-        fit_row(ws, row, [(text, width_of(1, 6))])
-        row += 1
-    if b.warnings:
-        row = section(ws, row + 1, "Warnings from the calculator")
-        row = text_rows(ws, row, [f"! {w}" for w in b.warnings], font=st.WARNING, fill=st.WARN_FILL)
-    row = section(ws, row + 1, "Deviations and notes")
-    row = entry_box(ws, row, record.get("notes", ""))
-    row = section(ws, row + 1, "Sign-off (record reviewed for completeness before release)")
-    row = signoff(ws, row, record)
-    row = section(ws, row + 1, "Calculation trace")
-    row = text_rows(ws, row, [f"{i}. {s}" for i, s in enumerate(b.trace, 1)], font=st.SMALL)
-    text_rows(ws, row + 1, [identity], font=st.SMALL)
+    record_closing(ws, row, qc_lines=qc_lines, warnings=b.warnings, trace=b.trace, record=record,
+                   identity=identity)
 
 
 def _yield_sheet(ws) -> None:

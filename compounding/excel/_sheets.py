@@ -218,3 +218,27 @@ def label_sheet(ws: Worksheet, lines: Sequence[tuple[str, Cell]], *, heading: st
             ws.row_dimensions[row].height = max(ws.row_dimensions[row].height or 15, 19)
         row += 1
     return row
+
+
+def record_closing(ws: Worksheet, row: int, *, qc_lines: Sequence[str], warnings: Sequence[str],
+                   trace: Sequence[Any], record: dict[str, str], identity: str) -> None:
+    """The end of every compounding record: QC lines with result boxes, the calculator's
+    warnings, deviations, sign-off, the numbered calculation trace and the engine identity."""
+    for text in qc_lines:
+        put_text(ws, row, 1, text, border=st.BOX)
+        for c in range(2, 7):
+            restyle(ws.cell(row=row, column=c), border=st.BOX)
+        merge(ws, row, 1, row, 6)
+        write_cell(ws, row, 7, Cell.entry_text(""), last_col=8)
+        fit_row(ws, row, [(text, width_of(1, 6))])
+        row += 1
+    if warnings:
+        row = section(ws, row + 1, "Warnings from the calculator")
+        row = text_rows(ws, row, [f"! {w}" for w in warnings], font=st.WARNING, fill=st.WARN_FILL)
+    row = section(ws, row + 1, "Deviations and notes")
+    row = entry_box(ws, row, record.get("notes", ""))
+    row = section(ws, row + 1, "Sign-off (record reviewed for completeness before release)")
+    row = signoff(ws, row, record)
+    row = section(ws, row + 1, "Calculation trace")
+    row = text_rows(ws, row, [f"{i}. {s}" for i, s in enumerate(trace, 1)], font=st.SMALL)
+    text_rows(ws, row + 1, [identity], font=st.SMALL)

@@ -257,7 +257,7 @@ def _chart_sheet(ws, p: TitrationPlan, record: dict[str, str]) -> None:
     merge(ws, 1, 1, 1, 6)
     put_text(ws, 2, 1, "Patient", font=st.BOLD)
     write_cell(ws, 2, 2, Cell.entry_text(record.get("patient")), last_col=4)
-    how = (f"Take the dose at bedtime. Measure it with an oral syringe; shake the bottle well first. "
+    how = ("Take the dose at bedtime. Measure it with an oral syringe; shake the bottle well first. "
            if liquid else "Take one capsule at bedtime. ")
     note = how + ("Tick each day. Vivid dreams or poor sleep in the first weeks are common and usually "
                   "settle. Do not take with opioid medicines.")
