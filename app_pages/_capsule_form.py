@@ -124,16 +124,7 @@ def fields(p: str, mf: Any, method: str) -> None:
             w.field_error(p, "filler_bulk_density")
 
     st.markdown("**Balance**")
-    c1, c2 = st.columns(2)
-    balances = list(ref.balances)
-    with c1:
-        st.selectbox("Balance", balances, key=f"{p}.balance", index=balances.index(ref.default_balance),
-                     format_func=lambda k: f"MWQ {w.fq(ref.balances[k].mwq)} · {ref.balances[k].name}")
-        w.field_error(p, "balance")
-    with c2:
-        w.quantity_input("or its own MWQ (optional)", f"{p}.mwq", ("mg", "g"),
-                         help="Your balance's minimum weighable quantity; overrides the one above.")
-        w.field_error(p, "mwq")
+    w.balance_inputs(p, ref)
 
     with st.expander("QC limits and dates"):
         c1, c2, c3, c4 = st.columns(4)

@@ -115,15 +115,7 @@ def dose_fields(p: str) -> None:
 
 
 def _balance_and_dates(p: str, ref) -> None:
-    c1, c2 = st.columns(2)
-    balances = list(ref.balances)
-    with c1:
-        st.selectbox("Balance", balances, key=f"{p}.balance", index=balances.index(ref.default_balance),
-                     format_func=lambda k: f"MWQ {w.fq(ref.balances[k].mwq)} · {ref.balances[k].name}")
-        w.field_error(p, "balance")
-    with c2:
-        w.quantity_input("or its own MWQ (optional)", f"{p}.mwq", ("mg", "g"))
-        w.field_error(p, "mwq")
+    w.balance_inputs(p, ref)
     with st.expander("Dates"):
         c1, c2, c3 = st.columns(3)
         with c1:

@@ -143,6 +143,20 @@ def quantity_input(label: str, key: str, units: Sequence[str], *, value: float |
     return quantity_text(number, chosen)
 
 
+def balance_inputs(page: str, ref) -> None:
+    """The balance chooser (shown with its MWQ) and an optional MWQ of the user's own balance."""
+    c1, c2 = st.columns(2)
+    balances = list(ref.balances)
+    with c1:
+        st.selectbox("Balance", balances, key=f"{page}.balance", index=balances.index(ref.default_balance),
+                     format_func=lambda k: f"MWQ {fq(ref.balances[k].mwq)} · {ref.balances[k].name}")
+        field_error(page, "balance")
+    with c2:
+        quantity_input("or its own MWQ (optional)", f"{page}.mwq", ("mg", "g"),
+                       help="Your balance's minimum weighable quantity; overrides the one above.")
+        field_error(page, "mwq")
+
+
 def typed_quantity(key: str, default_unit: str | None = None) -> str | None:
     """The text of a :func:`quantity_input` read back from session state (in a callback)."""
     unit = st.session_state.get(f"{key}.unit", default_unit)
