@@ -12,6 +12,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
+from ..display import format_quantity
 from ..reference import reference
 from ..titration import TitrationPlan, plan_titration
 from ..units import Q, mg, mg_per_mL, mg_per_tablet, mL
@@ -161,6 +162,12 @@ def build(wb, p: TitrationPlan, record: dict[str, str], *, paper: str = "A4") ->
     return digest
 
 
+def _regimen_text(p: TitrationPlan) -> str:
+    """What the prescriber wrote, as a pharmacist reads it: "1.5 mg × 14 d → 3 mg × 14 d → …"."""
+    steps = " → ".join(f"{format_quantity(s.dose)} × {s.days} d" for s in p.stages)
+    return f"{p.preset}: {steps}" if p.preset else steps
+
+
 def _plan_sheet(ws, p: TitrationPlan, record: dict[str, str], identity: str, prep: str) -> None:
     setup_record(ws)
     liquid = p.form == "liquid"
@@ -169,7 +176,7 @@ def _plan_sheet(ws, p: TitrationPlan, record: dict[str, str], identity: str, pre
         ("Pharmacy", Cell.entry_text(record.get("pharmacy_name")),
          "Internal lot / Rx number", Cell.entry_text(record.get("lot_number"))),
         ("Patient", Cell.entry_text(record.get("patient")), "Prescriber", Cell.entry_text(record.get("prescriber"))),
-        ("Regimen", Cell(text=p.preset or "explicit stages"),
+        ("Regimen", Cell(text=_regimen_text(p)),
          "Dosage form", Cell(text=f"liquid, {p.vehicle}" if liquid else "capsules, one per dose")),
         ("First day", Cell(formula="=start_date", fmt=st.DATE_FORMAT),
          "Days in the plan", Cell(formula='=total_days&" days"')),
