@@ -9,7 +9,6 @@ the recomputed result, so the workbook, its hash and its verification share one 
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import hashlib
 import json
@@ -24,6 +23,7 @@ import pint
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.formatting.rule import FormulaRule, Rule
 from openpyxl.styles.differential import DifferentialStyle
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.styles.numbers import NumberFormat
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
@@ -164,12 +164,12 @@ def _style(cell, font, fill, align, border, entry: bool, fmt: str | None = None)
     # the hot path of every writer: the same cache as restyle(), keyed without building a dict
     if entry:
         fill, border = fill or st.ENTRY_FILL, border or st.BOX
-    cache = cell.parent.parent.__dict__.setdefault("_ldn_style_cache", {})
+    cache = _style_cache(cell.parent.parent)
     base = cell._style
     key = ("w", b"" if base is None else base.tobytes(), id(font), id(fill), id(align), id(border), entry, fmt)
     hit = cache.get(key)
     if hit is not None:
-        cell._style = copy.copy(hit[0])
+        cell._style = StyleArray(hit[0])
         return
     attrs: dict[str, Any] = {"font": font, "protection": st.UNLOCKED if entry else st.LOCKED}
     if fill is not None:
@@ -181,7 +181,30 @@ def _style(cell, font, fill, align, border, entry: bool, fmt: str | None = None)
     if fmt is not None:
         attrs["number_format"] = fmt
     restyle(cell, **attrs)
-    cache[key] = (copy.copy(cell._style), (font, fill, align, border))
+    cache[key] = (StyleArray(cell._style), (font, fill, align, border))
+
+
+#: style attribute -> (the workbook's list of such objects, slot of its index in a cell's StyleArray)
+_STYLE_SLOTS = {"font": ("_fonts", 0), "fill": ("_fills", 1), "border": ("_borders", 2),
+                "protection": ("_protections", 4), "alignment": ("_alignments", 5)}
+
+
+def _style_cache(wb) -> dict:
+    cache = wb.__dict__.get("_ldn_style_cache")
+    if cache is None:
+        cache = wb.__dict__["_ldn_style_cache"] = {}
+    return cache
+
+
+def _style_index(wb, collection: str, obj: Any) -> int:
+    """Index of a style object in the workbook's ``collection``, looked up once per workbook and
+    object: openpyxl hashes the whole object (every attribute, recursively) on each assignment."""
+    cache = _style_cache(wb)
+    key = (collection, id(obj))
+    hit = cache.get(key)
+    if hit is None:
+        hit = cache[key] = (getattr(wb, collection).add(obj), obj)  # keep obj alive: its id is the key
+    return hit[0]
 
 
 def restyle(cell, **attrs: Any) -> None:
@@ -191,22 +214,29 @@ def restyle(cell, **attrs: Any) -> None:
     time; the resulting style (a small array of indices) is cached per workbook and copied instead.
     Style objects passed here must be long-lived constants (their ``id`` is the cache key).
     """
-    cache = cell.parent.parent.__dict__.setdefault("_ldn_style_cache", {})
+    wb = cell.parent.parent
+    cache = _style_cache(wb)
     base = cell._style
     if base is None:
-        from openpyxl.styles.cell_style import StyleArray
-
         base = cell._style = StyleArray()
     fmt = attrs.get("number_format")
     objects = [v for k, v in attrs.items() if k != "number_format"]
     key = (base.tobytes(), fmt, tuple(attrs), tuple(map(id, objects)))
     hit = cache.get(key)
     if hit is None:
+        style = StyleArray(base)
         for name, value in attrs.items():
-            setattr(cell, name, value)
-        cache[key] = (copy.copy(cell._style), objects)  # keep the objects alive: their ids are the key
+            slot = _STYLE_SLOTS.get(name)
+            if slot is None:
+                cell._style = style
+                setattr(cell, name, value)  # number_format (a string: cheap) or anything else
+                style = cell._style
+            else:
+                style[slot[1]] = _style_index(wb, slot[0], value)
+        cell._style = style
+        cache[key] = (StyleArray(style), objects)  # keep the objects alive: their ids are the key
     else:
-        cell._style = copy.copy(hit[0])
+        cell._style = StyleArray(hit[0])
 
 
 def merge(ws: Worksheet, first_row: int, first_col: int, last_row: int, last_col: int) -> None:
