@@ -80,8 +80,10 @@ def workbook(result: Any, *, capsule_weights: int = 10, paper: str = "A4", **rec
 
 def workbook_bytes(result: Any, **options: Any) -> bytes:
     """The record of ``result`` as ``.xlsx`` bytes (for a download button or an HTTP response)."""
+    from ._writer import save
+
     buffer = io.BytesIO()
-    workbook(result, **options).save(buffer)
+    save(workbook(result, **options), buffer)
     return buffer.getvalue()
 
 
