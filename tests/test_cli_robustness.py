@@ -342,3 +342,19 @@ def test_fuzz_plan_titration_raises_only_compounding_errors(start, step, every, 
                                                             concentration, overage, date):
     _core(plan_titration, start=start, step=step, every=every, target=target, maintain=maintain,
           stages=stages, form=form, concentration=concentration, overage=overage, start_date=date)
+
+
+# Regression: a value starting with "-" after its option ("--strength -1mg", "--extra -10%") got
+# argparse's "expected one argument", which names neither the value nor what is allowed.
+@pytest.mark.parametrize("argv, field, value", [
+    (["capsules", "--strength", "-1mg", "--quantity", "90"], "strength", "-1mg"),
+    (["capsules", "--strength", "4.5mg", "--quantity", "90", "--extra", "-10%"], "extra", "-10%"),
+    (["capsules", "--strength", "4.5mg", "--quantity", "-3"], "quantity", "-3"),
+    (["liquid", "--concentration", "-1mg/mL", "--volume", "50mL"], "concentration", "-1mg/mL"),
+])
+def test_negative_value_after_its_option_is_refused_by_the_core(argv, field, value, capsys):
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    line = captured.err.strip()
+    assert "\n" not in line and f"{field} = '{value}'" in line and "allowed" in line

@@ -44,6 +44,27 @@ def _refuse_empty_options(parser: _Parser, args: argparse.Namespace) -> None:
                          "option out to use its default")
 
 
+def _attach_dash_values(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """``--strength -1mg`` → ``--strength=-1mg``: argparse takes a value starting with "-" for an
+    option and answers "expected one argument"; joined, the core sees the value and says why it
+    is refused (naming the field, the value and what is allowed)."""
+    takes_value = {o for a in parser._actions if a.nargs is None and a.option_strings  # noqa: SLF001
+                   and not isinstance(a, (argparse._StoreTrueAction, argparse._HelpAction))
+                   for o in a.option_strings}
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        tok = argv[i]
+        nxt = argv[i + 1] if i + 1 < len(argv) else None
+        if tok in takes_value and nxt is not None and nxt.startswith("-") and nxt not in parser._option_string_actions:
+            out.append(f"{tok}={nxt}")
+            i += 2
+            continue
+        out.append(tok)
+        i += 1
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in ("-h", "--help"):
@@ -64,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         raise
     parser = _Parser(prog=f"python -m compounding {name}", description=SUBCOMMANDS[name])
     module.add_arguments(parser)
-    args = parser.parse_args(argv[1:])
+    args = parser.parse_args(_attach_dash_values(parser, argv[1:]))
     _refuse_empty_options(parser, args)
     try:
         return int(module.run(args) or 0)
