@@ -18,31 +18,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$(pwd)"
 START_ALL=$SECONDS
 
-step() { printf '\n==> %s\n' "$*"; }
-took() { printf '    (%ss)\n' "$((SECONDS - $1))"; }
-
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then "$@"
-    elif command -v sudo >/dev/null 2>&1; then sudo "$@"
-    else echo "error: need root (or sudo) to run: $*" >&2; exit 1
-    fi
-}
-
-APT_UPDATED=0
-apt_install() {
-    local t=$SECONDS
-    export DEBIAN_FRONTEND=noninteractive
-    # Wait (up to 10 min) instead of failing if another apt/dpkg holds the lock.
-    local lock=(-o DPkg::Lock::Timeout=600)
-    if [ "$APT_UPDATED" -eq 0 ]; then
-        step "apt-get update"
-        as_root apt-get "${lock[@]}" update -q
-        APT_UPDATED=1
-    fi
-    step "apt-get install --no-install-recommends $*"
-    as_root apt-get "${lock[@]}" install -y -q --no-install-recommends "$@"
-    took "$t"
-}
+# shellcheck source=scripts/_setup.sh
+source "$ROOT/scripts/_setup.sh"
 
 # ---------------------------------------------------------------- system packages
 step "checking system packages (LibreOffice, Chromium, poppler, fonts)"
@@ -65,47 +42,8 @@ else
 fi
 
 # ---------------------------------------------------------------- python + venv
-pick_python() {
-    local c
-    for c in "${PYTHON:-}" python3.11 python3; do
-        [ -n "$c" ] || continue
-        command -v "$c" >/dev/null 2>&1 || continue
-        if "$c" -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 11) else 1)' 2>/dev/null; then
-            echo "$c"; return 0
-        fi
-    done
-    return 1
-}
-
-VENV="$ROOT/.venv"
-if [ -x "$VENV/bin/python" ] && ! "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
-    step "removing broken $VENV"
-    rm -rf "$VENV"
-fi
-if [ ! -x "$VENV/bin/python" ]; then
-    PY="$(pick_python)" || { echo "error: Python >= 3.11 not found (set PYTHON=...)" >&2; exit 1; }
-    step "creating .venv with $PY ($("$PY" --version 2>&1))"
-    t=$SECONDS
-    if ! "$PY" -c 'import ensurepip, venv' >/dev/null 2>&1 && [ "${SKIP_APT:-0}" != 1 ]; then
-        apt_install python3-venv   # Debian's python3 ships venv/ensurepip separately
-    fi
-    "$PY" -m venv "$VENV"
-    took "$t"
-fi
-VPY="$VENV/bin/python"
-echo "    venv python: $("$VPY" --version 2>&1) at $VPY"
-
-STAMP="$VENV/.requirements-dev.sha256"
-want="$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)"
-if [ "${FORCE_PIP:-0}" = 1 ] || [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$want" ]; then
-    step "pip install -r requirements-dev.txt"
-    t=$SECONDS
-    "$VPY" -m pip install --disable-pip-version-check --progress-bar off -q -r requirements-dev.txt
-    echo "$want" > "$STAMP"
-    took "$t"
-else
-    step "python requirements unchanged since last install (FORCE_PIP=1 to reinstall)"
-fi
+ensure_venv
+pip_install_requirements requirements-dev.txt
 
 # ---------------------------------------------------------------- tests
 step "python -m pytest $*"
