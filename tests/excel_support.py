@@ -7,6 +7,7 @@ cells back, and the workbooks' own lines.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import signal
@@ -89,3 +90,26 @@ def check_word(wb, name: str) -> Any:
 
 def load_values(path: Path):
     return openpyxl.load_workbook(path, data_only=True)
+
+
+def assert_lines_agree(sections: Iterable[Any], values_wb) -> None:
+    """Every Calculations line's live result, recomputed by LibreOffice, equals the core's value
+    within the line's display tolerance (dates, choices and text exactly; a blank cell reads back as
+    None whether the core's text was "" or None), and its agreement column says OK."""
+    assert lo.error_cells(values_wb) == []
+    problems = []
+    for sec in sections:
+        for line in sec.lines:
+            got = named_cell(values_wb, line.name).value
+            if line.is_date:
+                ok = (got.date() if isinstance(got, dt.datetime) else got) == line.core
+            elif line.kind in ("choice", "text"):
+                ok = got == line.core or (got in (None, "") and line.core in (None, ""))
+            elif line.core is None:
+                ok = got is None
+            else:
+                ok = isinstance(got, (int, float)) and abs(got - float(line.core)) <= line.tolerance + 1e-9
+            if not ok or check_word(values_wb, line.name) != "OK":
+                problems.append(f"{line.name}: sheet {got!r}, core {line.core!r}, "
+                                f"check {check_word(values_wb, line.name)!r}")
+    assert problems == []

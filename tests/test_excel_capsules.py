@@ -24,11 +24,10 @@ from compounding.excel import workbook, write_workbook
 from compounding.excel._capsules import recompute, sections
 from compounding.qc import weight_check
 from compounding.units import Q, mg
-from tests.excel_support import (calculator_value, check_word, load_values, named_cell, named_values,
+from tests.excel_support import (assert_lines_agree, calculator_value, check_word, load_values, named_cell, named_values,
                                  recalculate_many)
 from tests.reference_cases import case, quantity
 from tests.support import skip_or_fail
-from tests.support.libreoffice import error_cells
 
 DATE = "2026-11-22"
 
@@ -178,24 +177,7 @@ def recalculated(soffice, tmp_path_factory):
 
 
 def _assert_lines_agree(batch, values_wb) -> None:
-    """Every line's live result equals the core's value within display rounding; column E says OK."""
-    assert error_cells(values_wb) == []
-    problems = []
-    for sec in sections(batch):
-        for line in sec.lines:
-            got = named_cell(values_wb, line.name).value
-            if line.is_date:
-                ok = (got.date() if isinstance(got, dt.datetime) else got) == line.core
-            elif line.kind in ("choice", "text"):
-                ok = got == line.core
-            elif line.core is None:
-                ok = got is None
-            else:
-                ok = isinstance(got, (int, float)) and abs(got - float(line.core)) <= line.tolerance + 1e-9
-            if not ok or check_word(values_wb, line.name) != "OK":
-                problems.append(f"{line.name}: sheet {got!r}, core {line.core!r}, "
-                                f"check {check_word(values_wb, line.name)!r}")
-    assert problems == []
+    assert_lines_agree(sections(batch), values_wb)
 
 
 REFERENCE_IDS = ["CAP-05", "SP-01", "SP-02a", "SP-02b", "AL-06", "LQ-05"]

@@ -4,7 +4,6 @@ liquids; the yield check, an edited input, verify and PDF export. One soffice ru
 
 from __future__ import annotations
 
-import datetime as dt
 import random
 
 import openpyxl
@@ -16,9 +15,8 @@ from compounding.excel._liquid import recompute, sections
 from compounding.liquids import prepare_liquid
 from compounding.units import Q, mg, mL
 from compounding.verify import verify_workbook
-from tests.excel_support import check_word, load_values, named_cell, named_values, recalculate_many
+from tests.excel_support import assert_lines_agree, check_word, load_values, named_cell, named_values, recalculate_many
 from tests.reference_cases import case, quantity
-from tests.support.libreoffice import error_cells
 
 DATE = "2026-11-22"
 
@@ -106,22 +104,7 @@ def recalculated(soffice, tmp_path_factory):
 
 
 def _assert_lines_agree(b, wb) -> None:
-    assert error_cells(wb) == []
-    problems = []
-    for sec in sections(b):
-        for line in sec.lines:
-            got = named_cell(wb, line.name).value
-            if line.is_date:
-                ok = (got.date() if isinstance(got, dt.datetime) else got) == line.core
-            elif line.kind in ("choice", "text"):
-                ok = (got or "") == (line.core or "")
-            elif line.core is None:
-                ok = got is None
-            else:
-                ok = isinstance(got, (int, float)) and abs(got - float(line.core)) <= line.tolerance + 1e-9
-            if not ok or check_word(wb, line.name) != "OK":
-                problems.append(f"{line.name}: sheet {got!r}, core {line.core!r}, check {check_word(wb, line.name)!r}")
-    assert problems == []
+    assert_lines_agree(sections(b), wb)
 
 
 @pytest.mark.parametrize("cid", ["LQ-01", "LQ-02", "LQ-04"])

@@ -13,8 +13,7 @@ from compounding.excel import workbook, write_workbook
 from compounding.excel._titration import recompute, sections
 from compounding.titration import plan_titration
 from compounding.verify import verify_workbook
-from tests.excel_support import check_word, load_values, named_cell, recalculate_many
-from tests.support.libreoffice import error_cells
+from tests.excel_support import assert_lines_agree, load_values, named_cell, recalculate_many
 
 DATE = "2026-11-22"
 
@@ -45,21 +44,8 @@ def recalculated(soffice, tmp_path_factory):
     return {k: (j[0], j[1], load_values(p), p) for (k, j), p in zip(jobs.items(), converted)}
 
 
-def _assert_lines_agree(plan, wb):
-    assert error_cells(wb) == []
-    problems = []
-    for sec in sections(plan):
-        for line in sec.lines:
-            got = named_cell(wb, line.name).value
-            if line.is_date:
-                ok = (got.date() if isinstance(got, dt.datetime) else got) == line.core
-            elif line.kind in ("choice", "text"):
-                ok = (got or "") == (line.core or "")
-            else:
-                ok = isinstance(got, (int, float)) and abs(got - float(line.core)) <= line.tolerance + 1e-9
-            if not ok or check_word(wb, line.name) != "OK":
-                problems.append(f"{line.name}: sheet {got!r}, core {line.core!r}")
-    assert problems == []
+def _assert_lines_agree(plan, wb) -> None:
+    assert_lines_agree(sections(plan), wb)
 
 
 @pytest.mark.parametrize("key", list(PLANS))
