@@ -17,7 +17,7 @@ PREPARATIONS = {"capsules": "Capsules", "oral_liquid": "Oral liquid"}
 SOURCE_ONLY = {"api": {"api_to_weigh"}, "tablets": {"tablets_to_crush", "tablet_powder_to_weigh", "tablets_to_use"}}
 DOSE_ROWS = 3
 STATUS = {"agree": "agrees", "differ": "DIFFERS", "ten-fold": "TEN-FOLD ERROR", "salt-factor": "SALT-FACTOR ERROR",
-          "not-applicable": "not part of this preparation"}
+          "dose-factor": "DOSE ERROR (× 2 or more)", "not-applicable": "not part of this preparation"}
 
 
 def _checkables(source: str, preparation: str = "capsules"):
@@ -129,22 +129,31 @@ def _check_record() -> None:
         st.session_state.pop(f"{R}.result", None)
         st.session_state.pop(f"{R}.error", None)
         return
-    w.run_and_store(R, lambda: check_record(upload.getvalue()))
-    st.session_state[f"{R}.name"] = upload.name
+    w.run_and_store(R, lambda: check_record(upload.getvalue(), name=upload.name))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def record_results(r) -> None:
-    name = st.session_state.get(f"{R}.name", "the record")
     rep = r.report
+    loud = [f for f in r.findings if f.loud]
     if r.verdict == "AGREE":
-        st.success(f"**{name}**: every one of {rep.checked} values agrees with the recalculation "
+        st.success(f"**{r.name}**: every one of {rep.checked} values agrees with the recalculation "
                    f"({rep.kind} record, engine {rep.engine_version or 'unknown'}).", icon=":material/check_circle:")
     elif r.verdict == "STOP":
-        st.error(f"## STOP: {name} has dangerous differences\nDo not release the batch.", icon=":material/dangerous:")
+        st.error(f"## STOP: {_plural(len(loud), 'dangerous difference')} in {r.name}\n"
+                 "Do not release the batch. Find the error before anything is weighed or dispensed.",
+                 icon=":material/dangerous:")
     else:
-        st.warning(f"**{name}**: {len(r.findings)} value(s) differ from the recalculation.", icon=":material/warning:")
+        st.warning(f"**{r.name}**: {_plural(len(r.findings), 'value')} differ{'s' if len(r.findings) == 1 else ''} "
+                   "from the recalculation: resolve each before release.", icon=":material/warning:")
+    for f in loud:  # the dangerous ones first, each with its label, values and units
+        st.error(f.message, icon=":material/priority_high:")
     for f in r.findings:
-        (st.error if f.loud else st.warning)(f.message, icon=":material/priority_high:" if f.loud else ":material/warning:")
+        if not f.loud:
+            st.warning(f.message, icon=":material/warning:")
     for note in rep.notes:
         st.caption(f"Note: {note}")
     w.json_download(r, file_name="record-check.json", key=f"{R}.download_json")

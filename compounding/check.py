@@ -2,9 +2,10 @@
 
 The recognised defence against calculation errors is an independent recalculation by a second
 person who does not look at the first person's numbers (domain.md §9). The QA pharmacist enters the
-prescription and the amounts they computed themselves (or uploads the exported Excel record, which
-:func:`check_record` hands to :func:`compounding.verify.verify_workbook` and then classifies), each with its unit; :func:`independent_check`
-recomputes the preparation with the core and classifies every amount:
+prescription and the amounts they computed themselves, each with its unit (or uploads the exported
+Excel record, which :func:`check_record` hands to :func:`compounding.verify.verify_workbook` and then
+classifies); :func:`independent_check` recomputes the preparation with the core and classifies every
+amount:
 
 - ``agree``       equal once the core's figure is rounded as the QA pharmacist rounded theirs (to the
                   decimals they wrote) or as the sheet displays it;
@@ -12,8 +13,14 @@ recomputes the preparation with the core and classifies every amount:
 - ``salt-factor`` the ratio is a ratio of two naltrexone forms' molecular weights within 0.3 % (HCl ÷ base
                   1.1068, base ÷ HCl 0.9035, dihydrate ÷ anhydrous HCl 1.0954, and their inverses and
                   the dihydrate ÷ base pair), taken from the reference data: the wrong salt form;
+- ``dose-factor`` a dose-determining value (strength, an amount of drug, potency, salt factor,
+                  concentration, a volume, tablets, a fill weight or blend; see :func:`dose_determining`)
+                  off by a factor of 2 or more either way, that is neither of the above: a wrong
+                  figure that would put half or double the dose (or worse) in the patient;
 - ``differ``      any other difference, with its size and, where one fits, a likely cause (potency
                   correction applied or missed; extra capsules forgotten).
+
+Ten-fold, salt-factor and dose-factor differences are loud: the verdict is STOP.
 
 Tolerances: the salt factors lie at least 1 % apart (1.0954 vs 1.1068), so 0.3 % tells them apart
 while allowing a QA figure rounded to 3 significant digits; 1 % for ten-fold allows rounding of the
@@ -22,7 +29,9 @@ shifted figure and cannot be confused with a salt factor (≥ 8.6 % from 1).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import permutations
@@ -33,15 +42,43 @@ import pint
 from .display import DISPLAY_PLACES, format_number, format_quantity, round_half_up, unit_symbol
 from .errors import InputError
 from .reference import Reference, reference
-from .units import as_count, as_quantity, capsule, dimensionless, exact, tablet
+from .units import Q, as_count, as_quantity, capsule, dimensionless, exact, percent, tablet, ureg
 
 __all__ = ["Checkable", "CHECKABLE", "Comparison", "IndependentCheck", "classify", "independent_check",
-           "salt_ratios", "TEN_FOLD_TOLERANCE", "SALT_TOLERANCE", "RecordFinding", "RecordCheck", "check_record"]
+           "salt_ratios", "TEN_FOLD_TOLERANCE", "SALT_TOLERANCE", "DOSE_FACTOR", "dose_determining",
+           "RecordFinding", "RecordCheck", "check_record", "value_text"]
 
 TEN_FOLD_TOLERANCE = Fraction(1, 100)
 SALT_TOLERANCE = Fraction(3, 1000)
 
-AGREE, DIFFER, TEN_FOLD, SALT = "agree", "differ", "ten-fold", "salt-factor"
+AGREE, DIFFER, TEN_FOLD, SALT, DOSE = "agree", "differ", "ten-fold", "salt-factor", "dose-factor"
+LOUD = (TEN_FOLD, SALT, DOSE)
+
+# A dose-determining value off by this factor or more (either way) stops the batch: no rounding,
+# potency or overage explains a factor of 2, and the patient would get half or double the dose.
+# The factor is judged with the ten-fold test's 1 % allowance for a rounded figure (a QA figure
+# rounded to 3 digits; a spreadsheet's float of exactly twice), so anything from 1.98 up stops.
+DOSE_FACTOR = Fraction(2)
+
+# Values that set how much drug reaches the patient (issue 8.3): the strength, every amount of
+# drug, potency and salt factor, concentration and volumes, tablets, and the fill weights and blend
+# that divide the drug among the capsules. Names of the manual check (CHECKABLE keys) and of the
+# exported records' lines; tests/test_check.py keeps every record line classified one way or the other.
+_DOSE_NAMES = frozenset({
+    "strength", "potency", "assay", "water", "as_is_potency", "salt_factor", "mw_weighed", "mw_basis", "mw_hcl",
+    "tablet_strength", "tablet_weight", "tablets", "tablets_equivalent", "tablets_to_crush", "tablets_to_use",
+    "tablet_powder_to_weigh", "drug_in_batch", "naltrexone_hcl", "api_to_weigh", "drug_powder_per_capsule",
+    "filler_displaced_per_capsule", "filler_per_capsule", "filler_to_weigh", "filler_to_add", "blend_total",
+    "fill_weight_per_capsule", "fill_weight_min", "fill_weight_max", "filler_fill_weight", "api_fill_weight",
+    "concentration", "final_volume", "total_drug", "total_volume", "single_strength",
+})
+_DOSE_PATTERN = re.compile(r"aliquot_\w+|dose_\d+|dose_volume_\d+|dose_volumes\[\d+\]|capsule_strength_\d+"
+                           r"|fill_(?:drug|volume|tablets)_\d+")
+
+
+def dose_determining(name: str) -> bool:
+    """Whether a value (a QA amount's key or a record line's name) determines the dose."""
+    return name in _DOSE_NAMES or _DOSE_PATTERN.fullmatch(name) is not None
 
 
 @dataclass(frozen=True)
@@ -93,14 +130,14 @@ class Comparison:
     label: str
     entered: pint.Quantity
     expected: pint.Quantity | None  # the core's figure, in the entered unit; None: not part of this preparation
-    status: str  # agree | differ | ten-fold | salt-factor | not-applicable
+    status: str  # agree | differ | ten-fold | salt-factor | dose-factor | not-applicable
     ratio: Fraction | None  # entered ÷ expected
     message: str
 
     @property
     def loud(self) -> bool:
-        """Ten-fold and salt-factor errors stop the batch."""
-        return self.status in (TEN_FOLD, SALT)
+        """Ten-fold, salt-factor and dose-factor errors stop the batch."""
+        return self.status in LOUD
 
     def as_dict(self) -> dict[str, Any]:
         from .jsonout import to_jsonable
@@ -164,8 +201,11 @@ def _typed_decimals(value: Any, magnitude: Fraction) -> int:
 
 
 def classify(entered: Fraction, expected: Fraction, *, typed_decimals: int, display_places: int,
-             salts: dict[Fraction, str] | None = None, count: bool = False) -> tuple[str, Fraction | None, str]:
-    """(status, ratio, reason) for one entered number against the expected number (same unit)."""
+             salts: dict[Fraction, str] | None = None, count: bool = False,
+             dose: bool = False) -> tuple[str, Fraction | None, str]:
+    """(status, ratio, reason) for one entered number against the expected number (same unit).
+
+    ``dose``: the value determines the dose, so a factor of :data:`DOSE_FACTOR` or more is loud."""
     if count:
         if entered == expected:
             return AGREE, Fraction(1), "agrees"
@@ -175,7 +215,9 @@ def classify(entered: Fraction, expected: Fraction, *, typed_decimals: int, disp
         if entered in candidates:
             return AGREE, (entered / expected if expected else None), \
                 "agrees" if entered == expected else "agrees within rounding"
-    if expected == 0 or entered <= 0:
+    if expected <= 0 or entered <= 0:
+        if dose:
+            return DOSE, None, "DOSE ERROR: a dose-determining value that should not be zero or negative"
         return DIFFER, None, "differs"
     ratio = entered / expected
     k = round(math.log10(float(ratio)))
@@ -187,6 +229,10 @@ def classify(entered: Fraction, expected: Fraction, *, typed_decimals: int, disp
     for salt, words in (salts or {}).items():
         if abs(ratio / salt - 1) <= SALT_TOLERANCE:
             return SALT, ratio, f"SALT-FACTOR ERROR: the ratio {format_number(ratio, 4)} is {words} (the wrong naltrexone form)"
+    if dose and max(ratio, 1 / ratio) >= DOSE_FACTOR * (1 - TEN_FOLD_TOLERANCE):
+        times, way = (ratio, "larger") if ratio > 1 else (1 / ratio, "smaller")
+        return DOSE, ratio, (f"DOSE ERROR: {format_number(times, 2)} times {way} than the recalculation (a value "
+                             f"that sets the dose, off by a factor of {format_number(DOSE_FACTOR)} or more)")
     return DIFFER, ratio, "differs"
 
 
@@ -302,7 +348,7 @@ def _compare(key: str, label: str, q: pint.Quantity, core: pint.Quantity, typed_
     expected = core.to(q.units)
     places = 0 if count else DISPLAY_PLACES.get(unit_symbol(q.units), 4)
     status, ratio, why = classify(exact(q.magnitude), exact(expected.magnitude), typed_decimals=typed_decimals,
-                                  display_places=places, salts=salts, count=count)
+                                  display_places=places, salts=salts, count=count, dose=dose_determining(key))
     message = f"{why}: you entered {format_quantity(q)}, the recalculation gives {format_quantity(expected)}"
     if status == DIFFER:
         diff = q - expected
@@ -321,18 +367,23 @@ class RecordFinding:
     """A disagreement found by :mod:`compounding.verify`, classified like a QA amount."""
 
     finding: Any  # compounding.verify.Finding
-    status: str  # differ | ten-fold | salt-factor
-    message: str
+    status: str  # differ | ten-fold | salt-factor | dose-factor
+    message: str  # in the page's words: the line's label, values with their units, the cell
 
     @property
     def loud(self) -> bool:
-        return self.status in (TEN_FOLD, SALT)
+        return self.status in LOUD
+
+    @property
+    def label(self) -> str:
+        return self.finding.label or self.finding.name
 
 
 @dataclass(frozen=True)
 class RecordCheck:
     report: Any  # compounding.verify.VerifyReport
     findings: tuple[RecordFinding, ...]
+    name: str = "the record"  # the file's name as the user knows it
 
     @property
     def verdict(self) -> str:
@@ -341,9 +392,10 @@ class RecordCheck:
         return "DIFFERENCES" if self.findings else "AGREE"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"verdict": self.verdict, "kind": self.report.kind, "checked": self.report.checked,
+        return {"file": self.name, "verdict": self.verdict, "kind": self.report.kind, "checked": self.report.checked,
                 "engine_version": self.report.engine_version, "notes": list(self.report.notes),
-                "findings": [{"cell": f.finding.cell, "name": f.finding.name, "what": f.finding.what,
+                "findings": [{"cell": f.finding.cell, "name": f.finding.name, "label": f.label,
+                              "unit": f.finding.unit, "what": f.finding.what,
                               "in_file": _plain(f.finding.in_file), "expected": _plain(f.finding.expected),
                               "status": f.status, "message": f.message} for f in self.findings]}
 
@@ -366,24 +418,76 @@ def _number(value: Any) -> Fraction | None:
         return None
 
 
-def check_record(source: Any, ref: Reference | None = None) -> RecordCheck:
-    """Verify an exported Excel record (a path or its bytes) with :func:`compounding.verify.verify_workbook`
-    (which recomputes it with the core) and classify each numeric disagreement: ten-fold, salt factor
-    or a plain difference. Raises :class:`compounding.verify.UnreadableWorkbook` for a file that is
-    not such a record."""
-    from .verify import verify_workbook
+_COUNTS = ("capsules", "tablets", "days")
 
-    report = verify_workbook(source)
+
+def value_text(value: Any, unit: str) -> str:
+    """A record's value as the page shows it: ``"452.28 mg"``, ``"9.85%"`` (a ratio in a "%" line),
+    ``"8.9109 tablets"`` (a count that is not whole keeps its decimals), a date, or the text."""
+    if value is None or value == "":
+        return "a blank cell"
+    if isinstance(value, pint.Quantity):
+        return format_quantity(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()[:10]
+    n = _number(value)
+    if n is None:
+        return str(value)
+    if unit == "%":
+        return format_quantity(Q(n, dimensionless).to(percent))
+    places = 4 if unit in _COUNTS and n.denominator != 1 else None
+    try:
+        return format_quantity(Q(n, ureg.Unit(unit) if unit else dimensionless), places=places)
+    except (pint.errors.PintError, ValueError, TypeError, AttributeError):
+        return f"{format_number(n)} {unit}".strip()
+
+
+def _record_message(f: Any, why: str, ratio: Fraction | None = None) -> str:
+    """One finding in the page's words: label, both values with their units, then the cell."""
+    label = f.label or f.name
+    a, b = value_text(f.in_file, f.unit), value_text(f.expected, f.unit)
+    words = {
+        "calculator value": f"the record says {a}; recalculated from the record's own inputs: {b}",
+        "formula result": f"the spreadsheet shows {a}; the recalculation gives {b}",
+        "input or reference data": f"the file has {a}; the calculator's reference data say {b}",
+        "input changed after export": f"the file's input is {a}, but the record was calculated with {b}",
+        "inputs refused by the calculator": f"the file's value {a} is refused: {f.detail or f.expected}",
+        "formula": ("its formula is not the one the calculator writes for these inputs (a different plan, "
+                    "or the formula was edited)" if isinstance(f.in_file, str) and f.in_file.startswith("=")
+                    else f"its formula was replaced by {a}"),
+        "named cell missing": f"missing from the file (the recalculation gives {b})",
+        "hash of inputs and results": "does not match the file's inputs and results: it was changed after export",
+        "hash shown on the sheet": "the fingerprint printed on the sheet does not match: it was changed after export",
+    }.get(f.what, f"{f.what}: the file has {a}; expected {b}")
+    if why == "differs":
+        size = "" if ratio is None else f" ({'+' if ratio > 1 else '−'}{format_number(abs(ratio - 1) * 100, 2)}%)"
+        return f"{label}: {words}{size} (cell {f.cell})"
+    return f"{label}: {words} — {why} (cell {f.cell})"
+
+
+def check_record(source: Any, ref: Reference | None = None, *, name: str | None = None) -> RecordCheck:
+    """Verify an exported Excel record (a path or its bytes) with :func:`compounding.verify.verify_workbook`
+    (which recomputes it with the core) and classify each numeric disagreement: ten-fold, salt factor,
+    a dose-determining value off by a factor of 2 or more, or a plain difference. ``name`` is the
+    file's name as the user knows it (an upload's name). Raises
+    :class:`compounding.verify.UnreadableWorkbook` for a file that is not such a record."""
+    from .verify import UnreadableWorkbook, verify_workbook
+
+    shown = name or (str(source) if not isinstance(source, (bytes, bytearray)) else "the uploaded file")
+    try:
+        report = verify_workbook(source)
+    except UnreadableWorkbook as exc:
+        raise UnreadableWorkbook(exc.message, field=exc.field, value=shown, allowed=exc.allowed) from None
     salts = salt_ratios(ref)
     out = []
     for f in report.findings:
         entered, expected = _number(f.in_file), _number(f.expected)
         if entered is not None and expected is not None:
-            status, _, why = classify(entered, expected, typed_decimals=_decimals(entered), display_places=4,
-                                      salts=salts)
+            status, ratio, why = classify(entered, expected, typed_decimals=_decimals(entered), display_places=4,
+                                          salts=salts, dose=dose_determining(f.name))
             if status == AGREE:  # verify compares more strictly than display rounding; still a finding
                 status, why = DIFFER, "differs"
         else:
-            status, why = DIFFER, "differs"
-        out.append(RecordFinding(f, status, f"{why}: {f}"))
-    return RecordCheck(report, tuple(out))
+            status, ratio, why = DIFFER, None, "differs"
+        out.append(RecordFinding(f, status, _record_message(f, why, ratio)))
+    return RecordCheck(report, tuple(out), shown)

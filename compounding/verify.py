@@ -47,6 +47,9 @@ class Finding:
     what: str
     in_file: Any
     expected: Any
+    label: str = ""  # the line's label on the Calculations sheet ("Naltrexone HCl powder to weigh")
+    unit: str = ""  # its unit as written there ("mg", "%" for a ratio shown as a percentage)
+    detail: str = ""  # for refused inputs: the calculator's reason, without the internal field name
 
     def __str__(self) -> str:
         return (f"{self.cell} ({self.name}, {self.what}): the file has {_show(self.in_file)}, "
@@ -89,6 +92,10 @@ def _show(value: Any) -> str:
         return value.isoformat()[:10]
     if value is None:
         return "a blank cell"
+    if hasattr(value, "units") and hasattr(value, "magnitude"):  # a refused input as the core read it
+        from .display import format_quantity
+
+        return format_quantity(value)
     return repr(value)
 
 
@@ -173,6 +180,40 @@ def _agrees(line, value: Any, tolerance: float) -> bool:
     return _same_number(value, line.core, tolerance)
 
 
+FINGERPRINT = "Fingerprint of inputs and results (SHA-256)"
+
+
+def _label_and_unit(wb, names: dict[str, tuple[str, str]], name: str | None) -> tuple[str, str]:
+    """The label (column A) and unit (column C) written beside a named cell of the Calculations sheet."""
+    if name is None or name not in names:
+        return "", ""
+    sheet, coord = names[name]
+    row = wb[sheet][coord].row
+    label, unit = wb[sheet].cell(row=row, column=1).value, wb[sheet].cell(row=row, column=3).value
+    return ("" if label is None else str(label)), ("" if unit is None else str(unit))
+
+
+def _edited_inputs(wb, names: dict[str, tuple[str, str]], where) -> list[Finding]:
+    """Inputs whose number (column B) differs from the value the record was calculated with (column D).
+
+    Used when the core refuses the file's inputs, so nothing can be recomputed: the size of the
+    edit itself (45 mg where 4.5 mg was exported) is what tells a ten-fold slip from a small one.
+    """
+    from .excel._common import CALC_SHEET
+
+    out = []
+    for name, (sheet, coord) in names.items():
+        if sheet != CALC_SHEET:
+            continue
+        b = wb[sheet][coord]
+        d = wb[sheet].cell(row=b.row, column=4).value
+        x, y = _as_number(b.value), _as_number(d)
+        if x is not None and y is not None and x != y:
+            label, unit = _label_and_unit(wb, names, name)
+            out.append(Finding(where(name), name, "input changed after export", b.value, d, label, unit))
+    return out
+
+
 def verify_workbook(source: str | Path | bytes) -> VerifyReport:
     """Read an exported record, recompute it with the core and compare every number."""
     from .excel._common import CALC_SHEET, ENGINE_VERSION, record_hash
@@ -205,8 +246,11 @@ def verify_workbook(source: str | Path | bytes) -> VerifyReport:
         result = module.recompute(inputs)
     except CompoundingError as exc:
         name = exc.field if exc.field in names else None
+        label, unit = _label_and_unit(formulas, names, name)
+        reason = exc.message + (f" (allowed: {exc.allowed})" if exc.allowed else "")
         findings.append(Finding(where(name) if name else CALC_SHEET, exc.field or "inputs",
-                                "inputs refused by the calculator", exc.value, str(exc)))
+                                "inputs refused by the calculator", exc.value, str(exc), label, unit, reason))
+        findings += _edited_inputs(formulas, names, where)
         return VerifyReport(str(source) if not isinstance(source, bytes) else "<bytes>", kind,
                             _prop(formulas, "engine_version"), _prop(formulas, "sha256"), "", 0,
                             tuple(findings))
@@ -219,7 +263,8 @@ def verify_workbook(source: str | Path | bytes) -> VerifyReport:
     for sec in sections:
         for line in sec.lines:
             if line.name not in names:
-                findings.append(Finding(CALC_SHEET, line.name, "named cell missing", None, line.core))
+                findings.append(Finding(CALC_SHEET, line.name, "named cell missing", None, line.core,
+                                        line.label, line.unit))
                 continue
             b = cell(line.name)
             sheet, coord = names[line.name]
@@ -227,32 +272,36 @@ def verify_workbook(source: str | Path | bytes) -> VerifyReport:
             d_value = formulas[sheet].cell(row=row, column=4).value
             checked += 1
             if not _agrees(line, d_value, 0.0):
-                findings.append(Finding(where(line.name, "D"), line.name, "calculator value", d_value, line.core))
+                findings.append(Finding(where(line.name, "D"), line.name, "calculator value", d_value, line.core,
+                                        line.label, line.unit))
             if line.kind in ("input", "choice"):
                 checked += 1
                 if not _agrees(line, b.value, 0.0):
                     findings.append(Finding(where(line.name), line.name, "input or reference data",
-                                            b.value, line.core))
+                                            b.value, line.core, line.label, line.unit))
                 continue
             expected_formula = "=" + line.formula.lstrip("=")
             if not (isinstance(b.value, str) and _norm_formula(b.value) == _norm_formula(expected_formula)):
-                findings.append(Finding(where(line.name), line.name, "formula", b.value, expected_formula))
+                findings.append(Finding(where(line.name), line.name, "formula", b.value, expected_formula,
+                                        line.label, line.unit))
                 continue  # its "result" is whatever replaced the formula: reported once, as the formula
             cached = cell(line.name, values).value
             if cached is not None:
                 cached_any = True
                 checked += 1
                 if not _agrees(line, cached, line.tolerance):
-                    findings.append(Finding(where(line.name), line.name, "formula result", cached, line.core))
+                    findings.append(Finding(where(line.name), line.name, "formula result", cached, line.core,
+                                            line.label, line.unit))
 
     digest = record_hash(kind, sections)
     stored = _prop(formulas, "sha256")
     checked += 1
     if stored != digest:
-        findings.append(Finding("document properties", "sha256", "hash of inputs and results", stored, digest))
+        findings.append(Finding("document properties", "sha256", "hash of inputs and results", stored, digest,
+                                FINGERPRINT))
     shown = formulas[CALC_SHEET]["A3"].value if CALC_SHEET in formulas.sheetnames else None
     if not (isinstance(shown, str) and digest in shown):
-        findings.append(Finding(f"{CALC_SHEET}!A3", "sha256", "hash shown on the sheet", shown, digest))
+        findings.append(Finding(f"{CALC_SHEET}!A3", "sha256", "hash shown on the sheet", shown, digest, FINGERPRINT))
     if not cached_any:
         notes.append("the file holds no cached formula results (it has not been saved by a spreadsheet "
                      "since export): the formulas were checked as written, not their results")

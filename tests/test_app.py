@@ -485,6 +485,15 @@ def test_qa_ten_fold_and_salt_factor_are_loud():
     assert any("SALT-FACTOR ERROR" in e and "1.1068" in e for e in errs)
 
 
+def test_qa_double_the_drug_is_a_stop():
+    # 891 mg is 2 × 445.5 mg: not ten-fold, not a salt factor, but a dose-determining amount doubled
+    at = qa(**CAP05, amounts={"api_to_weigh": (891.0, "mg")})
+    errs = errors(at)
+    assert errs[0].startswith("## STOP: 1 dangerous difference")
+    assert any("Naltrexone HCl powder to weigh" in e and "DOSE ERROR: 2 times larger" in e for e in errs), errs
+    assert list(at.table[0].value["Result"]) == ["DOSE ERROR (× 2 or more)"]
+
+
 def test_qa_mcg_mix_up():
     at = qa(**CAP05, amounts={"naltrexone_hcl": (445.5, "mcg")})
     assert any("1 000 times smaller" in e and "mg/mcg/g" in e for e in errors(at))
@@ -535,7 +544,35 @@ def test_qa_uploaded_record_agrees_and_a_tampered_one_stops():
     tampered = _record(lambda wb: _set_calculator_value(wb, "api_to_weigh", 10.0))
     at.file_uploader(key="qa_record.file").set_value(("batch.xlsx", tampered, "application/octet-stream")).run()
     errs = errors(at)
-    assert any("STOP" in e for e in errs) and any("TEN-FOLD" in e and "api_to_weigh" in e for e in errs)
+    assert any("STOP" in e for e in errs)
+    assert any(e.startswith("Naltrexone HCl powder to weigh: the record says 4455 mg;") and "TEN-FOLD" in e
+               for e in errs), errs
+    assert not any("api_to_weigh" in e for e in errs)
+
+
+@pytest.mark.parametrize("name, value, words", [
+    ("strength", 45, "Strength per capsule (as naltrexone hydrochloride (anhydrous)): the file's input is 45 mg, "
+                     "but the record was calculated with 4.5 mg — TEN-FOLD ERROR"),
+    ("potency", 0.0985, "As-is potency of the lot (CoA): the file's input is 9.85%, but the record was calculated "
+                        "with 98.5% — TEN-FOLD ERROR"),
+    ("potency", 0.49, "As-is potency of the lot (CoA): the file's input is 49%, but the record was calculated "
+                      "with 98.5% — DOSE ERROR: 2.01 times smaller"),
+])
+def test_qa_uploaded_record_edited_tenfold_stops_in_the_pages_words(name, value, words):
+    """Issue 8.3: an edited strength (45 mg) or potency (9.85 %) showed only "1 value(s) differ"."""
+    from tests.test_check import _potency_record, _set_input
+
+    at = start("app_pages/independent_check.py")
+    edited = _potency_record(lambda wb: _set_input(wb, name, value))
+    at.file_uploader(key="qa_record.file").set_value(("batch-L1.xlsx", edited, "application/octet-stream")).run()
+    assert not at.exception
+    errs = errors(at)
+    assert errs[0].startswith("## STOP: 1 dangerous difference in batch-L1.xlsx"), errs
+    assert any(e.startswith(words) for e in errs), errs
+    shown = "\n".join(errs + values(at, "warning"))
+    for raw in ("<Quantity", "<bytes>", "strength =", "potency =", "value(s)"):
+        assert raw not in shown
+    assert not values(at, "success")
 
 
 def test_qa_uploaded_file_that_is_not_a_record():
@@ -543,6 +580,7 @@ def test_qa_uploaded_file_that_is_not_a_record():
     at.file_uploader(key="qa_record.file").set_value(("x.xlsx", b"PK not really", "application/octet-stream")).run()
     assert not at.exception
     assert any("not" in e.lower() for e in errors(at))
+    assert any("x.xlsx" in e for e in errors(at)) and not any("<bytes>" in e for e in errors(at))
 
 
 def test_inputs_and_results_survive_a_visit_to_another_page():

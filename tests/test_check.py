@@ -1,5 +1,6 @@
 """compounding.check: a QA pharmacist's amounts against the core's recalculation."""
 
+import re
 from fractions import Fraction
 
 import pytest
@@ -217,3 +218,239 @@ def test_liquid_dose_volumes():
     with pytest.raises(InputError) as err:
         independent_check("capsules", CAP05, {}, dose_volumes=[("4.5 mg", "9 mL")])
     assert err.value.field == "qa.dose_volumes"
+
+
+# --- issue 8.3: a dose-determining value off by a factor of 2 or more is a STOP, either way --------
+
+from hypothesis import assume, given, strategies as st  # noqa: E402
+
+from compounding.check import DOSE_FACTOR, dose_determining  # noqa: E402
+
+CAP05_POTENCY = dict(CAP05, potency="98.5%")
+CAP05_TABLETS = dict(CAP05, formula="LDN-CAP-TAB", tablet_weight="321 mg")
+LIQUID_API = dict(source="api", concentration="1 mg/mL", final_volume="100 mL", compounding_date="2026-01-01")
+LIQUID_TABLETS = dict(tablets=2, final_volume="100 mL", compounding_date="2026-01-01")
+PRESCRIPTIONS = [("capsules", CAP05_POTENCY), ("capsules", CAP05_TABLETS), ("oral_liquid", LIQUID_API),
+                 ("oral_liquid", LIQUID_TABLETS)]
+
+# a factor of 2 or more, either way: [2, 1000] and its reciprocals
+factors = st.fractions(min_value=2, max_value=1000).flatmap(lambda f: st.sampled_from([f, 1 / f]))
+
+
+def _core_values(preparation, rx):
+    """key → the core's own figure for every dose-determining amount of this preparation."""
+    r = independent_check(preparation, rx, {"naltrexone_hcl": "1 mg"}).result
+    return {k: c.value(r) for k, c in CHECKABLE[preparation].items()
+            if dose_determining(k) and c.value(r) is not None}
+
+
+CORE_VALUES = {i: _core_values(p, rx) for i, (p, rx) in enumerate(PRESCRIPTIONS)}
+DOSE_KEYS = sorted({(i, k) for i, vals in CORE_VALUES.items() for k in vals})
+
+
+def test_every_dose_determining_amount_named_in_the_issue_is_covered():
+    keys = {k for _, k in DOSE_KEYS}
+    # strength → drug amounts; potency and salt factor → powder to weigh; concentration, volume, tablets,
+    # fill weight (issue 8.3's list), each as the QA pharmacist can enter it
+    assert {"naltrexone_hcl", "api_to_weigh", "tablet_powder_to_weigh", "tablets_to_crush", "tablets_to_use",
+            "concentration", "final_volume", "fill_weight_per_capsule", "filler_per_capsule", "blend_total"} <= keys
+    assert not dose_determining("capsules_to_make")
+
+
+@given(key=st.sampled_from(DOSE_KEYS), factor=factors)
+def test_a_factor_of_two_or_more_in_a_dose_determining_amount_stops(key, factor):
+    i, name = key
+    preparation, rx = PRESCRIPTIONS[i]
+    expected = CORE_VALUES[i][name]
+    check = CHECKABLE[preparation][name]
+    if check.kind in ("capsules", "tablets"):  # a count is typed whole
+        whole = int(expected.magnitude * factor)
+        assume(whole >= 1)
+        entered, factor = whole, Fraction(whole) / exact_count(expected)
+        assume(factor >= 2 or factor <= Fraction(1, 2))
+    else:
+        entered = expected * factor
+    r = independent_check(preparation, rx, {name: entered})
+    c = r.comparisons[0]
+    assert c.status in ("dose-factor", "ten-fold") and c.loud and r.verdict == "STOP", c.message
+    if c.status == "dose-factor":
+        times = factor if factor > 1 else 1 / factor
+        shown = re.search(r"DOSE ERROR: ([\d.]+) times (larger|smaller)", c.message)
+        assert abs(Fraction(shown.group(1)) - times) <= Fraction(5, 1000)  # shown to 2 decimals
+        assert shown.group(2) == ("larger" if factor > 1 else "smaller")
+
+
+def exact_count(q):
+    return Fraction(q.magnitude)
+
+
+@given(factor=st.fractions(min_value=Fraction(101, 100), max_value=Fraction(197, 100)))
+def test_below_a_factor_of_two_a_difference_is_not_a_dose_error(factor):
+    salts = salt_ratios()
+    assume(all(abs(factor / s - 1) > Fraction(3, 1000) for s in salts))  # not the wrong salt form
+    for ratio in (factor, 1 / factor):
+        status, _, _ = classify(100 * ratio, Fraction(100), typed_decimals=6, display_places=2, salts=salts, dose=True)
+        assert status == "differ"
+
+
+@given(factor=factors)
+def test_classify_a_dose_value_by_its_factor_alone(factor):
+    # same ratio, dose-determining or not: loud only when it determines the dose (or is ten-fold)
+    status, ratio, _ = classify(Fraction(445) * factor, Fraction(445), typed_decimals=6, display_places=2,
+                                salts=salt_ratios(), dose=True)
+    assert status in ("dose-factor", "ten-fold") and ratio == factor
+    status, _, _ = classify(Fraction(445) * factor, Fraction(445), typed_decimals=6, display_places=2,
+                            salts=salt_ratios(), dose=False)
+    assert status in ("differ", "ten-fold")
+
+
+def test_exactly_a_factor_of_two_stops_and_just_under_does_not():
+    _, r = status({"api_to_weigh": "904.57 mg"}, CAP05_POTENCY)  # 452.28 mg × 2 = 904.57 (2.00002)
+    assert r.comparisons[0].status == "dose-factor" and r.verdict == "STOP"
+    _, r = status({"api_to_weigh": "226.14 mg"}, CAP05_POTENCY)  # ÷ 2
+    assert r.comparisons[0].status == "dose-factor" and "2 times smaller" in r.comparisons[0].message
+    _, r = status({"api_to_weigh": "896 mg"}, CAP05_POTENCY)  # 1.981 times: 2 within the 1 % rounding allowance
+    assert r.comparisons[0].status == "dose-factor" and "1.98 times larger" in r.comparisons[0].message
+    _, r = status({"api_to_weigh": "890 mg"}, CAP05_POTENCY)  # 1.968 times
+    assert r.comparisons[0].status == "differ" and r.verdict == "DIFFERENCES"
+    assert DOSE_FACTOR == 2
+
+
+def test_capsules_to_make_off_by_two_is_a_difference_not_a_stop():
+    _, r = status({"capsules_to_make": 198})
+    assert r.comparisons[0].status == "differ" and r.verdict == "DIFFERENCES"
+
+
+# --- the uploaded record ------------------------------------------------------------------------
+
+def _set_input(wb, name, value):
+    sheet, coord = next((d.attr_text.split("!") for n, d in wb.defined_names.items() if n == name))
+    wb[sheet.strip("'")][coord.replace("$", "")].value = value
+
+
+def _potency_record(tamper=None) -> bytes:
+    import io
+
+    import openpyxl
+
+    from compounding.capsules import capsule_batch
+    from compounding.excel import workbook_bytes
+
+    data = workbook_bytes(capsule_batch(**CAP05_POTENCY))
+    if tamper is None:
+        return data
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    tamper(wb)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+RAW = ("<Quantity", "Fraction(", "api_to_weigh", "naltrexone_hcl", "<bytes>", "'strength'", "strength =",
+       "potency =")
+
+
+def _assert_page_language(r):
+    for f in r.findings:
+        assert not any(raw in f.message for raw in RAW), f.message
+    assert not any(raw in r.name for raw in RAW)
+
+
+@pytest.mark.parametrize("name, value, words", [
+    # the issue's cases: the core refuses 45 mg and 9.85 %, yet each is a ten-fold edit of the record
+    ("strength", 45, "Strength per capsule (as naltrexone hydrochloride (anhydrous)): the file's input is 45 mg, "
+                     "but the record was calculated with 4.5 mg"),
+    ("potency", 0.0985, "As-is potency of the lot (CoA): the file's input is 9.85%, but the record was calculated "
+                        "with 98.5%"),
+    ("strength", 0.45, "Strength per capsule (as naltrexone hydrochloride (anhydrous)): the record says 4.5 mg; "
+                       "recalculated from the record's own inputs: 0.45 mg"),
+])
+def test_an_edited_record_with_a_ten_fold_input_stops(name, value, words):
+    from compounding.check import check_record
+
+    r = check_record(_potency_record(lambda wb: _set_input(wb, name, value)), name="batch-L1.xlsx")
+    assert r.verdict == "STOP"
+    loud = [f for f in r.findings if f.loud]
+    assert any(f.status == "ten-fold" and f.message.startswith(words) for f in loud), [f.message for f in loud]
+    assert r.name == "batch-L1.xlsx" and r.as_dict()["file"] == "batch-L1.xlsx"
+    _assert_page_language(r)
+
+
+@pytest.mark.parametrize("name, value", [("potency", 0.49), ("strength", 2)])
+def test_an_edited_record_with_a_factor_of_two_stops(name, value):
+    # potency 98.5 % → 49 % (refused by the core, 2.01 times smaller); strength 4.5 → 2 mg (2.25 times)
+    from compounding.check import check_record
+
+    r = check_record(_potency_record(lambda wb: _set_input(wb, name, value)))
+    assert r.verdict == "STOP"
+    assert any(f.status == "dose-factor" and f.finding.name == name for f in r.findings)
+    _assert_page_language(r)
+
+
+def _record_lines():
+    """(name, kind) of every line of the records this calculator writes: capsules (API with potency, an
+    aliquot, tablets), oral liquids (API, with an aliquot, tablets) and a titration."""
+    from compounding.capsules import capsule_batch
+    from compounding.excel import _capsules, _liquid, _titration
+    from compounding.liquids import prepare_liquid
+    from compounding.titration import plan_titration
+
+    records = [_capsules.sections(capsule_batch(**CAP05_POTENCY)),
+               _capsules.sections(capsule_batch(**dict(CAP05, strength="0.1 mg"))),
+               _capsules.sections(capsule_batch(**CAP05_TABLETS)),
+               _liquid.sections(prepare_liquid(**LIQUID_API, doses=["4.5 mg"])),
+               _liquid.sections(prepare_liquid(**dict(LIQUID_API, concentration="0.1 mg/mL", final_volume="30 mL"))),
+               _liquid.sections(prepare_liquid(**LIQUID_TABLETS)),
+               _titration.sections(plan_titration(preset="seed_neuropathic", form="liquid", start_date="2026-01-01")),
+               _titration.sections(plan_titration(preset="seed_neuropathic", start_date="2026-01-01"))]
+    return {(line.name, line.kind, line.unit) for secs in records for sec in secs for line in sec.lines}
+
+
+# What is NOT dose-determining in a record: counts of capsules and days, dates, QC limits, the MWQ,
+# excipients, syringe graduations and words. Every other numeric line sets the dose.
+NOT_DOSE = re.compile(r"capsules_ordered|extra(_count|_percent)?|capsules_to_make|capsules_\d+|single_strength_capsules"
+                      r"|mwq|qc_low|qc_high|bud_\w+|overage|days_\d+|total_days|(first|last)_day_\d+"
+                      r"|fill_(first|last)_day_\d+|days_supply_\d+|doses_in_bottle_\d+|syringe_graduation_\d+"
+                      r"|component_\d+(_per_100ml)?")
+
+
+def test_every_record_line_is_classified():
+    lines = _record_lines()
+    numeric = {n for n, kind, unit in lines if kind in ("input", "calc") and unit != "date"}
+    for n in numeric:
+        assert dose_determining(n) != bool(NOT_DOSE.fullmatch(n)), n
+    for n in ("strength", "potency", "salt_factor", "api_to_weigh", "tablets_to_crush", "concentration",
+              "final_volume", "fill_weight_per_capsule", "aliquot_drug_to_weigh_1", "dose_1", "dose_volume_1"):
+        assert n in numeric and dose_determining(n), n
+
+
+@pytest.mark.parametrize("name", ["strength", "drug_in_batch", "naltrexone_hcl", "as_is_potency", "api_to_weigh",
+                                  "salt_factor", "filler_per_capsule", "blend_total", "fill_weight_per_capsule"])
+@pytest.mark.parametrize("factor", [2, 0.5])
+def test_a_record_value_off_by_two_either_way_stops(name, factor):
+    from compounding.check import check_record
+
+    r = check_record(_potency_record(lambda wb: _set_calculator_value(wb, name, factor)))
+    found = [f for f in r.findings if f.finding.name == name]
+    assert found and found[0].status == "dose-factor" and r.verdict == "STOP"
+    assert ("2 times larger" if factor == 2 else "2 times smaller") in found[0].message
+    _assert_page_language(r)
+
+
+def test_a_record_count_of_capsules_off_by_two_is_a_difference():
+    from compounding.check import check_record
+
+    r = check_record(_potency_record(lambda wb: _set_calculator_value(wb, "capsules_to_make", 2)))
+    assert r.verdict == "DIFFERENCES"
+    assert [f.message for f in r.findings if f.finding.name == "capsules_to_make"] == [
+        "Capsules to make: the record says 198 capsules; recalculated from the record's own inputs: 99 capsules "
+        f"(+100%) (cell {r.findings[0].finding.cell})"]
+
+
+def test_an_unreadable_upload_is_named_by_its_file_name():
+    from compounding.check import check_record
+    from compounding.verify import UnreadableWorkbook
+
+    with pytest.raises(UnreadableWorkbook) as err:
+        check_record(b"not a workbook", name="batch.xlsx")
+    assert err.value.value == "batch.xlsx" and "<bytes>" not in str(err.value)
