@@ -23,6 +23,7 @@ def _to_weight_check(b) -> None:
     st.session_state["qc.target.unit"] = "mg"
     st.session_state["qc.low"] = float(w.pct(b.qc_low).rstrip("%"))
     st.session_state["qc.high"] = float(w.pct(b.qc_high).rstrip("%"))
+    st.session_state["qc.batch_size"] = int(b.capsules_to_make.magnitude)
     st.session_state["qc.batch"] = (f"{b.formula_id}, {w.per_capsule(b.strength)} per capsule, "
                                     f"{int(b.capsules_to_make.magnitude)} capsules, size {b.capsule_size}")
 

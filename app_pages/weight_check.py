@@ -7,7 +7,8 @@ from app_pages import _widgets as w
 P = "qc"
 LABELS = {"target": "Target fill weight", "shell": "Empty shell weight", "individual_low": "Low limit",
           "individual_high": "High limit", "mean_tolerance": "Mean tolerance", "rsd_maximum": "RSD limit",
-          "weights": "Capsule weights", "weights_file": "Balance file", "weights_unit": "Unit of the weights"}
+          "weights": "Capsule weights", "weights_file": "Balance file", "weights_unit": "Unit of the weights",
+          "batch_size": "Capsules in the batch"}
 MODES = {"net": "net fill weights (shell tared or removed)", "gross": "gross weights (filled capsule, shell included)"}
 
 
@@ -45,7 +46,8 @@ def _calculate() -> None:
                               individual_low=w.percent_text(s.get(f"{P}.low")),
                               individual_high=w.percent_text(s.get(f"{P}.high")),
                               mean_tolerance=w.percent_text(s.get(f"{P}.mean_tol")),
-                              rsd_maximum=w.percent_text(s.get(f"{P}.rsd_max")))
+                              rsd_maximum=w.percent_text(s.get(f"{P}.rsd_max")),
+                              batch_size=w.number_text(s.get(f"{P}.batch_size")))
         s[f"{P}.source"] = source
         return result
 
@@ -84,12 +86,15 @@ def _chart(r):
 def results(r) -> None:
     source = st.session_state.get(f"{P}.source")
     st.subheader(f"{r.n} capsules weighed" + (f" (from {source})" if source else ""))
-    if r.passed:
+    reasons = "\n".join(f"- {x}" for x in r.reasons)
+    if r.verdict == "PASS":
         st.success(f"**PASS**: every capsule within {w.pct(r.individual_low)}-{w.pct(r.individual_high)} of "
                    f"{w.fq(r.target)}, mean within ±{w.pct(r.mean_tolerance)}, RSD at most {w.pct(r.rsd_maximum)}.",
                    icon=":material/check_circle:")
+    elif r.verdict == "INCOMPLETE":
+        st.warning(f"**INCOMPLETE**: no verdict yet, {r.n} of {r.required} capsules weighed\n{reasons}",
+                   icon=":material/pending:")
     else:
-        reasons = "\n".join(f"- {x}" for x in r.reasons) or "- not enough capsules to judge the RSD"
         st.error(f"**FAIL**\n{reasons}", icon=":material/cancel:")
     w.key_figures([
         ("Mean net fill weight", w.fq(r.mean), f"{w.pct(r.mean_percent_of_target)} of target {w.fq(r.target)}"),
@@ -116,8 +121,9 @@ def results(r) -> None:
 
 
 st.title("Weight check")
-st.caption("Weigh every capsule (or a sample of at least 10). Paste the weights, one per line, or upload the "
-           "balance's CSV export; each capsule is compared with the target fill weight.")
+st.caption(f"Weigh every capsule (or a sample of at least {int(w.qc_limits().sample_size.quantity.magnitude)}; "
+           "the verdict is INCOMPLETE until then). Paste the weights, one per line, or upload the balance's CSV "
+           "export; each capsule is compared with the target fill weight.")
 if st.session_state.get(f"{P}.batch"):
     st.info(f"Target and limits from the capsule batch: {st.session_state[f'{P}.batch']}.", icon=":material/link:")
 limits = w.qc_limits()
@@ -132,6 +138,10 @@ with st.form(f"{P}.form", enter_to_submit=False):
         w.quantity_input("Empty shell weight (for gross weights)", f"{P}.shell", ("mg", "g"),
                          help="Mean weight of empty shells of this size; subtracted from each gross weight.")
         w.field_error(P, "shell")
+        w.quantity_input("Capsules in the batch (optional)", f"{P}.batch_size", ("capsules",), integer=True,
+                         help=f"A batch smaller than the QC sample of {int(limits.sample_size.quantity.magnitude)} "
+                              "is complete when every capsule is weighed.")
+        w.field_error(P, "batch_size")
     with c2:
         d1, d2 = st.columns(2)
         pct = lambda fig: float(fig.quantity.to("percent").magnitude)  # noqa: E731

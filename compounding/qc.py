@@ -6,14 +6,18 @@ Method (domain.md §7; UNC Pharmaceutical Compounding Lab, capsule QC; DAC/NRF c
 - each capsule as % of the target fill weight, within the individual limits (default 90-110 %);
 - mean within ± the mean tolerance of target (default 3 %); RSD = sample SD ÷ mean ≤ the RSD
   limit (default 5 %);
-- verdict: PASS when every capsule is within its limits and the mean and RSD are within theirs.
+- verdict: FAIL as soon as any capsule is outside its limits (no further weighing can undo that);
+  otherwise INCOMPLETE until the QC rule's number of capsules is weighed (``sample_size`` in
+  ``qc.toml``: every capsule of the batch, or a sample of 10 — so the smaller of 10 and the batch
+  size when it is known); then PASS when the mean and RSD are within their limits, else FAIL.
 
 Weights come as quantities, or as text pasted from a balance or read from its CSV export
 (:func:`parse_weights`): one weight per line or several separated by commas, semicolons or tabs,
 an optional header row naming the weight column (``weight``, ``mass``, ``net``, ``gross``) and its
 unit (``Weight (mg)``, ``mass_g``), and an optional first column of sample numbers. A bare number
 takes the unit the user chose; a weight may carry its own unit (``271.3 mg``, ``0.2713 g``).
-Anything else is refused with the line it is on.
+Anything else is refused with the line it is on: a first line is taken as a header only when it
+names a weight column, so a stray word (``abc``) is never silently dropped.
 
 Defaults live in ``formulas/reference/qc.toml`` with their sources.
 """
@@ -33,11 +37,11 @@ import pint
 from .data import REFERENCE_DIR, Figure, Qty, TableOf, check
 from .errors import InputError, RangeError
 from .trace import Step, Trace
-from .units import (Q, as_fraction, as_quantity, capsule, dimensionless, exact, mg, parse_quantity,
-                    percent, ureg)
+from .units import (Q, as_count, as_fraction, as_quantity, capsule, dimensionless, exact, mg,
+                    parse_quantity, percent, ureg)
 
 __all__ = ["QcLimits", "qc_limits", "WeighedCapsule", "WeightCheck", "parse_weights",
-           "read_weights_file", "weight_check", "sample_sd"]
+           "read_weights_file", "weight_check", "sample_sd", "required_count", "PASS", "FAIL", "INCOMPLETE"]
 
 QC_FILE = "qc.toml"
 
@@ -105,7 +109,7 @@ def _weight(cell: str, unit: pint.Unit, field: str, line_no: int, line: str) -> 
         try:
             q = parse_quantity(cell, field, "mass")
         except InputError as exc:
-            raise type(exc)(f"{where}: {cell!r} {exc.message}", field=field, value=line.strip(),
+            raise type(exc)(f"{where}: {cell!r} is not a weight ({exc.message})", field=field, value=line.strip(),
                             allowed="one weight per line or cell, e.g. 271.3 or 271.3 mg") from None
     if q.magnitude <= 0:
         raise RangeError(f"{where}: {cell!r} must be greater than zero", field=field,
@@ -132,7 +136,7 @@ def parse_weights(text: str, unit: str | pint.Unit = "mg", field: str = "weights
     first_no, first = lines[0]
     first_cells = _cells(first)
     if len(lines) > 1 and _is_header(first_cells):
-        column = _weight_column(first_cells, first_no, first, field)
+        column = _weight_column(first_cells, first_no, first, field, unit_q)
         found = _UNIT_IN_HEADER.search(first_cells[column])
         if found:
             unit_q = {"mg": mg, "g": ureg.Unit("gram")}.get(found.group(1).lower(), ureg.Unit("microgram"))
@@ -157,14 +161,14 @@ def parse_weights(text: str, unit: str | pint.Unit = "mg", field: str = "weights
     return tuple(weights)
 
 
-def _weight_column(cells: list[str], no: int, line: str, field: str) -> int:
+def _weight_column(cells: list[str], no: int, line: str, field: str, unit: pint.Unit) -> int:
     named = [i for i, c in enumerate(cells) if any(w in c.lower() for w in _HEADER_WORDS)]
     if named:
         # prefer "net" over "gross" when both are present: the net weight is what is compared
         net = [i for i in named if "net" in cells[i].lower()]
         return (net or named)[0]
-    if len(cells) == 1:
-        return 0
+    if len(cells) == 1:  # one word that names no weight column is a line that is not a weight
+        _weight(cells[0], unit, field, no, line)
     raise InputError(f"line {no}: header does not name a weight column", field=field, value=line.strip(),
                      allowed="a header with 'weight', 'mass', 'net' or 'gross', e.g. 'No.,Weight (mg)'")
 
@@ -234,8 +238,10 @@ class WeightCheck:
     outside_limits: int
     mean_within: bool
     rsd_within: bool | None
-    passed: bool
-    reasons: tuple[str, ...]
+    required: int  # capsules the QC rule needs weighed: the sample size, or every capsule of a smaller batch
+    batch_size: int | None  # capsules in the batch, when given
+    verdict: str  # PASS | FAIL | INCOMPLETE
+    reasons: tuple[str, ...]  # why not PASS: failures (provisional while INCOMPLETE), and what is still to weigh
     warnings: tuple[str, ...]
     trace: tuple[Step, ...]
 
@@ -244,8 +250,12 @@ class WeightCheck:
         return len(self.capsules)
 
     @property
-    def verdict(self) -> str:
-        return "PASS" if self.passed else "FAIL"
+    def passed(self) -> bool:
+        return self.verdict == PASS
+
+    @property
+    def complete(self) -> bool:
+        return self.n >= self.required
 
     def as_dict(self) -> dict[str, Any]:
         from .jsonout import to_jsonable
@@ -259,7 +269,8 @@ class WeightCheck:
             "n": self.n, "mean": to_jsonable(self.mean), "mean_percent_of_target": pct(self.mean_percent_of_target),
             "sd": to_jsonable(self.sd), "rsd": pct(self.rsd), "minimum": to_jsonable(self.minimum),
             "maximum": to_jsonable(self.maximum), "outside_limits": self.outside_limits,
-            "mean_within": self.mean_within, "rsd_within": self.rsd_within, "verdict": self.verdict,
+            "mean_within": self.mean_within, "rsd_within": self.rsd_within, "required": self.required,
+            "batch_size": self.batch_size, "complete": self.complete, "verdict": self.verdict,
             "reasons": list(self.reasons), "warnings": list(self.warnings),
             "capsules": [c.as_dict() for c in self.capsules],
             "trace": [s.as_dict() for s in self.trace],
@@ -291,13 +302,26 @@ def _mass(value: Any, field: str) -> pint.Quantity:
     return (q * Q(1, capsule)).to(mg)
 
 
+PASS, FAIL, INCOMPLETE = "PASS", "FAIL", "INCOMPLETE"
+
+
+def required_count(batch_size: int | None, limits: QcLimits | None = None) -> int:
+    """Capsules the QC rule needs weighed: every capsule of the batch, or a sample of ``sample_size``
+    (qc.toml: 10), whichever is fewer; the sample size when the batch size is not known."""
+    sample = int((limits or qc_limits()).sample_size.quantity.to(dimensionless).magnitude)
+    return sample if batch_size is None else min(sample, batch_size)
+
+
 def weight_check(weights: Iterable[Any], target: Any, *, shell: Any = None, individual_low: Any = None,
-                 individual_high: Any = None, mean_tolerance: Any = None, rsd_maximum: Any = None) -> WeightCheck:
+                 individual_high: Any = None, mean_tolerance: Any = None, rsd_maximum: Any = None,
+                 batch_size: Any = None) -> WeightCheck:
     """Check capsule weights against the target fill weight.
 
     weights: net fill weights [mg], or gross weights when ``shell`` (the empty shell's weight [mg])
     is given; quantities or typed text. target: fill weight per capsule [mg]. Limits are
     percentages (``"90%"``) or pint percent quantities; None takes ``qc.toml``'s default.
+    batch_size: capsules in the batch (a whole number), when known: a batch smaller than the QC
+    sample is complete when every capsule is weighed, and no more weights than capsules are taken.
     """
     defaults = qc_limits()
     t = Trace()
@@ -322,6 +346,10 @@ def weight_check(weights: Iterable[Any], target: Any, *, shell: Any = None, indi
     given = [_mass(w, "weights") if not isinstance(w, pint.Quantity) else w.to(mg) for w in weights]
     if not given:
         raise InputError("has no weights", field="weights", allowed="at least one capsule weight")
+    batch = None if batch_size is None else int(as_count(batch_size, "batch_size", capsule, maximum=10000).magnitude)
+    if batch is not None and len(given) > batch:
+        raise InputError(f"are {len(given)} weights for a batch of {batch} capsules", field="weights",
+                         allowed=f"at most one weight per capsule ({batch})")
     lo_q = t.add("lowest_allowed", "Lowest acceptable capsule", "target × low limit", target_q * low,
                  target=target_q, low_limit=Q(low, dimensionless).to(percent))
     hi_q = t.add("highest_allowed", "Highest acceptable capsule", "target × high limit", target_q * high,
@@ -369,16 +397,35 @@ def weight_check(weights: Iterable[Any], target: Any, *, shell: Any = None, indi
         reasons.append(f"RSD {_pct(rsd)} is above the limit of {_pct(rsd_max)}")
     if rsd is None:
         warnings.append("Only one capsule weighed: SD and RSD need at least two.")
-    sample = int(defaults.sample_size.quantity.to(dimensionless).magnitude)
-    if n < sample:
-        warnings.append(f"Only {n} capsule{'s' if n != 1 else ''} weighed: weigh all capsules or a sample of "
-                        f"at least {sample}.")
-    passed = not reasons and rsd_within is not None
-    t.add("verdict", "Verdict", "every capsule within limits, mean within tolerance, RSD within limit",
-          "PASS" if passed else "FAIL")
+    required = required_count(batch, defaults)
+    verdict = _verdict(bool(outside), n, required, bool(reasons))
+    if verdict == INCOMPLETE:
+        reasons.append(_still_to_weigh(n, required, batch, defaults))
+    t.add("required", "Capsules the QC rule needs weighed", "every capsule, or a sample of "
+          f"{required_count(None, defaults)} (the fewer)", Q(required, capsule),
+          **({} if batch is None else {"batch": Q(batch, capsule)}))
+    t.add("verdict", "Verdict", "FAIL if any capsule is outside its limits; else INCOMPLETE until the required "
+          "number is weighed; then PASS when the mean and RSD are within their limits", verdict)
     return WeightCheck(target_q, shell_q, low, high, mean_tol, rsd_max, lo_q.to(mg), hi_q.to(mg), tuple(capsules),
                        mean.to(mg), mean_ratio, None if sd is None else sd.to(mg), rsd, lowest, highest,
-                       len(outside), mean_within, rsd_within, passed, tuple(reasons), tuple(warnings), t.freeze())
+                       len(outside), mean_within, rsd_within, required, batch, verdict, tuple(reasons),
+                       tuple(warnings), t.freeze())
+
+
+def _verdict(any_outside: bool, n: int, required: int, any_reason: bool) -> str:
+    if any_outside:  # the rule is "each capsule within limits": one outside fails the batch whatever follows
+        return FAIL
+    if n < required:
+        return INCOMPLETE
+    return FAIL if any_reason else PASS
+
+
+def _still_to_weigh(n: int, required: int, batch: int | None, limits: QcLimits) -> str:
+    sample = required_count(None, limits)
+    rule = (f"every capsule of this batch of {batch}" if batch is not None and batch <= sample
+            else f"every capsule or a sample of {sample}")
+    return (f"{n} of {required} capsules weighed: weigh {required - n} more before a verdict "
+            f"(the QC rule: {rule}).")
 
 
 def _fmt(q: pint.Quantity) -> str:

@@ -294,8 +294,30 @@ def test_weight_check_gross_weights():
     assert metrics(at)["Mean net fill weight"] == "271.28 mg"
 
 
+def test_weight_check_two_capsules_is_incomplete_not_pass():
+    """Issue 8.4: two weights gave PASS with a warning underneath, while the Excel sheet said INCOMPLETE."""
+    at = weight_check(target=(271.03, "mg"), weights="271.2\n270.8")
+    assert not values(at, "success")
+    assert any(x.startswith("**INCOMPLETE**: no verdict yet, 2 of 10 capsules weighed") and "weigh 8 more" in x
+               for x in values(at, "warning")), values(at, "warning")
+
+
+def test_weight_check_a_small_batch_is_complete_when_every_capsule_is_weighed():
+    at = weight_check(target=(271.03, "mg"), weights="271.2\n270.8\n271", batch_size=3)
+    assert any("PASS" in x for x in values(at, "success"))
+
+
+def test_weight_check_carries_the_batch_size_from_the_capsules_page():
+    at = capsules(**CAP05)
+    at.button(key="cap.to_weight_check").click().run()
+    assert at.number_input(key="qc.batch_size").value == 99
+
+
 BAD_WEIGHT_INPUTS = [
     ("bad line", dict(target=(271.03, "mg"), weights="271.2\nabc"), "line 2"),
+    ("first line not a weight", dict(target=(271.03, "mg"), weights="abc\n271.2\n270.8"), "line 1: 'abc' is not a weight"),
+    ("more weights than capsules", dict(target=(271.03, "mg"), weights="271.2\n270.8\n271", batch_size=2),
+     "3 weights for a batch of 2"),
     ("naked decimal", dict(target=(271.03, "mg"), weights=".5"), "naked decimal"),
     ("no weights", dict(target=(271.03, "mg"), weights=""), "no weights"),
     ("no target", dict(target=(None, "mg"), weights=WEIGHTS), "is missing"),

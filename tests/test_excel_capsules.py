@@ -169,7 +169,8 @@ def recalculated(soffice, tmp_path_factory):
     _fill_weights(jobs["CAP-05"][2], src / "weights-pass.xlsx", NETS, shell_average=True)
     _fill_weights(jobs["CAP-05"][2], src / "weights-fail.xlsx", NETS[:9] + [300.0], shell_average=False)
     _fill_weights(jobs["CAP-05"][2], src / "weights-part.xlsx", NETS[:5], shell_average=True)
-    for name in ("weights-pass", "weights-fail", "weights-part"):
+    _fill_weights(jobs["CAP-05"][2], src / "weights-part-fail.xlsx", NETS[:2] + [300.0], shell_average=True)
+    for name in ("weights-pass", "weights-fail", "weights-part", "weights-part-fail"):
         jobs[name] = (None, {}, src / f"{name}.xlsx")
     converted = recalculate_many([j[2] for j in jobs.values()], out, soffice)
     return {key: (job[0], job[1], job[2], load_values(path))
@@ -284,6 +285,35 @@ def test_weight_check_is_incomplete_until_every_row_is_weighed(recalculated):
     assert v["wc_verdict"] == "INCOMPLETE: 5 of 10 weighed"
     rec = recalculated["weights-part"][3]["Compounding record"]
     assert "INCOMPLETE: 5 of 10 weighed" in {c.value for row in rec.iter_rows() for c in row}
+
+
+@pytest.mark.parametrize("name, nets", [("weights-pass", NETS), ("weights-fail", NETS[:9] + [300.0]),
+                                        ("weights-part", NETS[:5]), ("weights-part-fail", NETS[:2] + [300.0])])
+def test_the_sheets_verdict_is_the_cores(recalculated, name, nets):
+    """Issue 8.4: app, CLI and Excel alike — INCOMPLETE until the QC sample is weighed, FAIL at once when a
+    capsule is outside its limits (3 weighed, one at 300 mg of a 271.03 mg target: 110.7 %)."""
+    core = _core_weight_check(recalculated["CAP-05"][0], nets)
+    sheet = named_values(recalculated[name][3])["wc_verdict"]
+    assert sheet.split(":")[0] == core.verdict
+    if core.verdict == "INCOMPLETE":
+        assert sheet == f"INCOMPLETE: {len(nets)} of {core.required} weighed"
+
+
+def test_weight_check_rows_follow_the_qc_rule():
+    from compounding.qc import qc_limits
+
+    sample = int(qc_limits().sample_size.quantity.magnitude)  # 10
+    b = _reference_batches()["CAP-05"][0]  # 99 capsules
+    ws = workbook(b)["Weight check"]
+    assert ws.cell(row=11 + sample, column=1).value == sample and ws.cell(row=12 + sample, column=1).value is None
+    small = capsule_batch("4.5 mg", 4, source="api", capsule_size="1", fill_weight="270 mg", compounding_date=DATE)
+    wb = workbook(small)  # 4 capsules: every one of them is weighed
+    formula = named_cell(wb, "wc_verdict").value
+    assert '"INCOMPLETE: "&wc_count&" of 4 weighed"' in formula and formula.startswith('=IF(wc_outside>0,"FAIL"')
+    for rows in (sample - 1, 5):  # fewer than the rule; more than the 4 capsules of the small batch
+        with pytest.raises(CompoundingError) as err:
+            workbook(b if rows == sample - 1 else small, capsule_weights=rows)
+        assert err.value.field == "capsule_weights"
 
 
 # --- printing (no LibreOffice needed) -----------------------------------------------------------

@@ -17,6 +17,7 @@ SUBCOMMANDS = {
     "liquid": "Calculate an LDN oral liquid from 50 mg tablets or powder",
     "titration": "Plan an LDN titration (dated schedule, dispensing, patient chart)",
     "verify": "Re-check an exported Excel batch record against the core",
+    "weight-check": "Check capsule weights from the balance against the target fill weight",
 }
 
 
@@ -30,7 +31,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _usage() -> str:
     lines = ["usage: python -m compounding <subcommand> [options]   (--help on any subcommand)", ""]
-    lines += [f"  {name:<10} {text}" for name, text in SUBCOMMANDS.items()]
+    lines += [f"  {name:<13} {text}" for name, text in SUBCOMMANDS.items()]
     return "\n".join(lines)
 
 
@@ -77,9 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     from ..errors import CompoundingError
 
     try:
-        module = importlib.import_module(f"{__name__}.{name}")
+        module = importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
     except ModuleNotFoundError as exc:
-        if exc.name == f"{__name__}.{name}":
+        if exc.name == f"{__name__}.{name.replace('-', '_')}":
             sys.stderr.write(f"error: subcommand {name!r} is not available in this version\n")
             return 2
         raise

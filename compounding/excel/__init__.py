@@ -43,10 +43,12 @@ def record_kind(result: Any) -> str:
     raise TypeError(f"cannot export a {name} to Excel (expected a capsule batch, liquid or titration plan)")
 
 
-def workbook(result: Any, *, capsule_weights: int = 10, paper: str = "A4", **record: Any):
+def workbook(result: Any, *, capsule_weights: int | None = None, paper: str = "A4", **record: Any):
     """The openpyxl ``Workbook`` of ``result``.
 
-    ``capsule_weights``: rows on the capsule weight check (10 or 20 usual; 1-50 allowed).
+    ``capsule_weights``: rows on the capsule weight check, each to be weighed before the sheet gives a
+    verdict (up to 50, never fewer than the QC rule requires: every capsule of the batch, or a sample
+    of ``sample_size`` from ``qc.toml``, which is also the default).
     ``paper``: ``"A4"`` or ``"Letter"`` (every sheet also fits one page width on the other).
     ``record``: the pharmacy's fields, see :data:`RECORD_FIELDS`.
     """
@@ -56,7 +58,8 @@ def workbook(result: Any, *, capsule_weights: int = 10, paper: str = "A4", **rec
     from ._common import check_record_fields
 
     fields = check_record_fields(record)
-    if not isinstance(capsule_weights, int) or isinstance(capsule_weights, bool) or not 1 <= capsule_weights <= 50:
+    if capsule_weights is not None and (not isinstance(capsule_weights, int) or isinstance(capsule_weights, bool)
+                                        or not 1 <= capsule_weights <= 50):
         raise InputError("is not a number of capsules to weigh", field="capsule_weights", value=capsule_weights,
                          allowed="a whole number from 1 to 50 (usually 10 or 20)")
     if str(paper).lower() not in ("a4", "letter"):

@@ -397,11 +397,30 @@ def _qt(expr: str, unit: str = "mg", places: int = 2) -> str:
     return quantity_text_formula(expr, unit, places)[1:]
 
 
-def build(wb, b: CapsuleBatch, record: dict[str, str], *, capsule_weights: int = 10, paper: str = "A4") -> str:
+def _weight_rows(b: CapsuleBatch, asked: int | None) -> int:
+    """Rows of the weight check: the QC rule's count (every capsule, or a sample of 10) unless more are asked."""
+    from ..errors import InputError
+    from ..qc import required_count
+
+    batch = int(b.capsules_to_make.magnitude)
+    required = required_count(batch)
+    if asked is None:
+        return required
+    if not required <= asked <= batch:
+        raise InputError("is fewer than the QC rule requires" if asked < required
+                         else "is more than the capsules in the batch", field="capsule_weights", value=asked,
+                         allowed=f"{required} to {min(batch, 50)} (every capsule, or a sample of at least "
+                                 f"{required_count(None)})")
+    return asked
+
+
+def build(wb, b: CapsuleBatch, record: dict[str, str], *, capsule_weights: int | None = None,
+          paper: str = "A4") -> str:
     """Fill ``wb`` (a fresh workbook) with the capsule batch record; returns the record hash."""
     from ..display import format_quantity
     from ..units import capsule
 
+    rows = _weight_rows(b, capsule_weights)
     secs = sections(b)
     check_names(secs)
     digest = record_hash(KIND, secs)
@@ -421,7 +440,7 @@ def build(wb, b: CapsuleBatch, record: dict[str, str], *, capsule_weights: int =
 
     write_calculations(calc, f"Calculations — {b.formula_name}", secs, identity)
     _record_sheet(rec, b, mf, record, identity, prep)
-    _weight_sheet(weights, capsule_weights)
+    _weight_sheet(weights, rows)
     _label(label, b, mf, record, basis_key == ref.strength_basis)
 
     finish(wb, kind=KIND, prep=prep, lot=lot, footer=f"{b.formula_id} v{b.formula_version}", digest=digest,
@@ -589,8 +608,11 @@ def _weight_sheet(ws, n: int) -> None:
          "0.0%", ""),
         ("wc_outside", "Capsules outside the limits", f'=COUNTIF(F{first}:F{last},"FAIL")', "0", ""),
         ("wc_verdict", "Verdict",
-         f'=IF(wc_count<{n},"INCOMPLETE: "&wc_count&" of {n} weighed",IF(AND(wc_outside=0,'
-         'ABS(wc_mean_percent-1)<=wc_mean_tolerance,wc_rsd<=wc_rsd_limit),"PASS","FAIL"))', None, ""),
+         # as compounding.qc.weight_check: FAIL once a capsule is outside its limits, INCOMPLETE until every
+         # row is weighed, then PASS or FAIL on the mean and RSD (one row: no RSD to judge)
+         f'=IF(wc_outside>0,"FAIL",IF(wc_count<{n},"INCOMPLETE: "&wc_count&" of {n} weighed",'
+         f'IF(AND(ABS(wc_mean_percent-1)<=wc_mean_tolerance,{"TRUE" if n == 1 else "wc_rsd<=wc_rsd_limit"}),'
+         '"PASS","FAIL")))', None, ""),
     ]
     for key, text, formula, fmt, unit in summary:
         put_text(ws, r, 1, text, font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX)

@@ -40,8 +40,9 @@ def add_record_arguments(p: argparse.ArgumentParser, *, capsules: bool = False) 
         g.add_argument(_OPTION.get(key, "--" + key.replace("_", "-")), dest=f"record_{key}", metavar="TEXT",
                        help=label.lower())
     if capsules:
-        g.add_argument("--capsule-weights", type=int, default=10, metavar="N",
-                       help="rows on the capsule weight check (10 or 20; default 10)")
+        g.add_argument("--capsule-weights", type=int, metavar="N",
+                       help="rows on the capsule weight check, all to be weighed (default and minimum: the QC "
+                            "sample of 10, or every capsule of a smaller batch; up to 50)")
     g.add_argument("--paper", default="A4", choices=["A4", "Letter"], help="paper size (default A4)")
 
 

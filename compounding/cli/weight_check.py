@@ -1,0 +1,70 @@
+"""``python -m compounding weight-check``: capsule weights against the target fill weight.
+
+Weights come from a file (the balance's CSV or text export) or standard input (``-``), read by
+:func:`compounding.qc.read_weights_file`. Exit status 0 when the verdict is PASS, 1 when it is FAIL
+or INCOMPLETE (the QC rule's number of capsules is not weighed yet), 2 for input the core refuses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("weights", help="a CSV or text file of capsule weights from the balance, or - for stdin")
+    p.add_argument("--target", required=True, help="target fill weight per capsule, e.g. 271.03mg")
+    p.add_argument("--unit", default="mg", choices=["mg", "g"], help="unit of bare numbers (default mg)")
+    p.add_argument("--shell", help="empty shell weight, when the weights are gross (filled capsule), e.g. 48mg")
+    p.add_argument("--batch-size", help="capsules in the batch: a smaller batch than the QC sample (10) is "
+                                        "complete when every capsule is weighed")
+    p.add_argument("--low", help="each capsule at least this %% of target (default from qc.toml, 90%%)")
+    p.add_argument("--high", help="each capsule at most this %% of target (default 110%%)")
+    p.add_argument("--mean-tolerance", help="mean within ± this %% of target (default 3%%)")
+    p.add_argument("--rsd-max", help="RSD at most this %% (default 5%%)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON only")
+
+
+def _read(path: str) -> bytes:
+    from ..errors import InputError
+
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror})", field="weights_file", value=path,
+                         allowed="a CSV or text file of weights, or - for standard input") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..qc import read_weights_file, weight_check
+
+    weights = read_weights_file(_read(args.weights), args.unit)
+    r = weight_check(weights, args.target, shell=args.shell, individual_low=args.low, individual_high=args.high,
+                     mean_tolerance=args.mean_tolerance, rsd_maximum=args.rsd_max, batch_size=args.batch_size)
+    if args.json:
+        json.dump(r.as_dict(), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(report(r))
+    return 0 if r.passed else 1
+
+
+def report(r) -> str:
+    """The weight check as plain text: the figures, each capsule outside its limits, and the verdict."""
+    from ..display import format_number, format_quantity as fq
+
+    pct = lambda x: f"{format_number(x * 100, 2)}%"  # noqa: E731
+    lines = [f"Weight check: {r.n} of {r.required} capsules weighed; target {fq(r.target)}, acceptable "
+             f"{fq(r.lowest_allowed)} to {fq(r.highest_allowed)} ({pct(r.individual_low)}-{pct(r.individual_high)})",
+             f"Mean {fq(r.mean)} ({pct(r.mean_percent_of_target)} of target, limit ±{pct(r.mean_tolerance)}); "
+             f"SD {'n/a' if r.sd is None else fq(r.sd)}; RSD {'n/a' if r.rsd is None else pct(r.rsd)} "
+             f"(limit {pct(r.rsd_maximum)})",
+             f"Lightest {fq(r.minimum)}, heaviest {fq(r.maximum)}; outside the limits: {r.outside_limits}",
+             f"VERDICT: {r.verdict}"]
+    lines += [f"  - {x}" for x in r.reasons]
+    lines += [f"warning: {x}" for x in r.warnings]
+    return "\n".join(lines) + "\n"
