@@ -24,6 +24,11 @@ def _to_weight_check(b) -> None:
     st.session_state["qc.low"] = float(w.pct(b.qc_low).rstrip("%"))
     st.session_state["qc.high"] = float(w.pct(b.qc_high).rstrip("%"))
     st.session_state["qc.batch_size"] = int(b.capsules_to_make.magnitude)
+    if b.balance in w.reference().balances:  # the balance the batch was weighed on weighs its capsules too
+        st.session_state["qc.balance"] = b.balance
+    else:
+        st.session_state["qc.mwq"] = float(w.fn(b.mwq.magnitude, 2))
+        st.session_state["qc.mwq.unit"] = "mg"
     st.session_state["qc.batch"] = (f"{b.formula_id}, {w.per_capsule(b.strength)} per capsule, "
                                     f"{int(b.capsules_to_make.magnitude)} capsules, size {b.capsule_size}")
 

@@ -8,7 +8,7 @@ P = "qc"
 LABELS = {"target": "Target fill weight", "shell": "Empty shell weight", "individual_low": "Low limit",
           "individual_high": "High limit", "mean_tolerance": "Mean tolerance", "rsd_maximum": "RSD limit",
           "weights": "Capsule weights", "weights_file": "Balance file", "weights_unit": "Unit of the weights",
-          "batch_size": "Capsules in the batch"}
+          "batch_size": "Capsules in the batch", "balance": "Balance", "mwq": "Balance MWQ"}
 MODES = {"net": "net fill weights (shell tared or removed)", "gross": "gross weights (filled capsule, shell included)"}
 
 
@@ -47,7 +47,8 @@ def _calculate() -> None:
                               individual_high=w.percent_text(s.get(f"{P}.high")),
                               mean_tolerance=w.percent_text(s.get(f"{P}.mean_tol")),
                               rsd_maximum=w.percent_text(s.get(f"{P}.rsd_max")),
-                              batch_size=w.number_text(s.get(f"{P}.batch_size")))
+                              batch_size=w.number_text(s.get(f"{P}.batch_size")),
+                              balance=s.get(f"{P}.balance"), mwq=w.typed_quantity(f"{P}.mwq", "mg"))
         s[f"{P}.source"] = source
         return result
 
@@ -105,6 +106,8 @@ def results(r) -> None:
         ("Outside limits", str(r.outside_limits), f"of {r.n} capsules"),
     ])
     w.show_warnings(r.warnings)
+    if not r.balance.warnings:
+        st.caption(f"Balance: the {r.balance.balance} (MWQ {w.fq(r.balance.mwq)}) will do. {r.balance.needed}")
     st.altair_chart(_chart(r), width="stretch")
     st.markdown("#### Each capsule")
     rows = []
@@ -167,6 +170,7 @@ with st.form(f"{P}.form", enter_to_submit=False):
         st.selectbox("Unit of plain numbers", ("mg", "g"), key=f"{P}.weights.unit")
         w.field_error(P, "weights_unit")
     w.field_error(P, "weights")
+    w.balance_inputs(P, w.reference())
     st.file_uploader("or upload the balance's export (CSV or text)", type=["csv", "txt", "tsv"], key=f"{P}.file")
     w.field_error(P, "weights_file")
     st.form_submit_button("Check weights", type="primary", on_click=_calculate, key=f"{P}.calculate",

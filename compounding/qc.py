@@ -41,7 +41,8 @@ from .units import (Q, as_count, as_fraction, as_quantity, capsule, dimensionles
                     parse_quantity, percent, ureg)
 
 __all__ = ["QcLimits", "qc_limits", "WeighedCapsule", "WeightCheck", "parse_weights",
-           "read_weights_file", "weight_check", "sample_sd", "required_count", "PASS", "FAIL", "INCOMPLETE"]
+           "read_weights_file", "weight_check", "sample_sd", "required_count", "PASS", "FAIL", "INCOMPLETE",
+           "BalanceCheck", "balance_check", "balance_error"]
 
 QC_FILE = "qc.toml"
 
@@ -52,6 +53,8 @@ SCHEMA = TableOf({
         "sample_size": Qty("", minimum=1, strict_min=False),
     }),
     "liquids": TableOf({"yield_low": Qty("", maximum=1), "yield_high": Qty("", minimum=1)}),
+    "weighing": TableOf({"uncertainty_ratio": Qty("", minimum=1, strict_min=False),
+                         "usp41_accuracy": Qty("", maximum=1)}),
 })
 
 
@@ -66,12 +69,14 @@ class QcLimits:
     sample_size: Figure
     yield_low: Figure  # liquids: actual ÷ theoretical volume
     yield_high: Figure
+    uncertainty_ratio: Figure  # a balance's weighing error at most 1/this of the target-to-limit distance
+    usp41_accuracy: Figure  # the relative weighing error of a USP <41> balance at its MWQ
 
 
 @lru_cache(maxsize=4)
 def load_qc_limits(directory: Path = REFERENCE_DIR) -> QcLimits:
     raw = check(Path(directory) / QC_FILE, SCHEMA)
-    return QcLimits(**raw["capsules"], **raw["liquids"])
+    return QcLimits(**raw["capsules"], **raw["liquids"], **raw["weighing"])
 
 
 def qc_limits() -> QcLimits:
@@ -198,6 +203,106 @@ def read_weights_file(data: bytes | str, unit: str | pint.Unit = "mg", field: st
     return parse_weights(text, unit, field)
 
 
+# --- Which balance the check needs ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BalanceCheck:
+    """Which balance a weight check needs (each capsule is a weighing), and whether the chosen one will do.
+
+    The MWQ must not exceed the lightest capsule (domain.md §6), and the balance's weighing error must
+    be at most 1/``uncertainty_ratio`` (qc.toml: 1/4) of the distance from the target to the nearer
+    limit, so that a capsule inside the limits is told from one outside."""
+
+    balance: str  # the chosen balance's name
+    mwq: pint.Quantity
+    error: pint.Quantity | None  # the chosen balance's weighing error; None for an MWQ typed by the user
+    lightest: pint.Quantity  # the MWQ must not exceed it
+    error_allowed: pint.Quantity  # the largest weighing error that resolves the limits
+    suitable: tuple[str, ...]  # balances of the reference data that meet both
+    needed: str  # one sentence: which balance this check needs
+    warnings: tuple[str, ...]
+
+    @property
+    def below_mwq(self) -> bool:
+        return self.lightest < self.mwq
+
+    @property
+    def too_coarse(self) -> bool | None:
+        """Whether the balance cannot resolve the limits; None when its weighing error is not known."""
+        return None if self.error is None else self.error > self.error_allowed
+
+    def as_dict(self) -> dict[str, Any]:
+        from .jsonout import to_jsonable
+
+        return {"balance": self.balance, "mwq": to_jsonable(self.mwq), "error": to_jsonable(self.error),
+                "lightest": to_jsonable(self.lightest), "error_allowed": to_jsonable(self.error_allowed),
+                "suitable": list(self.suitable), "needed": self.needed, "warnings": list(self.warnings)}
+
+
+def balance_error(balance: Any, limits: QcLimits | None = None) -> pint.Quantity:
+    """The weighing error a balance's MWQ is built on [mg]: a prescription balance's sensitivity
+    requirement (MWQ × its acceptable % error), or 0.10 % of a USP <41> balance's MWQ."""
+    if balance.method == "sensitivity":
+        return balance.figures["sensitivity_requirement"].quantity.to(mg)
+    accuracy = (limits or qc_limits()).usp41_accuracy.quantity.to(dimensionless).magnitude
+    return (balance.mwq * exact(accuracy)).to(mg)
+
+
+def balance_check(capsules: Iterable[tuple[int, pint.Quantity]], target: pint.Quantity, low: Fraction,
+                  high: Fraction, *, balance: str | None = None, mwq: Any = None, ref: Any = None,
+                  limits: QcLimits | None = None) -> BalanceCheck:
+    """Judge the balance for weighing ``capsules`` ((number, net weight) pairs; before any is weighed,
+    give ``[(0, target)]``) against a target and its limits. ``balance``: a key of balances.toml
+    (default: its default); ``mwq``: the MWQ of the user's own balance, which replaces it."""
+    from .display import format_number
+    from .reference import reference
+
+    ref = ref or reference()
+    limits = limits or qc_limits()
+    ratio = exact(limits.uncertainty_ratio.quantity.to(dimensionless).magnitude)
+    caps = sorted(((q.to(mg), no) for no, q in capsules), key=lambda c: c[0])
+    lightest = caps[0][0]
+    half = (target * min(1 - low, high - 1)).to(mg)  # from the target to the nearer limit
+    allowed = half / ratio
+    name, mwq_q, error = _chosen_balance(balance, mwq, ref, limits)
+    suitable = tuple(f"the {b.name} (MWQ {_fmt(b.mwq)}, weighing error {_fmt(balance_error(b, limits))})"
+                     for b in ref.balances.values() if b.mwq <= lightest and balance_error(b, limits) <= allowed)
+    use = ("use " + " or ".join(suitable)) if suitable else "no balance in the reference data does: use one that does"
+    quarter = f"1/{format_number(ratio)}"
+    needed = (f"This check needs a balance whose MWQ is at most {_fmt(lightest)} (the lightest capsule) and whose "
+              f"weighing error is at most {_fmt(allowed)} ({quarter} of the {_fmt(half)} from the target to the "
+              f"nearer limit): {use}.")
+    warnings = _below_mwq(caps, name, mwq_q, use)
+    if error is not None and error > allowed:
+        warnings.append(f"The {name} cannot resolve the limits {_fmt(target * low)} to {_fmt(target * high)}: its "
+                        f"weighing error of {_fmt(error)} is more than {quarter} of the {_fmt(half)} from the target "
+                        f"to the nearer limit (needs {_fmt(allowed)} or better): {use}.")
+    return BalanceCheck(name, mwq_q, error, lightest, allowed.to(mg), suitable, needed, tuple(warnings))
+
+
+def _chosen_balance(balance: str | None, mwq: Any, ref: Any, limits: QcLimits
+                    ) -> tuple[str, pint.Quantity, pint.Quantity | None]:
+    """(name, MWQ, weighing error) of the balance used; an entered MWQ has no known weighing error."""
+    if mwq is not None:
+        from .weighing import entered_mwq
+
+        return "balance with the MWQ entered", entered_mwq(mwq), None
+    chosen = ref.balance(balance or ref.default_balance)
+    return chosen.name, chosen.mwq.to(mg), balance_error(chosen, limits)
+
+
+def _below_mwq(caps: list[tuple[pint.Quantity, int]], name: str, mwq: pint.Quantity, use: str) -> list[str]:
+    """The warning for capsules (lightest first; number 0 = the target) weighing less than the MWQ."""
+    below = [(q, no) for q, no in caps if q < mwq]
+    if not below:
+        return []
+    q, no = below[0]
+    which = f"{len(below)} of {len(caps)} capsules weigh less than" if no else f"The target {_fmt(q)} is below"
+    lightest = f" (the lightest, #{no}, {_fmt(q)})" if no else ""
+    return [f"{which} the MWQ of the {name}, {_fmt(mwq)}{lightest}: weighed there, a capsule's weight is not "
+            f"accurate enough to judge it. Weigh the capsules on a balance whose MWQ is at most {_fmt(q)}: {use}."]
+
+
 # --- The check ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -241,6 +346,7 @@ class WeightCheck:
     required: int  # capsules the QC rule needs weighed: the sample size, or every capsule of a smaller batch
     batch_size: int | None  # capsules in the batch, when given
     verdict: str  # PASS | FAIL | INCOMPLETE
+    balance: BalanceCheck  # which balance the check needs, and whether the chosen one will do
     reasons: tuple[str, ...]  # why not PASS: failures (provisional while INCOMPLETE), and what is still to weigh
     warnings: tuple[str, ...]
     trace: tuple[Step, ...]
@@ -271,6 +377,7 @@ class WeightCheck:
             "maximum": to_jsonable(self.maximum), "outside_limits": self.outside_limits,
             "mean_within": self.mean_within, "rsd_within": self.rsd_within, "required": self.required,
             "batch_size": self.batch_size, "complete": self.complete, "verdict": self.verdict,
+            "balance": self.balance.as_dict(),
             "reasons": list(self.reasons), "warnings": list(self.warnings),
             "capsules": [c.as_dict() for c in self.capsules],
             "trace": [s.as_dict() for s in self.trace],
@@ -314,7 +421,7 @@ def required_count(batch_size: int | None, limits: QcLimits | None = None) -> in
 
 def weight_check(weights: Iterable[Any], target: Any, *, shell: Any = None, individual_low: Any = None,
                  individual_high: Any = None, mean_tolerance: Any = None, rsd_maximum: Any = None,
-                 batch_size: Any = None) -> WeightCheck:
+                 batch_size: Any = None, balance: str | None = None, mwq: Any = None) -> WeightCheck:
     """Check capsule weights against the target fill weight.
 
     weights: net fill weights [mg], or gross weights when ``shell`` (the empty shell's weight [mg])
@@ -322,6 +429,8 @@ def weight_check(weights: Iterable[Any], target: Any, *, shell: Any = None, indi
     percentages (``"90%"``) or pint percent quantities; None takes ``qc.toml``'s default.
     batch_size: capsules in the batch (a whole number), when known: a batch smaller than the QC
     sample is complete when every capsule is weighed, and no more weights than capsules are taken.
+    balance (a key of balances.toml, default its default) or mwq (the user's own balance's MWQ): the
+    balance the capsules are weighed on, judged by :func:`balance_check` (warnings when it will not do).
     """
     defaults = qc_limits()
     t = Trace()
@@ -397,6 +506,14 @@ def weight_check(weights: Iterable[Any], target: Any, *, shell: Any = None, indi
         reasons.append(f"RSD {_pct(rsd)} is above the limit of {_pct(rsd_max)}")
     if rsd is None:
         warnings.append("Only one capsule weighed: SD and RSD need at least two.")
+    bal = balance_check([(c.number, c.net) for c in capsules], target_q.to(mg), low, high, balance=balance,
+                        mwq=mwq, limits=defaults)
+    t.add("mwq", f"Minimum weighable quantity of the {bal.balance}", "balance data", bal.mwq,
+          lightest_capsule=lowest)
+    t.add("balance_error_allowed", "Largest weighing error that resolves the limits",
+          "(distance from target to the nearer limit) ÷ uncertainty ratio", bal.error_allowed,
+          uncertainty_ratio=defaults.uncertainty_ratio.quantity)
+    warnings += bal.warnings
     required = required_count(batch, defaults)
     verdict = _verdict(bool(outside), n, required, bool(reasons))
     if verdict == INCOMPLETE:
@@ -408,7 +525,7 @@ def weight_check(weights: Iterable[Any], target: Any, *, shell: Any = None, indi
           "number is weighed; then PASS when the mean and RSD are within their limits", verdict)
     return WeightCheck(target_q, shell_q, low, high, mean_tol, rsd_max, lo_q.to(mg), hi_q.to(mg), tuple(capsules),
                        mean.to(mg), mean_ratio, None if sd is None else sd.to(mg), rsd, lowest, highest,
-                       len(outside), mean_within, rsd_within, required, batch, verdict, tuple(reasons),
+                       len(outside), mean_within, rsd_within, required, batch, verdict, bal, tuple(reasons),
                        tuple(warnings), t.freeze())
 
 

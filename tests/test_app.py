@@ -313,6 +313,29 @@ def test_weight_check_carries_the_batch_size_from_the_capsules_page():
     assert at.number_input(key="qc.batch_size").value == 99
 
 
+SIZE3 = "\n".join(["88", "89.5", "90", "90.5", "91", "92", "89", "90.2", "90.8", "91.5"])
+
+
+def test_weight_check_says_which_balance_it_needs():
+    """Issue 9.5: size 3 capsules of 90 mg on the Class III balance (MWQ 120 mg) got no word."""
+    at = weight_check(target=(90.0, "mg"), weights=SIZE3)
+    warns = values(at, "warning")
+    assert any("less than the MWQ of the Class III (formerly Class A) prescription balance, 120 mg" in x
+               and "use the analytical balance, 0.1 mg scale interval" in x for x in warns), warns
+    assert any("cannot resolve the limits 81 mg to 99 mg" in x and "needs 2.25 mg or better" in x for x in warns)
+    at.selectbox(key="qc.balance").set_value("analytical_0_1mg")
+    at = submit(at, "qc")
+    assert not any("MWQ" in x or "resolve" in x for x in values(at, "warning"))
+    assert any(c.startswith("Balance: the analytical balance, 0.1 mg scale interval (USP <41>) (MWQ 82 mg) will do.")
+               for c in values(at, "caption"))
+
+
+def test_weight_check_takes_the_balance_from_the_capsules_page():
+    at = capsules(**CAP05, balance="analytical_0_1mg")
+    at.button(key="cap.to_weight_check").click().run()
+    assert at.selectbox(key="qc.balance").value == "analytical_0_1mg"
+
+
 BAD_WEIGHT_INPUTS = [
     ("bad line", dict(target=(271.03, "mg"), weights="271.2\nabc"), "line 2"),
     ("first line not a weight", dict(target=(271.03, "mg"), weights="abc\n271.2\n270.8"), "line 1: 'abc' is not a weight"),

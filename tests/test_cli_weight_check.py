@@ -49,3 +49,20 @@ def test_a_line_that_is_not_a_weight_names_its_line(tmp_path):
     p = subprocess.run([sys.executable, "-m", "compounding", "weight-check", str(csv), "--target", "271.03mg"],
                        cwd=REPO, capture_output=True, text=True, timeout=60)
     assert p.returncode == 0 and "10 of 10 capsules weighed" in p.stdout
+
+
+SIZE3 = "88\n89.5\n90\n90.5\n91\n92\n89\n90.2\n90.8\n91.5\n"
+
+
+def test_the_balance_a_check_needs_is_named():
+    """Issue 9.5: 90 mg capsules within 81-99 mg on the Class III balance (MWQ 120 mg)."""
+    p = subprocess.run([sys.executable, "-m", "compounding", "weight-check", "-", "--target", "90mg"], cwd=REPO,
+                       input=SIZE3, capture_output=True, text=True, timeout=60)
+    assert "warning: 10 of 10 capsules weigh less than the MWQ of the Class III" in p.stdout
+    assert "needs 2.25 mg or better): use the analytical balance, 0.1 mg scale interval" in p.stdout
+    p = subprocess.run([sys.executable, "-m", "compounding", "weight-check", "-", "--target", "90mg", "--balance",
+                        "analytical_0_1mg", "--json"], cwd=REPO, input=SIZE3, capture_output=True, text=True,
+                       timeout=60)
+    d = json.loads(p.stdout)
+    assert d["balance"]["warnings"] == [] and d["balance"]["mwq"] == {"value": 82, "unit": "mg"}
+    assert d["balance"]["error_allowed"] == {"value": 2.25, "unit": "mg"}

@@ -316,6 +316,18 @@ def test_weight_check_rows_follow_the_qc_rule():
         assert err.value.field == "capsule_weights"
 
 
+def test_weight_check_sheet_says_which_balance_it_needs():
+    """Issue 9.5: a 90 mg fill (size 3) weighed on the batch's Class III balance (MWQ 120 mg)."""
+    small = capsule_batch("1.5 mg", 30, source="api", capsule_size="3", fill_weight="90 mg", compounding_date=DATE)
+    note = workbook(small)["Weight check"]["A3"].value
+    assert note.startswith("Balance: This check needs a balance whose MWQ is at most 90 mg (the target fill) and "
+                           "whose weighing error is at most 2.25 mg")
+    assert note.endswith("(Class III (formerly Class A) prescription balance, MWQ 120 mg) will NOT do: its MWQ is "
+                         "above the target fill; its weighing error of 6 mg cannot resolve 81 mg to 99 mg.")
+    note = workbook(_reference_batches()["CAP-05"][0])["Weight check"]["A3"].value  # 271.03 mg
+    assert note.endswith("will do.") and "NOT" not in note
+
+
 # --- printing (no LibreOffice needed) -----------------------------------------------------------
 
 def test_every_sheet_prints_portrait_one_page_wide_with_header_and_page_numbers():

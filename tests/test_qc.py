@@ -243,3 +243,69 @@ def test_more_weights_than_capsules_in_the_batch_is_refused():
 def test_one_capsule_batch_can_pass():
     r = weight_check(mgs(100), "100 mg", batch_size=1)
     assert r.verdict == "PASS" and r.required == 1
+
+
+# --- issue 9.5: the weight check says which balance it needs --------------------------------------
+
+# By hand (domain.md §6, balances.toml): Class III MWQ = 6 mg × 100 ÷ 5 % = 120 mg, weighing error its
+# sensitivity requirement 6 mg; analytical 0.1 mg: MWQ = 820 × 0.1 mg = 82 mg, error 0.10 % × 82 mg = 0.082 mg.
+BALANCES = {"class_iii": (Fraction(120), Fraction(6)), "analytical_0_1mg": (Fraction(82), Fraction(82, 1000))}
+SIZE3 = [88, 89.5, 90, 90.5, 91, 92, 89, 90.2, 90.8, 91.5]  # size 3 capsules of a 90 mg target
+
+
+def test_a_size_3_capsule_on_a_class_iii_balance_gets_a_word():
+    """90 mg capsules checked within 81-99 mg on a balance whose MWQ is 120 mg got no word."""
+    r = weight_check(mgs(*SIZE3), "90 mg", balance="class_iii")
+    mwq, resolution = r.balance.warnings
+    assert mwq.startswith("10 of 10 capsules weigh less than the MWQ of the Class III (formerly Class A) "
+                          "prescription balance, 120 mg (the lightest, #1, 88 mg)")
+    assert "balance whose MWQ is at most 88 mg: use the analytical balance, 0.1 mg scale interval" in mwq
+    # ±10 % of 90 mg is 9 mg from the target to either limit; a quarter of it is 2.25 mg; Class III errs by 6 mg
+    assert "cannot resolve the limits 81 mg to 99 mg: its weighing error of 6 mg is more than 1/4 of the 9 mg" \
+        in resolution and "needs 2.25 mg or better" in resolution
+    assert set(r.balance.warnings) <= set(r.warnings)
+    assert r.balance.error_allowed == Q(Fraction(9, 4), mg) and r.balance.lightest == Q(88, mg)
+    assert r.balance.needed.startswith("This check needs a balance whose MWQ is at most 88 mg (the lightest "
+                                       "capsule) and whose weighing error is at most 2.25 mg")
+    d = r.as_dict()["balance"]
+    assert d["mwq"] == {"value": 120, "unit": "mg"} and len(d["suitable"]) == 1
+
+
+def test_the_analytical_balance_will_do_for_size_3():
+    r = weight_check(mgs(*SIZE3), "90 mg", balance="analytical_0_1mg")
+    assert r.balance.warnings == () and not r.balance.below_mwq and r.balance.too_coarse is False
+    assert r.balance.error == Q(Fraction(82, 1000), mg)
+
+
+def test_a_size_1_capsule_on_the_class_iii_balance_is_fine():
+    r = weight_check(mgs(270.1, 271.5, 272.0, 270.8, 271.2, 270.5, 271.9, 271.0, 270.6, 271.4), "271.03 mg")
+    assert r.balance.balance.startswith("Class III") and r.balance.warnings == ()
+    assert r.balance.error_allowed == Q(Fraction("27.103") / 4, mg)  # 6.78 mg ≥ 6 mg
+
+
+def test_an_entered_mwq_is_judged_by_its_mwq_only():
+    r = weight_check(mgs(*SIZE3), "90 mg", mwq="100 mg")
+    assert len(r.balance.warnings) == 1 and "MWQ of the balance with the MWQ entered, 100 mg" in r.balance.warnings[0]
+    assert r.balance.error is None and r.balance.too_coarse is None
+    with pytest.raises(InputError) as err:
+        weight_check(mgs(*SIZE3), "90 mg", balance="kitchen_scale")
+    assert err.value.field == "balance"
+
+
+@given(target=st.integers(min_value=300, max_value=15000).map(lambda x: Fraction(x, 10)),
+       spread=st.lists(st.integers(min_value=-8, max_value=8), min_size=1, max_size=12),
+       key=st.sampled_from(sorted(BALANCES)), low=st.sampled_from([Fraction(90, 100), Fraction(925, 1000)]))
+def test_balance_warnings_follow_the_mwq_and_the_resolution(target, spread, key, low):
+    weights = [Q(target * (1 + Fraction(d, 100)), mg) for d in spread]
+    r = weight_check(weights, Q(target, mg), balance=key, individual_low=Q(low * 100, "percent"))
+    mwq, error = BALANCES[key]
+    lightest = min(w.magnitude for w in weights)
+    allowed = target * (1 - low) / 4  # the high limit (110 %) is never nearer than the low one here
+    assert r.balance.lightest.magnitude == lightest and r.balance.error_allowed.magnitude == allowed
+    assert any("less than the MWQ" in x for x in r.warnings) == (lightest < mwq)
+    assert any("cannot resolve" in x for x in r.warnings) == (error > allowed)
+    from compounding.reference import reference
+
+    names = {k: reference().balances[k].name for k in BALANCES}
+    suitable = sorted(names[k] for k, (m, e) in BALANCES.items() if m <= lightest and e <= allowed)
+    assert sorted(s[len("the "):s.index(" (MWQ")] for s in r.balance.suitable) == suitable

@@ -23,6 +23,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--high", help="each capsule at most this %% of target (default 110%%)")
     p.add_argument("--mean-tolerance", help="mean within ± this %% of target (default 3%%)")
     p.add_argument("--rsd-max", help="RSD at most this %% (default 5%%)")
+    p.add_argument("--balance", help="balance the capsules are weighed on (see formulas/reference/balances.toml), "
+                                     "default class_iii")
+    p.add_argument("--mwq", help="minimum weighable quantity of your balance, e.g. 82mg (overrides --balance)")
     p.add_argument("--json", action="store_true", help="print the result as JSON only")
 
 
@@ -44,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
 
     weights = read_weights_file(_read(args.weights), args.unit)
     r = weight_check(weights, args.target, shell=args.shell, individual_low=args.low, individual_high=args.high,
-                     mean_tolerance=args.mean_tolerance, rsd_maximum=args.rsd_max, batch_size=args.batch_size)
+                     mean_tolerance=args.mean_tolerance, rsd_maximum=args.rsd_max, batch_size=args.batch_size,
+                     balance=args.balance, mwq=args.mwq)
     if args.json:
         json.dump(r.as_dict(), sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
@@ -67,4 +71,6 @@ def report(r) -> str:
              f"VERDICT: {r.verdict}"]
     lines += [f"  - {x}" for x in r.reasons]
     lines += [f"warning: {x}" for x in r.warnings]
+    if not r.balance.warnings:
+        lines.append(f"Balance: the {r.balance.balance} (MWQ {fq(r.balance.mwq)}) will do. {r.balance.needed}")
     return "\n".join(lines) + "\n"

@@ -440,7 +440,7 @@ def build(wb, b: CapsuleBatch, record: dict[str, str], *, capsule_weights: int |
 
     write_calculations(calc, f"Calculations — {b.formula_name}", secs, identity)
     _record_sheet(rec, b, mf, record, identity, prep)
-    _weight_sheet(weights, rows)
+    _weight_sheet(weights, rows, _balance_note(b))
     _label(label, b, mf, record, basis_key == ref.strength_basis)
 
     finish(wb, kind=KIND, prep=prep, lot=lot, footer=f"{b.formula_id} v{b.formula_version}", digest=digest,
@@ -531,11 +531,36 @@ def _record_sheet(ws, b: CapsuleBatch, mf, record: dict[str, str], identity: str
                    warnings=b.warnings, trace=b.trace, record=record, identity=identity)
 
 
+def _balance_note(b: CapsuleBatch) -> str:
+    """Which balance the weight check needs (issue 9.5), judged for the target fill weight and the
+    batch's own balance, by the same rule as compounding.qc.weight_check."""
+    from ..display import format_quantity
+    from ..qc import balance_check
+    from ..units import capsule
+
+    target = (b.fill_weight_per_capsule * Q(1, capsule)).to(mg)
+    custom = b.balance not in reference().balances
+    bal = balance_check([(0, target)], target, b.qc_low, b.qc_high, balance=None if custom else b.balance,
+                        mwq=b.mwq if custom else None)
+    fq = lambda q: format_quantity(q, mg)  # noqa: E731
+    this = f"The balance of this batch ({'MWQ entered' if custom else bal.balance}, MWQ {fq(bal.mwq)})"
+    faults = (["its MWQ is above the target fill"] if bal.below_mwq else []) + (
+        [f"its weighing error of {fq(bal.error)} cannot resolve {fq(target * b.qc_low)} to "
+         f"{fq(target * b.qc_high)}"] if bal.too_coarse else [])
+    if faults:
+        verdict = f"{this} will NOT do: {'; '.join(faults)}."
+    elif bal.too_coarse is None:
+        verdict = f"{this} will do if its weighing error is at most {fq(bal.error_allowed)}."
+    else:
+        verdict = f"{this} will do."
+    return f"Balance: {bal.needed.replace('the lightest capsule', 'the target fill')} {verdict}"
+
+
 WEIGHT_NAMES = ("wc_mean_tolerance", "wc_rsd_limit", "wc_shell_average", "wc_count", "wc_mean", "wc_sd",
                 "wc_rsd", "wc_min", "wc_max", "wc_mean_percent", "wc_outside", "wc_verdict")
 
 
-def _weight_sheet(ws, n: int) -> None:
+def _weight_sheet(ws, n: int, balance_note: str) -> None:
     """Capsule weights: gross, empty shell, net, % of target, pass/fail; mean, SD, RSD, verdict."""
     from openpyxl.workbook.defined_name import DefinedName
 
@@ -551,6 +576,9 @@ def _weight_sheet(ws, n: int) -> None:
     put_text(ws, 2, 1, note, font=st.SMALL)
     merge(ws, 2, 1, 2, 6)
     fit_row(ws, 2, [(note, 80)], 11)
+    put_text(ws, 3, 1, balance_note, font=st.SMALL)
+    merge(ws, 3, 1, 3, 6)
+    fit_row(ws, 3, [(balance_note, 80)], 11)
 
     def name(n_: str, coord: str) -> None:
         wb.defined_names[n_] = DefinedName(n_, attr_text=f"'{ws.title}'!${coord[0]}${coord[1:]}")
