@@ -1,9 +1,9 @@
-"""The golden cases in ``../shared/reference/cases.json`` as data for parametrized tests.
+"""The golden cases in ``tests/data/reference/cases.json`` as data for parametrized tests.
 
 Each case has ``inputs`` (name -> [value, unit]) and ``expected`` (name -> [value, unit, tolerance]).
-The file is found beside the repository (``<repo>/../shared/reference/cases.json``) unless the
-environment variable ``LDN_REFERENCE_CASES`` names another path. A missing file is an error, never
-a skip: the golden cases are what the suite is for.
+The file is part of the repository (see ``tests/data/reference/README.md`` for where it comes from);
+the environment variable ``LDN_REFERENCE_CASES`` may name another copy. A missing file is an error,
+never a skip: the golden cases are what the suite is for.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pint
 from compounding.units import Q, exact, ureg
 
 ENV_VAR = "LDN_REFERENCE_CASES"
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "shared" / "reference" / "cases.json"
+DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "reference" / "cases.json"
 
 # Units in the cases file that are words, not pint units.
 _UNIT_ALIASES = {"%": "percent", "1": "", "division": ""}

@@ -1,7 +1,7 @@
 """Capsule batch workbooks, recalculated by LibreOffice: every live formula gives the core's number.
 
 All workbooks of this module are recalculated in one soffice run (a module fixture): the LDN
-reference cases (CAP-05, SP-01, SP-02, AL-06, LQ-05 from ``../shared/reference/cases.json``), a
+reference cases (CAP-05, SP-01, SP-02, AL-06, LQ-05 from ``tests/data/reference/cases.json``), a
 seeded set of generated batches, a copy with changed inputs, and copies with capsule weights.
 """
 

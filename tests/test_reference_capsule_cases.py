@@ -1,4 +1,4 @@
-"""Golden cases from ``../shared/reference/cases.json``: capsules, salts/potency, aliquots, tablet
+"""Golden cases from ``tests/data/reference/cases.json``: capsules, salts/potency, aliquots, tablet
 powder for capsules, USP <795> BUDs and balance error. One parametrized test per category.
 
 Inputs and expected values come from the cases file only: each ``_case_*`` function turns a case's

@@ -1,4 +1,4 @@
-"""Golden cases from ../shared/reference/cases.json: liquids, tablet powder, BUD of liquids, titration.
+"""Golden cases from tests/data/reference/cases.json: liquids, tablet powder, BUD of liquids, titration.
 
 One parametrized test; each case is computed through the public functions and every expected value
 is compared with the case's own tolerance. The file must exist: a missing file fails (never skips).
@@ -6,9 +6,7 @@ is compared with the case's own tolerance. The file must exist: a missing file f
 
 from __future__ import annotations
 
-import json
 from fractions import Fraction
-from pathlib import Path
 
 import pint
 import pytest
@@ -16,16 +14,14 @@ import pytest
 from compounding.liquids import average_tablet_weight, prepare_liquid, tablet_powder
 from compounding.titration import plan_titration, units_per_strength
 from compounding.units import Q, as_quantity, mg
+from tests.reference_cases import load_cases
 
-CASES_PATH = Path(__file__).resolve().parents[2] / "shared" / "reference" / "cases.json"
 CASE_IDS = ["LQ-01", "LQ-02", "LQ-03", "LQ-04", "BUD-02", "BUD-03", "BUD-04",
             "TT-01", "TT-02", "TT-03", "TT-04"]
 
 
 def _cases() -> dict[str, dict]:
-    if not CASES_PATH.is_file():
-        pytest.fail(f"reference cases not found at {CASES_PATH}", pytrace=False)
-    return {c["id"]: c for c in json.loads(CASES_PATH.read_text(encoding="utf-8"))}
+    return {c["id"]: c for c in load_cases()}
 
 
 def _q(pair) -> str:
