@@ -27,7 +27,7 @@ import json
 import math
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from compounding.capsules import capsule_batch
 from compounding.cli import main
@@ -279,7 +279,6 @@ def cli_argv(draw):
     return argv, options
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cli_argv())
 def test_fuzz_cli_exit_0_or_2_with_clean_output(case):
     argv, options = case
@@ -307,7 +306,6 @@ def _core(fn, **kwargs):
         assert "Fraction(" not in text and "<Quantity" not in text, text
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(strength=st.one_of(st.sampled_from(VALID["--strength"]), ANY),
        quantity=st.one_of(st.sampled_from(VALID["--quantity"]), ANY),
        extra=ANY, potency=ANY, tablet_weight=st.one_of(st.just("321 mg"), ANY), mwq=ANY,
@@ -320,7 +318,6 @@ def test_fuzz_capsule_batch_raises_only_compounding_errors(strength, quantity, e
           compounding_date=date)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(concentration=st.one_of(st.sampled_from(VALID["--concentration"]), ANY),
        final_volume=st.one_of(st.sampled_from(VALID["--volume"]), ANY), tablets=ANY,
        tablet_weight=ANY, doses=ANY, potency=ANY, mwq=ANY, source=st.sampled_from([None, "api", "tablets"]),
@@ -332,7 +329,6 @@ def test_fuzz_prepare_liquid_raises_only_compounding_errors(concentration, final
           compounding_date=date)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(start=st.one_of(st.sampled_from(VALID["--start"]), ANY), step=ANY,
        every=st.one_of(st.sampled_from(VALID["--every"]), ANY), target=st.one_of(st.just("4.5 mg"), ANY),
        maintain=ANY, stages=st.one_of(st.none(), HOSTILE, st.just("1.5mg:14,4.5mg:1")),

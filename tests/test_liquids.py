@@ -7,7 +7,7 @@ import shutil
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from compounding.errors import DataError, InputError, RangeError, UnitError
 from compounding.liquid_data import liquid_data, load_liquid_data
@@ -285,7 +285,6 @@ volumes = st.integers(min_value=1, max_value=500)
 ldn_doses = st.integers(min_value=1, max_value=45).map(lambda n: Fraction(n, 10))
 
 
-@settings(max_examples=60, deadline=None)
 @given(conc=conc_text, volume=volumes)
 def test_property_concentration_times_volume_is_drug(conc, volume):
     c = Q(conc, mg_per_mL)
@@ -296,7 +295,6 @@ def test_property_concentration_times_volume_is_drug(conc, volume):
         assert (p.aliquot.stock_concentration * p.aliquot.stock_volume_to_take).to(mg) == p.api_to_weigh
 
 
-@settings(max_examples=60, deadline=None)
 @given(conc=conc_text, dose=ldn_doses)
 def test_property_dose_over_concentration_is_volume(conc, dose):
     (row,) = dose_volume_table([Q(dose, mg)], Q(conc, mg_per_mL))
@@ -305,7 +303,6 @@ def test_property_dose_over_concentration_is_volume(conc, dose):
         assert row.syringe.capacity >= row.volume
 
 
-@settings(max_examples=40, deadline=None)
 @given(tablets=st.integers(min_value=1, max_value=10), volume=volumes)
 def test_property_tablets_volume_round_trip(tablets, volume):
     p = prepare_liquid(tablets=tablets, final_volume=Q(volume, mL))

@@ -6,7 +6,7 @@ import datetime as dt
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from compounding.errors import CalculationError, InputError, RangeError, UnitError
 from compounding.liquid_data import liquid_data
@@ -165,7 +165,6 @@ def test_target_above_range_says_ldn():
 tenths = st.integers(min_value=1, max_value=45).map(lambda n: Fraction(n, 10))
 
 
-@settings(max_examples=80, deadline=None)
 @given(start=tenths, step=st.integers(min_value=1, max_value=20).map(lambda n: Fraction(n, 10)),
        every=st.integers(min_value=1, max_value=28), maintain=st.integers(min_value=1, max_value=90),
        form=st.sampled_from(["capsules", "liquid"]))
@@ -186,7 +185,6 @@ def test_property_stage_days_add_up(start, step, every, maintain, form):
         assert sum(f.days for f in p.fills) == p.total_days
 
 
-@settings(max_examples=40, deadline=None)
 @given(doses=st.lists(tenths, min_size=1, max_size=60), bud=st.integers(min_value=1, max_value=35))
 def test_property_fills_cover_every_day(doses, bud):
     daily = [Q(d, mg) for d in doses]

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pint
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from compounding.display import format_number, format_quantity
@@ -93,7 +93,6 @@ def test_capsules_and_tablets_do_not_add():
 
 # --- properties -----------------------------------------------------------------------------------
 
-@settings(max_examples=3000)
 @given(st.text(), st.sampled_from(sorted(KINDS)))
 def test_parse_quantity_raises_only_input_errors(text, kind):
     try:
@@ -105,17 +104,22 @@ def test_parse_quantity_raises_only_input_errors(text, kind):
         assert isinstance(q.magnitude, Fraction)
 
 
-_number_text = st.from_regex(r"\A[+-]?\d{1,6}(\.\d{0,6})?\Z", fullmatch=True)
+# ASCII digits only: a bare \d also draws other scripts' digits, which are refused (see above), so
+# before this most examples never computed and the test checked almost nothing.
+_number_text = st.from_regex(r"\A[+-]?[0-9]{1,6}(\.[0-9]{0,6})?\Z", fullmatch=True)
+MASS_UNITS = {"mg": "milligram", " mg": "milligram", "g": "gram", "mcg": "microgram", "µg": "microgram"}
 
 
-@settings(max_examples=2000)
-@given(_number_text, st.sampled_from(["mg", "g", "mcg", " mg", "µg", "gr", "cc", "mL", ""]))
+@given(_number_text, st.sampled_from(sorted(MASS_UNITS)))
 def test_parse_quantity_on_number_like_text(number, unit):
-    try:
-        q = parse_quantity(number + unit, "f", "mass")
-    except InputError:
-        return
-    assert q.magnitude == Fraction(number)
+    q = parse_quantity(number + unit, "f", "mass")
+    assert q.magnitude == Fraction(number) and q.units == ureg.Unit(MASS_UNITS[unit])
+
+
+@given(_number_text, st.sampled_from(["gr", "cc", "mL", ""]))
+def test_number_like_text_without_a_mass_unit_is_refused(number, unit):
+    with pytest.raises(InputError):  # grains (error-prone), volumes, and no unit at all
+        parse_quantity(number + unit, "f", "mass")
 
 
 # --- display ---------------------------------------------------------------------------------------
@@ -135,7 +139,6 @@ def test_format_quantity(q, text):
     assert format_quantity(q) == text
 
 
-@settings(max_examples=3000)
 @given(st.fractions(min_value=-10**6, max_value=10**6, max_denominator=10**6), st.integers(0, 6))
 def test_format_number_rounds_half_up_with_no_trailing_zero_or_naked_decimal(value, places):
     text = format_number(value, places)
@@ -150,7 +153,6 @@ def test_format_number_rounds_half_up_with_no_trailing_zero_or_naked_decimal(val
         assert Decimal(text) != 0
 
 
-@settings(max_examples=1000)
 @given(st.decimals(min_value=Decimal("-1000"), max_value=Decimal("1000"), places=4), st.integers(0, 3))
 def test_format_number_half_up_on_exact_decimals(value, places):
     expected = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)

@@ -17,9 +17,9 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def running_in_ci() -> bool:
+def running_in_ci(environ=os.environ) -> bool:
     """True when the ``CI`` environment variable is set to a truthy value."""
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+    return environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 def skip_or_fail(reason: str) -> None:
