@@ -25,6 +25,7 @@ from typing import Any, Iterable
 import pint
 
 from .bud import BeyondUseDate, beyond_use_date, parse_date
+from .drug import as_is_potency, drug_content, salt_factor
 from .errors import CalculationError, InputError, RangeError
 from .formulas import MasterFormula, formula as get_formula, formulas as all_formulas
 from .reference import Reference, reference
@@ -84,16 +85,6 @@ def density_filler(dose: pint.Quantity, drug_density: pint.Quantity, filler_dens
             f"{_num(capsule_volume.to(mL))} mL", field="capsule_size",
             value=None, allowed="a larger capsule size")
     return drug_volume, free, (free * filler_density / per_cap).to(mg_per_capsule)
-
-
-def salt_factor(weighed_form_mw: pint.Quantity, basis_form_mw: pint.Quantity) -> Fraction:
-    """Mass of the weighed form that carries 1 mass unit of the strength's basis form."""
-    return exact((weighed_form_mw / basis_form_mw).to(dimensionless).magnitude)
-
-
-def as_is_potency(assay: Fraction, water: Fraction = Fraction(0)) -> Fraction:
-    """As-is potency = assay (anhydrous basis) × (1 − water fraction)."""
-    return assay * (1 - water)
 
 
 def tablet_powder(drug: pint.Quantity, tablet_strength: pint.Quantity,
@@ -166,6 +157,9 @@ class CapsuleBatch:
     warnings: tuple[str, ...]
     trace: tuple[Step, ...]
     inputs: dict[str, Any]
+    # the form whose as-is content ``potency`` is (drug.py; None for tablets), and that basis in words
+    potency_basis: str | None = None
+    potency_basis_text: str | None = None
 
     @property
     def drug_powder_to_weigh(self) -> pint.Quantity:
@@ -187,6 +181,7 @@ class CapsuleBatch:
             "api_form": self.api_form,
             "salt_factor": to_jsonable(self.salt_factor),
             "potency": None if self.potency is None else to_jsonable(Q(self.potency, dimensionless).to(percent)),
+            "potency_basis": self.potency_basis,
             "api_to_weigh": to_jsonable(self.api_to_weigh),
             "tablets_to_crush": None if self.tablets_to_crush is None else int(self.tablets_to_crush.magnitude),
             "average_tablet_weight": to_jsonable(self.average_tablet_weight),
@@ -243,7 +238,8 @@ def _positive(q: pint.Quantity, field: str, value: Any, allowed: str, high: pint
 
 def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: str | None = None,
                   formula: str | None = None, potency: Any = None, assay: Any = None,
-                  water: Any = None, api_form: str = "hcl_anhydrous", strength_basis: str | None = None,
+                  water: Any = None, api_form: str | None = None, potency_basis: str | None = None,
+                  strength_basis: str | None = None,
                   tablet_weight: Any = None, capsule_size: str | None = None, filler: str | None = None,
                   fill_weight: Any = None, api_fill_weight: Any = None, method: str = "packing_statistic",
                   drug_bulk_density: Any = None, filler_bulk_density: Any = None,
@@ -254,8 +250,10 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
 
     Parameters (typed text like ``"4.5 mg"`` or pint quantities; bare numbers only for counts):
     strength [mg naltrexone HCl per capsule, 0.1-4.5]; quantity [capsules ordered]; extra [count or
-    "10%"]; source ``api`` | ``tablets`` (or a ``formula`` id, which sets it); potency [as-is %, or
-    assay and water %]; api_form (``hcl_anhydrous``, ``hcl_dihydrate``, ``base``); strength_basis
+    "10%"]; source ``api`` | ``tablets`` (or a ``formula`` id, which sets it); potency [as-is %: the
+    content of the anhydrous salt in the powder, :mod:`compounding.drug`], or assay and water %;
+    potency_basis (the form the potency is the content of, when the certificate states the hydrate
+    itself); api_form (``hcl_anhydrous``, ``hcl_dihydrate``, ``base``); strength_basis
     (the form the strength is stated as; default the reference basis, anhydrous HCl);
     tablet_weight [mg per 50 mg tablet, measured]; capsule_size ``000``-``5``; filler key;
     fill_weight [measured filler fill weight per capsule of that size]; api_fill_weight [the drug
@@ -267,7 +265,8 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
     warnings: list[str] = []
     inputs = {k: v for k, v in dict(
         strength=strength, quantity=quantity, extra=extra, source=source, formula=formula,
-        potency=potency, assay=assay, water=water, api_form=api_form, strength_basis=strength_basis,
+        potency=potency, assay=assay, water=water, api_form=api_form, potency_basis=potency_basis,
+        strength_basis=strength_basis,
         tablet_weight=tablet_weight, capsule_size=capsule_size, filler=filler,
         fill_weight=fill_weight, api_fill_weight=api_fill_weight, method=method,
         drug_bulk_density=drug_bulk_density, filler_bulk_density=filler_bulk_density,
@@ -316,9 +315,6 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
                            (strength_q * to_make).to(mg), strength=strength_q, capsules_to_make=to_make)
     basis_key = strength_basis or ref.strength_basis
     basis = ref.form(basis_key, "strength_basis")
-    api_form_key = api_form if source == "api" else ref.tablet.form
-    weighed = ref.form(api_form_key, "api_form")
-    factor = salt_factor(weighed.molecular_weight.quantity, basis.molecular_weight.quantity)
     hcl_basis = ref.form(ref.strength_basis)
     if basis_key != ref.strength_basis:
         # strength stated as another form (e.g. base): express the batch as naltrexone HCl too
@@ -327,30 +323,23 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
                                f"{basis.name})", "strength × capsules × MW(HCl) ÷ MW(basis)",
                                naltrexone_hcl * to_hcl, salt_factor=to_hcl)
     drug_in_batch = (strength_q * to_make).to(mg)  # in the basis form
-    if factor != 1:
-        t.add("salt_factor", "Salt factor", f"MW {weighed.name} ÷ MW {basis.name}", Q(factor, dimensionless),
-              weighed_mw=weighed.molecular_weight.quantity, basis_mw=basis.molecular_weight.quantity)
-        warnings.append(f"Salt factor {_num(Q(factor, dimensionless))} applied: weighing {weighed.name} "
-                        f"for a strength stated as {basis.name}.")
 
     mwq_q = _mwq(balance, mwq, ref, t)
     balance_key = balance or (ref.default_balance if mwq is None else "custom")
 
-    potency_f: Fraction | None = None
+    content = None
     api_to_weigh = avg_weight = powder = crush = None
     equivalent = None
     if source == "api":
-        potency_f = _potency(potency, assay, water, ref, t, warnings)
-        material = drug_in_batch * factor
-        if potency_f is not None:
-            api_to_weigh = t.add("api_to_weigh", "Naltrexone HCl powder to weigh",
-                                 "drug in batch × salt factor ÷ as-is potency", material / potency_f,
-                                 drug=drug_in_batch, salt_factor=Q(factor, dimensionless),
-                                 potency=Q(potency_f, dimensionless).to(percent))
-        else:
-            api_to_weigh = t.add("api_to_weigh", "Naltrexone HCl powder to weigh",
-                                 "drug in batch × salt factor (no potency correction)", material,
-                                 drug=drug_in_batch, salt_factor=Q(factor, dimensionless))
+        content = drug_content(api_form, strength_basis=basis_key, potency=potency, assay=assay, water=water,
+                               potency_basis=potency_basis, ref=ref, trace=t, warnings=warnings)
+        factor, potency_f = content.salt_factor, content.potency
+        api_to_weigh = t.add("api_to_weigh", "Naltrexone HCl powder to weigh",
+                             "drug in batch × salt factor ÷ as-is potency" if potency_f is not None
+                             else "drug in batch × salt factor (no potency correction)",
+                             content.powder_for(drug_in_batch), drug=drug_in_batch,
+                             salt_factor=Q(factor, dimensionless),
+                             potency=Q(potency_f if potency_f is not None else 1, dimensionless).to(percent))
         material_total = api_to_weigh
     else:
         if tablet_weight is None:
@@ -364,6 +353,7 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
                              field="tablet_weight", value=tablet_weight,
                              allowed=f"{_num(tab_strength * Q(1, tablet))}-2000 mg per tablet")
         t.add("average_tablet_weight", "Average weight of one tablet (measured)", "given", avg_weight)
+        potency_f, factor = None, _tablet_salt_factor(basis, ref, t, warnings)
         equivalent, crush, powder = tablet_powder(drug_in_batch * factor, tab_strength, avg_weight)
         t.add("tablets_equivalent", "Tablets' worth of drug", "drug in batch ÷ tablet strength",
               Q(equivalent, tablet), drug=drug_in_batch, tablet_strength=tab_strength)
@@ -501,7 +491,7 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
         formula_id=mf.id, formula_version=mf.version, formula_name=mf.name, source=source,
         strength=strength_q.to(mg_per_capsule), capsules_ordered=ordered, extra=extra_q,
         capsules_to_make=to_make, capsule_size=size, filler=filler_key, filler_name=fil.name,
-        api_form=api_form_key if source == "api" else None, salt_factor=factor, potency=potency_f,
+        api_form=content.form.key if content else None, salt_factor=factor, potency=potency_f,
         naltrexone_hcl=naltrexone_hcl.to(mg), api_to_weigh=None if api_to_weigh is None else api_to_weigh.to(mg),
         tablets_equivalent=equivalent, tablets_to_crush=crush, average_tablet_weight=avg_weight,
         tablet_powder_to_weigh=powder, drug_powder_per_capsule=dose_material.to(mg_per_capsule), method=method,
@@ -511,7 +501,9 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
         fill_weight_per_capsule=fill.to(mg_per_capsule), qc_low=low, qc_high=high,
         fill_weight_min=fmin.to(mg_per_capsule), fill_weight_max=fmax.to(mg_per_capsule),
         balance=balance_key, mwq=mwq_q, aliquot=plan, compounding_date=day0, bud=bud,
-        warnings=tuple(dict.fromkeys(warnings)), trace=t.freeze(), inputs=inputs)
+        warnings=tuple(dict.fromkeys(warnings)), trace=t.freeze(), inputs=inputs,
+        potency_basis=content.potency_basis.key if content else None,
+        potency_basis_text=content.basis_text if content else None)
 
 
 def _ps_capacity(size: str, ps: pint.Quantity, at_size: str, ref: Reference) -> pint.Quantity:
@@ -537,40 +529,16 @@ def _mwq(balance: str | None, mwq: Any, ref: Reference, t: Trace) -> pint.Quanti
                  **{k: f.quantity for k, f in b.figures.items()})
 
 
-def _potency(potency: Any, assay: Any, water: Any, ref: Reference, t: Trace,
-             warnings: list[str]) -> Fraction | None:
-    allowed = "80-105% (as-is potency from the certificate of analysis)"
-    if potency is not None and (assay is not None or water is not None):
-        raise InputError("give either the as-is potency or the assay and water, not both", field="potency",
-                         value=potency)
-    if water is not None and assay is None:
-        raise InputError("needs the assay (anhydrous basis) it corrects: as-is potency = assay × (1 − water)",
-                         field="water", value=water, allowed="water together with assay, or the as-is potency alone")
-    if potency is not None:
-        p = as_fraction(potency, "potency", low=Fraction(80, 100), high=Fraction(105, 100), allowed=allowed)
-        t.add("potency", "As-is potency (certificate of analysis)", "given", Q(p, dimensionless).to(percent))
-    elif assay is not None:
-        a = as_fraction(assay, "assay", low=Fraction(80, 100), high=Fraction(105, 100),
-                        allowed="80-105% on the anhydrous basis")
-        w = Fraction(0) if water is None else as_fraction(water, "water", low=Fraction(0), high=Fraction(15, 100),
-                                                           allowed="0-15%")
-        p = t.add("potency", "As-is potency", "assay (anhydrous basis) × (1 − water)",
-                  Q(as_is_potency(a, w), dimensionless).to(percent),
-                  assay=Q(a, dimensionless).to(percent), water=Q(w, dimensionless).to(percent))
-        p = exact(p.to(dimensionless).magnitude)
-    else:
-        warnings.append("No potency given: the powder is weighed assuming 100% as-is potency. Enter the "
-                        "certificate of analysis potency to correct for it.")
-        return None
-    if p <= 0:
-        raise RangeError("must be greater than zero", field="potency", value=potency, allowed=allowed)
-    low = ref.assay_minimum.quantity.to(dimensionless).magnitude
-    high = ref.assay_maximum.quantity.to(dimensionless).magnitude
-    if not (low <= p <= high):
-        warnings.append(f"As-is potency {_num(Q(p, dimensionless).to(percent))}% is outside the USP "
-                        f"monograph range ({_num(Q(low, dimensionless).to(percent))}-"
-                        f"{_num(Q(high, dimensionless).to(percent))}%): check the lot and its CoA.")
-    return p
+def _tablet_salt_factor(basis, ref: Reference, t: Trace, warnings: list[str]) -> Fraction:
+    """MW(the tablets' form) ÷ MW(strength basis): 1 unless the strength is stated as base."""
+    form = ref.form(ref.tablet.form)
+    factor = salt_factor(form.molecular_weight.quantity, basis.molecular_weight.quantity)
+    if factor != 1:
+        t.add("salt_factor", "Salt factor", f"MW {form.name} ÷ MW {basis.name}", Q(factor, dimensionless),
+              weighed_mw=form.molecular_weight.quantity, basis_mw=basis.molecular_weight.quantity)
+        warnings.append(f"Salt factor {_num(Q(factor, dimensionless))} applied: the tablets hold {form.name}, "
+                        f"the strength is stated as {basis.name}.")
+    return factor
 
 
 def _qc(limits: tuple[Any, Any] | None) -> tuple[Fraction, Fraction]:

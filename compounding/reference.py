@@ -29,6 +29,11 @@ class DrugForm:
     name: str
     formula: str
     molecular_weight: Figure
+    anhydrous_form: str = ""  # the form a potency of this powder is the content of (a hydrate's anhydrous salt)
+
+    @property
+    def is_hydrate(self) -> bool:
+        return self.anhydrous_form != self.key
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,7 @@ class Reference:
     strength_maximum: Figure
     assay_minimum: Figure
     assay_maximum: Figure
+    hydrate_minimum_water_share: Figure  # of a hydrate's water of hydration (drug.py)
     forms: dict[str, DrugForm]
     tablets: dict[str, Tablet]
     capsule_sizes: dict[str, Figure]
@@ -120,8 +126,11 @@ NALTREXONE = TableOf({
     "strength": TableOf({"basis": Text(), "basis_source": Text(), "minimum": _FIG("[mass]"),
                          "maximum": _FIG("[mass]")}),
     "assay": TableOf({"minimum": _FIG(""), "maximum": _FIG("")}),
+    "hydrate": TableOf({"minimum_water_share": _FIG("", maximum=1)}),
     "forms": TableOf(values=TableOf({"name": Text(), "formula": Text(),
-                                     "molecular_weight": _FIG("[mass] / [substance]")})),
+                                     "molecular_weight": _FIG("[mass] / [substance]"),
+                                     "anhydrous_form": Optional(Text()),
+                                     "anhydrous_form_source": Optional(Text())})),
     "tablets": TableOf(values=TableOf({"name": Text(), "form": Text(),
                                        "strength": _FIG("[mass] / [tablet_count]"),
                                        "excipients": Text(), "average_weight_note": Text()})),
@@ -178,7 +187,15 @@ def load_reference(directory: Path = REFERENCE_DIR) -> Reference:
     bal = check(directory / "balances.toml", BALANCES)
     bud = check(directory / "bud.toml", BUD)
 
-    forms = {k: DrugForm(k, v["name"], v["formula"], v["molecular_weight"]) for k, v in nal["forms"].items()}
+    forms = {k: DrugForm(k, v["name"], v["formula"], v["molecular_weight"], v["anhydrous_form"] or k)
+             for k, v in nal["forms"].items()}
+    for k, f in forms.items():
+        if f.anhydrous_form not in forms or forms[f.anhydrous_form].is_hydrate:
+            raise DataError("must name an anhydrous form in forms", field=f"naltrexone.toml: forms.{k}.anhydrous_form",
+                            value=f.anhydrous_form, allowed=", ".join(x for x in forms if not forms[x].is_hydrate))
+        if f.is_hydrate and nal["forms"][k]["anhydrous_form_source"] is None:
+            raise DataError("is missing (needed with anhydrous_form)",
+                            field=f"naltrexone.toml: forms.{k}.anhydrous_form_source")
     if nal["strength"]["basis"] not in forms:
         raise DataError("must name one of the forms", field="naltrexone.toml: strength.basis",
                         value=nal["strength"]["basis"], allowed=", ".join(forms))
@@ -211,7 +228,8 @@ def load_reference(directory: Path = REFERENCE_DIR) -> Reference:
     return Reference(
         strength_basis=nal["strength"]["basis"], strength_minimum=nal["strength"]["minimum"],
         strength_maximum=nal["strength"]["maximum"], assay_minimum=nal["assay"]["minimum"],
-        assay_maximum=nal["assay"]["maximum"], forms=forms, tablets=tablets, capsule_sizes=sizes,
+        assay_maximum=nal["assay"]["maximum"], hydrate_minimum_water_share=nal["hydrate"]["minimum_water_share"],
+        forms=forms, tablets=tablets, capsule_sizes=sizes,
         fillers=fillers, balances=balances, default_balance=bal["default"],
         max_factor_per_stage=int(max_factor), bud_categories=buds)
 
