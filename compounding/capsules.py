@@ -30,7 +30,7 @@ from .errors import CalculationError, InputError, RangeError
 from .formulas import MasterFormula, formula as get_formula, formulas as all_formulas
 from .reference import Reference, reference
 from .trace import Step, Trace
-from .units import (Q, as_count, as_fraction, as_quantity, capsule, dimensionless, exact,
+from .units import (Q, as_count, as_fraction, as_quantity, capsule, dimensionless, exact, g_per_mL,
                     mg, mg_per_capsule, mg_per_tablet, mL, percent, tablet)
 from .weighing import AliquotPlan, entered_mwq, plan_aliquot
 
@@ -379,11 +379,10 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
     measured = False
     if method == "packing_statistic":
         if fill_weight is not None:
-            filler_ps = as_quantity(fill_weight, "fill_weight", "mass_per_capsule").to(mg_per_capsule)
-            _positive(filler_ps, "fill_weight", fill_weight, "a mass per capsule above 0 and up to 2000 mg",
-                      Q(2000, mg_per_capsule))
+            filler_ps = _fill_weight(fill_weight, "fill_weight", size, ref, fil.name)
             measured = True
             t.add("filler_fill_weight", f"Fill weight of {fil.name} in size {size} (measured)", "given", filler_ps)
+            _far_from_estimate(filler_ps, fil, size, ref, warnings)
         else:
             if size not in fil.fill_weight:
                 raise InputError(f"has no default fill weight for {fil.name}; measure and enter it",
@@ -394,9 +393,7 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
             warnings.append(f"Filler fill weight {_num(filler_ps.to(mg_per_capsule))} mg for size {size} is a table "
                             "estimate: measure the packing statistic for this lot of filler and enter it.")
         if api_fill_weight is not None:
-            drug_ps = as_quantity(api_fill_weight, "api_fill_weight", "mass_per_capsule").to(mg_per_capsule)
-            _positive(drug_ps, "api_fill_weight", api_fill_weight, "a mass per capsule above 0 and up to 2000 mg",
-                      Q(2000, mg_per_capsule))
+            drug_ps = _fill_weight(api_fill_weight, "api_fill_weight", size, ref, "the drug powder")
             t.add("api_fill_weight", f"Fill weight of the drug powder in size {size} (measured)", "given", drug_ps)
         displaced, filler_pc = packing_stat_filler(dose_material, filler_ps, drug_ps)
         if drug_ps is None:
@@ -416,11 +413,9 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
               filler_fill_weight=filler_ps, filler_displaced=displaced)
         displaced_q = displaced
     elif method == "density":
-        rho_drug = as_quantity(drug_bulk_density, "drug_bulk_density", "density")
-        _positive(rho_drug.to("g/mL"), "drug_bulk_density", drug_bulk_density, "0.05-3 g/mL", Q(3, "g/mL"))
+        rho_drug = _bulk_density(drug_bulk_density, "drug_bulk_density", ref)
         if filler_bulk_density is not None:
-            rho_fil = as_quantity(filler_bulk_density, "filler_bulk_density", "density")
-            _positive(rho_fil.to("g/mL"), "filler_bulk_density", filler_bulk_density, "0.05-3 g/mL", Q(3, "g/mL"))
+            rho_fil = _bulk_density(filler_bulk_density, "filler_bulk_density", ref)
         elif fil.bulk_density is not None:
             rho_fil = fil.bulk_density.quantity
         else:
@@ -510,6 +505,54 @@ def _ps_capacity(size: str, ps: pint.Quantity, at_size: str, ref: Reference) -> 
     """A packing statistic scaled to another size by nominal volume."""
     ratio = (ref.capsule_volume(size).quantity / ref.capsule_volume(at_size).quantity).to(dimensionless)
     return ps * ratio.magnitude
+
+
+def _fill_weight(value: Any, field: str, size: str, ref: Reference, what: str) -> pint.Quantity:
+    """A measured fill weight [mg/capsule], refused when the density it implies in the capsule's
+    nominal volume is outside the range of pharmaceutical powders (capsules.toml: fill_density)."""
+    ps = as_quantity(value, field, "mass_per_capsule").to(mg_per_capsule)
+    volume = ref.capsule_volume(size).quantity.to(mL)
+    low, high = (f.quantity.to(g_per_mL) for f in ref.fill_density)
+    lightest, heaviest = (low * volume).to(mg), (high * volume).to(mg)
+    allowed = (f"{_num(lightest)}-{_num(heaviest)} mg of {what} in a size {size} capsule ({_num(volume)} mL), "
+               f"a powder density of {_num(low)}-{_num(high)} g/mL")
+    if ps.magnitude <= 0:
+        raise RangeError("must be greater than zero", field=field, value=value, allowed=allowed)
+    density = (ps * Q(1, capsule) / volume).to(g_per_mL)
+    if not (low <= density <= high):
+        raise RangeError(f"in a size {size} capsule ({_num(volume)} mL) means a powder of {_num(density)} g/mL, "
+                         f"{'lighter' if density < low else 'denser'} than any pharmaceutical powder: check "
+                         "the unit and the digits", field=field, value=value, allowed=allowed)
+    return ps
+
+
+def _bulk_density(value: Any, field: str, ref: Reference) -> pint.Quantity:
+    """A bulk density [g/mL] within the range of pharmaceutical powders (capsules.toml: fill_density)."""
+    if value is None:
+        raise InputError("is needed for the density method", field=field, allowed="a bulk density, e.g. 0.3 g/mL")
+    rho = as_quantity(value, field, "density").to(g_per_mL)
+    low, high = (f.quantity.to(g_per_mL) for f in ref.fill_density)
+    if not (low <= rho <= high):
+        raise RangeError("must be greater than zero" if rho.magnitude <= 0 else
+                         "is outside the bulk densities of pharmaceutical powders: check the unit and the digits",
+                         field=field, value=value, allowed=f"{_num(low)}-{_num(high)} g/mL")
+    return rho
+
+
+def _far_from_estimate(ps: pint.Quantity, fil, size: str, ref: Reference, warnings: list[str]) -> None:
+    """Warn when a measured filler fill weight is far from the table estimate (capsules.toml)."""
+    from .display import format_quantity
+
+    if size not in fil.fill_weight:
+        return
+    estimate = fil.fill_weight[size].quantity.to(mg)
+    ratio = exact((ps * Q(1, capsule) / estimate).to(dimensionless).magnitude)
+    low, high = (exact(f.quantity.to(dimensionless).magnitude) for f in ref.fill_weight_warning)
+    if not (low <= ratio <= high):
+        pct = lambda r: format_quantity(Q(r, dimensionless).to(percent))  # noqa: E731
+        warnings.append(f"Measured fill weight {format_quantity(ps * Q(1, capsule), mg)} of {fil.name} in size "
+                        f"{size} is {pct(ratio)} of the table estimate {format_quantity(estimate)} (expected "
+                        f"{pct(low)} to {pct(high)}): check it was measured for this filler and size.")
 
 
 def _overfill(size: str, ref: Reference, fits, dose: pint.Quantity) -> None:

@@ -86,6 +86,8 @@ class Reference:
     forms: dict[str, DrugForm]
     tablets: dict[str, Tablet]
     capsule_sizes: dict[str, Figure]
+    fill_density: tuple[Figure, Figure]  # plausible powder density in a capsule (min, max)
+    fill_weight_warning: tuple[Figure, Figure]  # measured ÷ table estimate outside this: a warning
     fillers: dict[str, Filler]
     balances: dict[str, Balance]
     default_balance: str
@@ -135,7 +137,9 @@ NALTREXONE = TableOf({
                                        "strength": _FIG("[mass] / [tablet_count]"),
                                        "excipients": Text(), "average_weight_note": Text()})),
 })
-CAPSULES = TableOf({"sizes": TableOf(values=_FIG("[volume]"))})
+CAPSULES = TableOf({"sizes": TableOf(values=_FIG("[volume]")),
+                    "fill_density": TableOf({"minimum": _FIG("[mass] / [volume]"), "maximum": _FIG("[mass] / [volume]")}),
+                    "fill_weight_warning": TableOf({"low": _FIG(""), "high": _FIG("")})})
 FILLERS = TableOf({"fillers": TableOf(values=TableOf({
     "name": Text(), "status": Choice("ok", "warn", "refuse"), "cautions": ListOf(Text(), nonempty=False),
     "bulk_density": Optional(_FIG("[mass] / [volume]")),
@@ -208,6 +212,9 @@ def load_reference(directory: Path = REFERENCE_DIR) -> Reference:
     if not tablets:
         raise DataError("must list at least one tablet", field="naltrexone.toml: tablets")
     sizes = caps["sizes"]
+    for table, low, high in (("fill_density", "minimum", "maximum"), ("fill_weight_warning", "low", "high")):
+        if caps[table][low].quantity >= caps[table][high].quantity:
+            raise DataError(f"must be less than {high}", field=f"capsules.toml: {table}.{low}")
     fillers = {}
     for k, v in fil["fillers"].items():
         for size in v["fill_weight"]:
@@ -230,6 +237,8 @@ def load_reference(directory: Path = REFERENCE_DIR) -> Reference:
         strength_maximum=nal["strength"]["maximum"], assay_minimum=nal["assay"]["minimum"],
         assay_maximum=nal["assay"]["maximum"], hydrate_minimum_water_share=nal["hydrate"]["minimum_water_share"],
         forms=forms, tablets=tablets, capsule_sizes=sizes,
+        fill_density=(caps["fill_density"]["minimum"], caps["fill_density"]["maximum"]),
+        fill_weight_warning=(caps["fill_weight_warning"]["low"], caps["fill_weight_warning"]["high"]),
         fillers=fillers, balances=balances, default_balance=bal["default"],
         max_factor_per_stage=int(max_factor), bud_categories=buds)
 
