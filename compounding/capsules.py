@@ -408,7 +408,7 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
                   drug_powder_per_capsule=dose_material, filler_fill_weight=filler_ps, api_fill_weight=drug_ps)
         if filler_pc.magnitude <= 0:
             _overfill(size, ref, lambda s: _ps_capacity(s, drug_ps or filler_ps, size, ref) > dose_material,
-                      dose_material)
+                      dose_material, tablet_weight if source == "tablets" else None)
         t.add("filler_per_capsule", "Filler per capsule", "filler fill weight − filler displaced", filler_pc,
               filler_fill_weight=filler_ps, filler_displaced=displaced)
         displaced_q = displaced
@@ -424,7 +424,8 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
             drug_vol, free_vol, filler_pc = density_filler(dose_material, rho_drug, rho_fil, volume)
         except CalculationError:
             _overfill(size, ref, lambda s: ref.capsule_volume(s).quantity.to(mL) >
-                      (dose_material * Q(1, capsule) / rho_drug).to(mL), dose_material)
+                      (dose_material * Q(1, capsule) / rho_drug).to(mL), dose_material,
+                      tablet_weight if source == "tablets" else None)
         t.add("drug_volume_per_capsule", "Volume of drug powder per capsule", "dose ÷ drug bulk density",
               drug_vol, dose=dose_material, drug_bulk_density=rho_drug)
         t.add("free_volume_per_capsule", "Free volume per capsule", "capsule volume − drug volume", free_vol,
@@ -555,13 +556,24 @@ def _far_from_estimate(ps: pint.Quantity, fil, size: str, ref: Reference, warnin
                         f"{pct(low)} to {pct(high)}): check it was measured for this filler and size.")
 
 
-def _overfill(size: str, ref: Reference, fits, dose: pint.Quantity) -> None:
+def _overfill(size: str, ref: Reference, fits, dose: pint.Quantity, tablet_weight: Any = None) -> None:
+    """Refuse a drug powder that fills the capsule by itself, naming what to change: a larger size
+    when one holds it; else the tablet weight (tablets) or the strength per capsule."""
     bigger = next_size_that_fits(fits, ref.capsule_sizes, size)
-    advice = f"use size {bigger}" if bigger else "no capsule size holds it; split the dose"
-    raise CalculationError(f"the drug powder ({_num(dose.to(mg_per_capsule))} mg per capsule) fills a size "
-                           f"{size} capsule by itself, leaving no room for filler: {advice}",
-                           field="capsule_size", value=size,
-                           allowed=f"size {bigger} or larger" if bigger else "a smaller dose")
+    per_capsule = f"{_num(dose.to(mg_per_capsule))} mg per capsule"
+    if bigger:
+        raise CalculationError(f"the drug powder ({per_capsule}) fills a size {size} capsule by itself, leaving "
+                               f"no room for filler: use size {bigger}", field="capsule_size", value=size,
+                               allowed=f"size {bigger} or larger")
+    largest = max(ref.capsule_sizes, key=lambda k: ref.capsule_sizes[k].quantity.to(mL).magnitude)
+    if tablet_weight is not None:
+        raise CalculationError(f"makes {per_capsule} of tablet powder, more than even a size {largest} capsule "
+                               "holds: check the tablet weight, or make the capsules from naltrexone HCl powder "
+                               "(source api)", field="tablet_weight", value=tablet_weight,
+                               allowed="the measured average weight of one 50 mg tablet")
+    raise CalculationError(f"needs {per_capsule} of drug powder, more than even a size {largest} capsule holds: "
+                           "give the dose as two capsules of half the strength", field="strength",
+                           value=None, allowed="a lower strength per capsule")
 
 
 def _mwq(balance: str | None, mwq: Any, ref: Reference, t: Trace) -> pint.Quantity:
