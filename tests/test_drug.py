@@ -148,7 +148,7 @@ def test_cli_names_the_potency_that_does_not_fit(capsys):
     assert main(["capsules", "--strength", "4.5mg", "--quantity", "100", "--api-form", "hcl_dihydrate",
                  "--potency", "99.5%"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: potency = '99.5%'") and err.count("\n") == 1
+    assert err.startswith("error: --potency: potency = '99.5%'") and err.count("\n") == 1
 
 
 # --- property: every equivalent way of entering a lot puts the same drug in the batch -------------
