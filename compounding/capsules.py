@@ -25,7 +25,7 @@ from typing import Any, Iterable
 import pint
 
 from .bud import BeyondUseDate, beyond_use_date, parse_date
-from .drug import as_is_potency, drug_content, salt_factor
+from .drug import as_is_potency, drug_content, refuse_other_source_inputs, salt_factor
 from .errors import CalculationError, InputError, RangeError
 from .formulas import MasterFormula, formula as get_formula, formulas as all_formulas
 from .reference import Reference, reference
@@ -37,6 +37,9 @@ from .weighing import AliquotPlan, entered_mwq, plan_aliquot
 __all__ = ["CapsuleBatch", "capsule_batch", "capsules_to_make", "parse_extra",
            "packing_stat_filler", "density_filler", "salt_factor", "as_is_potency",
            "tablet_powder", "next_size_that_fits"]
+
+# The most capsules one batch may make: ordered, and ordered + extra (a slip guard, not a USP figure).
+MAX_CAPSULES = 10000
 
 # --- Small pure steps (any drug) ----------------------------------------------------------------
 
@@ -290,14 +293,23 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
             raise InputError(f"does not match the formula's source ({mf.source})", field="source",
                              value=source, allowed=mf.source)
     source = mf.source
+    refuse_other_source_inputs(source, "capsules", api_form=api_form, potency=potency, assay=assay, water=water,
+                               potency_basis=potency_basis, tablet_weight=tablet_weight)
 
     # strength, count, extra
     strength_q = t.add("strength", "Strength per capsule (as naltrexone HCl)", "given",
                        _strength(strength, ref) / Q(1, capsule))
     ordered = t.add("capsules_ordered", "Capsules ordered", "given",
-                    as_count(quantity, "quantity", capsule, minimum=1, maximum=10000))
+                    as_count(quantity, "quantity", capsule, minimum=1, maximum=MAX_CAPSULES))
     kind, amount = parse_extra(extra)
     extra_q, to_make = capsules_to_make(ordered, extra)
+    if to_make.magnitude > MAX_CAPSULES:
+        room = MAX_CAPSULES - int(ordered.magnitude)
+        raise RangeError(f"makes {int(to_make.magnitude)} capsules ({int(ordered.magnitude)} ordered + "
+                         f"{int(extra_q.magnitude)} extra), more than the {MAX_CAPSULES} one batch may make: "
+                         "lower the extra, or split the order into batches", field="extra", value=extra,
+                         allowed=f"at most {room} extra capsule{'s' if room != 1 else ''} for "
+                                 f"{int(ordered.magnitude)} ordered")
     if kind == "percent":
         t.add("extra", "Extra capsules for losses", "ROUNDUP(ordered × extra %)", extra_q,
               ordered=ordered, extra_percent=Q(amount, dimensionless).to(percent))
@@ -482,6 +494,7 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
     bud = beyond_use_date(mf.bud_category, day0, component_expiries=component_expiries, ref=ref)
     t.add("bud", f"Beyond-use date ({bud.basis})", "compounding date + days", bud.date,
           compounding_date=day0, days=bud.days)
+    warnings[:0] = bud.warnings  # first: a batch that expires within days is the news of this sheet
 
     return CapsuleBatch(
         formula_id=mf.id, formula_version=mf.version, formula_name=mf.name, source=source,

@@ -31,12 +31,34 @@ from .reference import DrugForm, Reference, reference
 from .trace import Trace
 from .units import Q, as_fraction, dimensionless, exact, mg, percent
 
-__all__ = ["DrugContent", "drug_content", "salt_factor", "as_is_potency", "POTENCY_RANGE"]
+__all__ = ["DrugContent", "drug_content", "salt_factor", "as_is_potency", "POTENCY_RANGE",
+           "refuse_other_source_inputs"]
 
 # What may be typed as a potency or an assay (a slip guard, not a specification: the USP range is
 # in naltrexone.toml and gives a warning).
 POTENCY_RANGE = (Fraction(80, 100), Fraction(105, 100))
 WATER_RANGE = (Fraction(0), Fraction(15, 100))
+
+
+# Inputs that describe only one source of the drug (issue 9.6: never silently ignored).
+TABLET_ONLY = ("tablet_weight",)
+API_ONLY = ("api_form", "potency", "assay", "water", "potency_basis")
+
+
+def refuse_other_source_inputs(source: str, what: str, **given: Any) -> None:
+    """Refuse an input given for the other source: a potency does nothing to tablets, nor a tablet
+    weight to powder, and a pharmacist who typed it expects it to count."""
+    for field, value in given.items():
+        if value is None:
+            continue
+        if source == "tablets" and field in API_ONLY:
+            raise InputError(f"applies only to {what} made from naltrexone HCl powder (source api); the drug in "
+                             "tablets is set by their label strength", field=field, value=value,
+                             allowed="leave it out with source tablets, or choose source api")
+        if source == "api" and field in TABLET_ONLY:
+            raise InputError(f"applies only to {what} made from tablets (source tablets), not from naltrexone "
+                             "HCl powder", field=field, value=value,
+                             allowed="leave it out with source api, or choose source tablets")
 
 
 def salt_factor(weighed_form_mw: pint.Quantity, basis_form_mw: pint.Quantity) -> Fraction:

@@ -28,7 +28,7 @@ import pint
 
 from .bud import BeyondUseDate, beyond_use_date, parse_date
 from .display import format_number, format_quantity
-from .drug import DrugContent, drug_content
+from .drug import DrugContent, drug_content, refuse_other_source_inputs
 from .errors import InputError, RangeError
 from .jsonout import to_jsonable
 from .liquid_data import LiquidData, Syringe, Vehicle, liquid_data
@@ -451,6 +451,8 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
     vehicle = vehicle or (mfr.default_vehicle if mfr else "purified_water")
     if source not in SOURCES:
         raise InputError("is not a known source", field="source", value=source, allowed="tablets, api")
+    refuse_other_source_inputs(source, "liquids", api_form=api_form, potency=potency, assay=assay, water=water,
+                               potency_basis=potency_basis, tablet_weight=tablet_weight)
     veh = data.vehicle(vehicle)
     bal = ref.balance(balance or ref.default_balance)
     trace, warnings = Trace(), []
@@ -512,6 +514,7 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
     bud = beyond_use_date(veh.bud_category, cdate, component_expiries=component_expiries,
                           day_one_is_compounding_day=day_one_is_compounding_day, ref=ref)
     trace.add("bud", "Beyond-use date", "compounding date + BUD days", bud.date, days=bud.days)
+    warnings[:0] = bud.warnings  # first: a liquid that expires within days is the news of this sheet
 
     rows = tuple(_dose_row(d, conc, vol, data.syringes, data.minimum_dose_volume.quantity.to(mL))
                  for d in dose_list)

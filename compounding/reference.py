@@ -93,6 +93,7 @@ class Reference:
     default_balance: str
     max_factor_per_stage: int
     bud_categories: dict[str, BudCategory]
+    short_bud_warning: Figure  # a BUD cut by a component expiry to fewer days than this is warned
 
     def form(self, key: str, field: str = "api_form") -> DrugForm:
         return _pick(self.forms, key, field, "naltrexone form")
@@ -156,7 +157,8 @@ BALANCES = TableOf({
     "aliquot": TableOf({"max_factor_per_stage": _FIG("", minimum=1)}),
 })
 BUD = TableOf({"categories": TableOf(values=TableOf({
-    "description": Text(), "days": _FIG("[time]"), "storage": Text(), "storage_label": Text()}))})
+    "description": Text(), "days": _FIG("[time]"), "storage": Text(), "storage_label": Text()})),
+    "short_bud": TableOf({"warn_below": _FIG("[time]")})})
 
 
 def _balance(key: str, raw: dict[str, Any], where: str) -> Balance:
@@ -240,7 +242,7 @@ def load_reference(directory: Path = REFERENCE_DIR) -> Reference:
         fill_density=(caps["fill_density"]["minimum"], caps["fill_density"]["maximum"]),
         fill_weight_warning=(caps["fill_weight_warning"]["low"], caps["fill_weight_warning"]["high"]),
         fillers=fillers, balances=balances, default_balance=bal["default"],
-        max_factor_per_stage=int(max_factor), bud_categories=buds)
+        max_factor_per_stage=int(max_factor), bud_categories=buds, short_bud_warning=bud["short_bud"]["warn_below"])
 
 
 def reference() -> Reference:
