@@ -106,8 +106,9 @@ def sections(b: CapsuleBatch) -> list[Section]:
         assay_in = _percent(b.inputs.get("assay"), "assay")
         water_in = _percent(b.inputs.get("water"), "water")
         inputs += [
-            Line("potency", f"As-is potency of the lot (CoA), as {potency_basis.name}", "%", potency_in,
-                 kind="input", how="blank: use assay and water, or no correction"),
+            Line("potency", "As-is potency of the lot (CoA)", "%", potency_in, kind="input",
+                 how=f"as-is content of {potency_basis.name} in the powder; blank: use assay and water, "
+                     "or no correction"),
             Line("assay", "Assay, anhydrous basis (CoA)", "%", assay_in, kind="input",
                  how="used when the as-is potency is blank"),
             Line("water", "Water content (CoA)", "%", water_in, kind="input", how="blank = 0"),

@@ -108,8 +108,9 @@ def sections(b: LiquidPreparation) -> list[Section]:
     if mode == "api":
         weighed = ref.form(b.api_form)
         inputs += [
-            Line("potency", f"As-is potency of the lot (CoA), as {potency_basis.name}", "%", b.potency, kind="input",
-                 how="blank: no correction (recorded)" + _from_assay(b)),
+            Line("potency", "As-is potency of the lot (CoA)", "%", b.potency, kind="input",
+                 how=f"as-is content of {potency_basis.name} in the powder; blank: no correction (recorded)"
+                     + _from_assay(b)),
             Line("mw_potency_basis", f"Molecular weight of {potency_basis.name} (potency basis)", "g/mol",
                  _mag(potency_basis.molecular_weight.quantity, g_per_mol), kind="input",
                  how=f"reference data: {potency_basis.molecular_weight.source}"),
