@@ -32,6 +32,8 @@ _EXPORTS: dict[str, str] = {
     "DataError": "errors:DataError",
     "beyond_use_date": "bud:beyond_use_date",
     "plan_aliquot": "weighing:plan_aliquot",
+    "drug_content": "drug:drug_content",
+    "DrugContent": "drug:DrugContent",
     "format_quantity": "display:format_quantity",
     "prepare_liquid": "liquids:prepare_liquid",
     "LiquidPreparation": "liquids:LiquidPreparation",

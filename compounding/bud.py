@@ -27,6 +27,7 @@ class BeyondUseDate:
     storage_label: str
     basis: str  # the words the record prints for why this BUD
     capped_by_expiry: dt.date | None
+    warnings: tuple[str, ...] = ()  # a BUD cut short by a component's expiry
 
 
 EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
@@ -83,9 +84,20 @@ def beyond_use_date(category: str, compounding_date: dt.date | str | None = None
         if earliest < start:
             raise InputError("is before the compounding date: the component has expired",
                              field="component_expiry", value=earliest.isoformat())
+        if earliest == start:
+            raise InputError("is the compounding date: the preparation would expire the day it is made "
+                             "(a 0-day beyond-use date cannot be dispensed); use a component that has not "
+                             "expired", field="component_expiry", value=earliest.isoformat(),
+                             allowed=f"a date after {start.isoformat()}")
         if earliest < date:
             date, capped = earliest, earliest
             basis += f"; capped at the earliest component expiry {earliest.isoformat()}"
     days = Q((date - start).days + (1 if day_one_is_compounding_day else 0), day)
+    warnings = ()
+    if capped is not None and days < ref.short_bud_warning.quantity.to(day):
+        n = int(days.magnitude)
+        warnings = (f"BEYOND-USE DATE CUT TO {n} DAY{'S' if n != 1 else ''} ({date.isoformat()}) by a component "
+                    f"expiring {capped.isoformat()} (USP <795> gives {int(table_days.magnitude)} days): "
+                    f"dispense no more than {n} day{'s' if n != 1 else ''}' supply, or use a fresher lot.",)
     return BeyondUseDate(category, cat.description, days, table_days, date, cat.storage,
-                         cat.storage_label, basis, capped)
+                         cat.storage_label, basis, capped, warnings)

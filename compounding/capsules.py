@@ -25,17 +25,21 @@ from typing import Any, Iterable
 import pint
 
 from .bud import BeyondUseDate, beyond_use_date, parse_date
+from .drug import as_is_potency, drug_content, refuse_other_source_inputs, salt_factor
 from .errors import CalculationError, InputError, RangeError
 from .formulas import MasterFormula, formula as get_formula, formulas as all_formulas
 from .reference import Reference, reference
 from .trace import Step, Trace
-from .units import (Q, as_count, as_fraction, as_quantity, capsule, dimensionless, exact,
+from .units import (Q, as_count, as_fraction, as_quantity, capsule, dimensionless, exact, g_per_mL,
                     mg, mg_per_capsule, mg_per_tablet, mL, percent, tablet)
 from .weighing import AliquotPlan, entered_mwq, plan_aliquot
 
 __all__ = ["CapsuleBatch", "capsule_batch", "capsules_to_make", "parse_extra",
            "packing_stat_filler", "density_filler", "salt_factor", "as_is_potency",
            "tablet_powder", "next_size_that_fits"]
+
+# The most capsules one batch may make: ordered, and ordered + extra (a slip guard, not a USP figure).
+MAX_CAPSULES = 10000
 
 # --- Small pure steps (any drug) ----------------------------------------------------------------
 
@@ -84,16 +88,6 @@ def density_filler(dose: pint.Quantity, drug_density: pint.Quantity, filler_dens
             f"{_num(capsule_volume.to(mL))} mL", field="capsule_size",
             value=None, allowed="a larger capsule size")
     return drug_volume, free, (free * filler_density / per_cap).to(mg_per_capsule)
-
-
-def salt_factor(weighed_form_mw: pint.Quantity, basis_form_mw: pint.Quantity) -> Fraction:
-    """Mass of the weighed form that carries 1 mass unit of the strength's basis form."""
-    return exact((weighed_form_mw / basis_form_mw).to(dimensionless).magnitude)
-
-
-def as_is_potency(assay: Fraction, water: Fraction = Fraction(0)) -> Fraction:
-    """As-is potency = assay (anhydrous basis) × (1 − water fraction)."""
-    return assay * (1 - water)
 
 
 def tablet_powder(drug: pint.Quantity, tablet_strength: pint.Quantity,
@@ -166,6 +160,9 @@ class CapsuleBatch:
     warnings: tuple[str, ...]
     trace: tuple[Step, ...]
     inputs: dict[str, Any]
+    # the form whose as-is content ``potency`` is (drug.py; None for tablets), and that basis in words
+    potency_basis: str | None = None
+    potency_basis_text: str | None = None
 
     @property
     def drug_powder_to_weigh(self) -> pint.Quantity:
@@ -187,6 +184,7 @@ class CapsuleBatch:
             "api_form": self.api_form,
             "salt_factor": to_jsonable(self.salt_factor),
             "potency": None if self.potency is None else to_jsonable(Q(self.potency, dimensionless).to(percent)),
+            "potency_basis": self.potency_basis,
             "api_to_weigh": to_jsonable(self.api_to_weigh),
             "tablets_to_crush": None if self.tablets_to_crush is None else int(self.tablets_to_crush.magnitude),
             "average_tablet_weight": to_jsonable(self.average_tablet_weight),
@@ -243,7 +241,8 @@ def _positive(q: pint.Quantity, field: str, value: Any, allowed: str, high: pint
 
 def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: str | None = None,
                   formula: str | None = None, potency: Any = None, assay: Any = None,
-                  water: Any = None, api_form: str = "hcl_anhydrous", strength_basis: str | None = None,
+                  water: Any = None, api_form: str | None = None, potency_basis: str | None = None,
+                  strength_basis: str | None = None,
                   tablet_weight: Any = None, capsule_size: str | None = None, filler: str | None = None,
                   fill_weight: Any = None, api_fill_weight: Any = None, method: str = "packing_statistic",
                   drug_bulk_density: Any = None, filler_bulk_density: Any = None,
@@ -254,8 +253,10 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
 
     Parameters (typed text like ``"4.5 mg"`` or pint quantities; bare numbers only for counts):
     strength [mg naltrexone HCl per capsule, 0.1-4.5]; quantity [capsules ordered]; extra [count or
-    "10%"]; source ``api`` | ``tablets`` (or a ``formula`` id, which sets it); potency [as-is %, or
-    assay and water %]; api_form (``hcl_anhydrous``, ``hcl_dihydrate``, ``base``); strength_basis
+    "10%"]; source ``api`` | ``tablets`` (or a ``formula`` id, which sets it); potency [as-is %: the
+    content of the anhydrous salt in the powder, :mod:`compounding.drug`], or assay and water %;
+    potency_basis (the form the potency is the content of, when the certificate states the hydrate
+    itself); api_form (``hcl_anhydrous``, ``hcl_dihydrate``, ``base``); strength_basis
     (the form the strength is stated as; default the reference basis, anhydrous HCl);
     tablet_weight [mg per 50 mg tablet, measured]; capsule_size ``000``-``5``; filler key;
     fill_weight [measured filler fill weight per capsule of that size]; api_fill_weight [the drug
@@ -267,7 +268,8 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
     warnings: list[str] = []
     inputs = {k: v for k, v in dict(
         strength=strength, quantity=quantity, extra=extra, source=source, formula=formula,
-        potency=potency, assay=assay, water=water, api_form=api_form, strength_basis=strength_basis,
+        potency=potency, assay=assay, water=water, api_form=api_form, potency_basis=potency_basis,
+        strength_basis=strength_basis,
         tablet_weight=tablet_weight, capsule_size=capsule_size, filler=filler,
         fill_weight=fill_weight, api_fill_weight=api_fill_weight, method=method,
         drug_bulk_density=drug_bulk_density, filler_bulk_density=filler_bulk_density,
@@ -291,14 +293,23 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
             raise InputError(f"does not match the formula's source ({mf.source})", field="source",
                              value=source, allowed=mf.source)
     source = mf.source
+    refuse_other_source_inputs(source, "capsules", api_form=api_form, potency=potency, assay=assay, water=water,
+                               potency_basis=potency_basis, tablet_weight=tablet_weight)
 
     # strength, count, extra
     strength_q = t.add("strength", "Strength per capsule (as naltrexone HCl)", "given",
                        _strength(strength, ref) / Q(1, capsule))
     ordered = t.add("capsules_ordered", "Capsules ordered", "given",
-                    as_count(quantity, "quantity", capsule, minimum=1, maximum=10000))
+                    as_count(quantity, "quantity", capsule, minimum=1, maximum=MAX_CAPSULES))
     kind, amount = parse_extra(extra)
     extra_q, to_make = capsules_to_make(ordered, extra)
+    if to_make.magnitude > MAX_CAPSULES:
+        room = MAX_CAPSULES - int(ordered.magnitude)
+        raise RangeError(f"makes {int(to_make.magnitude)} capsules ({int(ordered.magnitude)} ordered + "
+                         f"{int(extra_q.magnitude)} extra), more than the {MAX_CAPSULES} one batch may make: "
+                         "lower the extra, or split the order into batches", field="extra", value=extra,
+                         allowed=f"at most {room} extra capsule{'s' if room != 1 else ''} for "
+                                 f"{int(ordered.magnitude)} ordered")
     if kind == "percent":
         t.add("extra", "Extra capsules for losses", "ROUNDUP(ordered × extra %)", extra_q,
               ordered=ordered, extra_percent=Q(amount, dimensionless).to(percent))
@@ -316,9 +327,6 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
                            (strength_q * to_make).to(mg), strength=strength_q, capsules_to_make=to_make)
     basis_key = strength_basis or ref.strength_basis
     basis = ref.form(basis_key, "strength_basis")
-    api_form_key = api_form if source == "api" else ref.tablet.form
-    weighed = ref.form(api_form_key, "api_form")
-    factor = salt_factor(weighed.molecular_weight.quantity, basis.molecular_weight.quantity)
     hcl_basis = ref.form(ref.strength_basis)
     if basis_key != ref.strength_basis:
         # strength stated as another form (e.g. base): express the batch as naltrexone HCl too
@@ -327,30 +335,23 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
                                f"{basis.name})", "strength × capsules × MW(HCl) ÷ MW(basis)",
                                naltrexone_hcl * to_hcl, salt_factor=to_hcl)
     drug_in_batch = (strength_q * to_make).to(mg)  # in the basis form
-    if factor != 1:
-        t.add("salt_factor", "Salt factor", f"MW {weighed.name} ÷ MW {basis.name}", Q(factor, dimensionless),
-              weighed_mw=weighed.molecular_weight.quantity, basis_mw=basis.molecular_weight.quantity)
-        warnings.append(f"Salt factor {_num(Q(factor, dimensionless))} applied: weighing {weighed.name} "
-                        f"for a strength stated as {basis.name}.")
 
     mwq_q = _mwq(balance, mwq, ref, t)
     balance_key = balance or (ref.default_balance if mwq is None else "custom")
 
-    potency_f: Fraction | None = None
+    content = None
     api_to_weigh = avg_weight = powder = crush = None
     equivalent = None
     if source == "api":
-        potency_f = _potency(potency, assay, water, ref, t, warnings)
-        material = drug_in_batch * factor
-        if potency_f is not None:
-            api_to_weigh = t.add("api_to_weigh", "Naltrexone HCl powder to weigh",
-                                 "drug in batch × salt factor ÷ as-is potency", material / potency_f,
-                                 drug=drug_in_batch, salt_factor=Q(factor, dimensionless),
-                                 potency=Q(potency_f, dimensionless).to(percent))
-        else:
-            api_to_weigh = t.add("api_to_weigh", "Naltrexone HCl powder to weigh",
-                                 "drug in batch × salt factor (no potency correction)", material,
-                                 drug=drug_in_batch, salt_factor=Q(factor, dimensionless))
+        content = drug_content(api_form, strength_basis=basis_key, potency=potency, assay=assay, water=water,
+                               potency_basis=potency_basis, ref=ref, trace=t, warnings=warnings)
+        factor, potency_f = content.salt_factor, content.potency
+        api_to_weigh = t.add("api_to_weigh", "Naltrexone HCl powder to weigh",
+                             "drug in batch × salt factor ÷ as-is potency" if potency_f is not None
+                             else "drug in batch × salt factor (no potency correction)",
+                             content.powder_for(drug_in_batch), drug=drug_in_batch,
+                             salt_factor=Q(factor, dimensionless),
+                             potency=Q(potency_f if potency_f is not None else 1, dimensionless).to(percent))
         material_total = api_to_weigh
     else:
         if tablet_weight is None:
@@ -364,6 +365,7 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
                              field="tablet_weight", value=tablet_weight,
                              allowed=f"{_num(tab_strength * Q(1, tablet))}-2000 mg per tablet")
         t.add("average_tablet_weight", "Average weight of one tablet (measured)", "given", avg_weight)
+        potency_f, factor = None, _tablet_salt_factor(basis, ref, t, warnings)
         equivalent, crush, powder = tablet_powder(drug_in_batch * factor, tab_strength, avg_weight)
         t.add("tablets_equivalent", "Tablets' worth of drug", "drug in batch ÷ tablet strength",
               Q(equivalent, tablet), drug=drug_in_batch, tablet_strength=tab_strength)
@@ -389,11 +391,10 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
     measured = False
     if method == "packing_statistic":
         if fill_weight is not None:
-            filler_ps = as_quantity(fill_weight, "fill_weight", "mass_per_capsule").to(mg_per_capsule)
-            _positive(filler_ps, "fill_weight", fill_weight, "a mass per capsule above 0 and up to 2000 mg",
-                      Q(2000, mg_per_capsule))
+            filler_ps = _fill_weight(fill_weight, "fill_weight", size, ref, fil.name)
             measured = True
             t.add("filler_fill_weight", f"Fill weight of {fil.name} in size {size} (measured)", "given", filler_ps)
+            _far_from_estimate(filler_ps, fil, size, ref, warnings)
         else:
             if size not in fil.fill_weight:
                 raise InputError(f"has no default fill weight for {fil.name}; measure and enter it",
@@ -404,9 +405,7 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
             warnings.append(f"Filler fill weight {_num(filler_ps.to(mg_per_capsule))} mg for size {size} is a table "
                             "estimate: measure the packing statistic for this lot of filler and enter it.")
         if api_fill_weight is not None:
-            drug_ps = as_quantity(api_fill_weight, "api_fill_weight", "mass_per_capsule").to(mg_per_capsule)
-            _positive(drug_ps, "api_fill_weight", api_fill_weight, "a mass per capsule above 0 and up to 2000 mg",
-                      Q(2000, mg_per_capsule))
+            drug_ps = _fill_weight(api_fill_weight, "api_fill_weight", size, ref, "the drug powder")
             t.add("api_fill_weight", f"Fill weight of the drug powder in size {size} (measured)", "given", drug_ps)
         displaced, filler_pc = packing_stat_filler(dose_material, filler_ps, drug_ps)
         if drug_ps is None:
@@ -421,16 +420,14 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
                   drug_powder_per_capsule=dose_material, filler_fill_weight=filler_ps, api_fill_weight=drug_ps)
         if filler_pc.magnitude <= 0:
             _overfill(size, ref, lambda s: _ps_capacity(s, drug_ps or filler_ps, size, ref) > dose_material,
-                      dose_material)
+                      dose_material, tablet_weight if source == "tablets" else None)
         t.add("filler_per_capsule", "Filler per capsule", "filler fill weight − filler displaced", filler_pc,
               filler_fill_weight=filler_ps, filler_displaced=displaced)
         displaced_q = displaced
     elif method == "density":
-        rho_drug = as_quantity(drug_bulk_density, "drug_bulk_density", "density")
-        _positive(rho_drug.to("g/mL"), "drug_bulk_density", drug_bulk_density, "0.05-3 g/mL", Q(3, "g/mL"))
+        rho_drug = _bulk_density(drug_bulk_density, "drug_bulk_density", ref)
         if filler_bulk_density is not None:
-            rho_fil = as_quantity(filler_bulk_density, "filler_bulk_density", "density")
-            _positive(rho_fil.to("g/mL"), "filler_bulk_density", filler_bulk_density, "0.05-3 g/mL", Q(3, "g/mL"))
+            rho_fil = _bulk_density(filler_bulk_density, "filler_bulk_density", ref)
         elif fil.bulk_density is not None:
             rho_fil = fil.bulk_density.quantity
         else:
@@ -439,7 +436,8 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
             drug_vol, free_vol, filler_pc = density_filler(dose_material, rho_drug, rho_fil, volume)
         except CalculationError:
             _overfill(size, ref, lambda s: ref.capsule_volume(s).quantity.to(mL) >
-                      (dose_material * Q(1, capsule) / rho_drug).to(mL), dose_material)
+                      (dose_material * Q(1, capsule) / rho_drug).to(mL), dose_material,
+                      tablet_weight if source == "tablets" else None)
         t.add("drug_volume_per_capsule", "Volume of drug powder per capsule", "dose ÷ drug bulk density",
               drug_vol, dose=dose_material, drug_bulk_density=rho_drug)
         t.add("free_volume_per_capsule", "Free volume per capsule", "capsule volume − drug volume", free_vol,
@@ -496,12 +494,13 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
     bud = beyond_use_date(mf.bud_category, day0, component_expiries=component_expiries, ref=ref)
     t.add("bud", f"Beyond-use date ({bud.basis})", "compounding date + days", bud.date,
           compounding_date=day0, days=bud.days)
+    warnings[:0] = bud.warnings  # first: a batch that expires within days is the news of this sheet
 
     return CapsuleBatch(
         formula_id=mf.id, formula_version=mf.version, formula_name=mf.name, source=source,
         strength=strength_q.to(mg_per_capsule), capsules_ordered=ordered, extra=extra_q,
         capsules_to_make=to_make, capsule_size=size, filler=filler_key, filler_name=fil.name,
-        api_form=api_form_key if source == "api" else None, salt_factor=factor, potency=potency_f,
+        api_form=content.form.key if content else None, salt_factor=factor, potency=potency_f,
         naltrexone_hcl=naltrexone_hcl.to(mg), api_to_weigh=None if api_to_weigh is None else api_to_weigh.to(mg),
         tablets_equivalent=equivalent, tablets_to_crush=crush, average_tablet_weight=avg_weight,
         tablet_powder_to_weigh=powder, drug_powder_per_capsule=dose_material.to(mg_per_capsule), method=method,
@@ -511,7 +510,9 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
         fill_weight_per_capsule=fill.to(mg_per_capsule), qc_low=low, qc_high=high,
         fill_weight_min=fmin.to(mg_per_capsule), fill_weight_max=fmax.to(mg_per_capsule),
         balance=balance_key, mwq=mwq_q, aliquot=plan, compounding_date=day0, bud=bud,
-        warnings=tuple(dict.fromkeys(warnings)), trace=t.freeze(), inputs=inputs)
+        warnings=tuple(dict.fromkeys(warnings)), trace=t.freeze(), inputs=inputs,
+        potency_basis=content.potency_basis.key if content else None,
+        potency_basis_text=content.basis_text if content else None)
 
 
 def _ps_capacity(size: str, ps: pint.Quantity, at_size: str, ref: Reference) -> pint.Quantity:
@@ -520,13 +521,72 @@ def _ps_capacity(size: str, ps: pint.Quantity, at_size: str, ref: Reference) -> 
     return ps * ratio.magnitude
 
 
-def _overfill(size: str, ref: Reference, fits, dose: pint.Quantity) -> None:
+def _fill_weight(value: Any, field: str, size: str, ref: Reference, what: str) -> pint.Quantity:
+    """A measured fill weight [mg/capsule], refused when the density it implies in the capsule's
+    nominal volume is outside the range of pharmaceutical powders (capsules.toml: fill_density)."""
+    ps = as_quantity(value, field, "mass_per_capsule").to(mg_per_capsule)
+    volume = ref.capsule_volume(size).quantity.to(mL)
+    low, high = (f.quantity.to(g_per_mL) for f in ref.fill_density)
+    lightest, heaviest = (low * volume).to(mg), (high * volume).to(mg)
+    allowed = (f"{_num(lightest)}-{_num(heaviest)} mg of {what} in a size {size} capsule ({_num(volume)} mL), "
+               f"a powder density of {_num(low)}-{_num(high)} g/mL")
+    if ps.magnitude <= 0:
+        raise RangeError("must be greater than zero", field=field, value=value, allowed=allowed)
+    density = (ps * Q(1, capsule) / volume).to(g_per_mL)
+    if not (low <= density <= high):
+        raise RangeError(f"in a size {size} capsule ({_num(volume)} mL) means a powder of {_num(density)} g/mL, "
+                         f"{'lighter' if density < low else 'denser'} than any pharmaceutical powder: check "
+                         "the unit and the digits", field=field, value=value, allowed=allowed)
+    return ps
+
+
+def _bulk_density(value: Any, field: str, ref: Reference) -> pint.Quantity:
+    """A bulk density [g/mL] within the range of pharmaceutical powders (capsules.toml: fill_density)."""
+    if value is None:
+        raise InputError("is needed for the density method", field=field, allowed="a bulk density, e.g. 0.3 g/mL")
+    rho = as_quantity(value, field, "density").to(g_per_mL)
+    low, high = (f.quantity.to(g_per_mL) for f in ref.fill_density)
+    if not (low <= rho <= high):
+        raise RangeError("must be greater than zero" if rho.magnitude <= 0 else
+                         "is outside the bulk densities of pharmaceutical powders: check the unit and the digits",
+                         field=field, value=value, allowed=f"{_num(low)}-{_num(high)} g/mL")
+    return rho
+
+
+def _far_from_estimate(ps: pint.Quantity, fil, size: str, ref: Reference, warnings: list[str]) -> None:
+    """Warn when a measured filler fill weight is far from the table estimate (capsules.toml)."""
+    from .display import format_quantity
+
+    if size not in fil.fill_weight:
+        return
+    estimate = fil.fill_weight[size].quantity.to(mg)
+    ratio = exact((ps * Q(1, capsule) / estimate).to(dimensionless).magnitude)
+    low, high = (exact(f.quantity.to(dimensionless).magnitude) for f in ref.fill_weight_warning)
+    if not (low <= ratio <= high):
+        pct = lambda r: format_quantity(Q(r, dimensionless).to(percent))  # noqa: E731
+        warnings.append(f"Measured fill weight {format_quantity(ps * Q(1, capsule), mg)} of {fil.name} in size "
+                        f"{size} is {pct(ratio)} of the table estimate {format_quantity(estimate)} (expected "
+                        f"{pct(low)} to {pct(high)}): check it was measured for this filler and size.")
+
+
+def _overfill(size: str, ref: Reference, fits, dose: pint.Quantity, tablet_weight: Any = None) -> None:
+    """Refuse a drug powder that fills the capsule by itself, naming what to change: a larger size
+    when one holds it; else the tablet weight (tablets) or the strength per capsule."""
     bigger = next_size_that_fits(fits, ref.capsule_sizes, size)
-    advice = f"use size {bigger}" if bigger else "no capsule size holds it; split the dose"
-    raise CalculationError(f"the drug powder ({_num(dose.to(mg_per_capsule))} mg per capsule) fills a size "
-                           f"{size} capsule by itself, leaving no room for filler: {advice}",
-                           field="capsule_size", value=size,
-                           allowed=f"size {bigger} or larger" if bigger else "a smaller dose")
+    per_capsule = f"{_num(dose.to(mg_per_capsule))} mg per capsule"
+    if bigger:
+        raise CalculationError(f"the drug powder ({per_capsule}) fills a size {size} capsule by itself, leaving "
+                               f"no room for filler: use size {bigger}", field="capsule_size", value=size,
+                               allowed=f"size {bigger} or larger")
+    largest = max(ref.capsule_sizes, key=lambda k: ref.capsule_sizes[k].quantity.to(mL).magnitude)
+    if tablet_weight is not None:
+        raise CalculationError(f"makes {per_capsule} of tablet powder, more than even a size {largest} capsule "
+                               "holds: check the tablet weight, or make the capsules from naltrexone HCl powder "
+                               "(source api)", field="tablet_weight", value=tablet_weight,
+                               allowed="the measured average weight of one 50 mg tablet")
+    raise CalculationError(f"needs {per_capsule} of drug powder, more than even a size {largest} capsule holds: "
+                           "give the dose as two capsules of half the strength", field="strength",
+                           value=None, allowed="a lower strength per capsule")
 
 
 def _mwq(balance: str | None, mwq: Any, ref: Reference, t: Trace) -> pint.Quantity:
@@ -537,40 +597,16 @@ def _mwq(balance: str | None, mwq: Any, ref: Reference, t: Trace) -> pint.Quanti
                  **{k: f.quantity for k, f in b.figures.items()})
 
 
-def _potency(potency: Any, assay: Any, water: Any, ref: Reference, t: Trace,
-             warnings: list[str]) -> Fraction | None:
-    allowed = "80-105% (as-is potency from the certificate of analysis)"
-    if potency is not None and (assay is not None or water is not None):
-        raise InputError("give either the as-is potency or the assay and water, not both", field="potency",
-                         value=potency)
-    if water is not None and assay is None:
-        raise InputError("needs the assay (anhydrous basis) it corrects: as-is potency = assay × (1 − water)",
-                         field="water", value=water, allowed="water together with assay, or the as-is potency alone")
-    if potency is not None:
-        p = as_fraction(potency, "potency", low=Fraction(80, 100), high=Fraction(105, 100), allowed=allowed)
-        t.add("potency", "As-is potency (certificate of analysis)", "given", Q(p, dimensionless).to(percent))
-    elif assay is not None:
-        a = as_fraction(assay, "assay", low=Fraction(80, 100), high=Fraction(105, 100),
-                        allowed="80-105% on the anhydrous basis")
-        w = Fraction(0) if water is None else as_fraction(water, "water", low=Fraction(0), high=Fraction(15, 100),
-                                                           allowed="0-15%")
-        p = t.add("potency", "As-is potency", "assay (anhydrous basis) × (1 − water)",
-                  Q(as_is_potency(a, w), dimensionless).to(percent),
-                  assay=Q(a, dimensionless).to(percent), water=Q(w, dimensionless).to(percent))
-        p = exact(p.to(dimensionless).magnitude)
-    else:
-        warnings.append("No potency given: the powder is weighed assuming 100% as-is potency. Enter the "
-                        "certificate of analysis potency to correct for it.")
-        return None
-    if p <= 0:
-        raise RangeError("must be greater than zero", field="potency", value=potency, allowed=allowed)
-    low = ref.assay_minimum.quantity.to(dimensionless).magnitude
-    high = ref.assay_maximum.quantity.to(dimensionless).magnitude
-    if not (low <= p <= high):
-        warnings.append(f"As-is potency {_num(Q(p, dimensionless).to(percent))}% is outside the USP "
-                        f"monograph range ({_num(Q(low, dimensionless).to(percent))}-"
-                        f"{_num(Q(high, dimensionless).to(percent))}%): check the lot and its CoA.")
-    return p
+def _tablet_salt_factor(basis, ref: Reference, t: Trace, warnings: list[str]) -> Fraction:
+    """MW(the tablets' form) ÷ MW(strength basis): 1 unless the strength is stated as base."""
+    form = ref.form(ref.tablet.form)
+    factor = salt_factor(form.molecular_weight.quantity, basis.molecular_weight.quantity)
+    if factor != 1:
+        t.add("salt_factor", "Salt factor", f"MW {form.name} ÷ MW {basis.name}", Q(factor, dimensionless),
+              weighed_mw=form.molecular_weight.quantity, basis_mw=basis.molecular_weight.quantity)
+        warnings.append(f"Salt factor {_num(Q(factor, dimensionless))} applied: the tablets hold {form.name}, "
+                        f"the strength is stated as {basis.name}.")
+    return factor
 
 
 def _qc(limits: tuple[Any, Any] | None) -> tuple[Fraction, Fraction]:

@@ -66,6 +66,7 @@ DOSE_FACTOR = Fraction(2)
 # exported records' lines; tests/test_check.py keeps every record line classified one way or the other.
 _DOSE_NAMES = frozenset({
     "strength", "potency", "assay", "water", "as_is_potency", "salt_factor", "mw_weighed", "mw_basis", "mw_hcl",
+    "mw_potency_basis",
     "tablet_strength", "tablet_weight", "tablets", "tablets_equivalent", "tablets_to_crush", "tablets_to_use",
     "tablet_powder_to_weigh", "drug_in_batch", "naltrexone_hcl", "api_to_weigh", "drug_powder_per_capsule",
     "filler_displaced_per_capsule", "filler_per_capsule", "filler_to_weigh", "filler_to_add", "blend_total",

@@ -28,6 +28,7 @@ import pint
 
 from .bud import BeyondUseDate, beyond_use_date, parse_date
 from .display import format_number, format_quantity
+from .drug import DrugContent, drug_content, refuse_other_source_inputs
 from .errors import InputError, RangeError
 from .jsonout import to_jsonable
 from .liquid_data import LiquidData, Syringe, Vehicle, liquid_data
@@ -305,6 +306,9 @@ class LiquidPreparation:
     labels: tuple[str, ...]
     warnings: tuple[str, ...]
     trace: tuple[Step, ...]
+    # the form whose as-is content ``potency`` is (drug.py; None from tablets), and that basis in words
+    potency_basis: str | None = None
+    potency_basis_text: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         j = to_jsonable
@@ -320,6 +324,7 @@ class LiquidPreparation:
             "tablet_powder_to_weigh": j(self.tablet_powder_to_weigh), "api_form": self.api_form,
             "salt_factor": j(self.salt_factor),
             "potency": None if self.potency is None else j(Q(self.potency, dimensionless).to(percent)),
+            "potency_basis": self.potency_basis,
             "api_to_weigh": j(self.api_to_weigh),
             "aliquot": self.aliquot.as_dict() if self.aliquot else None,
             "mwq": j(self.mwq), "balance": self.balance, "above_mwq": self.above_mwq,
@@ -371,27 +376,15 @@ def _solve_amounts(concentration: Any, final_volume: Any, tablets: Any, strength
     return drug, conc, vol
 
 
-def _api_amount(drug: pint.Quantity, vol: pint.Quantity, api_form: str, potency: Any, ref: Reference,
-                mwq: pint.Quantity, vehicle: Vehicle, trace: Trace, warnings: list[str]
-                ) -> tuple[Fraction, Fraction | None, pint.Quantity, LiquidAliquot | None]:
-    form, basis = ref.form(api_form), ref.form(ref.strength_basis)
-    salt = trace.add("salt_factor", "Salt factor (form weighed ÷ naltrexone HCl)", "MW form ÷ MW HCl",
-                     exact((form.molecular_weight.quantity / basis.molecular_weight.quantity)
-                           .to(dimensionless).magnitude),
-                     mw_form=form.molecular_weight.quantity, mw_hcl=basis.molecular_weight.quantity)
-    if salt != 1:
-        warnings.append(f"Salt factor {float(salt):.4f} applied: the powder is {form.name}, the strength "
-                        f"is stated as {basis.name}.")
-    pot = None
-    if potency is None:
-        warnings.append("No potency correction applied (no as-is potency entered): record this choice.")
-    else:
-        pot = as_fraction(potency, "potency", low=Fraction(80, 100), high=Fraction(105, 100),
-                          allowed="80-105% (as-is potency from the certificate of analysis)")
-        trace.add("potency", "As-is potency (certificate of analysis)", "given", Q(pot, dimensionless).to(percent))
-    api = trace.add("api_to_weigh", "Naltrexone powder to weigh", "drug × salt factor ÷ potency",
-                    (drug * salt / (pot or 1)).to(mg), drug=drug, salt_factor=salt,
-                    potency=Q(pot or 1, dimensionless).to(percent))
+def _api_amount(drug: pint.Quantity, content: DrugContent, trace: Trace) -> pint.Quantity:
+    """Powder [mg] = drug × salt factor ÷ as-is potency (drug.py: one rule with capsules)."""
+    return trace.add("api_to_weigh", "Naltrexone powder to weigh", "drug × salt factor ÷ potency",
+                     content.powder_for(drug), drug=drug, salt_factor=content.salt_factor,
+                     potency=Q(content.potency if content.potency is not None else 1, dimensionless).to(percent))
+
+
+def _liquid_aliquot(api: pint.Quantity, vol: pint.Quantity, mwq: pint.Quantity, vehicle: Vehicle,
+                    trace: Trace, warnings: list[str]) -> LiquidAliquot | None:
     aliquot = None
     if api < mwq:
         if not vehicle.solution_from_api:
@@ -411,7 +404,7 @@ def _api_amount(drug: pint.Quantity, vol: pint.Quantity, api_form: str, potency:
                             f"({format_quantity(mwq)}): weigh {format_quantity(aliquot.api_to_weigh)}, "
                             f"dissolve in purified water to {format_quantity(stock)}, and measure "
                             f"{format_quantity(aliquot.stock_volume_to_take)} of it into the batch.")
-    return salt, pot, api, aliquot
+    return aliquot
 
 
 def _components(vehicle: Vehicle, vol: pint.Quantity, mwq: pint.Quantity, trace: Trace,
@@ -435,7 +428,8 @@ def _components(vehicle: Vehicle, vol: pint.Quantity, mwq: pint.Quantity, trace:
 def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, tablets: Any = None,
                    source: str | None = None, vehicle: str | None = None, formula: str | None = None,
                    tablet_weight: Any = None, doses: Any = (), compounding_date: Any = None,
-                   api_form: str | None = None, potency: Any = None, balance: str | None = None,
+                   api_form: str | None = None, potency: Any = None, assay: Any = None, water: Any = None,
+                   potency_basis: str | None = None, balance: str | None = None,
                    mwq: Any = None, component_expiries: Iterable[Any] = (),
                    day_one_is_compounding_day: bool = False, ref: Reference | None = None,
                    data: LiquidData | None = None) -> LiquidPreparation:
@@ -444,7 +438,9 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
     Give two of ``tablets``, ``concentration`` and ``final_volume`` (``source="tablets"``), or the
     concentration and final volume (``source="api"``). ``tablet_weight`` (average, mg/tablet) is
     needed when the drug is not a whole number of tablets (it must be measured: no published figure).
-    ``potency`` is the API lot's as-is potency (e.g. "98.5%"); none means no correction (recorded).
+    ``potency`` is the API lot's as-is potency (e.g. "98.5%"), or give its ``assay`` and ``water``;
+    none means no correction (recorded). The potency basis is that of :mod:`compounding.drug`: the
+    as-is content of the anhydrous salt, unless ``potency_basis`` names the hydrate weighed.
     ``mwq`` [mg] overrides the balance's minimum weighable quantity. A master ``formula`` id
     (``formulas/*.toml``, e.g. LDN-LIQ-FAWCETT-1) sets the vehicle and source unless given; without
     one the vehicle is purified water and the source tablets.
@@ -455,6 +451,8 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
     vehicle = vehicle or (mfr.default_vehicle if mfr else "purified_water")
     if source not in SOURCES:
         raise InputError("is not a known source", field="source", value=source, allowed="tablets, api")
+    refuse_other_source_inputs(source, "liquids", api_form=api_form, potency=potency, assay=assay, water=water,
+                               potency_basis=potency_basis, tablet_weight=tablet_weight)
     veh = data.vehicle(vehicle)
     bal = ref.balance(balance or ref.default_balance)
     trace, warnings = Trace(), []
@@ -467,7 +465,7 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
     drug, conc, vol = _solve_amounts(concentration, final_volume, tablets, strength, source, trace)
     dose_list = parse_doses(doses)
 
-    equivalent = use = crush = avg = powder = api = aliquot = salt = pot = None
+    equivalent = use = crush = avg = powder = api = aliquot = salt = pot = content = None
     weighed: list[pint.Quantity] = []
     if source == "tablets":
         equivalent = exact((drug / strength).to(tablet).magnitude)
@@ -495,8 +493,11 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
                                 f"tablet{'s' if whole > 1 else ''} in {format_quantity((Q(whole, tablet) * strength / conc).to(mL))} "
                                 f"at {format_quantity(conc)}.")
     else:
-        api_form = api_form or ref.strength_basis
-        salt, pot, api, aliquot = _api_amount(drug, vol, api_form, potency, ref, mwq, veh, trace, warnings)
+        content = drug_content(api_form, potency=potency, assay=assay, water=water, potency_basis=potency_basis,
+                               ref=ref, trace=trace, warnings=warnings)
+        api_form, salt, pot = content.form.key, content.salt_factor, content.potency
+        api = _api_amount(drug, content, trace)
+        aliquot = _liquid_aliquot(api, vol, mwq, veh, trace, warnings)
         weighed.append(aliquot.api_to_weigh if aliquot else api)
 
     components = _components(veh, vol, mwq, trace, warnings)
@@ -513,6 +514,7 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
     bud = beyond_use_date(veh.bud_category, cdate, component_expiries=component_expiries,
                           day_one_is_compounding_day=day_one_is_compounding_day, ref=ref)
     trace.add("bud", "Beyond-use date", "compounding date + BUD days", bud.date, days=bud.days)
+    warnings[:0] = bud.warnings  # first: a liquid that expires within days is the news of this sheet
 
     rows = tuple(_dose_row(d, conc, vol, data.syringes, data.minimum_dose_volume.quantity.to(mL))
                  for d in dose_list)
@@ -532,7 +534,8 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
         mfr.id if mfr else None, mfr.version if mfr else None, mfr.name if mfr else None, source, veh, drug, conc, vol, strength if source == "tablets" else None, equivalent, use, crush,
         avg, powder, api_form if source == "api" else None, salt, pot, api, aliquot, mwq, bal.key, above,
         components, rows, recommended, cdate, bud, bud.storage,
-        tuple(labels), tuple(warnings), trace.freeze())
+        tuple(labels), tuple(warnings), trace.freeze(),
+        content.potency_basis.key if content else None, content.basis_text if content else None)
 
 
 def _master_formula(formula: str | None, vehicle: str | None, data: LiquidData):

@@ -29,6 +29,11 @@ class DrugForm:
     name: str
     formula: str
     molecular_weight: Figure
+    anhydrous_form: str = ""  # the form a potency of this powder is the content of (a hydrate's anhydrous salt)
+
+    @property
+    def is_hydrate(self) -> bool:
+        return self.anhydrous_form != self.key
 
 
 @dataclass(frozen=True)
@@ -77,14 +82,18 @@ class Reference:
     strength_maximum: Figure
     assay_minimum: Figure
     assay_maximum: Figure
+    hydrate_minimum_water_share: Figure  # of a hydrate's water of hydration (drug.py)
     forms: dict[str, DrugForm]
     tablets: dict[str, Tablet]
     capsule_sizes: dict[str, Figure]
+    fill_density: tuple[Figure, Figure]  # plausible powder density in a capsule (min, max)
+    fill_weight_warning: tuple[Figure, Figure]  # measured ÷ table estimate outside this: a warning
     fillers: dict[str, Filler]
     balances: dict[str, Balance]
     default_balance: str
     max_factor_per_stage: int
     bud_categories: dict[str, BudCategory]
+    short_bud_warning: Figure  # a BUD cut by a component expiry to fewer days than this is warned
 
     def form(self, key: str, field: str = "api_form") -> DrugForm:
         return _pick(self.forms, key, field, "naltrexone form")
@@ -120,13 +129,18 @@ NALTREXONE = TableOf({
     "strength": TableOf({"basis": Text(), "basis_source": Text(), "minimum": _FIG("[mass]"),
                          "maximum": _FIG("[mass]")}),
     "assay": TableOf({"minimum": _FIG(""), "maximum": _FIG("")}),
+    "hydrate": TableOf({"minimum_water_share": _FIG("", maximum=1)}),
     "forms": TableOf(values=TableOf({"name": Text(), "formula": Text(),
-                                     "molecular_weight": _FIG("[mass] / [substance]")})),
+                                     "molecular_weight": _FIG("[mass] / [substance]"),
+                                     "anhydrous_form": Optional(Text()),
+                                     "anhydrous_form_source": Optional(Text())})),
     "tablets": TableOf(values=TableOf({"name": Text(), "form": Text(),
                                        "strength": _FIG("[mass] / [tablet_count]"),
                                        "excipients": Text(), "average_weight_note": Text()})),
 })
-CAPSULES = TableOf({"sizes": TableOf(values=_FIG("[volume]"))})
+CAPSULES = TableOf({"sizes": TableOf(values=_FIG("[volume]")),
+                    "fill_density": TableOf({"minimum": _FIG("[mass] / [volume]"), "maximum": _FIG("[mass] / [volume]")}),
+                    "fill_weight_warning": TableOf({"low": _FIG(""), "high": _FIG("")})})
 FILLERS = TableOf({"fillers": TableOf(values=TableOf({
     "name": Text(), "status": Choice("ok", "warn", "refuse"), "cautions": ListOf(Text(), nonempty=False),
     "bulk_density": Optional(_FIG("[mass] / [volume]")),
@@ -143,7 +157,8 @@ BALANCES = TableOf({
     "aliquot": TableOf({"max_factor_per_stage": _FIG("", minimum=1)}),
 })
 BUD = TableOf({"categories": TableOf(values=TableOf({
-    "description": Text(), "days": _FIG("[time]"), "storage": Text(), "storage_label": Text()}))})
+    "description": Text(), "days": _FIG("[time]"), "storage": Text(), "storage_label": Text()})),
+    "short_bud": TableOf({"warn_below": _FIG("[time]")})})
 
 
 def _balance(key: str, raw: dict[str, Any], where: str) -> Balance:
@@ -178,7 +193,15 @@ def load_reference(directory: Path = REFERENCE_DIR) -> Reference:
     bal = check(directory / "balances.toml", BALANCES)
     bud = check(directory / "bud.toml", BUD)
 
-    forms = {k: DrugForm(k, v["name"], v["formula"], v["molecular_weight"]) for k, v in nal["forms"].items()}
+    forms = {k: DrugForm(k, v["name"], v["formula"], v["molecular_weight"], v["anhydrous_form"] or k)
+             for k, v in nal["forms"].items()}
+    for k, f in forms.items():
+        if f.anhydrous_form not in forms or forms[f.anhydrous_form].is_hydrate:
+            raise DataError("must name an anhydrous form in forms", field=f"naltrexone.toml: forms.{k}.anhydrous_form",
+                            value=f.anhydrous_form, allowed=", ".join(x for x in forms if not forms[x].is_hydrate))
+        if f.is_hydrate and nal["forms"][k]["anhydrous_form_source"] is None:
+            raise DataError("is missing (needed with anhydrous_form)",
+                            field=f"naltrexone.toml: forms.{k}.anhydrous_form_source")
     if nal["strength"]["basis"] not in forms:
         raise DataError("must name one of the forms", field="naltrexone.toml: strength.basis",
                         value=nal["strength"]["basis"], allowed=", ".join(forms))
@@ -191,6 +214,9 @@ def load_reference(directory: Path = REFERENCE_DIR) -> Reference:
     if not tablets:
         raise DataError("must list at least one tablet", field="naltrexone.toml: tablets")
     sizes = caps["sizes"]
+    for table, low, high in (("fill_density", "minimum", "maximum"), ("fill_weight_warning", "low", "high")):
+        if caps[table][low].quantity >= caps[table][high].quantity:
+            raise DataError(f"must be less than {high}", field=f"capsules.toml: {table}.{low}")
     fillers = {}
     for k, v in fil["fillers"].items():
         for size in v["fill_weight"]:
@@ -211,9 +237,12 @@ def load_reference(directory: Path = REFERENCE_DIR) -> Reference:
     return Reference(
         strength_basis=nal["strength"]["basis"], strength_minimum=nal["strength"]["minimum"],
         strength_maximum=nal["strength"]["maximum"], assay_minimum=nal["assay"]["minimum"],
-        assay_maximum=nal["assay"]["maximum"], forms=forms, tablets=tablets, capsule_sizes=sizes,
+        assay_maximum=nal["assay"]["maximum"], hydrate_minimum_water_share=nal["hydrate"]["minimum_water_share"],
+        forms=forms, tablets=tablets, capsule_sizes=sizes,
+        fill_density=(caps["fill_density"]["minimum"], caps["fill_density"]["maximum"]),
+        fill_weight_warning=(caps["fill_weight_warning"]["low"], caps["fill_weight_warning"]["high"]),
         fillers=fillers, balances=balances, default_balance=bal["default"],
-        max_factor_per_stage=int(max_factor), bud_categories=buds)
+        max_factor_per_stage=int(max_factor), bud_categories=buds, short_bud_warning=bud["short_bud"]["warn_below"])
 
 
 def reference() -> Reference:

@@ -11,6 +11,14 @@ def _rows(rows: list[tuple[str, str]]) -> list[str]:
     return [f"  {k:<{width}}  {v}" for k, v in rows]
 
 
+def potency_rows(r) -> list[tuple[str, str]]:
+    """Salt factor and as-is potency with its basis (what the potency is the content of): a capsule
+    batch or a liquid made from powder."""
+    potency = "none entered (no correction)" if r.potency is None else f"{format_number(r.potency * 100, 2)}%"
+    return [("Salt factor", format_number(r.salt_factor, 4)), ("As-is potency", potency),
+            ("Potency basis", r.potency_basis_text)]
+
+
 def capsule_sheet(b) -> str:  # b: CapsuleBatch
     out = [f"{b.formula_name}  [{b.formula_id} v{b.formula_version}]",
            f"Naltrexone HCl {fq(b.strength.to(mg_per_capsule) * (1 * capsule), mg)} per capsule, "
@@ -19,6 +27,7 @@ def capsule_sheet(b) -> str:  # b: CapsuleBatch
              f"({int(b.capsules_ordered.magnitude)} ordered + {int(b.extra.magnitude)} extra)"),
             ("Naltrexone HCl in batch", fq(b.naltrexone_hcl, mg))]
     if b.source == "api":
+        rows += potency_rows(b)
         rows.append(("Naltrexone HCl powder to weigh", fq(b.api_to_weigh, mg)))
     else:
         rows += [("Whole 50 mg tablets to crush", fq(b.tablets_to_crush)),

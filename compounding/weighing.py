@@ -35,7 +35,8 @@ def entered_mwq(value: Any, field: str = "mwq") -> pint.Quantity:
 
     q = as_quantity(value, field, "mass").to(mg)
     if not (MWQ_LOWEST <= q <= MWQ_HIGHEST):
-        raise RangeError("is not the MWQ of a compounding balance; check the unit (mg, not mcg)"
+        hint = "(mg, not mcg)" if q < MWQ_LOWEST else "(mg, not g)"
+        raise RangeError(f"is not the MWQ of a compounding balance; check the unit {hint}"
                          if q.magnitude > 0 else "must be greater than zero", field=field,
                          value=value if isinstance(value, str) else q,
                          allowed="0.5 mg to 10 g, e.g. 120 mg (Class III balance) or 82 mg (0.1 mg analytical)")

@@ -140,11 +140,17 @@ def test_capsules_results_survive_reruns_and_downloads():
 
 
 def test_capsules_with_potency_and_dihydrate_show_the_salt_factor():
-    at = capsules(**CAP05, potency=98.5, api_form="hcl_dihydrate")
-    m = metrics(at)
-    # 445.5 × 413.89/377.86 ÷ 0.985 = 495.41 mg
-    assert m["Naltrexone HCl powder to weigh"] == "495.41 mg"
+    # no potency: the lot is taken as pure dihydrate, 445.5 × 413.89/377.86 = 487.977 mg
+    at = capsules(**CAP05, api_form="hcl_dihydrate")
+    assert metrics(at)["Naltrexone HCl powder to weigh"] == "487.98 mg"
     assert "salt factor 1.0954" in all_text(at)
+    # assay and water (anhydrous basis) already count the water of hydration (issue 9.1):
+    # 445.5 ÷ (0.995 × 0.913) = 490.4 mg, no salt factor on top
+    at = capsules(**CAP05, assay=99.5, water=8.7, api_form="hcl_dihydrate")
+    assert metrics(at)["Naltrexone HCl powder to weigh"] == "490.4 mg"
+    # 98.5 % "potency" for a dihydrate cannot be anhydrous content (at most 94.01 %): refused, not guessed
+    at = capsules(**CAP05, potency=98.5, api_form="hcl_dihydrate")
+    assert errors(at) and "potency" in " ".join(errors(at)).lower()
 
 
 def test_capsules_from_tablets():

@@ -101,7 +101,9 @@ def test_strength_as_micrograms_is_the_same_batch():
 
 
 def test_potency_correction_and_salt_factor_are_shown_not_silent():
-    b = batch(api_form="hcl_dihydrate", potency="99%")
+    # 99 % is the content of the dihydrate itself (a dihydrate holds at most 93.12 % anhydrous HCl),
+    # so the basis is said explicitly and the hydrate's salt factor applies
+    b = batch(api_form="hcl_dihydrate", potency="99%", potency_basis="hcl_dihydrate")
     assert any("Salt factor" in w for w in b.warnings)
     assert {"salt_factor", "potency"} <= {s.key for s in b.trace}
     assert b.api_to_weigh == b.naltrexone_hcl * b.salt_factor / b.potency
@@ -175,11 +177,20 @@ BAD = [
     ("date text", {"compounding_date": "yesterday"}, InputError, "date", "ISO date"),
     ("expired component", {"component_expiries": ["2025-01-01"]}, InputError, "component_expiry", "expired"),
     ("qc limits", {"qc_limits": ("95%", "99%")}, RangeError, "qc_high", "100-150%"),
-    ("overfill (tablets, small fill weight)",
-     {"source": "tablets", "tablet_weight": "321 mg", "fill_weight": "20 mg"}, CalculationError,
-     "capsule_size", "use size"),
-    ("overfill (density method)", {"source": "tablets", "tablet_weight": "321 mg", "method": "density",
-                                   "drug_bulk_density": "0.05 g/mL"}, CalculationError, "capsule_size", "size"),
+    # 4.5 mg × 600 mg ÷ 50 mg = 54 mg of tablet powder per capsule: more than a size 5 holds (39 mg of
+    # filler at 0.3 g/mL; 54 mg ÷ 0.3 g/mL = 0.18 mL > 0.13 mL), and a size 4 holds it
+    ("overfill (tablets)", {"source": "tablets", "tablet_weight": "600 mg", "capsule_size": "5",
+                            "fill_weight": "39 mg"}, CalculationError, "capsule_size", "use size 4"),
+    ("overfill (density method)", {"source": "tablets", "tablet_weight": "600 mg", "capsule_size": "5",
+                                   "method": "density", "drug_bulk_density": "0.3 g/mL"}, CalculationError,
+     "capsule_size", "size 4"),
+    # issue 8.2 / 9.4: these were refused as an overfilled capsule; the slip is the figure typed
+    ("fill weight no powder has (20 mg in size 3)",
+     {"source": "tablets", "tablet_weight": "321 mg", "fill_weight": "20 mg"}, RangeError, "fill_weight",
+     "30-450 mg"),
+    ("bulk density no powder has", {"source": "tablets", "tablet_weight": "321 mg", "method": "density",
+                                    "drug_bulk_density": "0.05 g/mL"}, RangeError, "drug_bulk_density",
+     "0.1-1.5 g/mL"),
 ]
 
 

@@ -66,6 +66,22 @@ def _attach_dash_values(parser: argparse.ArgumentParser, argv: list[str]) -> lis
     return out
 
 
+# fields whose option is spelled differently (the field is the core's name, the option the CLI's)
+_FIELD_OPTIONS = {"final_volume": "volume", "doses": "doses", "dose": "doses"}
+
+
+def _option_for(parser: argparse.ArgumentParser, field: str | None) -> str | None:
+    """The command-line option a refused field came from (``fill_weight`` → ``--fill-weight``), so
+    the one line on stderr says what to retype; None when no option sets it."""
+    if not field:
+        return None
+    dest = _FIELD_OPTIONS.get(field, field.split("[")[0].split(".")[0])
+    for action in parser._actions:  # noqa: SLF001 - argparse keeps its options here
+        if action.dest == dest and action.option_strings:
+            return action.option_strings[-1]
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in ("-h", "--help"):
@@ -91,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(module.run(args) or 0)
     except CompoundingError as exc:
-        sys.stderr.write(f"error: {' '.join(str(exc).split())}\n")
+        option = _option_for(parser, exc.field)
+        sys.stderr.write(f"error: {option + ': ' if option else ''}{' '.join(str(exc).split())}\n")
         return 2
     except BrokenPipeError:
         return 1

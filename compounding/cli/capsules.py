@@ -13,8 +13,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--extra", help="extra capsules: a count (2) or a percentage (10%%), rounded up")
     p.add_argument("--source", choices=["api", "tablets"], help="naltrexone HCl powder or crushed 50 mg tablets")
     p.add_argument("--formula", help="master formula id (default: the one for --source)")
-    p.add_argument("--potency", help="as-is potency of the API lot from its CoA, e.g. 98.5%%")
-    p.add_argument("--api-form", default="hcl_anhydrous", choices=["hcl_anhydrous", "hcl_dihydrate", "base"],
+    p.add_argument("--potency", help="as-is potency of the API lot from its CoA, e.g. 98.5%%: the content of "
+                   "the anhydrous salt in the powder (see --potency-as)")
+    p.add_argument("--assay", help="assay of the API lot, anhydrous basis, e.g. 99.5%% (with --water, "
+                   "instead of --potency)")
+    p.add_argument("--water", help="water content of the API lot from its CoA, e.g. 8.7%% (with --assay)")
+    p.add_argument("--potency-as", dest="potency_basis", choices=["hcl_anhydrous", "hcl_dihydrate", "base"],
+                   help="the form --potency is the content of (default: the anhydrous salt; hcl_dihydrate "
+                   "only when the CoA states the content of the dihydrate itself)")
+    p.add_argument("--api-form", choices=["hcl_anhydrous", "hcl_dihydrate", "base"],
                    help="salt form of the API powder weighed (default hcl_anhydrous)")
     p.add_argument("--strength-as", dest="strength_basis", choices=["hcl_anhydrous", "base"],
                    help="the form the prescribed strength is stated as (default naltrexone HCl)")
@@ -40,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
 
     batch = capsule_batch(
         args.strength, args.quantity, extra=args.extra, source=args.source, formula=args.formula,
-        potency=args.potency, api_form=args.api_form, strength_basis=args.strength_basis,
+        potency=args.potency, assay=args.assay, water=args.water, potency_basis=args.potency_basis,
+        api_form=args.api_form, strength_basis=args.strength_basis,
         tablet_weight=args.tablet_weight, capsule_size=args.capsule_size, filler=args.filler,
         fill_weight=args.fill_weight, api_fill_weight=args.api_fill_weight, balance=args.balance,
         mwq=args.mwq, compounding_date=args.date, component_expiries=args.component_expiry)

@@ -21,7 +21,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--formula", help="master formula id, e.g. LDN-LIQ-WATER-1 or LDN-LIQ-FAWCETT-1 "
                    "(sets the vehicle and source)")
     p.add_argument("--doses", help="doses the patient takes, e.g. 0.5mg,1.5mg,4.5mg (0.1-4.5 mg)")
-    p.add_argument("--potency", help="as-is potency of the API lot from its CoA, e.g. 98.5%% (source api)")
+    p.add_argument("--potency", help="as-is potency of the API lot from its CoA, e.g. 98.5%% (source api): the "
+                   "content of the anhydrous salt in the powder (see --potency-as)")
+    p.add_argument("--assay", help="assay of the API lot, anhydrous basis, e.g. 99.5%% (with --water, "
+                   "instead of --potency)")
+    p.add_argument("--water", help="water content of the API lot from its CoA, e.g. 8.7%% (with --assay)")
+    p.add_argument("--potency-as", dest="potency_basis", choices=["hcl_anhydrous", "hcl_dihydrate", "base"],
+                   help="the form --potency is the content of (default: the anhydrous salt; hcl_dihydrate "
+                   "only when the CoA states the content of the dihydrate itself)")
     p.add_argument("--api-form", choices=["hcl_anhydrous", "hcl_dihydrate", "base"],
                    help="salt form of the API powder weighed (default hcl_anhydrous)")
     p.add_argument("--balance", help="balance key (formulas/reference/balances.toml), default class_iii")
@@ -45,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
         concentration=args.concentration, final_volume=args.volume, tablets=args.tablets,
         source=args.source, vehicle=args.vehicle, formula=args.formula, tablet_weight=args.tablet_weight,
         doses=args.doses, compounding_date=args.date, api_form=args.api_form, potency=args.potency,
+        assay=args.assay, water=args.water, potency_basis=args.potency_basis,
         balance=args.balance, mwq=args.mwq, component_expiries=args.component_expiry,
         day_one_is_compounding_day=args.day_one)
     if args.xlsx:
@@ -85,6 +93,9 @@ def liquid_sheet(p) -> str:  # p: LiquidPreparation
                      ("Average tablet weight", fq(p.average_tablet_weight * (1 * p.tablets_to_crush.units), mg)),
                      ("Tablet powder to weigh", fq(p.tablet_powder_to_weigh, mg))]
     else:
+        from ..sheet import potency_rows
+
+        rows += potency_rows(p)
         rows.append(("Naltrexone powder to weigh", fq(p.api_to_weigh, mg)))
         if p.aliquot is not None:
             a = p.aliquot

@@ -75,8 +75,11 @@ def sections(b: CapsuleBatch) -> list[Section]:
              how="api: naltrexone HCl powder; tablets: crushed 50 mg tablets"),
     ]
     if api:
-        choices.append(Line("api_form", "Form of the powder weighed", "", b.api_form, kind="choice",
-                            how=weighed.name))
+        potency_basis = ref.form(b.inputs.get("potency_basis") or weighed.anhydrous_form)
+        choices += [Line("api_form", "Form of the powder weighed", "", b.api_form, kind="choice", how=weighed.name),
+                    Line("potency_basis", "A potency is the as-is content of", "", potency_basis.key, kind="choice",
+                         how=f"{potency_basis.name} in the powder (drug.py: the anhydrous salt unless the CoA "
+                             "states the hydrate itself)")]
     choices += [
         Line("strength_basis", "Strength stated as", "", basis_key, kind="choice", how=basis.name),
         Line("capsule_size", "Capsule size", "", size, kind="choice"),
@@ -104,7 +107,8 @@ def sections(b: CapsuleBatch) -> list[Section]:
         water_in = _percent(b.inputs.get("water"), "water")
         inputs += [
             Line("potency", "As-is potency of the lot (CoA)", "%", potency_in, kind="input",
-                 how="blank: use assay and water, or no correction"),
+                 how=f"as-is content of {potency_basis.name} in the powder; blank: use assay and water, "
+                     "or no correction"),
             Line("assay", "Assay, anhydrous basis (CoA)", "%", assay_in, kind="input",
                  how="used when the as-is potency is blank"),
             Line("water", "Water content (CoA)", "%", water_in, kind="input", how="blank = 0"),
@@ -117,6 +121,10 @@ def sections(b: CapsuleBatch) -> list[Section]:
              _mag(basis.molecular_weight.quantity, g_per_mol), kind="input",
              how=f"reference data: {basis.molecular_weight.source}"),
     ]
+    if api:
+        inputs.append(Line("mw_potency_basis", f"Molecular weight of {potency_basis.name} (potency basis)", "g/mol",
+                           _mag(potency_basis.molecular_weight.quantity, g_per_mol), kind="input",
+                           how=f"reference data: {potency_basis.molecular_weight.source}"))
     if basis_key != ref.strength_basis:
         inputs.append(Line("mw_hcl", f"Molecular weight of {hcl.name}", "g/mol",
                            _mag(hcl.molecular_weight.quantity, g_per_mol), kind="input",
@@ -186,8 +194,11 @@ def sections(b: CapsuleBatch) -> list[Section]:
              "drug_in_batch" if basis_key == ref.strength_basis else "drug_in_batch*mw_hcl/mw_basis",
              "drug in batch" if basis_key == ref.strength_basis
              else "drug in batch × MW(HCl) ÷ MW(strength basis)"),
-        Line("salt_factor", "Salt factor", "", b.salt_factor, "mw_weighed/mw_basis",
-             "MW(form weighed) ÷ MW(strength basis)"),
+        Line("salt_factor", "Salt factor", "", b.salt_factor,
+             "IF(OR(ISNUMBER(potency),ISNUMBER(assay)),mw_potency_basis,mw_weighed)/mw_basis" if api
+             else "mw_weighed/mw_basis",
+             "MW(potency basis, or the form weighed when no potency) ÷ MW(strength basis)" if api
+             else "MW(form weighed) ÷ MW(strength basis)"),
     ]
     if api:
         calc += [
@@ -343,6 +354,8 @@ def recompute(values: dict[str, Any]) -> CapsuleBatch:
         for name in ("potency", "assay", "water"):
             if values.get(name) is not None:
                 kwargs[name] = pct(name)
+        if values.get("potency") is not None or values.get("assay") is not None:
+            kwargs["potency_basis"] = values.get("potency_basis")
     else:
         kwargs["tablet_weight"] = Q(_num(values["tablet_weight"]), mg_per_tablet)
     if values["method"] == "packing_statistic":

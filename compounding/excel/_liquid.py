@@ -57,6 +57,17 @@ def _amount_unit(q) -> tuple[str, Any]:
     return ("mg", mg) if q.dimensionality == mg.dimensionality else ("mL", mL)
 
 
+def _from_assay(b: LiquidPreparation) -> str:
+    """Where an as-is potency computed from the certificate's assay and water came from."""
+    step = next((st_ for st_ in b.trace if st_.key == "potency"), None)
+    inputs = dict(step.inputs) if step else {}
+    if "assay" not in inputs:
+        return ""
+    from ..display import format_quantity
+
+    return f"; assay {format_quantity(inputs['assay'])} × (1 − water {format_quantity(inputs['water'])})"
+
+
 def sections(b: LiquidPreparation) -> list[Section]:
     ref = reference()
     mode = _mode(b)
@@ -70,8 +81,12 @@ def sections(b: LiquidPreparation) -> list[Section]:
         Line("vehicle", "Vehicle", "", b.vehicle.key, kind="choice", how=b.vehicle.name),
     ]
     if mode == "api":
-        choices.append(Line("api_form", "Form of the powder weighed", "", b.api_form, kind="choice",
-                            how=ref.form(b.api_form).name))
+        potency_basis = ref.form(b.potency_basis if b.potency is not None else ref.form(b.api_form).anhydrous_form)
+        choices += [Line("api_form", "Form of the powder weighed", "", b.api_form, kind="choice",
+                         how=ref.form(b.api_form).name),
+                    Line("potency_basis", "A potency is the as-is content of", "", potency_basis.key, kind="choice",
+                         how=f"{potency_basis.name} in the powder (drug.py: the anhydrous salt unless the CoA "
+                             "states the hydrate itself)")]
     choices.append(Line("balance", "Balance", "", "custom" if _mwq_entered(b) else b.balance, kind="choice",
                         how="minimum weighable quantity entered" if _mwq_entered(b) else ref.balance(b.balance).name))
 
@@ -94,7 +109,11 @@ def sections(b: LiquidPreparation) -> list[Section]:
         weighed = ref.form(b.api_form)
         inputs += [
             Line("potency", "As-is potency of the lot (CoA)", "%", b.potency, kind="input",
-                 how="blank: no correction (recorded)"),
+                 how=f"as-is content of {potency_basis.name} in the powder; blank: no correction (recorded)"
+                     + _from_assay(b)),
+            Line("mw_potency_basis", f"Molecular weight of {potency_basis.name} (potency basis)", "g/mol",
+                 _mag(potency_basis.molecular_weight.quantity, g_per_mol), kind="input",
+                 how=f"reference data: {potency_basis.molecular_weight.source}"),
             Line("mw_weighed", f"Molecular weight of {weighed.name} (weighed)", "g/mol",
                  _mag(weighed.molecular_weight.quantity, g_per_mol), kind="input",
                  how=f"reference data: {weighed.molecular_weight.source}"),
@@ -151,7 +170,9 @@ def sections(b: LiquidPreparation) -> list[Section]:
         ]
     if mode == "api":
         calc += [
-            Line("salt_factor", "Salt factor", "", b.salt_factor, "mw_weighed/mw_hcl", "MW(form weighed) ÷ MW(HCl)"),
+            Line("salt_factor", "Salt factor", "", b.salt_factor,
+                 "IF(ISNUMBER(potency),mw_potency_basis,mw_weighed)/mw_hcl",
+                 "MW(potency basis, or the form weighed when no potency) ÷ MW(HCl)"),
             Line("api_to_weigh", "Naltrexone powder needed", "mg", _mag(b.api_to_weigh, mg),
                  "naltrexone_hcl*salt_factor/IF(ISNUMBER(potency),potency,1)",
                  "drug × salt factor ÷ as-is potency (blank: 100 %)"),
@@ -236,6 +257,7 @@ def recompute(values: dict[str, Any]) -> LiquidPreparation:
         kw["api_form"] = values["api_form"]
         if values.get("potency") is not None:
             kw["potency"] = Q(_num(values["potency"]) * 100, "percent")
+            kw["potency_basis"] = values.get("potency_basis")
     if values.get("balance") == "custom":
         kw["mwq"] = Q(_num(values["mwq"]), mg)
     else:
