@@ -392,26 +392,31 @@ def _api_amount(drug: pint.Quantity, vol: pint.Quantity, api_form: str, potency:
     api = trace.add("api_to_weigh", "Naltrexone powder to weigh", "drug × salt factor ÷ potency",
                     (drug * salt / (pot or 1)).to(mg), drug=drug, salt_factor=salt,
                     potency=Q(pot or 1, dimensionless).to(percent))
-    aliquot = None
-    if api < mwq:
-        if not vehicle.solution_from_api:
-            warnings.append(f"The powder ({format_quantity(api)}) is below the balance's MWQ "
-                            f"({format_quantity(mwq)}) and does not dissolve in {vehicle.name}: "
-                            "make a larger batch or use a stock trituration.")
-        else:
-            n = math.ceil(exact((mwq / api).to(dimensionless).magnitude))
-            stock = Q(vol.magnitude, mL)
-            aliquot = LiquidAliquot(n, (api * n).to(mg), stock, (api * n / stock).to(mg_per_mL),
-                                    (stock / n).to(mL))
-            trace.add("aliquot", "Liquid aliquot (powder below the MWQ)",
-                      "weigh n × powder, dissolve to the stock volume, take stock ÷ n",
-                      aliquot.stock_volume_to_take, factor=n, api_to_weigh=aliquot.api_to_weigh,
-                      stock_volume=stock)
-            warnings.append(f"The powder ({format_quantity(api)}) is below the MWQ "
-                            f"({format_quantity(mwq)}): weigh {format_quantity(aliquot.api_to_weigh)}, "
-                            f"dissolve in purified water to {format_quantity(stock)}, and measure "
-                            f"{format_quantity(aliquot.stock_volume_to_take)} of it into the batch.")
+    aliquot = _liquid_aliquot(api, vol, mwq, vehicle, trace, warnings) if api < mwq else None
     return salt, pot, api, aliquot
+
+
+def _liquid_aliquot(api: pint.Quantity, vol: pint.Quantity, mwq: pint.Quantity, vehicle: Vehicle,
+                    trace: Trace, warnings: list[str]) -> LiquidAliquot | None:
+    """Powder below the MWQ: a stock solution measured into the batch (None when it cannot dissolve)."""
+    if not vehicle.solution_from_api:
+        warnings.append(f"The powder ({format_quantity(api)}) is below the balance's MWQ "
+                        f"({format_quantity(mwq)}) and does not dissolve in {vehicle.name}: "
+                        "make a larger batch or use a stock trituration.")
+        return None
+    n = math.ceil(exact((mwq / api).to(dimensionless).magnitude))
+    stock = Q(vol.magnitude, mL)
+    aliquot = LiquidAliquot(n, (api * n).to(mg), stock, (api * n / stock).to(mg_per_mL),
+                            (stock / n).to(mL))
+    trace.add("aliquot", "Liquid aliquot (powder below the MWQ)",
+              "weigh n × powder, dissolve to the stock volume, take stock ÷ n",
+              aliquot.stock_volume_to_take, factor=n, api_to_weigh=aliquot.api_to_weigh,
+              stock_volume=stock)
+    warnings.append(f"The powder ({format_quantity(api)}) is below the MWQ "
+                    f"({format_quantity(mwq)}): weigh {format_quantity(aliquot.api_to_weigh)}, "
+                    f"dissolve in purified water to {format_quantity(stock)}, and measure "
+                    f"{format_quantity(aliquot.stock_volume_to_take)} of it into the batch.")
+    return aliquot
 
 
 def _components(vehicle: Vehicle, vol: pint.Quantity, mwq: pint.Quantity, trace: Trace,
