@@ -37,8 +37,7 @@ def results(r) -> None:
         note = "no potency correction" if r.potency is None else f"as-is potency {w.pct(r.potency)}"
         if r.aliquot is not None:
             figures.append(("Naltrexone HCl powder to weigh", w.fq(r.aliquot.api_to_weigh, mg),
-                            f"below the MWQ: dissolve to {w.fq(r.aliquot.stock_volume)}, take "
-                            f"{w.fq(r.aliquot.stock_volume_to_take)} · {note}"))
+                            "below the MWQ: " + " ".join(r.aliquot.instructions()[1:]) + f" · {note}"))
         else:
             figures.append(("Naltrexone HCl powder to weigh", w.fq(r.api_to_weigh, mg), note))
     figures.append(("Beyond-use date", r.bud.date.isoformat(), f"{w.fq(r.bud.days)} · {r.bud.storage_label}"))

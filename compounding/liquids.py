@@ -28,8 +28,9 @@ import pint
 
 from .bud import BeyondUseDate, beyond_use_date, parse_date
 from .display import format_number, format_quantity
-from .errors import InputError, RangeError
+from .errors import CalculationError, InputError, RangeError
 from .jsonout import to_jsonable
+from .liquid_aliquot import LiquidAliquot, LiquidStage, plan_liquid_aliquot
 from .liquid_data import LiquidData, Syringe, Vehicle, liquid_data
 from .reference import Reference, reference
 from .trace import Step, Trace
@@ -39,7 +40,7 @@ from .units import (Q, as_count, as_fraction, as_quantity, day, dimensionless, e
 
 __all__ = ["SOURCES", "check_dose", "parse_doses", "average_tablet_weight", "TabletPowder",
            "tablet_powder", "choose_syringe", "is_on_graduation", "DoseVolume", "dose_volume_table",
-           "recommend_concentration", "ComponentAmount", "LiquidAliquot", "LiquidPreparation",
+           "recommend_concentration", "ComponentAmount", "LiquidAliquot", "LiquidStage", "LiquidPreparation",
            "prepare_liquid"]
 
 SOURCES = ("tablets", "api")
@@ -257,22 +258,6 @@ class ComponentAmount:
 
 
 @dataclass(frozen=True)
-class LiquidAliquot:
-    """Liquid aliquot for API below the MWQ: weigh ``api_to_weigh``, dissolve in purified water to
-    ``stock_volume``, and measure ``stock_volume_to_take`` into the batch."""
-
-    factor: int
-    api_to_weigh: pint.Quantity
-    stock_volume: pint.Quantity
-    stock_concentration: pint.Quantity
-    stock_volume_to_take: pint.Quantity
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: to_jsonable(getattr(self, k)) for k in
-                ("factor", "api_to_weigh", "stock_volume", "stock_concentration", "stock_volume_to_take")}
-
-
-@dataclass(frozen=True)
 class LiquidPreparation:
     formula_id: str | None
     formula_version: str | None
@@ -392,31 +377,53 @@ def _api_amount(drug: pint.Quantity, vol: pint.Quantity, api_form: str, potency:
     api = trace.add("api_to_weigh", "Naltrexone powder to weigh", "drug × salt factor ÷ potency",
                     (drug * salt / (pot or 1)).to(mg), drug=drug, salt_factor=salt,
                     potency=Q(pot or 1, dimensionless).to(percent))
-    aliquot = _liquid_aliquot(api, vol, mwq, vehicle, trace, warnings) if api < mwq else None
+    aliquot = _liquid_aliquot(drug, api, vol, mwq, vehicle, trace, warnings) if api < mwq else None
     return salt, pot, api, aliquot
 
 
-def _liquid_aliquot(api: pint.Quantity, vol: pint.Quantity, mwq: pint.Quantity, vehicle: Vehicle,
-                    trace: Trace, warnings: list[str]) -> LiquidAliquot | None:
-    """Powder below the MWQ: a stock solution measured into the batch (None when it cannot dissolve)."""
+def _liquid_aliquot(drug: pint.Quantity, api: pint.Quantity, vol: pint.Quantity, mwq: pint.Quantity,
+                    vehicle: Vehicle, trace: Trace, warnings: list[str]) -> LiquidAliquot | None:
+    """Powder below the MWQ: a stock solution measured into the batch with the devices of the
+    reference data (:mod:`.liquid_aliquot`); None when the powder cannot dissolve in the vehicle."""
     if not vehicle.solution_from_api:
         warnings.append(f"The powder ({format_quantity(api)}) is below the balance's MWQ "
                         f"({format_quantity(mwq)}) and does not dissolve in {vehicle.name}: "
                         "make a larger batch or use a stock trituration.")
         return None
-    n = math.ceil(exact((mwq / api).to(dimensionless).magnitude))
-    stock = Q(vol.magnitude, mL)
-    aliquot = LiquidAliquot(n, (api * n).to(mg), stock, (api * n / stock).to(mg_per_mL),
-                            (stock / n).to(mL))
+    data = liquid_data()
+    others = sum((c.volume.quantity.to(mL) for c in vehicle.components if c.volume is not None), Q(0, mL))
+    room = vol - others * exact((vol / Q(100, mL)).to(dimensionless).magnitude)
+    low, high = _liquid_limits()
+    aliquot = plan_liquid_aliquot(api, mwq, data=data, room=room, limits=(low, high),
+                                  content=exact((drug / api).to(dimensionless).magnitude))
+    if aliquot is None:
+        raise CalculationError(
+            f"needs {format_quantity(api)} of powder, below the balance's MWQ ({format_quantity(mwq)}), and "
+            f"no one- or two-stage stock solution measured with the devices in the reference data "
+            f"(syringes.toml, measuring.toml) delivers it within {format_number(low * 100)}-"
+            f"{format_number(high * 100)} % with the stock at most "
+            f"{format_quantity(data.solubility.quantity)} (the solubility)", field="final_volume", value=vol,
+            allowed="a larger batch, or a balance with a smaller MWQ")
     trace.add("aliquot", "Liquid aliquot (powder below the MWQ)",
-              "weigh n × powder, dissolve to the stock volume, take stock ÷ n",
-              aliquot.stock_volume_to_take, factor=n, api_to_weigh=aliquot.api_to_weigh,
-              stock_volume=stock)
-    warnings.append(f"The powder ({format_quantity(api)}) is below the MWQ "
-                    f"({format_quantity(mwq)}): weigh {format_quantity(aliquot.api_to_weigh)}, "
-                    f"dissolve in purified water to {format_quantity(stock)}, and measure "
-                    f"{format_quantity(aliquot.stock_volume_to_take)} of it into the batch.")
+              "weigh ≥ MWQ, dissolve to a flask's volume, dilute again if needed, measure a volume on a "
+              "device's mark", aliquot.stock_volume_to_take, api_to_weigh=aliquot.api_to_weigh,
+              stock_volume=aliquot.stock_volume, stages=len(aliquot.stages))
+    trace.add("aliquot_delivered", "Powder the measured volume holds (amounts as shown)",
+              "powder weighed × Π(volume measured ÷ volume made up)", aliquot.powder_delivered,
+              api_to_weigh=aliquot.api_to_weigh, powder_needed=api)
+    warnings.append(f"The powder ({format_quantity(api)}) is below the MWQ ({format_quantity(mwq)}): "
+                    + " ".join(aliquot.instructions()) + f" It delivers {format_quantity(aliquot.powder_delivered)} "
+                    f"({format_quantity(Q(aliquot.percent_of_target, dimensionless).to(percent))} of the powder "
+                    "needed).")
     return aliquot
+
+
+def _liquid_limits() -> tuple[Fraction, Fraction]:
+    """The liquid's limits (qc.toml): the plan's delivered drug stays within them."""
+    from .qc import qc_limits
+
+    q = qc_limits()
+    return tuple(exact(f.quantity.to(dimensionless).magnitude) for f in (q.yield_low, q.yield_high))
 
 
 def _components(vehicle: Vehicle, vol: pint.Quantity, mwq: pint.Quantity, trace: Trace,

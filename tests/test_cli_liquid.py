@@ -40,6 +40,21 @@ def test_liquid_json_contract():
     assert all({"key", "description", "formula", "inputs", "value"} <= set(s) for s in d["trace"])
 
 
+def test_liquid_api_aliquot_json_and_sheet():
+    # issue 9.3: 0.1 mg/mL × 10 mL at 99 % = 1.0101 mg of powder; the old plan measured 0.084 mL, shown 0.08 mL
+    args = ("liquid", "--source", "api", "--concentration", "0.1mg/mL", "--volume", "10mL", "--potency", "99%",
+            "--date", "2026-01-05")
+    d = json.loads(run(*args, "--json").stdout)["aliquot"]
+    assert {"factor", "api_to_weigh", "stock_volume", "stock_concentration", "stock_volume_to_take",
+            "stages", "powder_delivered", "percent_of_target", "instructions"} <= set(d)
+    for s in d["stages"]:
+        take, grad, low = (s[k]["value"] for k in ("volume_to_take", "device_graduation", "device_minimum"))
+        assert take >= low and abs(take / grad - round(take / grad)) < 1e-9
+    assert 95 <= d["percent_of_target"]["value"] <= 105
+    sheet = run(*args).stdout
+    assert "Naltrexone powder needed" in sheet and d["instructions"][-1] in sheet
+
+
 def test_liquid_partial_tablet_json():
     r = run("liquid", "--concentration", "0.5mg/mL", "--volume", "90mL", "--tablet-weight", "280mg", "--json")
     d = json.loads(r.stdout)

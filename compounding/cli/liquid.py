@@ -68,7 +68,7 @@ def _rows(rows: list[tuple[str, str]]) -> list[str]:
 
 def liquid_sheet(p) -> str:  # p: LiquidPreparation
     from ..display import format_number, format_quantity as fq
-    from ..units import mg
+    from ..units import Q, dimensionless, mg, percent
 
     out = [f"NALTREXONE HCl {fq(p.concentration)} ORAL LIQUID — {p.vehicle.name}"]
     if p.formula_id:
@@ -85,11 +85,14 @@ def liquid_sheet(p) -> str:  # p: LiquidPreparation
                      ("Average tablet weight", fq(p.average_tablet_weight * (1 * p.tablets_to_crush.units), mg)),
                      ("Tablet powder to weigh", fq(p.tablet_powder_to_weigh, mg))]
     else:
-        rows.append(("Naltrexone powder to weigh", fq(p.api_to_weigh, mg)))
+        rows.append(("Naltrexone powder needed" if p.aliquot else "Naltrexone powder to weigh", fq(p.api_to_weigh, mg)))
         if p.aliquot is not None:
             a = p.aliquot
-            rows.append(("Liquid aliquot", f"weigh {fq(a.api_to_weigh, mg)}, dissolve to {fq(a.stock_volume)}, "
-                         f"take {fq(a.stock_volume_to_take)}"))
+            steps = a.instructions()
+            rows.append(("Liquid aliquot", steps[0]))
+            rows += [("", s) for s in steps[1:]]
+            rows.append(("Powder it delivers", f"{fq(a.powder_delivered, mg)} "
+                         f"({fq(Q(a.percent_of_target, dimensionless).to(percent))} of {fq(a.required, mg)})"))
     for c in p.components:
         rows.append((c.name, "to the final volume" if c.amount is None else fq(c.amount)))
     rows += [("Compounding date", p.compounding_date.isoformat()),
