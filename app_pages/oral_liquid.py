@@ -53,7 +53,9 @@ def results(r) -> None:
                   "Syringe": d.syringe.name if d.syringe else "none holds it",
                   "On a graduation": "yes" if d.on_graduation else "NO",
                   "Measurable": "yes" if d.measurable else "NO",
-                  "Days per bottle": "—" if d.days_supply is None else w.fq(d.days_supply)} for d in r.dose_volumes])
+                  "Days per bottle": "—" if d.days_supply is None else (
+                      f"{w.fq(d.days_usable)} (limited by the BUD; lasts {w.fq(d.days_supply)})"
+                      if d.limited_by_bud else w.fq(d.days_supply))} for d in r.dose_volumes])
     if r.recommended_concentration is not None:
         st.warning(f"**Recommended concentration: {w.fq(r.recommended_concentration)}** (not {conc}): every dose "
                    "then lands on a syringe graduation.", icon=":material/lightbulb:")

@@ -202,9 +202,10 @@ def _device(key: str, raw: dict[str, Any], where: str, kind: str) -> Device:
 
 def _marks(devices: list[Device]) -> tuple[tuple[Fraction, Device], ...]:
     """Every volume some device measures, with the device to use: a one-mark pipette first, else the
-    smallest device (the finest scale for that volume)."""
+    smallest device (the finest scale for that volume), compounding glassware before an oral syringe."""
     best: dict[Fraction, Device] = {}
-    for d in sorted(devices, key=lambda d: (d.kind not in ONE_MARK, d.capacity, d.graduation)):
+    for d in sorted(devices, key=lambda d: (d.kind not in ONE_MARK, d.capacity, d.graduation,
+                                            d.kind == "oral_syringe")):
         grad = Fraction(d.graduation.magnitude)
         first = -(-Fraction(d.minimum.magnitude) // grad)
         for k in range(int(first), int(Fraction(d.capacity.magnitude) // grad) + 1):

@@ -161,16 +161,21 @@ def tablet_powder(drug_required: Any, tablet_strength: Any, average_weight: Any,
 
 def is_on_graduation(volume: pint.Quantity, syringe: Syringe) -> bool:
     """True when ``volume`` is a whole number of the syringe's graduations (exact arithmetic)."""
-    ratio = exact((volume / syringe.graduation).to(dimensionless).magnitude)
-    return ratio.denominator == 1 and ratio >= 1
+    return syringe.on_mark(volume)
 
 
-def choose_syringe(volume: pint.Quantity, syringes: Sequence[Syringe] | None = None) -> Syringe | None:
-    """The smallest oral syringe whose capacity holds ``volume``; None when none does."""
-    for s in sorted(syringes if syringes is not None else liquid_data().syringes, key=lambda s: s.capacity):
-        if s.capacity >= volume:
-            return s
-    return None
+def choose_syringe(volume: pint.Quantity, syringes: Sequence[Syringe] | None = None,
+                   minimum: pint.Quantity | None = None) -> Syringe | None:
+    """The smallest oral syringe that measures ``volume`` (on a mark, at least its minimum and
+    ``minimum``); when none does, the smallest that holds it (the dose table then says why it is not
+    measurable); None when none holds it. At equal capacity the finer graduation is tried first."""
+    ordered = sorted(syringes if syringes is not None else liquid_data().syringes,
+                     key=lambda s: (s.capacity, s.graduation))
+    if minimum is None or volume >= minimum:
+        for s in ordered:
+            if s.measures(volume):
+                return s
+    return next((s for s in ordered if s.capacity >= volume), None)
 
 
 @dataclass(frozen=True)
@@ -181,36 +186,43 @@ class DoseVolume:
     volume: pint.Quantity  # mL
     syringe: Syringe | None
     on_graduation: bool
-    measurable: bool  # a syringe holds it, it is on a graduation and not below the minimum volume
+    measurable: bool  # the syringe measures it (on a mark, ≥ its minimum) and it is ≥ the minimum dose volume
     days_supply: pint.Quantity | None  # days one bottle lasts at this dose once daily
     doses_in_bottle: int | None  # whole doses in one bottle
+    days_usable: pint.Quantity | None = None  # days_supply, limited by the BUD when one is known
+    limited_by_bud: bool = False  # the bottle would last longer than its BUD: the rest is discarded
 
     def as_dict(self) -> dict[str, Any]:
         return {"dose": to_jsonable(self.dose), "volume": to_jsonable(self.volume),
                 "syringe": self.syringe.as_dict() if self.syringe else None,
                 "on_graduation": self.on_graduation, "measurable": self.measurable,
-                "days_supply": to_jsonable(self.days_supply), "doses_in_bottle": self.doses_in_bottle}
+                "days_supply": to_jsonable(self.days_supply), "doses_in_bottle": self.doses_in_bottle,
+                "days_usable": to_jsonable(self.days_usable), "limited_by_bud": self.limited_by_bud}
 
 
 def _dose_row(dose: pint.Quantity, concentration: pint.Quantity, final_volume: pint.Quantity | None,
-              syringes: Sequence[Syringe], minimum: pint.Quantity) -> DoseVolume:
+              syringes: Sequence[Syringe], minimum: pint.Quantity,
+              bud_days: pint.Quantity | None = None) -> DoseVolume:
     volume = (dose / concentration).to(mL)
-    syringe = choose_syringe(volume, syringes)
+    syringe = choose_syringe(volume, syringes, minimum)
     on_grad = syringe is not None and is_on_graduation(volume, syringe)
-    measurable = on_grad and volume >= minimum
-    supply = doses = None
+    measurable = syringe is not None and syringe.measures(volume) and volume >= minimum
+    supply = doses = usable = None
+    limited = False
     if final_volume is not None:
         ratio = exact((final_volume / volume).to(dimensionless).magnitude)
         supply, doses = Q(ratio, day), math.floor(ratio)
-    return DoseVolume(dose, volume, syringe, on_grad, measurable, supply, doses)
+        limited = bud_days is not None and supply > bud_days
+        usable = bud_days.to(day) if limited else supply
+    return DoseVolume(dose, volume, syringe, on_grad, measurable, supply, doses, usable, limited)
 
 
 def dose_volume_table(doses: Iterable[Any], concentration: Any, final_volume: Any = None, *,
                       syringes: Sequence[Syringe] | None = None,
                       minimum_dose_volume: Any = None) -> tuple[DoseVolume, ...]:
-    """For each dose [mg]: volume [mL] = dose ÷ concentration, the smallest syringe that holds it,
-    and whether the volume lands on a graduation. The doses need not be naltrexone (no range
-    check here: :func:`prepare_liquid` checks LDN doses)."""
+    """For each dose [mg]: volume [mL] = dose ÷ concentration, the smallest syringe that measures it
+    on a mark (else the smallest that holds it), and whether it is measurable. The doses need not be
+    naltrexone (no range check here: :func:`prepare_liquid` checks LDN doses)."""
     data = liquid_data()
     conc = _positive(as_quantity(concentration, "concentration", "concentration").to(mg_per_mL),
                      "concentration", "a concentration greater than zero")
@@ -229,8 +241,8 @@ def dose_volume_table(doses: Iterable[Any], concentration: Any, final_volume: An
 def recommend_concentration(doses: Iterable[Any], *, candidates: Sequence[Any] | None = None,
                             syringes: Sequence[Syringe] | None = None,
                             minimum_dose_volume: Any = None) -> pint.Quantity | None:
-    """The first standard concentration (data order = preference, 1 mg/mL first) at which every
-    dose is measurable in its smallest syringe; None when none is."""
+    """The first standard concentration (data order = preference, 1 mg/mL first) at which some
+    syringe of the data measures every dose; None when none is."""
     data = liquid_data()
     doses = tuple(doses)
     if candidates is None:
@@ -526,7 +538,7 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
                           day_one_is_compounding_day=day_one_is_compounding_day, ref=ref)
     trace.add("bud", "Beyond-use date", "compounding date + BUD days", bud.date, days=bud.days)
 
-    rows = tuple(_dose_row(d, conc, vol, data.syringes, data.minimum_dose_volume.quantity.to(mL))
+    rows = tuple(_dose_row(d, conc, vol, data.syringes, data.minimum_dose_volume.quantity.to(mL), bud.days)
                  for d in dose_list)
     recommended = _recommendation(rows, conc, dose_list, data, warnings)
     _supply_warnings(rows, bud, warnings)
@@ -566,32 +578,42 @@ def _master_formula(formula: str | None, vehicle: str | None, data: LiquidData):
 
 def _recommendation(rows: tuple[DoseVolume, ...], conc: pint.Quantity, doses: tuple[pint.Quantity, ...],
                     data: LiquidData, warnings: list[str]) -> pint.Quantity | None:
+    """Keep the concentration when some syringe measures every dose; else say which dose no syringe
+    measures and why, and recommend another standard concentration only then."""
     bad = [r for r in rows if not r.measurable]
     if not bad:
         return None
     minimum = data.minimum_dose_volume.quantity.to(mL)
     for r in bad:
-        if r.syringe is None:
-            why = f"more than the largest syringe ({format_quantity(data.syringes[-1].capacity)})"
-        elif not r.on_graduation:
-            why = f"not on a graduation of the {r.syringe.name} ({format_quantity(r.syringe.graduation)} marks)"
-        else:
+        holding = [s for s in data.syringes if s.capacity >= r.volume]
+        if not holding:
+            why = f"more than the largest syringe ({format_quantity(max(s.capacity for s in data.syringes))})"
+        elif r.volume < minimum:
             why = f"below the smallest measurable volume ({format_quantity(minimum)})"
-        warnings.append(f"{format_quantity(r.dose)} = {format_quantity(r.volume)} at {format_quantity(conc)}: {why}.")
+        elif not any(s.on_mark(r.volume) for s in holding):
+            why = "not on a mark of any syringe that holds it (" + ", ".join(
+                f"{s.name}: {format_quantity(s.graduation)} marks" for s in holding) + ")"
+        else:
+            why = "below the smallest volume of every syringe with a mark there (" + ", ".join(
+                f"{s.name}: from {format_quantity(s.minimum)}" for s in holding if s.on_mark(r.volume)) + ")"
+        warnings.append(f"{format_quantity(r.dose)} = {format_quantity(r.volume)} at {format_quantity(conc)}: "
+                        f"no syringe in the data measures it: {why}.")
     recommended = recommend_concentration(doses, syringes=data.syringes, minimum_dose_volume=minimum)
     if recommended is None:
         warnings.append("None of the standard concentrations makes every dose measurable; "
                         "consider capsules, or separate bottles for the low and high doses.")
     else:
-        warnings.append(f"Recommended concentration: {format_quantity(recommended)} makes every dose "
-                        "land on a syringe graduation. Several concentrations in circulation is a "
-                        "ten-fold-error risk: print the concentration unmistakably.")
+        warnings.append(f"Recommended concentration: {format_quantity(recommended)}, because at "
+                        f"{format_quantity(conc)} no syringe in the data measures every dose and at "
+                        f"{format_quantity(recommended)} one does. Several concentrations in circulation is "
+                        "a ten-fold-error risk: print the concentration unmistakably.")
     return recommended
 
 
 def _supply_warnings(rows: tuple[DoseVolume, ...], bud: BeyondUseDate, warnings: list[str]) -> None:
-    long = [r for r in rows if r.days_supply is not None and r.days_supply > bud.days]
+    long = [r for r in rows if r.limited_by_bud]
     if long:
         shown = ", ".join(f"{format_quantity(r.dose)} ({format_quantity(r.days_supply)})" for r in long)
-        warnings.append(f"At {shown} daily the bottle lasts longer than its BUD of "
-                        f"{format_quantity(bud.days)}: the rest is discarded; a smaller volume wastes less.")
+        warnings.append(f"At {shown} daily the bottle would last longer than its BUD of "
+                        f"{format_quantity(bud.days)}: it is usable for {format_quantity(bud.days)}, the rest is "
+                        "discarded; a smaller volume wastes less.")

@@ -35,8 +35,15 @@ def test_liquid_json_contract():
     assert d["bud"] == "2026-01-19" and d["storage"] == "refrigerator"
     rows = d["dose_volumes"]
     assert [set(r) >= {"dose", "volume", "syringe", "on_graduation"} for r in rows] == [True] * 3
-    assert rows[2]["volume"] == {"value": 4.5, "unit": "mL"} and rows[2]["on_graduation"] is False
-    assert d["recommended_concentration"] == {"value": 0.5, "unit": "mg/mL"}
+    # issue 8.7: 4.5 mL gets the 10 mL syringe marked by 0.5 mL, so the standard 1 mg/mL stays
+    assert rows[2]["volume"] == {"value": 4.5, "unit": "mL"} and rows[2]["on_graduation"] is True
+    assert rows[2]["syringe"]["graduation"] == {"value": 0.5, "unit": "mL"} and rows[2]["measurable"] is True
+    assert d["recommended_concentration"] is None
+    # 150 mL lasts 33.3 days at 4.5 mg but the BUD is 14 days
+    assert rows[2]["days_supply"]["value"] == pytest.approx(100 / 3) and rows[2]["limited_by_bud"] is True
+    assert rows[2]["days_usable"] == {"value": 14, "unit": "days"}
+    sheet = run("liquid", "--concentration", "1mg/mL", "--volume", "150mL", "--doses", "4.5mg", "--date", "2026-01-05")
+    assert "one bottle usable for 14 days (limited by the BUD; 33 days at this dose)" in sheet.stdout
     assert all({"key", "description", "formula", "inputs", "value"} <= set(s) for s in d["trace"])
 
 

@@ -62,6 +62,9 @@ def _others() -> dict[str, object]:
            # 0.0101 mg of powder: a two-stage stock solution (tests/test_liquid_aliquot.py)
            "api-two-stage": prepare_liquid(source="api", concentration="0.01 mg/mL", final_volume="1 mL",
                                            potency="99%", compounding_date=DATE),
+           # issue 8.7: 150 mL at 1 mg/mL lasts 33.3 days at 4.5 mg, but the BUD of water is 14 days
+           "bud-limited": prepare_liquid(tablets=3, final_volume="150 mL", doses="0.5mg,1.5mg,4.5mg",
+                                         compounding_date=DATE),
            "day-one": prepare_liquid(tablets=2, final_volume="100 mL", compounding_date=DATE,
                                      day_one_is_compounding_day=True)}
     rng = random.Random(4711)
@@ -123,8 +126,8 @@ def test_reference_liquid_formulas_give_the_published_values(recalculated, cid):
 
 
 def test_other_and_generated_liquids_agree_with_the_core(recalculated):
-    keys = [k for k in recalculated if k.startswith(("gen-", "api-", "day-"))]
-    assert len(keys) == 10
+    keys = [k for k in recalculated if k.startswith(("gen-", "api-", "day-", "bud-"))]
+    assert len(keys) == 11
     for key in keys:
         b, _, _, wb, path = recalculated[key]
         _assert_lines_agree(b, wb)
@@ -158,6 +161,15 @@ def test_two_stage_aliquot_is_live(recalculated):
             f"dilute {format_quantity(s1.volume_to_take)} to {format_quantity(s2.made_up_to)}; "
             f"measure {format_quantity(s2.volume_to_take)}")
     assert want in texts
+
+
+def test_days_per_bottle_limited_by_the_bud(recalculated):
+    b, _, _, wb, _ = recalculated["bud-limited"]
+    v = named_values(wb)
+    assert v["days_supply_3"] == pytest.approx(150 / 4.5) and v["days_usable_3"] == 14
+    assert v["on_graduation_3"] == "yes"  # 4.5 mL on the 10 mL syringe's 0.5 mL marks: 1 mg/mL stays
+    texts = {c.value for row in wb["Compounding record"].iter_rows() for c in row if isinstance(c.value, str)}
+    assert "14 days (BUD; lasts 33.3)" in texts and "10 mL oral syringe (0.5 mL marks)" in texts
 
 
 def test_record_and_label_show_the_concentration_unmistakably(recalculated):

@@ -104,7 +104,9 @@ def liquid_sheet(p) -> str:  # p: LiquidPreparation
         for r in p.dose_volumes:
             syringe = r.syringe.name if r.syringe else "no single syringe"
             mark = "on a graduation" if r.on_graduation else "NOT on a graduation"
-            supply = f", one bottle lasts {fq(r.days_supply)}" if r.days_supply is not None else ""
+            supply = "" if r.days_supply is None else (
+                f", one bottle lasts {fq(r.days_supply)}" if not r.limited_by_bud else
+                f", one bottle usable for {fq(r.days_usable)} (limited by the BUD; {fq(r.days_supply)} at this dose)")
             out.append(f"  {fq(r.dose):>8} = {fq(r.volume):>8}  {syringe}, {mark}{supply}")
     if p.recommended_concentration is not None:
         out += ["", f"Recommended concentration: {fq(p.recommended_concentration)}"]

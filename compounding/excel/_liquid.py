@@ -173,6 +173,9 @@ def sections(b: LiquidPreparation) -> list[Section]:
                  "volume a whole number of graduations", kind="text"),
             Line(f"days_supply_{i}", f"Dose {i}: days one bottle lasts (once daily)", "days",
                  _mag(d.days_supply, day), f"final_volume/dose_volume_{i}", "final volume ÷ dose volume", places=1),
+            Line(f"days_usable_{i}", f"Dose {i}: days one bottle is used (at most the BUD)", "days",
+                 _mag(d.days_usable, day), f"MIN(days_supply_{i},bud_date-compounding_date+bud_day_one)",
+                 "the smaller of the days it lasts and the BUD's days", places=1),
             Line(f"doses_in_bottle_{i}", f"Dose {i}: whole doses in the bottle", "", Fraction(d.doses_in_bottle),
                  f"ROUNDDOWN(ROUND(final_volume/dose_volume_{i},9),0)", "ROUNDDOWN(final volume ÷ dose volume)",
                  places=0),
@@ -390,7 +393,7 @@ def _record_sheet(ws, b: LiquidPreparation, mf, record: dict[str, str], identity
     if b.dose_volumes:
         row = section(ws, row + 1, "Doses (volume = dose ÷ concentration; measure with the oral syringe named)")
         for c, head in ((1, "Dose"), (2, "Volume"), (3, "Syringe"), (5, "On a graduation"),
-                        (6, "Days one bottle lasts"), (8, "Doses")):
+                        (6, "Days one bottle is used"), (8, "Doses")):
             put_text(ws, row, c, head, font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX)
         restyle(ws.cell(row=row, column=4), border=st.BOX)
         restyle(ws.cell(row=row, column=7), border=st.BOX)
@@ -403,7 +406,10 @@ def _record_sheet(ws, b: LiquidPreparation, mf, record: dict[str, str], identity
             write_cell(ws, row, 2, Cell(formula="=" + _qt(f"dose_volume_{i}", "mL")), font=st.BOLD)
             write_cell(ws, row, 3, Cell(text=d.syringe.name if d.syringe else "none holds it"), last_col=4)
             write_cell(ws, row, 5, Cell(formula=f"=on_graduation_{i}"))
-            write_cell(ws, row, 6, Cell(formula="=" + _qt(f"days_supply_{i}", "days", 1)), last_col=7)
+            write_cell(ws, row, 6, Cell(formula="=" + _qt(f"days_usable_{i}", "days", 1)
+                                        + f'&IF(ROUND(days_supply_{i},9)>ROUND(days_usable_{i},9),'
+                                        f'" (BUD; lasts "&ROUND(days_supply_{i},1)&")","")',
+                                        hint="14 days (BUD; lasts 33.3)"), last_col=7)
             write_cell(ws, row, 8, Cell(formula=f"=doses_in_bottle_{i}"))
             row += 1
 
