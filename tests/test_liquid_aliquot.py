@@ -8,7 +8,7 @@ import dataclasses
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import event, given, strategies as st
 
 from compounding.data import Figure
 from compounding.display import format_quantity
@@ -174,10 +174,13 @@ def test_property_every_measured_volume_is_measurable_and_the_dose_within_limits
         salt = Fraction("413.89") / Fraction("377.86") if form == "hcl_dihydrate" else 1  # domain.md §1
         powder = conc.magnitude * volume.magnitude * salt / (Fraction(potency[:-1]) / 100 if potency else 1)
         assert powder * MAX_DILUTION < as_quantity(mwq, "mwq", "mass").to(mg).magnitude
+        event("refused")
         return
     if p.api_to_weigh >= p.mwq:
         assert p.aliquot is None
+        event("powder weighed directly")
         return
+    event(f"aliquot in {len(p.aliquot.stages)} stage(s)")
     assert violations(p) == []
     room = p.final_volume * (Fraction(4, 5) if vehicle == "fawcett_1997" else 1)  # glycerol 20 mL per 100 mL
     assert p.aliquot.stock_volume_to_take <= room
