@@ -37,8 +37,7 @@ def results(r) -> None:
         note = "no potency correction" if r.potency is None else f"as-is potency {w.pct(r.potency)}"
         if r.aliquot is not None:
             figures.append(("Naltrexone HCl powder to weigh", w.fq(r.aliquot.api_to_weigh, mg),
-                            f"below the MWQ: dissolve to {w.fq(r.aliquot.stock_volume)}, take "
-                            f"{w.fq(r.aliquot.stock_volume_to_take)} · {note}"))
+                            "below the MWQ: " + " ".join(r.aliquot.instructions()[1:]) + f" · {note}"))
         else:
             figures.append(("Naltrexone HCl powder to weigh", w.fq(r.api_to_weigh, mg), note))
     figures.append(("Beyond-use date", r.bud.date.isoformat(), f"{w.fq(r.bud.days)} · {r.bud.storage_label}"))
@@ -54,7 +53,9 @@ def results(r) -> None:
                   "Syringe": d.syringe.name if d.syringe else "none holds it",
                   "On a graduation": "yes" if d.on_graduation else "NO",
                   "Measurable": "yes" if d.measurable else "NO",
-                  "Days per bottle": "—" if d.days_supply is None else w.fq(d.days_supply)} for d in r.dose_volumes])
+                  "Days per bottle": "—" if d.days_supply is None else (
+                      f"{w.fq(d.days_usable)} (limited by the BUD; lasts {w.fq(d.days_supply)})"
+                      if d.limited_by_bud else w.fq(d.days_supply))} for d in r.dose_volumes])
     if r.recommended_concentration is not None:
         st.warning(f"**Recommended concentration: {w.fq(r.recommended_concentration)}** (not {conc}): every dose "
                    "then lands on a syringe graduation.", icon=":material/lightbulb:")

@@ -1,6 +1,7 @@
-"""Reference data for oral liquids and titration: syringes, vehicles, regimen presets.
+"""Reference data for oral liquids and titration: syringes and other measuring devices, vehicles,
+the solubility bounding a stock solution, regimen presets.
 
-Read from ``formulas/reference/{syringes,vehicles,regimens}.toml`` through the strict loader in
+Read from ``formulas/reference/{syringes,measuring,vehicles,regimens}.toml`` through the strict loader in
 :mod:`.data`: an unknown key, a missing unit or an impossible value names the file and the key.
 :func:`load_liquid_data` takes a directory so tests can point it at broken fixtures.
 """
@@ -19,23 +20,43 @@ from .data import REFERENCE_DIR, Choice, Figure, Flag, ListOf, Optional, Qty, Ta
 from .errors import DataError, InputError
 from .reference import reference
 
-__all__ = ["Syringe", "Component", "Vehicle", "Regimen", "LiquidData", "load_liquid_data",
+__all__ = ["Device", "Syringe", "Component", "Vehicle", "Regimen", "LiquidData", "load_liquid_data",
            "liquid_data"]
+
+DEVICE_KINDS = ("oral_syringe", "graduated_cylinder", "volumetric_pipette", "volumetric_flask")
+ONE_MARK = ("volumetric_pipette", "volumetric_flask")
 
 
 @dataclass(frozen=True)
-class Syringe:
+class Device:
+    """A volumetric device (oral syringe, cylinder, pipette, flask). It measures a volume that is a
+    whole number of its graduations, at least its minimum and at most its capacity."""
+
     key: str
     name: str
     capacity: pint.Quantity  # mL
     graduation: pint.Quantity  # mL
     source: str
+    minimum: pint.Quantity  # mL
+    kind: str = "oral_syringe"
+
+    def on_mark(self, volume: pint.Quantity) -> bool:
+        """``volume`` is a whole number (≥ 1) of graduations (exact arithmetic)."""
+        ratio = Fraction((volume / self.graduation).to("").magnitude)
+        return ratio.denominator == 1 and ratio >= 1
+
+    def measures(self, volume: pint.Quantity) -> bool:
+        return self.minimum <= volume <= self.capacity and self.on_mark(volume)
 
     def as_dict(self) -> dict[str, Any]:
         from .jsonout import to_jsonable
 
         return {"key": self.key, "name": self.name, "capacity": to_jsonable(self.capacity),
-                "graduation": to_jsonable(self.graduation)}
+                "graduation": to_jsonable(self.graduation), "minimum": to_jsonable(self.minimum),
+                "kind": self.kind}
+
+
+Syringe = Device  # an oral syringe is a device of kind "oral_syringe"
 
 
 @dataclass(frozen=True)
@@ -78,13 +99,18 @@ class Regimen:
 
 @dataclass(frozen=True)
 class LiquidData:
-    syringes: tuple[Syringe, ...]  # smallest capacity first
+    syringes: tuple[Device, ...]  # smallest capacity first
     minimum_dose_volume: Figure
     standard_concentrations: tuple[Figure, ...]  # preference order
     shake_well_label: str
     vehicles: dict[str, Vehicle]
     regimens: dict[str, Regimen]
     max_stages: int
+    devices: tuple[Device, ...] = ()  # cylinders and pipettes (measuring.toml), smallest first
+    flasks: tuple[Device, ...] = ()  # volumetric flasks to make a stock solution up to volume
+    solubility: Figure | None = None  # naltrexone HCl in the stock solvent, mg/mL
+    stock_solvent: str = "purified water"
+    marks: tuple[tuple[Fraction, Device], ...] = ()  # every volume [mL] a device measures, ascending
 
     def vehicle(self, key: str, field: str = "vehicle") -> Vehicle:
         return _pick(self.vehicles, key, field, "vehicle")
@@ -99,9 +125,10 @@ def _pick(table: dict[str, Any], key: str, field: str, what: str) -> Any:
     return table[key]
 
 
+_DEVICE = {"name": Text(), "capacity": Qty("[volume]"), "graduation": Qty("[volume]"),
+           "minimum": Qty("[volume]")}
 SYRINGES = TableOf({
-    "syringes": TableOf(values=TableOf({"name": Text(), "capacity": Qty("[volume]"),
-                                        "graduation": Qty("[volume]")})),
+    "syringes": TableOf(values=TableOf(_DEVICE)),
     "measurement": TableOf({"minimum_dose_volume": Qty("[volume]")}),
     "concentrations": TableOf({"standard": ListOf(Qty("[mass] / [volume]"))}),
 })
@@ -111,8 +138,10 @@ _COMPONENT = TableOf({
     "mass": Optional(Qty("[mass]")), "volume": Optional(Qty("[volume]")),
     "make_up_to": Optional(Flag(), default=False), "source": Optional(Text(), default=""),
 })
+MEASURING = TableOf({"devices": TableOf(values=TableOf({**_DEVICE, "kind": Choice(*DEVICE_KINDS[1:])}))})
 VEHICLES = TableOf({
     "labels": TableOf({"shake_well": Text(), "shake_well_source": Text()}),
+    "stock_solution": TableOf({"solvent": Text(), "naltrexone_hcl_solubility": Qty("[mass] / [volume]")}),
     "vehicles": TableOf(values=TableOf({
         "name": Text(), "water_activity": Choice("aqueous", "nonaqueous"), "preserved": Flag(),
         "bud_category": Text(), "solution_from_api": Flag(), "labels": ListOf(Text(), nonempty=False),
@@ -158,21 +187,48 @@ def _vehicle(key: str, raw: dict[str, Any], file: str) -> Vehicle:
                    raw["published_concentration"], raw["stability_note"], comps)
 
 
+def _device(key: str, raw: dict[str, Any], where: str, kind: str) -> Device:
+    cap, grad, low = (raw[k].quantity.to("mL") for k in ("capacity", "graduation", "minimum"))
+    if grad > cap or Fraction(cap.magnitude / grad.magnitude).denominator != 1:
+        raise DataError("must divide the capacity into whole graduations", field=f"{where}.graduation", value=grad)
+    if not (grad <= low <= cap) or Fraction(low.magnitude / grad.magnitude).denominator != 1:
+        raise DataError("must be a graduation mark from one graduation to the capacity",
+                        field=f"{where}.minimum", value=low)
+    if kind in ONE_MARK and not (grad == low == cap):
+        raise DataError(f"a {kind.replace('_', ' ')} has one mark: graduation and minimum equal the capacity",
+                        field=f"{where}.graduation", value=grad)
+    return Device(key, raw["name"], cap, grad, raw["capacity"].source, low, kind)
+
+
+def _marks(devices: list[Device]) -> tuple[tuple[Fraction, Device], ...]:
+    """Every volume some device measures, with the device to use: a one-mark pipette first, else the
+    smallest device (the finest scale for that volume), compounding glassware before an oral syringe."""
+    best: dict[Fraction, Device] = {}
+    for d in sorted(devices, key=lambda d: (d.kind not in ONE_MARK, d.capacity, d.graduation,
+                                            d.kind == "oral_syringe")):
+        grad = Fraction(d.graduation.magnitude)
+        first = -(-Fraction(d.minimum.magnitude) // grad)
+        for k in range(int(first), int(Fraction(d.capacity.magnitude) // grad) + 1):
+            best.setdefault(k * grad, d)
+    return tuple(sorted(best.items(), key=lambda kv: kv[0]))
+
+
 @lru_cache(maxsize=4)
 def load_liquid_data(directory: Path = REFERENCE_DIR) -> LiquidData:
-    """Read and check syringes.toml, vehicles.toml and regimens.toml; DataError on any fault."""
+    """Read and check syringes.toml, measuring.toml, vehicles.toml and regimens.toml; DataError on
+    any fault."""
     directory = Path(directory)
     syr = check(directory / "syringes.toml", SYRINGES)
+    mea = check(directory / "measuring.toml", MEASURING)
     veh = check(directory / "vehicles.toml", VEHICLES)
     reg = check(directory / "regimens.toml", REGIMENS)
-    syringes = []
-    for k, v in syr["syringes"].items():
-        cap, grad = v["capacity"].quantity.to("mL"), v["graduation"].quantity.to("mL")
-        if grad > cap or Fraction(cap.magnitude / grad.magnitude).denominator != 1:
-            raise DataError("must divide the capacity into whole graduations",
-                            field=f"syringes.toml: syringes.{k}.graduation", value=grad)
-        syringes.append(Syringe(k, v["name"], cap, grad, v["capacity"].source))
-    syringes.sort(key=lambda s: s.capacity)
+    syringes = sorted((_device(k, v, f"syringes.toml: syringes.{k}", "oral_syringe")
+                       for k, v in syr["syringes"].items()), key=lambda s: s.capacity)
+    others = [_device(k, v, f"measuring.toml: devices.{k}", v["kind"]) for k, v in mea["devices"].items()]
+    flasks = sorted((d for d in others if d.kind == "volumetric_flask"), key=lambda d: d.capacity)
+    devices = sorted((d for d in others if d.kind != "volumetric_flask"), key=lambda d: d.capacity)
+    if not flasks:
+        raise DataError("needs at least one volumetric flask (for stock solutions)", field="measuring.toml: devices")
     vehicles = {k: _vehicle(k, v, "vehicles.toml") for k, v in veh["vehicles"].items()}
     regimens = {}
     for k, v in reg["regimens"].items():
@@ -183,7 +239,9 @@ def load_liquid_data(directory: Path = REFERENCE_DIR) -> LiquidData:
                         value=float(max_stages))
     return LiquidData(tuple(syringes), syr["measurement"]["minimum_dose_volume"],
                       syr["concentrations"]["standard"], veh["labels"]["shake_well"], vehicles,
-                      regimens, int(max_stages))
+                      regimens, int(max_stages), tuple(devices), tuple(flasks),
+                      veh["stock_solution"]["naltrexone_hcl_solubility"], veh["stock_solution"]["solvent"],
+                      _marks(syringes + devices))
 
 
 def liquid_data() -> LiquidData:

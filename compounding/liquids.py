@@ -29,8 +29,9 @@ import pint
 from .bud import BeyondUseDate, beyond_use_date, parse_date
 from .display import format_number, format_quantity
 from .drug import DrugContent, drug_content, refuse_other_source_inputs
-from .errors import InputError, RangeError
+from .errors import CalculationError, InputError, RangeError
 from .jsonout import to_jsonable
+from .liquid_aliquot import LiquidAliquot, LiquidStage, plan_liquid_aliquot
 from .liquid_data import LiquidData, Syringe, Vehicle, liquid_data
 from .reference import Reference, reference
 from .trace import Step, Trace
@@ -40,7 +41,7 @@ from .units import (Q, as_count, as_fraction, as_quantity, day, dimensionless, e
 
 __all__ = ["SOURCES", "check_dose", "parse_doses", "average_tablet_weight", "TabletPowder",
            "tablet_powder", "choose_syringe", "is_on_graduation", "DoseVolume", "dose_volume_table",
-           "recommend_concentration", "ComponentAmount", "LiquidAliquot", "LiquidPreparation",
+           "recommend_concentration", "ComponentAmount", "LiquidAliquot", "LiquidStage", "LiquidPreparation",
            "prepare_liquid"]
 
 SOURCES = ("tablets", "api")
@@ -161,16 +162,21 @@ def tablet_powder(drug_required: Any, tablet_strength: Any, average_weight: Any,
 
 def is_on_graduation(volume: pint.Quantity, syringe: Syringe) -> bool:
     """True when ``volume`` is a whole number of the syringe's graduations (exact arithmetic)."""
-    ratio = exact((volume / syringe.graduation).to(dimensionless).magnitude)
-    return ratio.denominator == 1 and ratio >= 1
+    return syringe.on_mark(volume)
 
 
-def choose_syringe(volume: pint.Quantity, syringes: Sequence[Syringe] | None = None) -> Syringe | None:
-    """The smallest oral syringe whose capacity holds ``volume``; None when none does."""
-    for s in sorted(syringes if syringes is not None else liquid_data().syringes, key=lambda s: s.capacity):
-        if s.capacity >= volume:
-            return s
-    return None
+def choose_syringe(volume: pint.Quantity, syringes: Sequence[Syringe] | None = None,
+                   minimum: pint.Quantity | None = None) -> Syringe | None:
+    """The smallest oral syringe that measures ``volume`` (on a mark, at least its minimum and
+    ``minimum``); when none does, the smallest that holds it (the dose table then says why it is not
+    measurable); None when none holds it. At equal capacity the finer graduation is tried first."""
+    ordered = sorted(syringes if syringes is not None else liquid_data().syringes,
+                     key=lambda s: (s.capacity, s.graduation))
+    if minimum is None or volume >= minimum:
+        for s in ordered:
+            if s.measures(volume):
+                return s
+    return next((s for s in ordered if s.capacity >= volume), None)
 
 
 @dataclass(frozen=True)
@@ -181,36 +187,43 @@ class DoseVolume:
     volume: pint.Quantity  # mL
     syringe: Syringe | None
     on_graduation: bool
-    measurable: bool  # a syringe holds it, it is on a graduation and not below the minimum volume
+    measurable: bool  # the syringe measures it (on a mark, ≥ its minimum) and it is ≥ the minimum dose volume
     days_supply: pint.Quantity | None  # days one bottle lasts at this dose once daily
     doses_in_bottle: int | None  # whole doses in one bottle
+    days_usable: pint.Quantity | None = None  # days_supply, limited by the BUD when one is known
+    limited_by_bud: bool = False  # the bottle would last longer than its BUD: the rest is discarded
 
     def as_dict(self) -> dict[str, Any]:
         return {"dose": to_jsonable(self.dose), "volume": to_jsonable(self.volume),
                 "syringe": self.syringe.as_dict() if self.syringe else None,
                 "on_graduation": self.on_graduation, "measurable": self.measurable,
-                "days_supply": to_jsonable(self.days_supply), "doses_in_bottle": self.doses_in_bottle}
+                "days_supply": to_jsonable(self.days_supply), "doses_in_bottle": self.doses_in_bottle,
+                "days_usable": to_jsonable(self.days_usable), "limited_by_bud": self.limited_by_bud}
 
 
 def _dose_row(dose: pint.Quantity, concentration: pint.Quantity, final_volume: pint.Quantity | None,
-              syringes: Sequence[Syringe], minimum: pint.Quantity) -> DoseVolume:
+              syringes: Sequence[Syringe], minimum: pint.Quantity,
+              bud_days: pint.Quantity | None = None) -> DoseVolume:
     volume = (dose / concentration).to(mL)
-    syringe = choose_syringe(volume, syringes)
+    syringe = choose_syringe(volume, syringes, minimum)
     on_grad = syringe is not None and is_on_graduation(volume, syringe)
-    measurable = on_grad and volume >= minimum
-    supply = doses = None
+    measurable = syringe is not None and syringe.measures(volume) and volume >= minimum
+    supply = doses = usable = None
+    limited = False
     if final_volume is not None:
         ratio = exact((final_volume / volume).to(dimensionless).magnitude)
         supply, doses = Q(ratio, day), math.floor(ratio)
-    return DoseVolume(dose, volume, syringe, on_grad, measurable, supply, doses)
+        limited = bud_days is not None and supply > bud_days
+        usable = bud_days.to(day) if limited else supply
+    return DoseVolume(dose, volume, syringe, on_grad, measurable, supply, doses, usable, limited)
 
 
 def dose_volume_table(doses: Iterable[Any], concentration: Any, final_volume: Any = None, *,
                       syringes: Sequence[Syringe] | None = None,
                       minimum_dose_volume: Any = None) -> tuple[DoseVolume, ...]:
-    """For each dose [mg]: volume [mL] = dose ÷ concentration, the smallest syringe that holds it,
-    and whether the volume lands on a graduation. The doses need not be naltrexone (no range
-    check here: :func:`prepare_liquid` checks LDN doses)."""
+    """For each dose [mg]: volume [mL] = dose ÷ concentration, the smallest syringe that measures it
+    on a mark (else the smallest that holds it), and whether it is measurable. The doses need not be
+    naltrexone (no range check here: :func:`prepare_liquid` checks LDN doses)."""
     data = liquid_data()
     conc = _positive(as_quantity(concentration, "concentration", "concentration").to(mg_per_mL),
                      "concentration", "a concentration greater than zero")
@@ -229,8 +242,8 @@ def dose_volume_table(doses: Iterable[Any], concentration: Any, final_volume: An
 def recommend_concentration(doses: Iterable[Any], *, candidates: Sequence[Any] | None = None,
                             syringes: Sequence[Syringe] | None = None,
                             minimum_dose_volume: Any = None) -> pint.Quantity | None:
-    """The first standard concentration (data order = preference, 1 mg/mL first) at which every
-    dose is measurable in its smallest syringe; None when none is."""
+    """The first standard concentration (data order = preference, 1 mg/mL first) at which some
+    syringe of the data measures every dose; None when none is."""
     data = liquid_data()
     doses = tuple(doses)
     if candidates is None:
@@ -255,22 +268,6 @@ class ComponentAmount:
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "role": self.role, "amount": to_jsonable(self.amount),
                 "make_up_to_final_volume": self.amount is None}
-
-
-@dataclass(frozen=True)
-class LiquidAliquot:
-    """Liquid aliquot for API below the MWQ: weigh ``api_to_weigh``, dissolve in purified water to
-    ``stock_volume``, and measure ``stock_volume_to_take`` into the batch."""
-
-    factor: int
-    api_to_weigh: pint.Quantity
-    stock_volume: pint.Quantity
-    stock_concentration: pint.Quantity
-    stock_volume_to_take: pint.Quantity
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: to_jsonable(getattr(self, k)) for k in
-                ("factor", "api_to_weigh", "stock_volume", "stock_concentration", "stock_volume_to_take")}
 
 
 @dataclass(frozen=True)
@@ -383,28 +380,49 @@ def _api_amount(drug: pint.Quantity, content: DrugContent, trace: Trace) -> pint
                      potency=Q(content.potency if content.potency is not None else 1, dimensionless).to(percent))
 
 
-def _liquid_aliquot(api: pint.Quantity, vol: pint.Quantity, mwq: pint.Quantity, vehicle: Vehicle,
-                    trace: Trace, warnings: list[str]) -> LiquidAliquot | None:
-    aliquot = None
-    if api < mwq:
-        if not vehicle.solution_from_api:
-            warnings.append(f"The powder ({format_quantity(api)}) is below the balance's MWQ "
-                            f"({format_quantity(mwq)}) and does not dissolve in {vehicle.name}: "
-                            "make a larger batch or use a stock trituration.")
-        else:
-            n = math.ceil(exact((mwq / api).to(dimensionless).magnitude))
-            stock = Q(vol.magnitude, mL)
-            aliquot = LiquidAliquot(n, (api * n).to(mg), stock, (api * n / stock).to(mg_per_mL),
-                                    (stock / n).to(mL))
-            trace.add("aliquot", "Liquid aliquot (powder below the MWQ)",
-                      "weigh n × powder, dissolve to the stock volume, take stock ÷ n",
-                      aliquot.stock_volume_to_take, factor=n, api_to_weigh=aliquot.api_to_weigh,
-                      stock_volume=stock)
-            warnings.append(f"The powder ({format_quantity(api)}) is below the MWQ "
-                            f"({format_quantity(mwq)}): weigh {format_quantity(aliquot.api_to_weigh)}, "
-                            f"dissolve in purified water to {format_quantity(stock)}, and measure "
-                            f"{format_quantity(aliquot.stock_volume_to_take)} of it into the batch.")
+def _liquid_aliquot(drug: pint.Quantity, api: pint.Quantity, vol: pint.Quantity, mwq: pint.Quantity,
+                    vehicle: Vehicle, trace: Trace, warnings: list[str]) -> LiquidAliquot | None:
+    """Powder below the MWQ: a stock solution measured into the batch with the devices of the
+    reference data (:mod:`.liquid_aliquot`); None when the powder cannot dissolve in the vehicle."""
+    if not vehicle.solution_from_api:
+        warnings.append(f"The powder ({format_quantity(api)}) is below the balance's MWQ "
+                        f"({format_quantity(mwq)}) and does not dissolve in {vehicle.name}: "
+                        "make a larger batch or use a stock trituration.")
+        return None
+    data = liquid_data()
+    others = sum((c.volume.quantity.to(mL) for c in vehicle.components if c.volume is not None), Q(0, mL))
+    room = vol - others * exact((vol / Q(100, mL)).to(dimensionless).magnitude)
+    low, high = _liquid_limits()
+    aliquot = plan_liquid_aliquot(api, mwq, data=data, room=room, limits=(low, high),
+                                  content=exact((drug / api).to(dimensionless).magnitude))
+    if aliquot is None:
+        raise CalculationError(
+            f"needs {format_quantity(api)} of powder, below the balance's MWQ ({format_quantity(mwq)}), and "
+            f"no one- or two-stage stock solution measured with the devices in the reference data "
+            f"(syringes.toml, measuring.toml) delivers it within {format_number(low * 100)}-"
+            f"{format_number(high * 100)} % with the stock at most "
+            f"{format_quantity(data.solubility.quantity)} (the solubility)", field="final_volume", value=vol,
+            allowed="a larger batch, or a balance with a smaller MWQ")
+    trace.add("aliquot", "Liquid aliquot (powder below the MWQ)",
+              "weigh ≥ MWQ, dissolve to a flask's volume, dilute again if needed, measure a volume on a "
+              "device's mark", aliquot.stock_volume_to_take, api_to_weigh=aliquot.api_to_weigh,
+              stock_volume=aliquot.stock_volume, stages=len(aliquot.stages))
+    trace.add("aliquot_delivered", "Powder the measured volume holds (amounts as shown)",
+              "powder weighed × Π(volume measured ÷ volume made up)", aliquot.powder_delivered,
+              api_to_weigh=aliquot.api_to_weigh, powder_needed=api)
+    warnings.append(f"The powder ({format_quantity(api)}) is below the MWQ ({format_quantity(mwq)}): "
+                    + " ".join(aliquot.instructions()) + f" It delivers {format_quantity(aliquot.powder_delivered)} "
+                    f"({format_quantity(Q(aliquot.percent_of_target, dimensionless).to(percent))} of the powder "
+                    "needed).")
     return aliquot
+
+
+def _liquid_limits() -> tuple[Fraction, Fraction]:
+    """The liquid's limits (qc.toml): the plan's delivered drug stays within them."""
+    from .qc import qc_limits
+
+    q = qc_limits()
+    return tuple(exact(f.quantity.to(dimensionless).magnitude) for f in (q.yield_low, q.yield_high))
 
 
 def _components(vehicle: Vehicle, vol: pint.Quantity, mwq: pint.Quantity, trace: Trace,
@@ -497,7 +515,7 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
                                ref=ref, trace=trace, warnings=warnings)
         api_form, salt, pot = content.form.key, content.salt_factor, content.potency
         api = _api_amount(drug, content, trace)
-        aliquot = _liquid_aliquot(api, vol, mwq, veh, trace, warnings)
+        aliquot = _liquid_aliquot(drug, api, vol, mwq, veh, trace, warnings) if api < mwq else None
         weighed.append(aliquot.api_to_weigh if aliquot else api)
 
     components = _components(veh, vol, mwq, trace, warnings)
@@ -516,7 +534,7 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
     trace.add("bud", "Beyond-use date", "compounding date + BUD days", bud.date, days=bud.days)
     warnings[:0] = bud.warnings  # first: a liquid that expires within days is the news of this sheet
 
-    rows = tuple(_dose_row(d, conc, vol, data.syringes, data.minimum_dose_volume.quantity.to(mL))
+    rows = tuple(_dose_row(d, conc, vol, data.syringes, data.minimum_dose_volume.quantity.to(mL), bud.days)
                  for d in dose_list)
     recommended = _recommendation(rows, conc, dose_list, data, warnings)
     _supply_warnings(rows, bud, warnings)
@@ -557,32 +575,42 @@ def _master_formula(formula: str | None, vehicle: str | None, data: LiquidData):
 
 def _recommendation(rows: tuple[DoseVolume, ...], conc: pint.Quantity, doses: tuple[pint.Quantity, ...],
                     data: LiquidData, warnings: list[str]) -> pint.Quantity | None:
+    """Keep the concentration when some syringe measures every dose; else say which dose no syringe
+    measures and why, and recommend another standard concentration only then."""
     bad = [r for r in rows if not r.measurable]
     if not bad:
         return None
     minimum = data.minimum_dose_volume.quantity.to(mL)
     for r in bad:
-        if r.syringe is None:
-            why = f"more than the largest syringe ({format_quantity(data.syringes[-1].capacity)})"
-        elif not r.on_graduation:
-            why = f"not on a graduation of the {r.syringe.name} ({format_quantity(r.syringe.graduation)} marks)"
-        else:
+        holding = [s for s in data.syringes if s.capacity >= r.volume]
+        if not holding:
+            why = f"more than the largest syringe ({format_quantity(max(s.capacity for s in data.syringes))})"
+        elif r.volume < minimum:
             why = f"below the smallest measurable volume ({format_quantity(minimum)})"
-        warnings.append(f"{format_quantity(r.dose)} = {format_quantity(r.volume)} at {format_quantity(conc)}: {why}.")
+        elif not any(s.on_mark(r.volume) for s in holding):
+            why = "not on a mark of any syringe that holds it (" + ", ".join(
+                f"{s.name}: {format_quantity(s.graduation)} marks" for s in holding) + ")"
+        else:
+            why = "below the smallest volume of every syringe with a mark there (" + ", ".join(
+                f"{s.name}: from {format_quantity(s.minimum)}" for s in holding if s.on_mark(r.volume)) + ")"
+        warnings.append(f"{format_quantity(r.dose)} = {format_quantity(r.volume)} at {format_quantity(conc)}: "
+                        f"no syringe in the data measures it: {why}.")
     recommended = recommend_concentration(doses, syringes=data.syringes, minimum_dose_volume=minimum)
     if recommended is None:
         warnings.append("None of the standard concentrations makes every dose measurable; "
                         "consider capsules, or separate bottles for the low and high doses.")
     else:
-        warnings.append(f"Recommended concentration: {format_quantity(recommended)} makes every dose "
-                        "land on a syringe graduation. Several concentrations in circulation is a "
-                        "ten-fold-error risk: print the concentration unmistakably.")
+        warnings.append(f"Recommended concentration: {format_quantity(recommended)}, because at "
+                        f"{format_quantity(conc)} no syringe in the data measures every dose and at "
+                        f"{format_quantity(recommended)} one does. Several concentrations in circulation is "
+                        "a ten-fold-error risk: print the concentration unmistakably.")
     return recommended
 
 
 def _supply_warnings(rows: tuple[DoseVolume, ...], bud: BeyondUseDate, warnings: list[str]) -> None:
-    long = [r for r in rows if r.days_supply is not None and r.days_supply > bud.days]
+    long = [r for r in rows if r.limited_by_bud]
     if long:
         shown = ", ".join(f"{format_quantity(r.dose)} ({format_quantity(r.days_supply)})" for r in long)
-        warnings.append(f"At {shown} daily the bottle lasts longer than its BUD of "
-                        f"{format_quantity(bud.days)}: the rest is discarded; a smaller volume wastes less.")
+        warnings.append(f"At {shown} daily the bottle would last longer than its BUD of "
+                        f"{format_quantity(bud.days)}: it is usable for {format_quantity(bud.days)}, the rest is "
+                        "discarded; a smaller volume wastes less.")

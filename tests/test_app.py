@@ -390,11 +390,22 @@ def test_liquid_lq01_one_tablet_in_50_ml():
     assert m["Beyond-use date"]
     doses = at.table[1].value
     assert list(doses["Volume at 1 mg/mL"]) == ["1.5 mL", "3 mL", "4.5 mL"]
-    assert list(doses["On a graduation"]) == ["yes", "yes", "NO"]  # 4.5 mL on a 5 mL syringe by 0.2 mL
+    # issue 8.7: 4.5 mL is on the 10 mL syringe's 0.5 mL marks, so 1 mg/mL stays and nothing else is recommended
+    assert list(doses["On a graduation"]) == ["yes", "yes", "yes"]
+    assert list(doses["Syringe"])[2] == "10 mL oral syringe (0.5 mL marks)"
+    # 50 mL lasts 33, 17 and 11 days at 1.5, 3 and 4.5 mg; the BUD of water is 14 days
+    assert list(doses["Days per bottle"]) == ["14 days (limited by the BUD; lasts 33 days)",
+                                              "14 days (limited by the BUD; lasts 17 days)", "11 days"]
     text = all_text(at)
     assert "Concentration: 1 mg/mL" in text  # the banner
-    assert "Recommended concentration: 0.5 mg/mL" in text
+    assert "Recommended concentration" not in text
     assert "Shake well" in text or "shake well" in text.lower()
+
+
+def test_liquid_days_per_bottle_limited_by_the_bud():
+    # issue 8.7: 150 mL at 1 mg/mL lasts 150/4.5 = 33 days at 4.5 mg; the BUD of water is 14 days
+    at = liquid(tablets=3, final_volume=(150.0, "mL"), doses=[4.5])
+    assert list(at.table[1].value["Days per bottle"]) == ["14 days (limited by the BUD; lasts 33 days)"]
 
 
 def test_liquid_concentration_printed_with_every_result():

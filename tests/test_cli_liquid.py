@@ -35,9 +35,31 @@ def test_liquid_json_contract():
     assert d["bud"] == "2026-01-19" and d["storage"] == "refrigerator"
     rows = d["dose_volumes"]
     assert [set(r) >= {"dose", "volume", "syringe", "on_graduation"} for r in rows] == [True] * 3
-    assert rows[2]["volume"] == {"value": 4.5, "unit": "mL"} and rows[2]["on_graduation"] is False
-    assert d["recommended_concentration"] == {"value": 0.5, "unit": "mg/mL"}
+    # issue 8.7: 4.5 mL gets the 10 mL syringe marked by 0.5 mL, so the standard 1 mg/mL stays
+    assert rows[2]["volume"] == {"value": 4.5, "unit": "mL"} and rows[2]["on_graduation"] is True
+    assert rows[2]["syringe"]["graduation"] == {"value": 0.5, "unit": "mL"} and rows[2]["measurable"] is True
+    assert d["recommended_concentration"] is None
+    # 150 mL lasts 33.3 days at 4.5 mg but the BUD is 14 days
+    assert rows[2]["days_supply"]["value"] == pytest.approx(100 / 3) and rows[2]["limited_by_bud"] is True
+    assert rows[2]["days_usable"] == {"value": 14, "unit": "days"}
+    sheet = run("liquid", "--concentration", "1mg/mL", "--volume", "150mL", "--doses", "4.5mg", "--date", "2026-01-05")
+    assert "one bottle usable for 14 days (limited by the BUD; 33 days at this dose)" in sheet.stdout
     assert all({"key", "description", "formula", "inputs", "value"} <= set(s) for s in d["trace"])
+
+
+def test_liquid_api_aliquot_json_and_sheet():
+    # issue 9.3: 0.1 mg/mL × 10 mL at 99 % = 1.0101 mg of powder; the old plan measured 0.084 mL, shown 0.08 mL
+    args = ("liquid", "--source", "api", "--concentration", "0.1mg/mL", "--volume", "10mL", "--potency", "99%",
+            "--date", "2026-01-05")
+    d = json.loads(run(*args, "--json").stdout)["aliquot"]
+    assert {"factor", "api_to_weigh", "stock_volume", "stock_concentration", "stock_volume_to_take",
+            "stages", "powder_delivered", "percent_of_target", "instructions"} <= set(d)
+    for s in d["stages"]:
+        take, grad, low = (s[k]["value"] for k in ("volume_to_take", "device_graduation", "device_minimum"))
+        assert take >= low and abs(take / grad - round(take / grad)) < 1e-9
+    assert 95 <= d["percent_of_target"]["value"] <= 105
+    sheet = run(*args).stdout
+    assert "Naltrexone powder needed" in sheet and d["instructions"][-1] in sheet
 
 
 def test_liquid_partial_tablet_json():

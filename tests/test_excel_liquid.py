@@ -9,6 +9,7 @@ import random
 import openpyxl
 import pytest
 
+from compounding.display import format_quantity
 from compounding.errors import CompoundingError
 from compounding.excel import workbook, write_workbook
 from compounding.excel._liquid import recompute, sections
@@ -58,6 +59,12 @@ def _others() -> dict[str, object]:
            "api-dihydrate": prepare_liquid(source="api", concentration="5 mg/mL", final_volume="100 mL",
                                            api_form="hcl_dihydrate", mwq="82 mg", doses="4.5mg",
                                            compounding_date=DATE, component_expiries=["2026-11-30"]),
+           # 0.0101 mg of powder: a two-stage stock solution (tests/test_liquid_aliquot.py)
+           "api-two-stage": prepare_liquid(source="api", concentration="0.01 mg/mL", final_volume="1 mL",
+                                           potency="99%", compounding_date=DATE),
+           # issue 8.7: 150 mL at 1 mg/mL lasts 33.3 days at 4.5 mg, but the BUD of water is 14 days
+           "bud-limited": prepare_liquid(tablets=3, final_volume="150 mL", doses="0.5mg,1.5mg,4.5mg",
+                                         compounding_date=DATE),
            "day-one": prepare_liquid(tablets=2, final_volume="100 mL", compounding_date=DATE,
                                      day_one_is_compounding_day=True)}
     rng = random.Random(4711)
@@ -119,8 +126,8 @@ def test_reference_liquid_formulas_give_the_published_values(recalculated, cid):
 
 
 def test_other_and_generated_liquids_agree_with_the_core(recalculated):
-    keys = [k for k in recalculated if k.startswith(("gen-", "api-", "day-"))]
-    assert len(keys) == 9
+    keys = [k for k in recalculated if k.startswith(("gen-", "api-", "day-", "bud-"))]
+    assert len(keys) == 11
     for key in keys:
         b, _, _, wb, path = recalculated[key]
         _assert_lines_agree(b, wb)
@@ -128,13 +135,41 @@ def test_other_and_generated_liquids_agree_with_the_core(recalculated):
 
 
 def test_api_liquid_aliquot_is_live(recalculated):
+    # 1 mg/mL × 30 mL at 99 %: 30.303 mg of powder. At most 30.303/119 = 0.2546 of a stock can be measured
+    # for ≥ 120 mg after rounding up; the largest measurable share is 2.5 mL of 10 mL (3 mL syringe) = 0.25:
+    # weigh 30.303/0.25 = 121.21 → 122 mg, which delivers 122 × 0.25 = 30.5 mg = 100.65 %
     b, _, _, wb, _ = recalculated["api-aliquot"]
     v = named_values(wb)
-    assert b.aliquot is not None and v["aliquot_factor"] == b.aliquot.factor
-    assert v["aliquot_volume_to_take"] == pytest.approx(7.5)
+    assert b.aliquot is not None and v["aliquot_api_to_weigh"] == 122 and v["aliquot_flask_1"] == 10
+    assert v["aliquot_volume_to_take"] == pytest.approx(2.5) and v["aliquot_powder_delivered"] == pytest.approx(30.5)
+    assert v["aliquot_percent_of_target"] == pytest.approx(30.5 * 99 / 3000)
+    assert (v["aliquot_measurable_1"], v["aliquot_solubility_check"], v["aliquot_within_limits"]) == ("yes", "OK", "OK")
     assert v["weighings_check"] == "OK"
     texts = {c.value for row in wb["Compounding record"].iter_rows() for c in row if isinstance(c.value, str)}
-    assert "weigh 121.21 mg, dissolve in purified water to 30 mL; measure 7.5 mL" in texts
+    assert "weigh 122 mg, dissolve in purified water to 10 mL; measure 2.5 mL" in texts
+
+
+def test_two_stage_aliquot_is_live(recalculated):
+    b, _, _, wb, _ = recalculated["api-two-stage"]
+    v = named_values(wb)
+    a = b.aliquot
+    assert len(a.stages) == 2 and v["aliquot_take_2"] == pytest.approx(float(a.stages[1].volume_to_take.magnitude))
+    assert [v["aliquot_measurable_1"], v["aliquot_measurable_2"], v["aliquot_within_limits"]] == ["yes", "yes", "OK"]
+    texts = {c.value for row in wb["Compounding record"].iter_rows() for c in row if isinstance(c.value, str)}
+    s1, s2 = a.stages
+    want = (f"weigh {format_quantity(a.api_to_weigh)}, dissolve in purified water to {format_quantity(s1.made_up_to)}; "
+            f"dilute {format_quantity(s1.volume_to_take)} to {format_quantity(s2.made_up_to)}; "
+            f"measure {format_quantity(s2.volume_to_take)}")
+    assert want in texts
+
+
+def test_days_per_bottle_limited_by_the_bud(recalculated):
+    b, _, _, wb, _ = recalculated["bud-limited"]
+    v = named_values(wb)
+    assert v["days_supply_3"] == pytest.approx(150 / 4.5) and v["days_usable_3"] == 14
+    assert v["on_graduation_3"] == "yes"  # 4.5 mL on the 10 mL syringe's 0.5 mL marks: 1 mg/mL stays
+    texts = {c.value for row in wb["Compounding record"].iter_rows() for c in row if isinstance(c.value, str)}
+    assert "14 days (BUD; lasts 33.3)" in texts and "10 mL oral syringe (0.5 mL marks)" in texts
 
 
 def test_record_and_label_show_the_concentration_unmistakably(recalculated):

@@ -33,7 +33,8 @@ def test_seed_regimen_liquid_fills_within_bud():
     assert [f.volume for f in p.fills] == [Q(21, mL), Q(42, mL), Q(63, mL), Q(63, mL)]
     assert [f.date.isoformat() for f in p.fills] == ["2026-01-05", "2026-01-19", "2026-02-02", "2026-02-16"]
     assert sum((f.volume for f in p.fills), Q(0, mL)) == p.total_volume == Q(189, mL)
-    assert p.recommended_concentration == Q(Fraction(1, 2), mg_per_mL)  # 4.5 mL is off the 5 mL graduations
+    # issue 8.7: 4.5 mL is off the 5 mL syringe's 0.2 mL marks but on the 10 mL syringe's 0.5 mL marks: 1 mg/mL stays
+    assert p.recommended_concentration is None
 
 
 def test_ten_week_plain_water_plan_needs_several_fills():

@@ -76,7 +76,7 @@ def _rows(rows: list[tuple[str, str]]) -> list[str]:
 
 def liquid_sheet(p) -> str:  # p: LiquidPreparation
     from ..display import format_number, format_quantity as fq
-    from ..units import mg
+    from ..units import Q, dimensionless, mg, percent
 
     out = [f"NALTREXONE HCl {fq(p.concentration)} ORAL LIQUID — {p.vehicle.name}"]
     if p.formula_id:
@@ -96,11 +96,14 @@ def liquid_sheet(p) -> str:  # p: LiquidPreparation
         from ..sheet import potency_rows
 
         rows += potency_rows(p)
-        rows.append(("Naltrexone powder to weigh", fq(p.api_to_weigh, mg)))
+        rows.append(("Naltrexone powder needed" if p.aliquot else "Naltrexone powder to weigh", fq(p.api_to_weigh, mg)))
         if p.aliquot is not None:
             a = p.aliquot
-            rows.append(("Liquid aliquot", f"weigh {fq(a.api_to_weigh, mg)}, dissolve to {fq(a.stock_volume)}, "
-                         f"take {fq(a.stock_volume_to_take)}"))
+            steps = a.instructions()
+            rows.append(("Liquid aliquot", steps[0]))
+            rows += [("", s) for s in steps[1:]]
+            rows.append(("Powder it delivers", f"{fq(a.powder_delivered, mg)} "
+                         f"({fq(Q(a.percent_of_target, dimensionless).to(percent))} of {fq(a.required, mg)})"))
     for c in p.components:
         rows.append((c.name, "to the final volume" if c.amount is None else fq(c.amount)))
     rows += [("Compounding date", p.compounding_date.isoformat()),
@@ -112,7 +115,9 @@ def liquid_sheet(p) -> str:  # p: LiquidPreparation
         for r in p.dose_volumes:
             syringe = r.syringe.name if r.syringe else "no single syringe"
             mark = "on a graduation" if r.on_graduation else "NOT on a graduation"
-            supply = f", one bottle lasts {fq(r.days_supply)}" if r.days_supply is not None else ""
+            supply = "" if r.days_supply is None else (
+                f", one bottle lasts {fq(r.days_supply)}" if not r.limited_by_bud else
+                f", one bottle usable for {fq(r.days_usable)} (limited by the BUD; {fq(r.days_supply)} at this dose)")
             out.append(f"  {fq(r.dose):>8} = {fq(r.volume):>8}  {syringe}, {mark}{supply}")
     if p.recommended_concentration is not None:
         out += ["", f"Recommended concentration: {fq(p.recommended_concentration)}"]

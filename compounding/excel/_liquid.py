@@ -13,6 +13,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..formulas import formula as get_formula
+from ..liquid_data import liquid_data
 from ..liquids import LiquidPreparation, prepare_liquid
 from ..reference import reference
 from ..units import Q, day, g_per_mol, mg, mg_per_mL, mg_per_tablet, mL
@@ -145,8 +146,7 @@ def sections(b: LiquidPreparation) -> list[Section]:
              how="blank: none that shortens the BUD; the BUD never passes it"),
     ]
     if b.aliquot is not None:
-        inputs.append(Line("aliquot_factor", "Liquid aliquot: factor", "", Fraction(b.aliquot.factor), kind="input",
-                           places=0, how="planned: ROUNDUP(MWQ ÷ powder)"))
+        inputs += _aliquot_inputs(b)
 
     calc: list[Line] = []
     if mode == "whole":
@@ -178,16 +178,7 @@ def sections(b: LiquidPreparation) -> list[Section]:
                  "drug × salt factor ÷ as-is potency (blank: 100 %)"),
         ]
         if b.aliquot is not None:
-            a = b.aliquot
-            calc += [
-                Line("aliquot_api_to_weigh", "Aliquot: powder to weigh", "mg", _mag(a.api_to_weigh, mg),
-                     "api_to_weigh*aliquot_factor", "powder needed × factor"),
-                Line("aliquot_stock_concentration", "Aliquot: stock solution concentration", "mg/mL",
-                     _mag(a.stock_concentration, mg_per_mL), "aliquot_api_to_weigh/final_volume",
-                     "dissolved in purified water to the final volume"),
-                Line("aliquot_volume_to_take", "Aliquot: stock solution to measure into the batch", "mL",
-                     _mag(a.stock_volume_to_take, mL), "final_volume/aliquot_factor", "stock volume ÷ factor"),
-            ]
+            calc += _aliquot_calc(b)
     for i, comp in enumerate(amounts, 1):
         unit, u = _amount_unit(comp.amount)
         calc.append(Line(f"component_{i}", comp.name, unit, _mag(comp.amount, u),
@@ -203,6 +194,9 @@ def sections(b: LiquidPreparation) -> list[Section]:
                  "volume a whole number of graduations", kind="text"),
             Line(f"days_supply_{i}", f"Dose {i}: days one bottle lasts (once daily)", "days",
                  _mag(d.days_supply, day), f"final_volume/dose_volume_{i}", "final volume ÷ dose volume", places=1),
+            Line(f"days_usable_{i}", f"Dose {i}: days one bottle is used (at most the BUD)", "days",
+                 _mag(d.days_usable, day), f"MIN(days_supply_{i},bud_date-compounding_date+bud_day_one)",
+                 "the smaller of the days it lasts and the BUD's days", places=1),
             Line(f"doses_in_bottle_{i}", f"Dose {i}: whole doses in the bottle", "", Fraction(d.doses_in_bottle),
                  f"ROUNDDOWN(ROUND(final_volume/dose_volume_{i},9),0)", "ROUNDDOWN(final volume ÷ dose volume)",
                  places=0),
@@ -218,6 +212,68 @@ def sections(b: LiquidPreparation) -> list[Section]:
             Section("Inputs (yellow: change here, everything follows)", tuple(inputs)),
             Section("Calculation", tuple(calc)),
             Section("Beyond-use date", tuple(bud))]
+
+
+def _aliquot_inputs(b: LiquidPreparation) -> list[Line]:
+    """The planned liquid aliquot (liquid_aliquot.py): the powder weighed, and per stage the flask made
+    up to and the volume measured, with the measuring device's marks (reference data)."""
+    a, data = b.aliquot, liquid_data()
+    lines = [Line("aliquot_api_to_weigh", "Liquid aliquot: powder to weigh", "mg", _mag(a.api_to_weigh, mg),
+                  kind="input", how="planned: at least the MWQ, rounded up to the weighing step"),
+             Line("solubility", f"Solubility of naltrexone HCl in {data.stock_solvent}", "mg/mL",
+                  _mag(data.solubility.quantity, mg_per_mL), kind="input",
+                  how=f"reference data: {data.solubility.source}")]
+    for i, s in enumerate(a.stages, 1):
+        lines += [
+            Line(f"aliquot_flask_{i}", f"Aliquot stage {i}: made up to (volumetric flask)", "mL",
+                 _mag(s.made_up_to, mL), kind="input", how=f"planned: {s.flask.name}"),
+            Line(f"aliquot_take_{i}", f"Aliquot stage {i}: volume measured", "mL", _mag(s.volume_to_take, mL),
+                 kind="input", how=f"planned: {s.device.name}" + (", into the batch" if i == len(a.stages) else "")),
+            Line(f"aliquot_graduation_{i}", f"Aliquot stage {i}: graduation of the {s.device.name}", "mL",
+                 _mag(s.device.graduation, mL), kind="input", how="reference data"),
+            Line(f"aliquot_minimum_{i}", f"Aliquot stage {i}: smallest volume the {s.device.name} measures", "mL",
+                 _mag(s.device.minimum, mL), kind="input", how="reference data"),
+        ]
+    return lines
+
+
+def _aliquot_calc(b: LiquidPreparation) -> list[Line]:
+    a = b.aliquot
+    n = len(a.stages)
+    shares = "*".join(f"aliquot_take_{i}/aliquot_flask_{i}" for i in range(1, n + 1))
+    content = Fraction((b.naltrexone_hcl / b.api_to_weigh).to("").magnitude)
+    calc = [
+        Line("aliquot_stock_concentration", "Aliquot: stock solution concentration (powder)", "mg/mL",
+             _mag(a.stock_concentration, mg_per_mL), "aliquot_api_to_weigh/aliquot_flask_1",
+             "powder weighed ÷ volume made up"),
+        Line("aliquot_stock_hcl", "Aliquot: naltrexone HCl in the stock", "mg/mL",
+             _mag(a.stock_concentration, mg_per_mL) * content, "aliquot_stock_concentration*naltrexone_hcl/api_to_weigh",
+             "stock concentration × naltrexone HCl ÷ powder needed"),
+        Line("aliquot_solubility_check", "Aliquot: stock at or below the solubility", "", "OK",
+             'IF(ROUND(aliquot_stock_hcl,9)<=ROUND(solubility,9),"OK","ABOVE THE SOLUBILITY")',
+             "naltrexone HCl in the stock ≤ solubility", kind="text"),
+    ]
+    for i, s in enumerate(a.stages, 1):
+        calc.append(Line(f"aliquot_measurable_{i}", f"Aliquot stage {i}: volume on a mark of the device", "", "yes",
+                         f'IF(AND(aliquot_take_{i}>=aliquot_minimum_{i},aliquot_take_{i}<aliquot_flask_{i},'
+                         f'ROUND(aliquot_take_{i}/aliquot_graduation_{i},9)=ROUND(aliquot_take_{i}/aliquot_graduation_{i},0)),'
+                         '"yes","no")', "a whole number of marks, at least the minimum, less than the flask",
+                         kind="text"))
+    calc += [
+        Line("aliquot_powder_delivered", "Aliquot: powder measured into the batch", "mg", _mag(a.powder_delivered, mg),
+             f"aliquot_api_to_weigh*{shares}", "powder weighed × Π(volume measured ÷ volume made up)"),
+        Line("aliquot_percent_of_target", "Aliquot: share of the powder needed", "%", a.percent_of_target,
+             "aliquot_powder_delivered/api_to_weigh", "delivered ÷ needed"),
+        Line("aliquot_within_limits", "Aliquot: within the liquid's limits", "", "OK",
+             'IF(AND(ROUND(aliquot_percent_of_target,6)>=ROUND(yc_low,6),'
+             'ROUND(aliquot_percent_of_target,6)<=ROUND(yc_high,6)),"OK","OUTSIDE THE LIMITS")',
+             "between the yield limits (Yield check sheet)", kind="text"),
+        Line("aliquot_factor", "Aliquot: dilution factor", "", a.factor,
+             "aliquot_api_to_weigh/aliquot_powder_delivered", "powder weighed ÷ powder measured into the batch"),
+        Line("aliquot_volume_to_take", "Aliquot: stock solution to measure into the batch", "mL",
+             _mag(a.stock_volume_to_take, mL), f"aliquot_take_{n}", "the last stage's measured volume"),
+    ]
+    return calc
 
 
 def _weighings(b: LiquidPreparation, mode: str, amounts) -> tuple[str, str]:
@@ -302,9 +358,11 @@ def _active_cell(b: LiquidPreparation) -> Cell:
         return Cell(formula=f'={_CRUSH}&"; weigh "&' + _qt("tablet_powder_to_weigh") + '&" powder"',
                     hint="crush 1 tablet; weigh 192.6 mg powder")
     if b.aliquot is not None:
-        return Cell(formula='="weigh "&' + _qt("aliquot_api_to_weigh") + '&", dissolve in purified water to "&'
-                    + _qt("final_volume", "mL") + '&"; measure "&' + _qt("aliquot_volume_to_take", "mL"),
-                    hint="weigh 121.21 mg, dissolve in purified water to 30 mL; measure 7.5 mL")
+        text = '="weigh "&' + _qt("aliquot_api_to_weigh") + '&", dissolve in purified water to "&' + _qt("aliquot_flask_1", "mL")
+        for i in range(2, len(b.aliquot.stages) + 1):
+            text += '&"; dilute "&' + _qt(f"aliquot_take_{i - 1}", "mL") + '&" to "&' + _qt(f"aliquot_flask_{i}", "mL")
+        return Cell(formula=text + '&"; measure "&' + _qt("aliquot_volume_to_take", "mL"),
+                    hint="weigh 122 mg, dissolve in purified water to 10 mL; measure 2.5 mL")
     return Cell(formula='="weigh "&' + _qt("api_to_weigh"))
 
 
@@ -357,7 +415,7 @@ def _record_sheet(ws, b: LiquidPreparation, mf, record: dict[str, str], identity
     if b.dose_volumes:
         row = section(ws, row + 1, "Doses (volume = dose ÷ concentration; measure with the oral syringe named)")
         for c, head in ((1, "Dose"), (2, "Volume"), (3, "Syringe"), (5, "On a graduation"),
-                        (6, "Days one bottle lasts"), (8, "Doses")):
+                        (6, "Days one bottle is used"), (8, "Doses")):
             put_text(ws, row, c, head, font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX)
         restyle(ws.cell(row=row, column=4), border=st.BOX)
         restyle(ws.cell(row=row, column=7), border=st.BOX)
@@ -370,7 +428,10 @@ def _record_sheet(ws, b: LiquidPreparation, mf, record: dict[str, str], identity
             write_cell(ws, row, 2, Cell(formula="=" + _qt(f"dose_volume_{i}", "mL")), font=st.BOLD)
             write_cell(ws, row, 3, Cell(text=d.syringe.name if d.syringe else "none holds it"), last_col=4)
             write_cell(ws, row, 5, Cell(formula=f"=on_graduation_{i}"))
-            write_cell(ws, row, 6, Cell(formula="=" + _qt(f"days_supply_{i}", "days", 1)), last_col=7)
+            write_cell(ws, row, 6, Cell(formula="=" + _qt(f"days_usable_{i}", "days", 1)
+                                        + f'&IF(ROUND(days_supply_{i},9)>ROUND(days_usable_{i},9),'
+                                        f'" (BUD; lasts "&ROUND(days_supply_{i},1)&")","")',
+                                        hint="14 days (BUD; lasts 33.3)"), last_col=7)
             write_cell(ws, row, 8, Cell(formula=f"=doses_in_bottle_{i}"))
             row += 1
 
