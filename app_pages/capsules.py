@@ -34,6 +34,7 @@ def _to_weight_check(b) -> None:
 
 
 def results(b) -> None:
+    from compounding.display import format_quantity
     from compounding.units import capsule, mg
 
     strength = w.fq(b.strength * (1 * capsule), mg)
@@ -45,14 +46,12 @@ def results(b) -> None:
                 f"{int(b.capsules_ordered.magnitude)} ordered + {extra} extra")]
     plan = b.aliquot
     needed = b.drug_powder_to_weigh
-    if plan is not None:  # below the MWQ: what goes on the balance is the aliquot's first weighing
-        first = plan.stages[0]
-        weigh = first.drug_to_weigh
-        plan_note = (f" · the batch needs {w.fq(needed, mg)}, below the balance's MWQ of {w.fq(b.mwq, mg)}: "
-                     f"weigh {w.fq(first.drug_to_weigh, mg)}, dilute to {w.fq(first.mixture_total, mg)}, "
-                     f"follow the aliquot plan")
-    else:
-        weigh, plan_note = needed, ""
+    weighings = {x.key: x for x in b.weighings}
+    drug, filler = weighings["drug"], weighings.get("filler")
+    weigh = drug.shown
+    plan_note = (f" · the batch needs {w.fq(needed, mg)}, below the balance's MWQ of {w.fq(b.mwq, mg)}: "
+                 f"weigh {drug.shown}, dilute to {w.fq(plan.stages[0].mixture_total, mg)}, follow the aliquot plan"
+                 if plan is not None else f" · calculated need {w.fq(needed, mg)}")
     if b.source == "api":
         notes = [f"holds {w.fq(b.naltrexone_hcl, mg)} naltrexone HCl" if plan is None else
                  f"batch: {w.fq(b.naltrexone_hcl, mg)} naltrexone HCl"]
@@ -60,15 +59,19 @@ def results(b) -> None:
         if b.salt_factor != 1:
             notes.append(f"salt factor {w.fn(b.salt_factor)}")
         label = "Powder to weigh for the aliquot" if plan else "Naltrexone HCl powder to weigh"
-        figures.append((label, w.fq(weigh, mg), " · ".join(notes) + plan_note))
+        figures.append((label, weigh, " · ".join(notes) + plan_note))
     else:
-        figures.append(("Tablet powder for the aliquot" if plan else "Tablet powder to weigh", w.fq(weigh, mg),
+        figures.append(("Tablet powder for the aliquot" if plan else "Tablet powder to weigh", weigh,
                         f"crush {w.fq(b.tablets_to_crush)} (50 mg each; {w.fn(b.tablets_equivalent, 2)} tablets' "
                         f"worth) · average tablet {w.fq(b.average_tablet_weight * (1 * b.tablets_to_crush.units), mg)}"
                         + plan_note))
-    figures.append(("Filler to weigh", w.fq(b.filler_to_add, mg), f"{b.filler_name}" + (
+    figures.append(("Filler to weigh", filler.shown if filler else "none", f"{b.filler_name}" + (
         f" · plus {w.fq(plan.diluent_in_aliquot, mg)} carried in the aliquot" if plan else "")))
-    figures.append(("Blend total", w.fq(b.blend_total, mg), "drug powder + filler"))
+    p = b.planned
+    figures.append(("Drug per capsule delivered", format_quantity(p.drug_per_capsule * (1 * capsule), mg, 4),
+                    f"{w.fn(p.percent_of_target.magnitude, 2)}% of the {strength} strength, from the weighings "
+                    f"as planned (limits {w.pct(b.qc_low)}-{w.pct(b.qc_high)})"))
+    figures.append(("Blend total", w.fq(b.blend_total, mg), "drug powder + filler (calculated)"))
     figures.append(("Fill weight per capsule", w.per_capsule(b.fill_weight_per_capsule),
                     f"QC: each capsule {w.per_capsule(b.fill_weight_min)} to {w.per_capsule(b.fill_weight_max)} "
                     f"({w.pct(b.qc_low)}-{w.pct(b.qc_high)})"))
@@ -86,23 +89,36 @@ def results(b) -> None:
                  if b.filler_fill_weight is not None else "bulk-density method")
     w.table([
         {"Ingredient": drug_name, "In the blend": w.fq(needed, mg),
-         "Per capsule": w.per_capsule(b.drug_powder_per_capsule), "Weigh": w.fq(weigh, mg),
+         "Per capsule": w.per_capsule(b.drug_powder_per_capsule), "Weigh": weigh,
          "Note": drug_note + (" · weighed for the aliquot (plan below)" if plan else "")},
         {"Ingredient": b.filler_name, "In the blend": w.fq(b.filler_to_weigh, mg),
-         "Per capsule": w.per_capsule(b.filler_per_capsule), "Weigh": w.fq(b.filler_to_add, mg),
+         "Per capsule": w.per_capsule(b.filler_per_capsule), "Weigh": filler.shown if filler else "—",
          "Note": fill_note + (" · plus the aliquot's diluent (plan below)" if plan else "")},
         {"Ingredient": "Blend total", "In the blend": w.fq(b.blend_total, mg),
          "Per capsule": w.per_capsule(b.fill_weight_per_capsule), "Weigh": "—", "Note": "mix by geometric dilution"},
     ])
 
-    if b.aliquot is not None:
+    st.markdown("#### What to weigh")
+    st.caption(f"Every amount at the balance's readability ({w.fq(b.readability, mg)}; MWQ {w.fq(b.mwq, mg)}). "
+               "An actual weight inside its acceptable window keeps the batch within its limits: record it and "
+               "carry on. Outside it, recalculate from the actual weight (below) before going on.")
+    w.table([{"Weigh": x.what[0].upper() + x.what[1:], "Target": x.shown, "Acceptable": x.window or "—",
+              "MWQ": "below the MWQ" if x.below_mwq else "ok"} for x in b.weighings])
+
+    if plan is not None:
         st.markdown("#### Aliquot (trituration) plan")
         st.caption(f"The drug powder ({w.fq(b.drug_powder_to_weigh, mg)}) is below the balance's minimum "
-                   f"weighable quantity ({w.fq(b.mwq, mg)}). Diluent is taken from the batch's filler.")
-        w.table([{"Stage": str(i), "Weigh": w.fq(s.drug_to_weigh, mg), "Add diluent": w.fq(s.diluent_to_add, mg),
-                  "Mixture": w.fq(s.mixture_total, mg), "Take aliquot": w.fq(s.aliquot_to_take, mg),
-                  "Aliquot holds": w.fq(s.drug_in_aliquot, mg)} for i, s in enumerate(b.aliquot.stages, 1)])
-        st.markdown(f"Then add **{w.fq(b.filler_to_add, mg)}** filler to the final aliquot.")
+                   f"weighable quantity ({w.fq(b.mwq, mg)}). Diluent is taken from the batch's filler; each "
+                   "diluent is worked out from the amount weighed before it.")
+        rows = []
+        for i, s in enumerate(plan.stages, 1):
+            dk, ak = ("diluent", "aliquot") if i == 1 else (f"diluent_{i}", f"aliquot_{i}")
+            rows.append({"Stage": str(i), "Weigh": (drug if i == 1 else weighings["aliquot"]).shown,
+                         "Add diluent": weighings[dk].shown, "Mixture": w.fq(s.mixture_total, mg),
+                         "Take aliquot": weighings[ak].shown, "Aliquot holds": w.fq(s.drug_in_aliquot, mg)})
+        w.table(rows)
+        if filler is not None:
+            st.markdown(f"Then add **{filler.shown}** filler to the final aliquot.")
 
     if b.warnings:
         st.markdown("#### Warnings")

@@ -31,7 +31,8 @@ from .reference import Reference, reference
 from .trace import Step, Trace
 from .units import (Q, as_count, as_fraction, as_quantity, capsule, dimensionless, exact,
                     mg, mg_per_capsule, mg_per_tablet, mL, percent, tablet)
-from .weighing import AliquotPlan, entered_mwq, plan_aliquot
+from .weighing import (AliquotPlan, BlendOutcome, BlendPlan, BlendTarget, Weighing, entered_mwq,
+                       plan_blend)
 
 __all__ = ["CapsuleBatch", "capsule_batch", "capsules_to_make", "parse_extra",
            "packing_stat_filler", "density_filler", "salt_factor", "as_is_potency",
@@ -160,7 +161,10 @@ class CapsuleBatch:
     fill_weight_max: pint.Quantity
     balance: str
     mwq: pint.Quantity
+    readability: pint.Quantity
     aliquot: AliquotPlan | None
+    weighings: tuple[Weighing, ...]
+    planned: BlendOutcome
     compounding_date: dt.date
     bud: BeyondUseDate
     warnings: tuple[str, ...]
@@ -203,7 +207,10 @@ class CapsuleBatch:
             "capsule_size": self.capsule_size,
             "balance": self.balance,
             "mwq": to_jsonable(self.mwq),
+            "readability": to_jsonable(self.readability),
             "aliquot": None if self.aliquot is None else self.aliquot.as_dict(),
+            "weighings": [w.as_dict() for w in self.weighings],
+            "planned": self.planned.as_dict(),
             "compounding_date": self.compounding_date.isoformat(),
             "bud": self.bud.date.isoformat(),
             "bud_days": int(self.bud.days.magnitude),
@@ -247,7 +254,8 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
                   tablet_weight: Any = None, capsule_size: str | None = None, filler: str | None = None,
                   fill_weight: Any = None, api_fill_weight: Any = None, method: str = "packing_statistic",
                   drug_bulk_density: Any = None, filler_bulk_density: Any = None,
-                  balance: str | None = None, mwq: Any = None, qc_limits: tuple[Any, Any] | None = None,
+                  balance: str | None = None, mwq: Any = None, readability: Any = None,
+                  qc_limits: tuple[Any, Any] | None = None,
                   compounding_date: dt.date | str | None = None,
                   component_expiries: Iterable[dt.date | str] = (), ref: Reference | None = None) -> CapsuleBatch:
     """Calculate an LDN capsule batch.
@@ -260,6 +268,8 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
     tablet_weight [mg per 50 mg tablet, measured]; capsule_size ``000``-``5``; filler key;
     fill_weight [measured filler fill weight per capsule of that size]; api_fill_weight [the drug
     powder's own fill weight]; method ``packing_statistic`` | ``density``; balance key or mwq [mg];
+    readability [mg, the smallest step your balance shows; default the balance's, or for an entered
+    MWQ the power of ten at or below MWQ ÷ 12]; every amount to weigh is rounded to it;
     qc_limits (``"90%"``, ``"110%"``); compounding_date (ISO); component_expiries (ISO dates).
     """
     ref = ref or reference()
@@ -271,7 +281,8 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
         tablet_weight=tablet_weight, capsule_size=capsule_size, filler=filler,
         fill_weight=fill_weight, api_fill_weight=api_fill_weight, method=method,
         drug_bulk_density=drug_bulk_density, filler_bulk_density=filler_bulk_density,
-        balance=balance, mwq=mwq, qc_limits=qc_limits, compounding_date=compounding_date,
+        balance=balance, mwq=mwq, readability=readability, qc_limits=qc_limits,
+        compounding_date=compounding_date,
         component_expiries=list(component_expiries)).items() if v not in (None, [])}
 
     # formula and source
@@ -462,34 +473,21 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
     fmax = t.add("fill_weight_max", "Highest acceptable capsule fill", "fill weight × high limit", fill * high,
                  fill_weight=fill, high_limit=Q(high, dimensionless).to(percent))
 
-    # weighing and aliquots
-    plan = None
-    if material_total < mwq_q:
-        plan = plan_aliquot(material_total, mwq_q, max_factor_per_stage=ref.max_factor_per_stage)
-        carried = plan.diluent_in_aliquot
-        if carried > filler_total:
-            raise CalculationError(
-                f"the batch holds only {_num(filler_total)} mg of filler, less than the "
-                f"{_num(carried)} mg of diluent an aliquot carries: make more capsules or use a stock "
-                "trituration", field="quantity", value=quantity)
-        for i, st in enumerate(plan.stages, 1):
-            t.add(f"aliquot_stage_{i}", f"Aliquot stage {i}: weigh {_num(st.drug_to_weigh)} mg, add "
-                  f"{_num(st.diluent_to_add)} mg diluent, take {_num(st.aliquot_to_take)} mg",
-                  "factor = ROUNDUP(MWQ ÷ required); mixture = factor × aliquot", st.aliquot_to_take,
-                  required=plan.required, mwq=mwq_q, factor=Q(st.factor, dimensionless),
-                  drug_to_weigh=st.drug_to_weigh, mixture_total=st.mixture_total)
-        what = "naltrexone HCl powder" if source == "api" else "tablet powder"
-        warnings.append(f"Aliquot needed: {_num(material_total)} mg of {what} is below the balance's "
-                        f"MWQ of {_num(mwq_q)} mg; follow the {len(plan.stages)}-stage dilution plan "
-                        "(geometric dilution).")
-    else:
-        carried = Q(0, mg)
-    filler_to_add = t.add("filler_to_add", "Filler to add to the blend" + (" (besides the aliquot's diluent)"
-                          if plan else ""), "filler in blend − diluent carried in the aliquot",
-                          (filler_total - carried).to(mg), filler=filler_total, carried=carried)
-    if 0 < filler_to_add.magnitude and filler_to_add < mwq_q:
-        warnings.append(f"Filler to add ({_num(filler_to_add)} mg) is below the balance's MWQ of "
-                        f"{_num(mwq_q)} mg: make a larger batch or use a more sensitive balance.")
+    # weighing: every amount on the balance at its readability; an aliquot below the MWQ
+    readability_q = _readability(balance, mwq, readability, mwq_q, ref, t, warnings)
+    target = BlendTarget(material_total, blend, to_make, strength_q, fill, low, high, _fill_tolerance())
+    drug_name = f"{weighed.name} powder" if source == "api" else "tablet powder (crushed tablets)"
+    try:
+        bp = plan_blend(target, filler_total, mwq_q, readability_q, names={"drug": drug_name, "filler": fil.name},
+                        max_factor_per_stage=ref.max_factor_per_stage,
+                        field="readability" if mwq is not None else "balance")
+    except CalculationError as exc:
+        if exc.field == "quantity":
+            exc.value = quantity
+        raise
+    plan = bp.aliquot
+    _trace_weighings(t, bp, material_total, filler_total, mwq_q, readability_q, warnings, source)
+    filler_to_add = bp.filler_to_add
 
     # BUD
     day0 = parse_date(compounding_date, "date")
@@ -510,7 +508,8 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
         filler_to_weigh=filler_total, filler_to_add=filler_to_add, blend_total=blend,
         fill_weight_per_capsule=fill.to(mg_per_capsule), qc_low=low, qc_high=high,
         fill_weight_min=fmin.to(mg_per_capsule), fill_weight_max=fmax.to(mg_per_capsule),
-        balance=balance_key, mwq=mwq_q, aliquot=plan, compounding_date=day0, bud=bud,
+        balance=balance_key, mwq=mwq_q, readability=readability_q, aliquot=plan, weighings=bp.weighings,
+        planned=bp.planned, compounding_date=day0, bud=bud,
         warnings=tuple(dict.fromkeys(warnings)), trace=t.freeze(), inputs=inputs)
 
 
@@ -535,6 +534,76 @@ def _mwq(balance: str | None, mwq: Any, ref: Reference, t: Trace) -> pint.Quanti
     b = ref.balance(balance or ref.default_balance)
     return t.add("mwq", f"Minimum weighable quantity of the {b.name}", b.mwq_formula, b.mwq,
                  **{k: f.quantity for k, f in b.figures.items()})
+
+
+def _readability(balance: str | None, mwq: Any, readability: Any, mwq_q: pint.Quantity, ref: Reference,
+                 t: Trace, warnings: list[str]) -> pint.Quantity:
+    """The step every weighing is rounded to: entered, the balance's, or assumed for an entered MWQ."""
+    if readability is not None:
+        if mwq is None:
+            raise InputError("goes with your balance's own MWQ; a balance from the list has its own readability",
+                             field="readability", value=readability, allowed="readability together with mwq")
+        d = as_quantity(readability, "readability", "mass").to(mg)
+        if not Q("0.001", mg) <= d <= mwq_q:
+            raise RangeError("is not the readability of a balance with this MWQ" if d.magnitude > 0 else
+                             "must be greater than zero", field="readability", value=readability,
+                             allowed=f"0.001 mg up to the MWQ ({_num(mwq_q)} mg), e.g. 10 mg (Class III) or 0.1 mg")
+        return t.add("readability", "Readability of the balance (entered)", "given", d)
+    if mwq is None:
+        b = ref.balance(balance or ref.default_balance)
+        return t.add("readability", f"Readability of the {b.name} ({b.readability.source})", "given",
+                     b.readability.quantity.to(mg))
+    # an entered MWQ: assume the coarsest step such a balance is likely to show (Class III: 120 mg
+    # MWQ, 10 mg steps); rounding coarser than the balance can show is safe, finer is not
+    step = Fraction(1, 1000)
+    while step * 10 <= mwq_q.to(mg).magnitude / 12:
+        step *= 10
+    d = Q(step, mg)
+    warnings.append(f"Readability of your balance not given: every weighing is rounded to {_num(d)} mg "
+                    f"(the coarsest step likely for an MWQ of {_num(mwq_q)} mg). Enter your balance's "
+                    "readability to weigh in its own steps.")
+    return t.add("readability", "Readability assumed for the balance", "power of ten at or below MWQ ÷ 12", d,
+                 mwq=mwq_q)
+
+
+def _fill_tolerance() -> Fraction:
+    from .qc import qc_limits
+
+    return exact(qc_limits().mean_tolerance.quantity.to(dimensionless).magnitude)
+
+
+def _trace_weighings(t: Trace, bp: BlendPlan, material: pint.Quantity, filler_total: pint.Quantity,
+                     mwq: pint.Quantity, readability: pint.Quantity, warnings: list[str], source: str) -> None:
+    """The weighing plan in the trace, and the words a pharmacist needs about it."""
+    plan = bp.aliquot
+    if plan is not None:
+        for i, st in enumerate(plan.stages, 1):
+            t.add(f"aliquot_stage_{i}", f"Aliquot stage {i}: weigh {_num(st.drug_to_weigh)} mg, add "
+                  f"{_num(st.diluent_to_add)} mg diluent, take {_num(st.aliquot_to_take)} mg (holds "
+                  f"{_num(st.drug_in_aliquot)} mg)", "factor = ROUNDUP(MWQ ÷ required); diluent = drug "
+                  "weighed × aliquot ÷ drug wanted in it − drug weighed, at the readability",
+                  st.aliquot_to_take, required=plan.required, mwq=mwq, readability=readability,
+                  factor=Q(st.factor, dimensionless), drug_to_weigh=st.drug_to_weigh,
+                  mixture_total=st.mixture_total)
+        what = "naltrexone HCl powder" if source == "api" else "tablet powder"
+        warnings.append(f"Aliquot needed: {_num(material)} mg of {what} is below the balance's "
+                        f"MWQ of {_num(mwq)} mg; follow the {len(plan.stages)}-stage dilution plan "
+                        "(geometric dilution).")
+    carried = Q(0, mg) if plan is None else plan.diluent_in_aliquot
+    t.add("filler_to_add", "Filler to add to the blend" + (" (besides the aliquot's diluent)" if plan else ""),
+          "filler in blend − diluent carried in the aliquot", bp.filler_to_add, filler=filler_total,
+          carried=carried)
+    for w in bp.weighings:
+        t.add(f"weigh_{w.key}", f"Weigh: {w.what} (acceptable {w.window})" if w.window else f"Weigh: {w.what}",
+              "rounded to the balance's readability", w.amount, readability=readability)
+    p = bp.planned
+    t.add("drug_per_capsule_planned", "Drug per capsule the planned weighings deliver "
+          f"({_num(p.percent_of_target)}% of the strength)", "strength × drug powder weighed into the blend "
+          "÷ drug powder needed", p.drug_per_capsule, drug_powder=p.drug_powder, drug_powder_needed=material)
+    filler = next((w for w in bp.weighings if w.key == "filler"), None)
+    if filler is not None and filler.below_mwq:
+        warnings.append(f"Filler to add ({filler.shown}) is below the balance's MWQ of "
+                        f"{_num(mwq)} mg: make a larger batch or use a more sensitive balance.")
 
 
 def _potency(potency: Any, assay: Any, water: Any, ref: Reference, t: Trace,

@@ -25,6 +25,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--api-fill-weight", help="measured fill weight of the drug powder per capsule of that size")
     p.add_argument("--balance", help="balance key (see formulas/reference/balances.toml), default class_iii")
     p.add_argument("--mwq", help="minimum weighable quantity of your balance, e.g. 120mg (overrides --balance)")
+    p.add_argument("--readability", help="with --mwq: the smallest step your balance shows, e.g. 10mg or 0.1mg "
+                   "(every amount to weigh is rounded to it; default: the power of ten at or below MWQ ÷ 12)")
     p.add_argument("--date", help="compounding date, ISO (default today)")
     p.add_argument("--component-expiry", action="append", default=[],
                    help="expiry date of a component (ISO); the BUD never passes it; repeatable")
@@ -43,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         potency=args.potency, api_form=args.api_form, strength_basis=args.strength_basis,
         tablet_weight=args.tablet_weight, capsule_size=args.capsule_size, filler=args.filler,
         fill_weight=args.fill_weight, api_fill_weight=args.api_fill_weight, balance=args.balance,
-        mwq=args.mwq, compounding_date=args.date, component_expiries=args.component_expiry)
+        mwq=args.mwq, readability=args.readability, compounding_date=args.date, component_expiries=args.component_expiry)
     if args.xlsx:
         from ..excel import record_options, write_workbook
 

@@ -1,0 +1,124 @@
+"""Capsule batches weighed at the balance's readability (issue 8.5), recalculated from what was
+actually weighed (8.6), with enough tablets crushed (9.2) and every weighing checked against the
+MWQ (9.5). Each expected number is worked by hand in the test's comment.
+
+Balances (formulas/reference/balances.toml): Class III, MWQ 120 mg, readability 10 mg; analytical,
+MWQ 82 mg, readability 0.1 mg. Capsule limits 90-110 % (qc.toml); fill weight within ±3 %.
+"""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import pytest
+
+from compounding.capsules import capsule_batch
+from compounding.errors import CalculationError, InputError, RangeError
+from compounding.sheet import capsule_sheet
+from compounding.units import Q, mg
+
+DATE = "2026-01-05"
+CAP05 = dict(extra="10%", capsule_size="1", fill_weight="270 mg", api_fill_weight="350 mg", compounding_date=DATE)
+
+
+def shown(b) -> dict[str, str]:
+    return {w.key: w.shown for w in b.weighings}
+
+
+def percent(b) -> Fraction:
+    return b.planned.percent_of_target.to("percent").magnitude
+
+
+# --- 8.5: weighings at the balance's readability ------------------------------------------------
+
+def test_issue_example_aliquot_at_class_iii_readability():
+    # 0.5 mg × 30 at 98.5 %: R = 15 ÷ 0.985 = 15.2284 mg < MWQ 120 → factor ceil(120 ÷ 15.23) = 8.
+    # Before: weigh 121.83 mg (8 × R), add 838.17 mg. Now at 10 mg steps: drug 121.83 → 120 mg;
+    # aliquot max(120, 2R) → 120 mg; mixture wanted 120 × 120 ÷ R = 945.6 → diluent 825.6 → 830 mg;
+    # the aliquot holds 120 × 120 ÷ 950 = 15.1579 mg = 99.54 % of R. Filler in blend (size 3, 90 mg
+    # table): 30 × (90 − R/30) = 2684.77 mg; carried 120 − 15.1579 = 104.84; to add 2579.93 → 2580 mg.
+    b = capsule_batch("0.5 mg", 30, potency="98.5%", compounding_date=DATE)
+    assert shown(b) == {"drug": "120 mg", "diluent": "830 mg", "aliquot": "120 mg", "filler": "2580 mg"}
+    assert b.readability == Q(10, mg)
+    stage = b.aliquot.stages[0]
+    assert stage.mixture_total == Q(950, mg) and stage.drug_in_aliquot == Q(Fraction(14400, 950), mg)
+    assert round(float(percent(b)), 2) == 99.54
+    sheet = capsule_sheet(b)
+    assert "121.83" not in sheet and "838.17" not in sheet
+    assert "weigh 120 mg, add 830 mg diluent" in sheet
+
+
+def test_direct_weighing_in_g_above_10_g_with_its_window():
+    # CAP-05: 445.5 mg drug → 450 mg (44.55 steps → 45); delivers 4.5 × 450 ÷ 445.5 = 4.5455 mg
+    # (101.01 %). Filler 26386.33 mg → 26390 mg, shown in g: 26.39 g.
+    # Drug window: 90-110 % of 445.5 = 400.95-490.05 → 410-490 mg in whole steps (the fill limit,
+    # blend 26831.83 ± 3 %, allows far more). Filler window: blend ± 3 % = 26026.88-27636.78, minus
+    # the 450 mg of drug = 25576.88-27186.78 → 25.58 g to 27.18 g.
+    b = capsule_batch("4.5 mg", 90, **CAP05)
+    assert shown(b) == {"drug": "450 mg", "filler": "26.39 g"}
+    assert b.planned.drug_per_capsule.to("mg/capsule").magnitude == Fraction(50, 11)
+    assert {w.key: w.window for w in b.weighings} == {"drug": "410 mg to 490 mg", "filler": "25.58 g to 27.18 g"}
+    assert b.planned.within_limits and b.planned.blend_total == Q(26840, mg)
+
+
+def test_analytical_balance_weighs_to_0_1_mg():
+    # 4.5 mg × 30 at 98.5 %: 135 ÷ 0.985 = 137.0558 mg → 137.1 mg (100.03 %); window 123.35-150.76
+    # → 123.4 to 150.7 mg.
+    b = capsule_batch("4.5 mg", 30, potency="98.5%", balance="analytical_0_1mg", compounding_date=DATE)
+    assert shown(b)["drug"] == "137.1 mg" and b.weighings[0].window == "123.4 mg to 150.7 mg"
+    assert round(float(percent(b)), 2) == 100.03
+
+
+def test_a_plan_that_misses_the_limits_changes():
+    # 0.8 mg × 30 = 24 mg on a balance with MWQ 20 mg and 10 mg steps: weighed directly it would be
+    # 20 mg (83 %, outside 90-110 %). Planned as if the MWQ were 40 mg: factor ceil(40/24) = 2,
+    # drug 48 → 50 mg; aliquot max(40, 24 × (40 + 50) ÷ 50 = 43.2) → 50 mg; mixture wanted
+    # 50 × 50 ÷ 24 = 104.17 → diluent 54.17 → 50 mg; the aliquot holds 50 × 50 ÷ 100 = 25 mg = 104.17 %.
+    b = capsule_batch("0.8 mg", 30, mwq="20 mg", readability="10 mg", compounding_date=DATE)
+    assert b.aliquot is not None
+    assert {k: v for k, v in shown(b).items() if k != "filler"} == {"drug": "50 mg", "diluent": "50 mg",
+                                                                   "aliquot": "50 mg"}
+    assert percent(b) == Fraction(2500, 24)
+
+
+def test_no_plan_fits_a_balance_too_coarse_for_the_blend():
+    # One 0.1 mg capsule, size 3: the blend is 90 mg. Every amount is a whole number of 20 mg steps,
+    # so the blend can only be 80 or 100 mg, 11 % off the 90 mg fill: refused, naming the readability.
+    with pytest.raises(CalculationError) as info:
+        capsule_batch("0.1 mg", 1, mwq="20 mg", readability="20 mg", compounding_date=DATE)
+    assert info.value.field == "readability" and "fill weight" in str(info.value)
+
+
+def test_an_entered_mwq_without_readability_assumes_a_coarse_step_and_says_so():
+    # MWQ 82 mg: the power of ten at or below 82 ÷ 12 = 6.8 is 1 mg
+    b = capsule_batch("4.5 mg", 30, mwq="82 mg", compounding_date=DATE)
+    assert b.readability == Q(1, mg)
+    assert any("Readability of your balance not given" in w for w in b.warnings)
+    assert shown(b)["drug"] == "135 mg"
+
+
+@pytest.mark.parametrize("kw, error, field", [
+    (dict(readability="1 mg"), InputError, "readability"),                 # a listed balance has its own
+    (dict(mwq="120 mg", readability="200 mg"), RangeError, "readability"),  # coarser than its MWQ
+    (dict(mwq="120 mg", readability="0 mg"), RangeError, "readability"),
+    (dict(mwq="120 mg", readability="10 mL"), InputError, "readability"),
+])
+def test_readability_invalid(kw, error, field):
+    with pytest.raises(error) as info:
+        capsule_batch("4.5 mg", 30, compounding_date=DATE, **kw)
+    assert info.value.field == field
+
+
+def test_json_and_sheet_carry_the_weighings():
+    from compounding.jsonout import to_jsonable
+
+    b = capsule_batch("4.5 mg", 90, **CAP05)
+    d = json.loads(json.dumps(to_jsonable(b)))
+    assert [(w["key"], w["shown"]) for w in d["weighings"]] == [("drug", "450 mg"), ("filler", "26.39 g")]
+    assert d["readability"] == {"value": 10, "unit": "mg"}
+    assert d["planned"]["within_limits"] is True
+    sheet = capsule_sheet(b)
+    assert "450 mg   acceptable 410 mg to 490 mg" in sheet and "26.39 g" in sheet
+    assert "101.01% of the 4.5 mg strength" in sheet
+    assert "recalculate from the actual weight" in sheet
