@@ -6,6 +6,7 @@ from app_pages import _capsule_form as cf
 from app_pages import _widgets as w
 
 P = "cap"
+PA = "cap.actual"  # the actual-weight inputs under a result
 
 
 def _calculate() -> None:
@@ -15,11 +16,27 @@ def _calculate() -> None:
     mf = forms[st.session_state[f"{P}.formula"]]
     method = st.session_state.get(f"{P}.method", "packing_statistic")
     w.run_and_store(P, lambda: capsule_batch(**cf.arguments(P, mf, method)))
+    for key in list(st.session_state.keys()):  # actual weights belong to the batch they were weighed for
+        if isinstance(key, str) and key.startswith(f"{PA}.") and not key.endswith(".calculate"):
+            del st.session_state[key]
+
+
+def _recalculate() -> None:
+    """Recalculate the batch on screen from the actual weights typed under it."""
+    from compounding.capsules import recalculate
+
+    b = st.session_state.get(f"{P}.result")
+    if b is None:
+        return
+    actual = {x.key: w.typed_quantity(f"{PA}.{x.key}", "mg") for x in b.weighings}
+    w.run_and_store(PA, lambda: recalculate(b, actual),
+                    on_result=lambda r: st.session_state.__setitem__(f"{P}.result", r))
 
 
 def _to_weight_check(b) -> None:
     """Carry this batch's fill weight and QC limits to the Weight check page."""
-    st.session_state["qc.target"] = float(w.fn(b.fill_weight_per_capsule.magnitude, 2))
+    fill = (b.actual or b).fill_weight_per_capsule  # the blend actually made, when it was weighed
+    st.session_state["qc.target"] = float(w.fn(fill.magnitude, 2))
     st.session_state["qc.target.unit"] = "mg"
     st.session_state["qc.low"] = float(w.pct(b.qc_low).rstrip("%"))
     st.session_state["qc.high"] = float(w.pct(b.qc_high).rstrip("%"))
@@ -120,6 +137,8 @@ def results(b) -> None:
         if filler is not None:
             st.markdown(f"Then add **{filler.shown}** filler to the final aliquot.")
 
+    _actual_weights(b)
+
     if b.warnings:
         st.markdown("#### Warnings")
         w.show_warnings(b.warnings)
@@ -139,6 +158,43 @@ def results(b) -> None:
         if st.button("Check capsule weights", key=f"{P}.to_weight_check", icon=":material/scale:"):
             _to_weight_check(b)
             st.switch_page(w.PAGES["weight_check"])
+
+
+def _actual_weights(b) -> None:
+    """Inputs for what was actually weighed, and the batch recalculated from them (issue 8.6)."""
+    from compounding.display import format_quantity
+    from compounding.units import capsule, mg
+
+    st.markdown("#### Recalculate from the actual weights")
+    with st.form(f"{PA}.form", border=True, enter_to_submit=False):
+        st.caption("Enter what the balance showed; a weighing left blank is taken as planned.")
+        columns = st.columns(2)
+        for i, x in enumerate(b.weighings):
+            with columns[i % 2]:
+                w.quantity_input(f"Actual: {x.what}", f"{PA}.{x.key}", ("mg", "g"),
+                                 help=f"Target {x.shown}" + (f"; acceptable {x.window}" if x.window else ""))
+                w.field_error(PA, f"actual_{x.key}")
+        st.form_submit_button("Recalculate", on_click=_recalculate, key=f"{PA}.calculate",
+                              icon=":material/calculate:")
+    w.form_error_summary(PA, st.empty(), {f"actual_{x.key}": f"Actual: {x.what}" for x in b.weighings})
+    a = b.actual
+    if a is None:
+        return
+    w.table([{"Weighing": x.what[0].upper() + x.what[1:], "Target": x.shown,
+              "Used": format_quantity(a.weights[x.key], mg, 4) + ("" if x.key in a.actual else " (as planned)")}
+             for x in b.weighings])
+    w.key_figures([
+        ("Drug per capsule (actual)", format_quantity(a.drug_per_capsule * (1 * capsule), mg, 4),
+         f"{w.fn(a.percent_of_target.magnitude, 2)}% of the strength"),
+        ("Fill weight per capsule (actual)", w.per_capsule(a.fill_weight_per_capsule),
+         f"weight check: {w.per_capsule(a.fill_weight_min)} to {w.per_capsule(a.fill_weight_max)}"),
+        ("Blend total (actual)", w.fq(a.blend_total, mg), "from the weights used"),
+    ])
+    if a.within_limits:
+        st.success("Recalculated from the actual weights: the batch is within its limits.", icon=":material/check:")
+    else:
+        st.error("Recalculated from the actual weights: the batch is OUTSIDE its limits: " + "; ".join(a.reasons),
+                 icon=":material/error:")
 
 
 st.title("Capsules")

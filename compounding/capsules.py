@@ -31,12 +31,12 @@ from .reference import Reference, reference
 from .trace import Step, Trace
 from .units import (Q, as_count, as_fraction, as_quantity, capsule, dimensionless, exact,
                     mg, mg_per_capsule, mg_per_tablet, mL, percent, tablet)
-from .weighing import (AliquotPlan, BlendOutcome, BlendPlan, BlendTarget, Weighing, entered_mwq,
-                       plan_blend)
+from .weighing import (WEIGHING_KEYS, AliquotPlan, BlendOutcome, BlendPlan, BlendTarget, Weighing,
+                       blend_outcome, entered_mwq, plan_blend)
 
 __all__ = ["CapsuleBatch", "capsule_batch", "capsules_to_make", "parse_extra",
            "packing_stat_filler", "density_filler", "salt_factor", "as_is_potency",
-           "tablet_powder", "next_size_that_fits"]
+           "tablet_powder", "next_size_that_fits", "recalculate"]
 
 # --- Small pure steps (any drug) ----------------------------------------------------------------
 
@@ -165,6 +165,7 @@ class CapsuleBatch:
     aliquot: AliquotPlan | None
     weighings: tuple[Weighing, ...]
     planned: BlendOutcome
+    actual: BlendOutcome | None
     compounding_date: dt.date
     bud: BeyondUseDate
     warnings: tuple[str, ...]
@@ -211,6 +212,7 @@ class CapsuleBatch:
             "aliquot": None if self.aliquot is None else self.aliquot.as_dict(),
             "weighings": [w.as_dict() for w in self.weighings],
             "planned": self.planned.as_dict(),
+            "actual": None if self.actual is None else self.actual.as_dict(),
             "compounding_date": self.compounding_date.isoformat(),
             "bud": self.bud.date.isoformat(),
             "bud_days": int(self.bud.days.magnitude),
@@ -257,7 +259,8 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
                   balance: str | None = None, mwq: Any = None, readability: Any = None,
                   qc_limits: tuple[Any, Any] | None = None,
                   compounding_date: dt.date | str | None = None,
-                  component_expiries: Iterable[dt.date | str] = (), ref: Reference | None = None) -> CapsuleBatch:
+                  component_expiries: Iterable[dt.date | str] = (), actual_weights: dict[str, Any] | None = None,
+                  ref: Reference | None = None) -> CapsuleBatch:
     """Calculate an LDN capsule batch.
 
     Parameters (typed text like ``"4.5 mg"`` or pint quantities; bare numbers only for counts):
@@ -270,7 +273,10 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
     powder's own fill weight]; method ``packing_statistic`` | ``density``; balance key or mwq [mg];
     readability [mg, the smallest step your balance shows; default the balance's, or for an entered
     MWQ the power of ten at or below MWQ ÷ 12]; every amount to weigh is rounded to it;
-    qc_limits (``"90%"``, ``"110%"``); compounding_date (ISO); component_expiries (ISO dates).
+    qc_limits (``"90%"``, ``"110%"``); compounding_date (ISO); component_expiries (ISO dates);
+    actual_weights {weighing key: mass actually weighed} (keys ``drug``, ``diluent``, ``aliquot``,
+    ``diluent_2``, ``aliquot_2``, ``filler``; the others as planned): the batch recalculated from them
+    is ``actual``.
     """
     ref = ref or reference()
     t = Trace()
@@ -282,8 +288,9 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
         fill_weight=fill_weight, api_fill_weight=api_fill_weight, method=method,
         drug_bulk_density=drug_bulk_density, filler_bulk_density=filler_bulk_density,
         balance=balance, mwq=mwq, readability=readability, qc_limits=qc_limits,
-        compounding_date=compounding_date,
-        component_expiries=list(component_expiries)).items() if v not in (None, [])}
+        compounding_date=compounding_date, component_expiries=list(component_expiries),
+        actual_weights={k: v for k, v in (actual_weights or {}).items() if v is not None} or None,
+    ).items() if v not in (None, [])}
 
     # formula and source
     if source is not None and source not in ("api", "tablets"):
@@ -488,6 +495,7 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
     plan = bp.aliquot
     _trace_weighings(t, bp, material_total, filler_total, mwq_q, readability_q, warnings, source)
     filler_to_add = bp.filler_to_add
+    actual = _actual(bp, target, actual_weights, t, warnings)
 
     # BUD
     day0 = parse_date(compounding_date, "date")
@@ -509,7 +517,7 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
         fill_weight_per_capsule=fill.to(mg_per_capsule), qc_low=low, qc_high=high,
         fill_weight_min=fmin.to(mg_per_capsule), fill_weight_max=fmax.to(mg_per_capsule),
         balance=balance_key, mwq=mwq_q, readability=readability_q, aliquot=plan, weighings=bp.weighings,
-        planned=bp.planned, compounding_date=day0, bud=bud,
+        planned=bp.planned, actual=actual, compounding_date=day0, bud=bud,
         warnings=tuple(dict.fromkeys(warnings)), trace=t.freeze(), inputs=inputs)
 
 
@@ -604,6 +612,54 @@ def _trace_weighings(t: Trace, bp: BlendPlan, material: pint.Quantity, filler_to
     if filler is not None and filler.below_mwq:
         warnings.append(f"Filler to add ({filler.shown}) is below the balance's MWQ of "
                         f"{_num(mwq)} mg: make a larger batch or use a more sensitive balance.")
+
+
+def recalculate(batch: CapsuleBatch, actual_weights: dict[str, Any]) -> CapsuleBatch:
+    """The same batch, recalculated from what was actually weighed (issue 8.6).
+
+    ``actual_weights`` maps weighing keys (``drug``, ``diluent``, ``aliquot``, ``diluent_2``,
+    ``aliquot_2``, ``filler``) to masses; a weighing not given is taken as planned. The batch is
+    calculated again from its own inputs (and its compounding date), so its ``actual`` is the blend,
+    fill weight, drug per capsule and % of target those weights make.
+    """
+    inputs = {k: v for k, v in batch.inputs.items() if k != "actual_weights"}
+    return capsule_batch(**{**inputs, "compounding_date": batch.compounding_date,
+                            "actual_weights": actual_weights})
+
+
+def _actual(bp: BlendPlan, target: BlendTarget, actual_weights: dict[str, Any] | None, t: Trace,
+            warnings: list[str]) -> BlendOutcome | None:
+    """The batch the actual weights make (None when none is given), traced and warned about."""
+    planned = {w.key: w.amount for w in bp.weighings}
+    used, given = dict(planned), []
+    for key, value in (actual_weights or {}).items():
+        if value is None or isinstance(value, str) and not value.strip():
+            continue
+        field = f"actual_{key}"
+        if key not in WEIGHING_KEYS:
+            raise InputError("is not a weighing", field="actual_weights", value=key, allowed=", ".join(planned))
+        if key not in planned and key != "filler":
+            raise InputError("is not a weighing of this plan", field=field, value=value,
+                             allowed="actual weights of " + ", ".join(planned))
+        q = as_quantity(value, field, "mass").to(mg)
+        _positive(q, field, value, "a mass above 0 and up to 100 g", Q(100000, mg))
+        used[key] = t.add(field, f"Actual weight: {key} (weighed)", "given", q)
+        given.append(key)
+    if not given:
+        return None
+    stages = 0 if bp.aliquot is None else len(bp.aliquot.stages)
+    out = blend_outcome(target, used, stages, basis="actual", actual=tuple(given))
+    t.add("blend_total_actual", "Blend the actual weights make", "drug powder or final aliquot + filler",
+          out.blend_total)
+    t.add("fill_weight_per_capsule_actual", "Fill weight per capsule from the actual weights",
+          "actual blend ÷ capsules to make", out.fill_weight_per_capsule, blend_total=out.blend_total)
+    t.add("drug_per_capsule_actual", f"Drug per capsule from the actual weights ({_num(out.percent_of_target)}% "
+          "of the strength)", "strength × drug powder in the blend ÷ drug powder needed", out.drug_per_capsule,
+          drug_powder=out.drug_powder, drug_powder_needed=target.required)
+    if not out.within_limits:
+        warnings.append("Recalculated from the actual weights, the batch is OUTSIDE its limits: "
+                        + "; ".join(out.reasons) + ".")
+    return out
 
 
 def _potency(potency: Any, assay: Any, water: Any, ref: Reference, t: Trace,

@@ -65,4 +65,26 @@ def weighing_lines(b) -> list[str]:  # b: CapsuleBatch
     out += ["", "If an actual weight differs from its target: inside the acceptable window, carry on and "
             "record it; outside it, recalculate from the actual weight (capsules ... --actual-drug MASS, "
             "--actual-filler MASS, and for an aliquot --actual-diluent, --actual-aliquot) before going on."]
-    return out
+    return out + actual_lines(b)
+
+
+def actual_lines(b) -> list[str]:  # b: CapsuleBatch
+    """The batch recalculated from the actual weights, when any were given."""
+    a = b.actual
+    if a is None:
+        return []
+    rows = []
+    for w in b.weighings:
+        got = a.weights[w.key]
+        rows.append((w.what[0].upper() + w.what[1:], f"target {w.shown}, actual "
+                     + (f"{fq(got, mg, 4)}" if w.key in a.actual else f"{w.shown} (as planned)")))
+    if "filler" in a.actual and "filler" not in {w.key for w in b.weighings}:
+        rows.append(("Filler added to the blend", f"target none, actual {fq(a.weights['filler'], mg, 4)}"))
+    rows += [("Blend total", fq(a.blend_total, mg)),
+             ("Fill weight per capsule", fq(a.fill_weight_per_capsule * (1 * capsule), mg) + " (the target for "
+              f"the weight check: {fq(a.fill_weight_min * (1 * capsule), mg)} to "
+              f"{fq(a.fill_weight_max * (1 * capsule), mg)})"),
+             ("Drug per capsule", f"{fq(a.drug_per_capsule * (1 * capsule), mg, 4)}, "
+              f"{format_number(a.percent_of_target.magnitude, 2)}% of the {fq(b.strength * (1 * capsule), mg)} strength")]
+    verdict = "WITHIN LIMITS" if a.within_limits else "OUTSIDE LIMITS: " + "; ".join(a.reasons)
+    return ["", "Recalculated from the actual weights:"] + _rows(rows) + [f"  Verdict: {verdict}"]

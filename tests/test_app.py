@@ -142,6 +142,26 @@ def test_capsules_results_survive_reruns_and_downloads():
     assert metrics(at)["Capsules to make"] == "99"
 
 
+def test_capsules_recalculated_from_the_actual_weights():
+    # issue 8.6, CAP-05 weighed 452 mg drug and 26.4 g filler (targets 450 mg, 26.39 g): blend
+    # 452 + 26400 = 26852 mg; fill 26852 ÷ 99 = 271.23 mg; drug 4.5 × 452 ÷ 445.5 = 4.5657 mg (101.46 %)
+    at = capsules(**CAP05)
+    submit(set_inputs(at, "cap.actual", drug=(452.0, "mg"), filler=(26.4, "g")), "cap.actual")
+    m = metrics(at)
+    assert m["Drug per capsule (actual)"] == "4.5657 mg"
+    assert m["Fill weight per capsule (actual)"] == "271.23 mg"
+    assert m["Blend total (actual)"] == "26852 mg"
+    assert "the batch is within its limits" in all_text(at) and not errors(at)
+    assert m["Naltrexone HCl powder to weigh"] == "450 mg"  # the plan stays on screen
+
+
+def test_capsules_actual_weight_refused_beside_its_field_keeps_the_result():
+    at = capsules(**CAP05)
+    submit(set_inputs(at, "cap.actual", drug=(0.0, "mg")), "cap.actual")
+    assert any("greater than zero" in e for e in errors(at))
+    assert metrics(at)["Capsules to make"] == "99"
+
+
 def test_capsules_with_potency_and_dihydrate_show_the_salt_factor():
     at = capsules(**CAP05, potency=98.5, api_form="hcl_dihydrate")
     m = metrics(at)

@@ -122,3 +122,90 @@ def test_json_and_sheet_carry_the_weighings():
     assert "450 mg   acceptable 410 mg to 490 mg" in sheet and "26.39 g" in sheet
     assert "101.01% of the 4.5 mg strength" in sheet
     assert "recalculate from the actual weight" in sheet
+
+
+# --- 8.6: recalculated from what was actually weighed -------------------------------------------
+
+def test_recalculated_from_actual_drug_and_filler():
+    # CAP-05 weighed 452 mg drug and 26.4 g filler: blend 26852 mg; fill 26852 ÷ 99 = 271.23 mg;
+    # drug 4.5 × 452 ÷ 445.5 = 452/99 mg = 101.46 %; QC 90-110 % of 271.23 mg
+    from compounding.capsules import recalculate
+
+    b = recalculate(capsule_batch("4.5 mg", 90, **CAP05), {"drug": "452 mg", "filler": "26.4 g"})
+    a = b.actual
+    assert a.actual == ("drug", "filler") and a.blend_total == Q(26852, mg)
+    assert a.fill_weight_per_capsule.to("mg/capsule").magnitude == Fraction(26852, 99)
+    assert a.drug_per_capsule.to("mg/capsule").magnitude == Fraction(452, 99)
+    assert a.fill_weight_min.to("mg/capsule").magnitude == Fraction(26852, 99) * Fraction(9, 10)
+    assert a.within_limits and b.planned.blend_total == Q(26840, mg)  # the plan is kept beside it
+
+
+def test_recalculated_aliquot_follows_each_stage():
+    # 0.5 mg × 30 at 98.5 % (plan: 120 mg drug, 830 mg diluent, 120 mg aliquot, 2580 mg filler).
+    # Weighed 123.4 mg drug, 840 mg diluent, filler 2582 mg, aliquot as planned: the aliquot holds
+    # 123.4 × 120 ÷ 963.4 = 15.3706 mg; ÷ 15.2284 (= 15 ÷ 0.985) = 100.93 %; blend 120 + 2582 = 2702 mg.
+    b = capsule_batch("0.5 mg", 30, potency="98.5%", compounding_date=DATE,
+                      actual_weights={"drug": "123.4 mg", "diluent": "0.84 g", "filler": "2582 mg"})
+    a = b.actual
+    assert a.weights["aliquot"] == Q(120, mg) and a.blend_total == Q(2702, mg)
+    assert a.drug_powder == Q(Fraction("123.4") * 120 / Fraction("963.4"), mg)
+    assert round(float(a.percent_of_target.magnitude), 2) == 100.93 and a.within_limits
+
+
+def test_recalculated_outside_the_limits_says_so():
+    # 500 mg instead of 450 mg: 500 ÷ 445.5 = 112.23 % > 110 %
+    b = capsule_batch("4.5 mg", 90, actual_weights={"drug": "500 mg"}, **CAP05)
+    assert not b.actual.within_limits and "112.23%" in b.actual.reasons[0]
+    assert any("OUTSIDE its limits" in w for w in b.warnings)
+    assert "Verdict: OUTSIDE LIMITS" in capsule_sheet(b)
+
+
+@pytest.mark.parametrize("actual, error, field", [
+    ({"aliquot": "120 mg"}, InputError, "actual_aliquot"),        # a direct weighing has no aliquot
+    ({"drug": "-450 mg"}, RangeError, "actual_drug"),
+    ({"drug": "0 mg"}, RangeError, "actual_drug"),
+    ({"drug": "450 mL"}, InputError, "actual_drug"),
+    ({"drug": "4,5 g"}, InputError, "actual_drug"),
+    ({"flour": "1 g"}, InputError, "actual_weights"),
+])
+def test_actual_weights_invalid(actual, error, field):
+    with pytest.raises(error) as info:
+        capsule_batch("4.5 mg", 90, actual_weights=actual, **CAP05)
+    assert info.value.field == field
+
+
+def test_an_aliquot_heavier_than_its_mixture_is_refused():
+    # plan: 120 mg + 830 mg diluent = 950 mg mixture; a 960 mg aliquot cannot come out of it
+    with pytest.raises(CalculationError) as info:
+        capsule_batch("0.5 mg", 30, potency="98.5%", compounding_date=DATE, actual_weights={"aliquot": "960 mg"})
+    assert info.value.field == "actual_aliquot"
+
+
+def test_cli_actual_weights_in_json_and_sheet():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    args = [sys.executable, "-m", "compounding", "capsules", "--strength", "4.5mg", "--quantity", "90",
+            "--extra", "10%", "--capsule-size", "1", "--fill-weight", "270mg", "--api-fill-weight", "350mg",
+            "--date", DATE, "--actual-drug", "452mg", "--actual-filler", "26.4g"]
+    d = json.loads(subprocess.run(args + ["--json"], cwd=repo, capture_output=True, text=True, check=True).stdout)
+    assert d["actual"]["weights"]["drug"] == {"value": 452, "unit": "mg"}
+    assert d["actual"]["blend_total"] == {"value": 26852, "unit": "mg"} and d["actual"]["within_limits"] is True
+    sheet = subprocess.run(args, cwd=repo, capture_output=True, text=True, check=True).stdout
+    assert "Recalculated from the actual weights:" in sheet and "Verdict: WITHIN LIMITS" in sheet
+    assert "4.5657 mg, 101.46% of the 4.5 mg strength" in sheet
+    bad = subprocess.run(args[:-4] + ["--actual-aliquot", "120mg"], cwd=repo, capture_output=True, text=True)
+    assert bad.returncode == 2 and "actual_aliquot" in bad.stderr and bad.stdout == ""
+
+
+@pytest.mark.parametrize("actual", [None, {"drug": "123.4 mg", "diluent": "840 mg", "filler": "2582 mg"},
+                                    {"aliquot": "125 mg"}])
+def test_excel_record_with_actual_weights_verifies(actual):
+    from compounding.excel import workbook_bytes
+    from compounding.verify import verify_workbook
+
+    b = capsule_batch("0.5 mg", 30, potency="98.5%", compounding_date=DATE, actual_weights=actual)
+    report = verify_workbook(workbook_bytes(b))
+    assert report.ok, [str(f) for f in report.findings]

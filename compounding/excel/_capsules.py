@@ -255,12 +255,14 @@ def sections(b: CapsuleBatch) -> list[Section]:
                 "IF(ISNUMBER(earliest_expiry),MIN(compounding_date+bud_table_days,earliest_expiry),"
                 "compounding_date+bud_table_days)",
                 "compounding date + days, never past the earliest component expiry")]
-    return [Section("Choices (set when the record was calculated)", tuple(choices)),
+    sections_ = [Section("Choices (set when the record was calculated)", tuple(choices)),
             Section("Inputs (yellow: change here, everything follows)", tuple(inputs)),
             Section("Calculation", tuple(calc)),
             Section("Weighing and aliquots (at the balance's readability)" if b.aliquot is not None
                     else "Weighing (at the balance's readability)", tuple(weighing)),
             Section("Beyond-use date", tuple(bud))]
+    return sections_[:4] + [Section("Actual weights (yellow: enter what was weighed; blank = as planned)",
+                                    tuple(_actual_lines(b, material)))] + sections_[4:]
 
 
 def _weighable(x: str) -> str:
@@ -363,6 +365,67 @@ def _weighing_lines(b: CapsuleBatch, material: str) -> list[Line]:
     return lines
 
 
+def _actual_lines(b: CapsuleBatch, material: str) -> list[Line]:
+    """The actual weights (inputs, blank = as planned) and the batch recalculated from them
+    (:func:`compounding.capsules.recalculate`); the core's values are those of ``b.actual``, or of
+    the planned weighings when no actual weight was given."""
+    a = b.actual or b.planned
+    given = {} if b.actual is None else {k: b.actual.weights[k] for k in b.actual.actual}
+    keys = [w.key for w in b.weighings] + ([] if any(w.key == "filler" for w in b.weighings) else ["filler"])
+    what = {w.key: w.what for w in b.weighings} | {"filler": f"{b.filler_name} to add to the blend"}
+    from ..qc import qc_limits
+
+    tolerance = Fraction(qc_limits().mean_tolerance.quantity.to(dimensionless).magnitude)
+    lines = [Line("fill_tolerance", "Fill weight within ± of the plan", "%", tolerance, kind="input",
+                  how="qc.toml: mean fill weight tolerance (DAC/NRF)")]
+    for key in keys:
+        lines.append(Line(f"actual_{key}", f"Actual weight: {what[key]}", "mg", _mag(given.get(key), mg),
+                          kind="input", how="blank: as planned (--actual-" + key.replace("_", "-") + ")"))
+    for key in keys:
+        lines.append(Line(f"used_{key}", f"Weight used: {what[key]}", "mg", _mag(a.weights.get(key, Q(0, mg)), mg),
+                          f"IF(ISNUMBER(actual_{key}),actual_{key},{weigh_name(b, key)})", "actual, or as planned"))
+    stages = 0 if b.aliquot is None else len(b.aliquot.stages)
+    drug, held = "used_drug", "used_drug"
+    for i in range(1, stages + 1):
+        dk, ak = ("diluent", "aliquot") if i == 1 else (f"diluent_{i}", f"aliquot_{i}")
+        weighed = "used_drug" if i == 1 else "used_aliquot"
+        lines.append(Line(f"recalc_drug_in_aliquot_{i}", f"Stage {i}: drug powder in the aliquot taken", "mg",
+                          _stage_drug(b, a, i), f"{held}*used_{ak}/({weighed}+used_{dk})",
+                          "drug held × aliquot ÷ (material + diluent)"))
+        held = drug = f"recalc_drug_in_aliquot_{i}"
+    last = "used_drug" if stages == 0 else ("used_aliquot" if stages == 1 else f"used_aliquot_{stages}")
+    lines += [
+        Line("recalc_blend_total", "Blend total", "mg", _mag(a.blend_total, mg), f"{last}+used_filler",
+             "drug powder or final aliquot + filler"),
+        Line("recalc_fill_weight", "Fill weight per capsule (the weight check's target)", "mg/capsule",
+             _mag(a.fill_weight_per_capsule, mg_per_capsule), "recalc_blend_total/capsules_to_make",
+             "blend ÷ capsules to make"),
+        Line("recalc_fill_weight_min", "Lowest acceptable capsule fill", "mg/capsule",
+             _mag(a.fill_weight_min, mg_per_capsule), "recalc_fill_weight*qc_low", "fill weight × low limit"),
+        Line("recalc_fill_weight_max", "Highest acceptable capsule fill", "mg/capsule",
+             _mag(a.fill_weight_max, mg_per_capsule), "recalc_fill_weight*qc_high", "fill weight × high limit"),
+        Line("recalc_drug_per_capsule", "Drug per capsule", "mg/capsule", _mag(a.drug_per_capsule, mg_per_capsule),
+             f"strength*{drug}/{material}", "strength × drug powder in the blend ÷ drug powder needed", places=4),
+        Line("recalc_percent_of_target", "Drug per capsule, % of the strength", "%",
+             _mag(a.percent_of_target, "dimensionless"), f"{drug}/{material}", "drug powder in blend ÷ needed"),
+        Line("recalc_verdict", "Within the limits", "", "WITHIN LIMITS" if a.within_limits else "OUTSIDE LIMITS",
+             'IF(AND(ROUND(recalc_percent_of_target-qc_low,12)>=0,ROUND(qc_high-recalc_percent_of_target,12)>=0,'
+             'ROUND(fill_tolerance-ABS(recalc_blend_total/blend_total-1),12)>=0),"WITHIN LIMITS","OUTSIDE LIMITS")',
+             "drug per capsule within the capsule limits; blend within ± the tolerance of the plan", kind="text"),
+    ]
+    return lines
+
+
+def _stage_drug(b: CapsuleBatch, a, stage: int) -> Fraction:
+    """The drug powder the stage's aliquot holds, followed through ``a``'s weights."""
+    w = a.weights
+    drug = material = w["drug"]
+    for i in range(1, stage + 1):
+        dk, ak = ("diluent", "aliquot") if i == 1 else (f"diluent_{i}", f"aliquot_{i}")
+        drug, material = drug * w[ak] / (material + w[dk]), w[ak]
+    return _mag(drug, mg)
+
+
 def _weighings_check(b: CapsuleBatch) -> Line:
     """"Every weighed amount is at or above the MWQ", as a live formula and the core's answer."""
     tests = [f"{weigh_name(b, w.key)}>=mwq" for w in b.weighings if w.key != "filler"]
@@ -425,6 +488,10 @@ def recompute(values: dict[str, Any]) -> CapsuleBatch:
         kwargs["qc_limits"] = (pct("qc_low"), pct("qc_high"))
     if values.get("earliest_expiry") is not None:
         kwargs["component_expiries"] = [_date(values["earliest_expiry"])]
+    actual = {k.removeprefix("actual_"): Q(_num(v), mg) for k, v in values.items()
+              if k.startswith("actual_") and v not in (None, "")}
+    if actual:
+        kwargs["actual_weights"] = actual
     return capsule_batch(**{k: v for k, v in kwargs.items() if v is not None})
 
 
@@ -498,7 +565,8 @@ def _window(b: CapsuleBatch, w) -> str:
 
 ACTUAL_ADVICE = ("Weigh each amount to its target. An actual weight inside its acceptable window keeps the "
                  "batch within its limits: record it and carry on. Outside the window, stop and recalculate "
-                 "from the actual weight before going on.")
+                 "from the actual weight before going on: enter it in the yellow 'Actual weight' cells of the "
+                 "Calculations sheet (or run the calculator with --actual-drug, --actual-filler, ...).")
 
 
 def build(wb, b: CapsuleBatch, record: dict[str, str], *, capsule_weights: int | None = None,
@@ -593,6 +661,11 @@ def _record_sheet(ws, b: CapsuleBatch, mf, record: dict[str, str], identity: str
         + '&" of the strength (limits "&' + _qt("qc_low*100", "%", 2) + '&" to "&' + _qt("qc_high*100", "%", 2)
         + '&")."'))
     row = wide(ws, row, "Weights differ?", Cell(text=ACTUAL_ADVICE))
+    row = wide(ws, row, "Recalculated", Cell(formula='="From the weights used (actual where entered): blend "&'
+                                                 + _qt("recalc_blend_total") + '&", fill weight "&'
+                                                 + _qt("recalc_fill_weight") + '&" per capsule, drug "&'
+                                                 + _qt("recalc_drug_per_capsule", "mg", 4) + '&" per capsule ("&'
+                                                 + _qt("recalc_percent_of_target*100", "%", 2) + '&"): "&recalc_verdict'))
     if b.aliquot is not None:
         row = section(ws, row + 1, "Aliquot (trituration) plan — mix every dilution geometrically")
         windows = {w.key: w for w in b.weighings}
