@@ -79,8 +79,9 @@ def results(b) -> None:
         figures.append((label, weigh, " · ".join(notes) + plan_note))
     else:
         figures.append(("Tablet powder for the aliquot" if plan else "Tablet powder to weigh", weigh,
-                        f"crush {w.fq(b.tablets_to_crush)} (50 mg each; {w.fn(b.tablets_equivalent, 2)} tablets' "
-                        f"worth) · average tablet {w.fq(b.average_tablet_weight * (1 * b.tablets_to_crush.units), mg)}"
+                        f"crush {w.fq(b.tablets_to_crush)} (50 mg each; their powder holds the {drug.shown} "
+                        f"weighed; the batch needs {w.fn(b.tablets_equivalent, 2)} tablets' worth of drug) · "
+                        f"average tablet {w.fq(b.average_tablet_weight * (1 * b.tablets_to_crush.units), mg)}"
                         + plan_note))
     figures.append(("Filler to weigh", filler.shown if filler else "none", f"{b.filler_name}" + (
         f" · plus {w.fq(plan.diluent_in_aliquot, mg)} carried in the aliquot" if plan else "")))

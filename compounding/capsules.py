@@ -385,7 +385,6 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
         equivalent, crush, powder = tablet_powder(drug_in_batch * factor, tab_strength, avg_weight)
         t.add("tablets_equivalent", "Tablets' worth of drug", "drug in batch ÷ tablet strength",
               Q(equivalent, tablet), drug=drug_in_batch, tablet_strength=tab_strength)
-        t.add("tablets_to_crush", "Whole tablets to crush", "ROUNDUP(tablets equivalent)", crush)
         t.add("tablet_powder_to_weigh", "Tablet powder to weigh",
               "drug in batch × average tablet weight ÷ tablet strength", powder,
               drug=drug_in_batch, average_tablet_weight=avg_weight, tablet_strength=tab_strength)
@@ -496,6 +495,8 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
     _trace_weighings(t, bp, material_total, filler_total, mwq_q, readability_q, warnings, source)
     filler_to_add = bp.filler_to_add
     actual = _actual(bp, target, actual_weights, t, warnings)
+    if source == "tablets":
+        crush = _tablets_to_crush(bp, material_total, avg_weight, t)
 
     # BUD
     day0 = parse_date(compounding_date, "date")
@@ -612,6 +613,19 @@ def _trace_weighings(t: Trace, bp: BlendPlan, material: pint.Quantity, filler_to
     if filler is not None and filler.below_mwq:
         warnings.append(f"Filler to add ({filler.shown}) is below the balance's MWQ of "
                         f"{_num(mwq)} mg: make a larger batch or use a more sensitive balance.")
+
+
+def _tablets_to_crush(bp: BlendPlan, powder: pint.Quantity, average_weight: pint.Quantity,
+                      t: Trace) -> pint.Quantity:
+    """Whole tablets whose powder holds every amount of tablet powder the plan weighs (issue 9.2:
+    an aliquot weighs a multiple of the powder needed, e.g. 216 mg from one 200 mg tablet)."""
+    weighed = next(w.amount for w in bp.weighings if w.key == "drug")
+    most = max(weighed, powder)
+    worth = exact((most / average_weight).to(tablet).magnitude)
+    return t.add("tablets_to_crush", f"Whole tablets to crush ({_num(Q(worth, dimensionless))} tablets' worth "
+                 "of powder, rounded up)", "ROUNDUP(largest amount of tablet powder weighed ÷ average tablet "
+                 "weight)", Q(math.ceil(worth), tablet), tablet_powder_weighed=most,
+                 average_tablet_weight=average_weight)
 
 
 def recalculate(batch: CapsuleBatch, actual_weights: dict[str, Any]) -> CapsuleBatch:

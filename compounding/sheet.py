@@ -21,7 +21,9 @@ def capsule_sheet(b) -> str:  # b: CapsuleBatch
     if b.source == "api":
         rows.append(("Naltrexone HCl powder needed", fq(b.api_to_weigh, mg) + " (calculated; weigh as below)"))
     else:
-        rows += [("Whole 50 mg tablets to crush", fq(b.tablets_to_crush)),
+        drug = next(w for w in b.weighings if w.key == "drug")
+        rows += [("Whole 50 mg tablets to crush", f"{fq(b.tablets_to_crush)} (their powder holds the {drug.shown} "
+                  "of tablet powder weighed)"),
                  ("Tablet powder needed", fq(b.tablet_powder_to_weigh, mg) + " (calculated; weigh as below)")]
     rows += [("Filler in blend", fq(b.filler_to_weigh, mg)),
              ("Blend total", fq(b.blend_total, mg)),

@@ -91,7 +91,14 @@ def check_invariants(b, strength: str, quantity: int, kw: dict) -> None:
     else:
         per_tablet = reference().tablet.strength.quantity.to(mg / tablet).magnitude
         drug = b.naltrexone_hcl.to(mg).magnitude
-        assert b.tablets_to_crush == Q(math.ceil(drug / per_tablet), tablet)
+        # issue 9.2: the crushed tablets hold every amount of tablet powder weighed (an aliquot weighs
+        # more than the batch needs), and no tablet more
+        powder_weighed = max(Fraction(w.amount.to(mg).magnitude) for w in b.weighings if w.key == "drug")
+        most = max(powder_weighed, Fraction(b.tablet_powder_to_weigh.to(mg).magnitude))
+        average = Fraction(b.average_tablet_weight.to(mg / tablet).magnitude)
+        n = b.tablets_to_crush.to(tablet).magnitude
+        assert n * average >= most > (n - 1) * average
+        assert n >= math.ceil(drug / per_tablet)
         assert b.tablet_powder_to_weigh.to(mg).magnitude == \
             drug * b.average_tablet_weight.to(mg / tablet).magnitude / per_tablet
     # QC limits

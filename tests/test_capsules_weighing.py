@@ -12,6 +12,7 @@ import json
 from fractions import Fraction
 
 import pytest
+from hypothesis import assume, given, strategies as st
 
 from compounding.capsules import capsule_batch
 from compounding.errors import CalculationError, InputError, RangeError
@@ -209,3 +210,45 @@ def test_excel_record_with_actual_weights_verifies(actual):
     b = capsule_batch("0.5 mg", 30, potency="98.5%", compounding_date=DATE, actual_weights=actual)
     report = verify_workbook(workbook_bytes(b))
     assert report.ok, [str(f) for f in report.findings]
+
+
+# --- 9.2: enough tablets crushed for every amount of tablet powder weighed ----------------------
+
+def test_issue_example_one_tablet_is_not_enough_for_the_aliquot():
+    # 0.9 mg × 30 = 27 mg of drug from 50 mg tablets weighing 200 mg: powder needed 27 × 200 ÷ 50 =
+    # 108 mg < MWQ 120 → factor 2: 216 mg, at 10 mg steps 220 mg of tablet powder to weigh. One
+    # tablet (0.54 tablets' worth of drug) has only 200 mg of powder: 220 ÷ 200 = 1.1 → crush 2.
+    b = capsule_batch("0.9 mg", 30, source="tablets", tablet_weight="200 mg", compounding_date=DATE)
+    assert shown(b)["drug"] == "220 mg" and b.tablets_equivalent == Fraction(27, 50)
+    assert b.tablets_to_crush.magnitude == 2
+    step = next(s for s in b.trace if s.key == "tablets_to_crush")
+    assert "1.1 tablets' worth of powder, rounded up" in str(step)
+    assert "2 tablets (their powder holds the 220 mg" in capsule_sheet(b)
+
+
+def test_direct_weighing_rounded_up_past_the_last_tablet():
+    # 50 mg tablets of 235 mg, 3 mg × 50 = 150 mg of drug = exactly 3 tablets' worth = 705 mg of
+    # powder; at 10 mg steps 705 → 710 mg, more than 3 tablets hold (705 mg): crush 4.
+    b = capsule_batch("3 mg", 50, source="tablets", tablet_weight="235 mg", compounding_date=DATE)
+    assert b.tablets_equivalent == 3 and shown(b)["drug"] == "710 mg"
+    assert b.tablets_to_crush.magnitude == 4
+
+
+
+@given(strength=st.integers(1, 45).map(lambda n: f"{n / 10} mg"), quantity=st.integers(1, 400),
+       tablet_weight=st.integers(500, 12000).map(lambda n: f"{n / 10} mg"),
+       balance=st.sampled_from(["class_iii", "analytical_0_1mg"]))
+def test_crushed_tablets_hold_every_tablet_powder_weighing(strength, quantity, tablet_weight, balance):
+    from compounding.errors import CompoundingError
+
+    try:
+        b = capsule_batch(strength, quantity, source="tablets", tablet_weight=tablet_weight, balance=balance,
+                          compounding_date=DATE)
+    except CompoundingError:
+        assume(False)
+    average = b.average_tablet_weight.to("mg/tablet").magnitude
+    n = b.tablets_to_crush.to("tablet").magnitude
+    weighed = [w.amount.to(mg).magnitude for w in b.weighings if w.key == "drug"]
+    assert weighed and all(n * average >= x for x in weighed)
+    assert n * average >= b.tablet_powder_to_weigh.to(mg).magnitude
+    assert (n - 1) * average < max(weighed + [b.tablet_powder_to_weigh.to(mg).magnitude])  # none spare

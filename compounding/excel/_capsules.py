@@ -207,7 +207,9 @@ def sections(b: CapsuleBatch) -> list[Section]:
                  "drug_in_batch*salt_factor/tablet_strength", "drug in batch × salt factor ÷ tablet strength",
                  places=4),
             Line("tablets_to_crush", "Whole tablets to crush", "tablets", _mag(b.tablets_to_crush),
-                 ROUNDUP_COUNT.format(x="tablets_equivalent"), "ROUNDUP(tablets equivalent)"),
+                 ROUNDUP_COUNT.format(x=f"MAX({weigh_name(b, 'drug')},tablet_powder_to_weigh)/tablet_weight"),
+                 "ROUNDUP(largest amount of tablet powder weighed ÷ average tablet weight): the crushed "
+                 "tablets hold every amount weighed"),
             Line("tablet_powder_to_weigh", "Tablet powder to weigh", "mg", _mag(b.tablet_powder_to_weigh, mg),
                  "drug_in_batch*salt_factor*tablet_weight/tablet_strength",
                  "drug in batch × salt factor × average tablet weight ÷ tablet strength"),
