@@ -609,10 +609,11 @@ def _trace_weighings(t: Trace, bp: BlendPlan, material: pint.Quantity, filler_to
     t.add("drug_per_capsule_planned", "Drug per capsule the planned weighings deliver "
           f"({_num(p.percent_of_target)}% of the strength)", "strength × drug powder weighed into the blend "
           "÷ drug powder needed", p.drug_per_capsule, drug_powder=p.drug_powder, drug_powder_needed=material)
-    filler = next((w for w in bp.weighings if w.key == "filler"), None)
-    if filler is not None and filler.below_mwq:
-        warnings.append(f"Filler to add ({filler.shown}) is below the balance's MWQ of "
-                        f"{_num(mwq)} mg: make a larger batch or use a more sensitive balance.")
+    for w in bp.weighings:  # issue 9.5: every amount put on the balance, against its MWQ
+        if w.below_mwq:
+            warnings.append(f"Weighing below the MWQ: {w.what} ({w.shown}) is below the balance's MWQ of "
+                            f"{_num(mwq)} mg, so its weighing error can exceed the balance's limit: make a "
+                            "larger batch or use a more sensitive balance.")
 
 
 def _tablets_to_crush(bp: BlendPlan, powder: pint.Quantity, average_weight: pint.Quantity,

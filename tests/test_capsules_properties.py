@@ -139,6 +139,8 @@ def check_weighings(b) -> None:
         assert (unit == "g") == (amounts[w.key] >= 10000), w.shown
         if w.low is not None:
             assert w.low <= w.amount <= w.high
+        if w.amount < b.mwq:  # issue 9.5: below the MWQ only with a warning naming it
+            assert any(w.what in text and w.shown in text for text in b.warnings), w
     drug = material = amounts["drug"]
     stages = 0 if b.aliquot is None else len(b.aliquot.stages)
     for i in range(1, stages + 1):

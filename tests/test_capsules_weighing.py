@@ -252,3 +252,41 @@ def test_crushed_tablets_hold_every_tablet_powder_weighing(strength, quantity, t
     assert weighed and all(n * average >= x for x in weighed)
     assert n * average >= b.tablet_powder_to_weigh.to(mg).magnitude
     assert (n - 1) * average < max(weighed + [b.tablet_powder_to_weigh.to(mg).magnitude])  # none spare
+
+
+# --- 9.5: every weighing checked against the MWQ ------------------------------------------------
+
+def test_filler_to_add_below_the_mwq_is_named_in_a_warning():
+    # 4.5 mg × 1 capsule, size 1 (MCC table fill 150 mg): R = 4.5 mg < 120 → factor 27: drug 121.5
+    # → 120 mg; aliquot 120 mg; mixture 120 × 120 ÷ 4.5 = 3200 mg (diluent 3080 mg); the aliquot holds
+    # exactly 4.5 mg and carries 115.5 mg of MCC; filler in blend 150 − 4.5 = 145.5 mg → 30 mg to add,
+    # below the 120 mg MWQ.
+    b = capsule_batch("4.5 mg", 1, capsule_size="1", compounding_date=DATE)
+    assert shown(b) == {"drug": "120 mg", "diluent": "3080 mg", "aliquot": "120 mg", "filler": "30 mg"}
+    (low,) = [w for w in b.weighings if w.below_mwq]
+    assert low.key == "filler"
+    assert any("Weighing below the MWQ" in w and low.what in w and "(30 mg)" in w for w in b.warnings)
+    assert "30 mg   BELOW THE MWQ" in capsule_sheet(b)
+
+
+SIZES = ["0", "1", "3", "4"]
+
+
+@given(strength=st.integers(1, 45).map(lambda n: f"{n / 10} mg"), quantity=st.integers(1, 300),
+       source=st.sampled_from(["api", "tablets"]), size=st.sampled_from(SIZES),
+       balance=st.sampled_from([{}, {"balance": "analytical_0_1mg"}, {"mwq": "50 mg", "readability": "1 mg"},
+                                {"mwq": "200 mg"}]))
+def test_every_weighing_is_at_least_the_mwq_or_named_in_a_warning(strength, quantity, source, size, balance):
+    from compounding.errors import CompoundingError
+
+    kw = dict(source=source, capsule_size=size, compounding_date=DATE, **balance)
+    if source == "tablets":
+        kw["tablet_weight"] = "321 mg"
+    try:
+        b = capsule_batch(strength, quantity, **kw)
+    except CompoundingError:
+        assume(False)
+    for w in b.weighings:
+        assert w.mwq == b.mwq
+        if w.amount < b.mwq:
+            assert any(w.what in text and w.shown in text and "MWQ" in text for text in b.warnings), w

@@ -130,6 +130,7 @@ def _generated(n: int = 12, seed: int = 20261122) -> list:
                              actual_weights={"drug": "123.4 mg", "diluent": "840 mg", "filler": "2582 mg"}))
     out.append(capsule_batch("0.1 mg", 10, compounding_date=DATE, actual_weights={"aliquot_2": "125 mg"}))
     out.append(capsule_batch("4.5 mg", 90, compounding_date=DATE, actual_weights={"drug": "500 mg"}))
+    out.append(capsule_batch("4.5 mg", 1, capsule_size="1", compounding_date=DATE))  # filler below the MWQ
     # the binary-floating-point traps of ROUNDUP: 30 × 10 % and 90 × 10 % are 3 and 9 exactly
     out.append(capsule_batch("1.5 mg", 30, extra="10%", source="api", compounding_date=DATE))
     out.append(capsule_batch("0.5 mg", 70, extra="10%", source="tablets", tablet_weight="321 mg",
