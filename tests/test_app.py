@@ -153,6 +153,7 @@ def test_capsules_recalculated_from_the_actual_weights():
     assert m["Blend total (actual)"] == "26852 mg"
     assert "the batch is within its limits" in all_text(at) and not errors(at)
     assert m["Naltrexone HCl powder to weigh"] == "450 mg"  # the plan stays on screen
+    assert "410 mg to 490 mg" in all_text(at)  # its acceptable window, in the "What to weigh" table
 
 
 def test_capsules_actual_weight_refused_beside_its_field_keeps_the_result():
