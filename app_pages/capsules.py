@@ -6,6 +6,7 @@ from app_pages import _capsule_form as cf
 from app_pages import _widgets as w
 
 P = "cap"
+PA = "cap.actual"  # the actual-weight inputs under a result
 
 
 def _calculate() -> None:
@@ -15,11 +16,27 @@ def _calculate() -> None:
     mf = forms[st.session_state[f"{P}.formula"]]
     method = st.session_state.get(f"{P}.method", "packing_statistic")
     w.run_and_store(P, lambda: capsule_batch(**cf.arguments(P, mf, method)))
+    for key in list(st.session_state.keys()):  # actual weights belong to the batch they were weighed for
+        if isinstance(key, str) and key.startswith(f"{PA}.") and not key.endswith(".calculate"):
+            del st.session_state[key]
+
+
+def _recalculate() -> None:
+    """Recalculate the batch on screen from the actual weights typed under it."""
+    from compounding.capsules import recalculate
+
+    b = st.session_state.get(f"{P}.result")
+    if b is None:
+        return
+    actual = {x.key: w.typed_quantity(f"{PA}.{x.key}", "mg") for x in b.weighings}
+    w.run_and_store(PA, lambda: recalculate(b, actual),
+                    on_result=lambda r: st.session_state.__setitem__(f"{P}.result", r))
 
 
 def _to_weight_check(b) -> None:
     """Carry this batch's fill weight and QC limits to the Weight check page."""
-    st.session_state["qc.target"] = float(w.fn(b.fill_weight_per_capsule.magnitude, 2))
+    fill = (b.actual or b).fill_weight_per_capsule  # the blend actually made, when it was weighed
+    st.session_state["qc.target"] = float(w.fn(fill.magnitude, 2))
     st.session_state["qc.target.unit"] = "mg"
     st.session_state["qc.low"] = float(w.pct(b.qc_low).rstrip("%"))
     st.session_state["qc.high"] = float(w.pct(b.qc_high).rstrip("%"))
@@ -34,6 +51,7 @@ def _to_weight_check(b) -> None:
 
 
 def results(b) -> None:
+    from compounding.display import format_quantity
     from compounding.units import capsule, mg
 
     strength = w.fq(b.strength * (1 * capsule), mg)
@@ -45,14 +63,12 @@ def results(b) -> None:
                 f"{int(b.capsules_ordered.magnitude)} ordered + {extra} extra")]
     plan = b.aliquot
     needed = b.drug_powder_to_weigh
-    if plan is not None:  # below the MWQ: what goes on the balance is the aliquot's first weighing
-        first = plan.stages[0]
-        weigh = first.drug_to_weigh
-        plan_note = (f" · the batch needs {w.fq(needed, mg)}, below the balance's MWQ of {w.fq(b.mwq, mg)}: "
-                     f"weigh {w.fq(first.drug_to_weigh, mg)}, dilute to {w.fq(first.mixture_total, mg)}, "
-                     f"follow the aliquot plan")
-    else:
-        weigh, plan_note = needed, ""
+    weighings = {x.key: x for x in b.weighings}
+    drug, filler = weighings["drug"], weighings.get("filler")
+    weigh = drug.shown
+    plan_note = (f" · the batch needs {w.fq(needed, mg)}, below the balance's MWQ of {w.fq(b.mwq, mg)}: "
+                 f"weigh {drug.shown}, dilute to {w.fq(plan.stages[0].mixture_total, mg)}, follow the aliquot plan"
+                 if plan is not None else f" · calculated need {w.fq(needed, mg)}")
     if b.source == "api":
         notes = [f"holds {w.fq(b.naltrexone_hcl, mg)} naltrexone HCl" if plan is None else
                  f"batch: {w.fq(b.naltrexone_hcl, mg)} naltrexone HCl"]
@@ -60,15 +76,20 @@ def results(b) -> None:
         if b.salt_factor != 1:
             notes.append(f"salt factor {w.fn(b.salt_factor)}")
         label = "Powder to weigh for the aliquot" if plan else "Naltrexone HCl powder to weigh"
-        figures.append((label, w.fq(weigh, mg), " · ".join(notes) + plan_note))
+        figures.append((label, weigh, " · ".join(notes) + plan_note))
     else:
-        figures.append(("Tablet powder for the aliquot" if plan else "Tablet powder to weigh", w.fq(weigh, mg),
-                        f"crush {w.fq(b.tablets_to_crush)} (50 mg each; {w.fn(b.tablets_equivalent, 2)} tablets' "
-                        f"worth) · average tablet {w.fq(b.average_tablet_weight * (1 * b.tablets_to_crush.units), mg)}"
+        figures.append(("Tablet powder for the aliquot" if plan else "Tablet powder to weigh", weigh,
+                        f"crush {w.fq(b.tablets_to_crush)} (50 mg each; their powder holds the {drug.shown} "
+                        f"weighed; the batch needs {w.fn(b.tablets_equivalent, 2)} tablets' worth of drug) · "
+                        f"average tablet {w.fq(b.average_tablet_weight * (1 * b.tablets_to_crush.units), mg)}"
                         + plan_note))
-    figures.append(("Filler to weigh", w.fq(b.filler_to_add, mg), f"{b.filler_name}" + (
+    figures.append(("Filler to weigh", filler.shown if filler else "none", f"{b.filler_name}" + (
         f" · plus {w.fq(plan.diluent_in_aliquot, mg)} carried in the aliquot" if plan else "")))
-    figures.append(("Blend total", w.fq(b.blend_total, mg), "drug powder + filler"))
+    p = b.planned
+    figures.append(("Drug per capsule delivered", format_quantity(p.drug_per_capsule * (1 * capsule), mg, 4),
+                    f"{w.fn(p.percent_of_target.magnitude, 2)}% of the {strength} strength, from the weighings "
+                    f"as planned (limits {w.pct(b.qc_low)}-{w.pct(b.qc_high)})"))
+    figures.append(("Blend total", w.fq(b.blend_total, mg), "drug powder + filler (calculated)"))
     figures.append(("Fill weight per capsule", w.per_capsule(b.fill_weight_per_capsule),
                     f"QC: each capsule {w.per_capsule(b.fill_weight_min)} to {w.per_capsule(b.fill_weight_max)} "
                     f"({w.pct(b.qc_low)}-{w.pct(b.qc_high)})"))
@@ -86,23 +107,38 @@ def results(b) -> None:
                  if b.filler_fill_weight is not None else "bulk-density method")
     w.table([
         {"Ingredient": drug_name, "In the blend": w.fq(needed, mg),
-         "Per capsule": w.per_capsule(b.drug_powder_per_capsule), "Weigh": w.fq(weigh, mg),
+         "Per capsule": w.per_capsule(b.drug_powder_per_capsule), "Weigh": weigh,
          "Note": drug_note + (" · weighed for the aliquot (plan below)" if plan else "")},
         {"Ingredient": b.filler_name, "In the blend": w.fq(b.filler_to_weigh, mg),
-         "Per capsule": w.per_capsule(b.filler_per_capsule), "Weigh": w.fq(b.filler_to_add, mg),
+         "Per capsule": w.per_capsule(b.filler_per_capsule), "Weigh": filler.shown if filler else "—",
          "Note": fill_note + (" · plus the aliquot's diluent (plan below)" if plan else "")},
         {"Ingredient": "Blend total", "In the blend": w.fq(b.blend_total, mg),
          "Per capsule": w.per_capsule(b.fill_weight_per_capsule), "Weigh": "—", "Note": "mix by geometric dilution"},
     ])
 
-    if b.aliquot is not None:
+    st.markdown("#### What to weigh")
+    st.caption(f"Every amount at the balance's readability ({w.fq(b.readability, mg)}; MWQ {w.fq(b.mwq, mg)}). "
+               "An actual weight inside its acceptable window keeps the batch within its limits: record it and "
+               "carry on. Outside it, recalculate from the actual weight (below) before going on.")
+    w.table([{"Weigh": x.what[0].upper() + x.what[1:], "Target": x.shown, "Acceptable": x.window or "—",
+              "MWQ": "below the MWQ" if x.below_mwq else "ok"} for x in b.weighings])
+
+    if plan is not None:
         st.markdown("#### Aliquot (trituration) plan")
         st.caption(f"The drug powder ({w.fq(b.drug_powder_to_weigh, mg)}) is below the balance's minimum "
-                   f"weighable quantity ({w.fq(b.mwq, mg)}). Diluent is taken from the batch's filler.")
-        w.table([{"Stage": str(i), "Weigh": w.fq(s.drug_to_weigh, mg), "Add diluent": w.fq(s.diluent_to_add, mg),
-                  "Mixture": w.fq(s.mixture_total, mg), "Take aliquot": w.fq(s.aliquot_to_take, mg),
-                  "Aliquot holds": w.fq(s.drug_in_aliquot, mg)} for i, s in enumerate(b.aliquot.stages, 1)])
-        st.markdown(f"Then add **{w.fq(b.filler_to_add, mg)}** filler to the final aliquot.")
+                   f"weighable quantity ({w.fq(b.mwq, mg)}). Diluent is taken from the batch's filler; each "
+                   "diluent is worked out from the amount weighed before it.")
+        rows = []
+        for i, s in enumerate(plan.stages, 1):
+            dk, ak = ("diluent", "aliquot") if i == 1 else (f"diluent_{i}", f"aliquot_{i}")
+            rows.append({"Stage": str(i), "Weigh": (drug if i == 1 else weighings["aliquot"]).shown,
+                         "Add diluent": weighings[dk].shown, "Mixture": w.fq(s.mixture_total, mg),
+                         "Take aliquot": weighings[ak].shown, "Aliquot holds": w.fq(s.drug_in_aliquot, mg)})
+        w.table(rows)
+        if filler is not None:
+            st.markdown(f"Then add **{filler.shown}** filler to the final aliquot.")
+
+    _actual_weights(b)
 
     if b.warnings:
         st.markdown("#### Warnings")
@@ -123,6 +159,43 @@ def results(b) -> None:
         if st.button("Check capsule weights", key=f"{P}.to_weight_check", icon=":material/scale:"):
             _to_weight_check(b)
             st.switch_page(w.PAGES["weight_check"])
+
+
+def _actual_weights(b) -> None:
+    """Inputs for what was actually weighed, and the batch recalculated from them (issue 8.6)."""
+    from compounding.display import format_quantity
+    from compounding.units import capsule, mg
+
+    st.markdown("#### Recalculate from the actual weights")
+    with st.form(f"{PA}.form", border=True, enter_to_submit=False):
+        st.caption("Enter what the balance showed; a weighing left blank is taken as planned.")
+        columns = st.columns(2)
+        for i, x in enumerate(b.weighings):
+            with columns[i % 2]:
+                w.quantity_input(f"Actual: {x.what}", f"{PA}.{x.key}", ("mg", "g"),
+                                 help=f"Target {x.shown}" + (f"; acceptable {x.window}" if x.window else ""))
+                w.field_error(PA, f"actual_{x.key}")
+        st.form_submit_button("Recalculate", on_click=_recalculate, key=f"{PA}.calculate",
+                              icon=":material/calculate:")
+    w.form_error_summary(PA, st.empty(), {f"actual_{x.key}": f"Actual: {x.what}" for x in b.weighings})
+    a = b.actual
+    if a is None:
+        return
+    w.table([{"Weighing": x.what[0].upper() + x.what[1:], "Target": x.shown,
+              "Used": format_quantity(a.weights[x.key], mg, 4) + ("" if x.key in a.actual else " (as planned)")}
+             for x in b.weighings])
+    w.key_figures([
+        ("Drug per capsule (actual)", format_quantity(a.drug_per_capsule * (1 * capsule), mg, 4),
+         f"{w.fn(a.percent_of_target.magnitude, 2)}% of the strength"),
+        ("Fill weight per capsule (actual)", w.per_capsule(a.fill_weight_per_capsule),
+         f"weight check: {w.per_capsule(a.fill_weight_min)} to {w.per_capsule(a.fill_weight_max)}"),
+        ("Blend total (actual)", w.fq(a.blend_total, mg), "from the weights used"),
+    ])
+    if a.within_limits:
+        st.success("Recalculated from the actual weights: the batch is within its limits.", icon=":material/check:")
+    else:
+        st.error("Recalculated from the actual weights: the batch is OUTSIDE its limits: " + "; ".join(a.reasons),
+                 icon=":material/error:")
 
 
 st.title("Capsules")

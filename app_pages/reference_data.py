@@ -36,10 +36,12 @@ def _balances(ref) -> None:
     for b in ref.balances.values():
         figures = "; ".join(f"{k.replace('_', ' ')} {w.fq(f.quantity)} ({f.source})" for k, f in b.figures.items())
         rows.append({"Balance": b.name + (" (default)" if b.key == ref.default_balance else ""),
-                     "MWQ": w.fq(b.mwq), "Formula": b.mwq_formula, "Figures and sources": figures})
+                     "MWQ": w.fq(b.mwq), "Formula": b.mwq_formula, "Figures and sources": figures,
+                     "Readability": f"{w.fq(b.readability.quantity)} ({b.readability.source})"})
     w.table(rows)
     st.caption(f"Below the MWQ the aliquot (trituration) method is used; at most 1 in {ref.max_factor_per_stage} "
-               "per dilution stage.")
+               "per dilution stage. Every amount to weigh is rounded to the balance's readability and shown in g "
+               "from 10 g up.")
 
 
 def _bud(ref) -> None:

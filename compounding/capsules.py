@@ -32,11 +32,12 @@ from .reference import Reference, reference
 from .trace import Step, Trace
 from .units import (Q, as_count, as_fraction, as_quantity, capsule, dimensionless, exact, g_per_mL,
                     mg, mg_per_capsule, mg_per_tablet, mL, percent, tablet)
-from .weighing import AliquotPlan, entered_mwq, plan_aliquot
+from .weighing import (WEIGHING_KEYS, AliquotPlan, BlendOutcome, BlendPlan, BlendTarget, Weighing,
+                       blend_outcome, entered_mwq, plan_blend)
 
 __all__ = ["CapsuleBatch", "capsule_batch", "capsules_to_make", "parse_extra",
            "packing_stat_filler", "density_filler", "salt_factor", "as_is_potency",
-           "tablet_powder", "next_size_that_fits"]
+           "tablet_powder", "next_size_that_fits", "recalculate"]
 
 # The most capsules one batch may make: ordered, and ordered + extra (a slip guard, not a USP figure).
 MAX_CAPSULES = 10000
@@ -154,7 +155,11 @@ class CapsuleBatch:
     fill_weight_max: pint.Quantity
     balance: str
     mwq: pint.Quantity
+    readability: pint.Quantity
     aliquot: AliquotPlan | None
+    weighings: tuple[Weighing, ...]
+    planned: BlendOutcome
+    actual: BlendOutcome | None
     compounding_date: dt.date
     bud: BeyondUseDate
     warnings: tuple[str, ...]
@@ -201,7 +206,11 @@ class CapsuleBatch:
             "capsule_size": self.capsule_size,
             "balance": self.balance,
             "mwq": to_jsonable(self.mwq),
+            "readability": to_jsonable(self.readability),
             "aliquot": None if self.aliquot is None else self.aliquot.as_dict(),
+            "weighings": [w.as_dict() for w in self.weighings],
+            "planned": self.planned.as_dict(),
+            "actual": None if self.actual is None else self.actual.as_dict(),
             "compounding_date": self.compounding_date.isoformat(),
             "bud": self.bud.date.isoformat(),
             "bud_days": int(self.bud.days.magnitude),
@@ -246,9 +255,11 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
                   tablet_weight: Any = None, capsule_size: str | None = None, filler: str | None = None,
                   fill_weight: Any = None, api_fill_weight: Any = None, method: str = "packing_statistic",
                   drug_bulk_density: Any = None, filler_bulk_density: Any = None,
-                  balance: str | None = None, mwq: Any = None, qc_limits: tuple[Any, Any] | None = None,
+                  balance: str | None = None, mwq: Any = None, readability: Any = None,
+                  qc_limits: tuple[Any, Any] | None = None,
                   compounding_date: dt.date | str | None = None,
-                  component_expiries: Iterable[dt.date | str] = (), ref: Reference | None = None) -> CapsuleBatch:
+                  component_expiries: Iterable[dt.date | str] = (), actual_weights: dict[str, Any] | None = None,
+                  ref: Reference | None = None) -> CapsuleBatch:
     """Calculate an LDN capsule batch.
 
     Parameters (typed text like ``"4.5 mg"`` or pint quantities; bare numbers only for counts):
@@ -261,7 +272,12 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
     tablet_weight [mg per 50 mg tablet, measured]; capsule_size ``000``-``5``; filler key;
     fill_weight [measured filler fill weight per capsule of that size]; api_fill_weight [the drug
     powder's own fill weight]; method ``packing_statistic`` | ``density``; balance key or mwq [mg];
-    qc_limits (``"90%"``, ``"110%"``); compounding_date (ISO); component_expiries (ISO dates).
+    readability [mg, the smallest step your balance shows; default the balance's, or for an entered
+    MWQ the power of ten at or below MWQ ÷ 12]; every amount to weigh is rounded to it;
+    qc_limits (``"90%"``, ``"110%"``); compounding_date (ISO); component_expiries (ISO dates);
+    actual_weights {weighing key: mass actually weighed} (keys ``drug``, ``diluent``, ``aliquot``,
+    ``diluent_2``, ``aliquot_2``, ``filler``; the others as planned): the batch recalculated from them
+    is ``actual``.
     """
     ref = ref or reference()
     t = Trace()
@@ -273,8 +289,10 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
         tablet_weight=tablet_weight, capsule_size=capsule_size, filler=filler,
         fill_weight=fill_weight, api_fill_weight=api_fill_weight, method=method,
         drug_bulk_density=drug_bulk_density, filler_bulk_density=filler_bulk_density,
-        balance=balance, mwq=mwq, qc_limits=qc_limits, compounding_date=compounding_date,
-        component_expiries=list(component_expiries)).items() if v not in (None, [])}
+        balance=balance, mwq=mwq, readability=readability, qc_limits=qc_limits,
+        compounding_date=compounding_date, component_expiries=list(component_expiries),
+        actual_weights={k: v for k, v in (actual_weights or {}).items() if v is not None} or None,
+    ).items() if v not in (None, [])}
 
     # formula and source
     if source is not None and source not in ("api", "tablets"):
@@ -369,7 +387,6 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
         equivalent, crush, powder = tablet_powder(drug_in_batch * factor, tab_strength, avg_weight)
         t.add("tablets_equivalent", "Tablets' worth of drug", "drug in batch ÷ tablet strength",
               Q(equivalent, tablet), drug=drug_in_batch, tablet_strength=tab_strength)
-        t.add("tablets_to_crush", "Whole tablets to crush", "ROUNDUP(tablets equivalent)", crush)
         t.add("tablet_powder_to_weigh", "Tablet powder to weigh",
               "drug in batch × average tablet weight ÷ tablet strength", powder,
               drug=drug_in_batch, average_tablet_weight=avg_weight, tablet_strength=tab_strength)
@@ -460,34 +477,24 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
     fmax = t.add("fill_weight_max", "Highest acceptable capsule fill", "fill weight × high limit", fill * high,
                  fill_weight=fill, high_limit=Q(high, dimensionless).to(percent))
 
-    # weighing and aliquots
-    plan = None
-    if material_total < mwq_q:
-        plan = plan_aliquot(material_total, mwq_q, max_factor_per_stage=ref.max_factor_per_stage)
-        carried = plan.diluent_in_aliquot
-        if carried > filler_total:
-            raise CalculationError(
-                f"the batch holds only {_num(filler_total)} mg of filler, less than the "
-                f"{_num(carried)} mg of diluent an aliquot carries: make more capsules or use a stock "
-                "trituration", field="quantity", value=quantity)
-        for i, st in enumerate(plan.stages, 1):
-            t.add(f"aliquot_stage_{i}", f"Aliquot stage {i}: weigh {_num(st.drug_to_weigh)} mg, add "
-                  f"{_num(st.diluent_to_add)} mg diluent, take {_num(st.aliquot_to_take)} mg",
-                  "factor = ROUNDUP(MWQ ÷ required); mixture = factor × aliquot", st.aliquot_to_take,
-                  required=plan.required, mwq=mwq_q, factor=Q(st.factor, dimensionless),
-                  drug_to_weigh=st.drug_to_weigh, mixture_total=st.mixture_total)
-        what = "naltrexone HCl powder" if source == "api" else "tablet powder"
-        warnings.append(f"Aliquot needed: {_num(material_total)} mg of {what} is below the balance's "
-                        f"MWQ of {_num(mwq_q)} mg; follow the {len(plan.stages)}-stage dilution plan "
-                        "(geometric dilution).")
-    else:
-        carried = Q(0, mg)
-    filler_to_add = t.add("filler_to_add", "Filler to add to the blend" + (" (besides the aliquot's diluent)"
-                          if plan else ""), "filler in blend − diluent carried in the aliquot",
-                          (filler_total - carried).to(mg), filler=filler_total, carried=carried)
-    if 0 < filler_to_add.magnitude and filler_to_add < mwq_q:
-        warnings.append(f"Filler to add ({_num(filler_to_add)} mg) is below the balance's MWQ of "
-                        f"{_num(mwq_q)} mg: make a larger batch or use a more sensitive balance.")
+    # weighing: every amount on the balance at its readability; an aliquot below the MWQ
+    readability_q = _readability(balance, mwq, readability, mwq_q, ref, t, warnings)
+    target = BlendTarget(material_total, blend, to_make, strength_q, fill, low, high, _fill_tolerance())
+    drug_name = f"{content.form.name} powder" if content is not None else "tablet powder (crushed tablets)"
+    try:
+        bp = plan_blend(target, filler_total, mwq_q, readability_q, names={"drug": drug_name, "filler": fil.name},
+                        max_factor_per_stage=ref.max_factor_per_stage,
+                        field="readability" if mwq is not None else "balance")
+    except CalculationError as exc:
+        if exc.field == "quantity":
+            exc.value = quantity
+        raise
+    plan = bp.aliquot
+    _trace_weighings(t, bp, material_total, filler_total, mwq_q, readability_q, warnings, source)
+    filler_to_add = bp.filler_to_add
+    actual = _actual(bp, target, actual_weights, t, warnings)
+    if source == "tablets":
+        crush = _tablets_to_crush(bp, material_total, avg_weight, t)
 
     # BUD
     day0 = parse_date(compounding_date, "date")
@@ -509,7 +516,8 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
         filler_to_weigh=filler_total, filler_to_add=filler_to_add, blend_total=blend,
         fill_weight_per_capsule=fill.to(mg_per_capsule), qc_low=low, qc_high=high,
         fill_weight_min=fmin.to(mg_per_capsule), fill_weight_max=fmax.to(mg_per_capsule),
-        balance=balance_key, mwq=mwq_q, aliquot=plan, compounding_date=day0, bud=bud,
+        balance=balance_key, mwq=mwq_q, readability=readability_q, aliquot=plan, weighings=bp.weighings,
+        planned=bp.planned, actual=actual, compounding_date=day0, bud=bud,
         warnings=tuple(dict.fromkeys(warnings)), trace=t.freeze(), inputs=inputs,
         potency_basis=content.potency_basis.key if content else None,
         potency_basis_text=content.basis_text if content else None)
@@ -607,6 +615,174 @@ def _tablet_salt_factor(basis, ref: Reference, t: Trace, warnings: list[str]) ->
         warnings.append(f"Salt factor {_num(Q(factor, dimensionless))} applied: the tablets hold {form.name}, "
                         f"the strength is stated as {basis.name}.")
     return factor
+
+
+def _readability(balance: str | None, mwq: Any, readability: Any, mwq_q: pint.Quantity, ref: Reference,
+                 t: Trace, warnings: list[str]) -> pint.Quantity:
+    """The step every weighing is rounded to: entered, the balance's, or assumed for an entered MWQ."""
+    if readability is not None:
+        if mwq is None:
+            raise InputError("goes with your balance's own MWQ; a balance from the list has its own readability",
+                             field="readability", value=readability, allowed="readability together with mwq")
+        d = as_quantity(readability, "readability", "mass").to(mg)
+        if not Q("0.001", mg) <= d <= mwq_q:
+            raise RangeError("is not the readability of a balance with this MWQ" if d.magnitude > 0 else
+                             "must be greater than zero", field="readability", value=readability,
+                             allowed=f"0.001 mg up to the MWQ ({_num(mwq_q)} mg), e.g. 10 mg (Class III) or 0.1 mg")
+        return t.add("readability", "Readability of the balance (entered)", "given", d)
+    if mwq is None:
+        b = ref.balance(balance or ref.default_balance)
+        return t.add("readability", f"Readability of the {b.name} ({b.readability.source})", "given",
+                     b.readability.quantity.to(mg))
+    # an entered MWQ: assume the coarsest step such a balance is likely to show (Class III: 120 mg
+    # MWQ, 10 mg steps); rounding coarser than the balance can show is safe, finer is not
+    step = Fraction(1, 1000)
+    while step * 10 <= mwq_q.to(mg).magnitude / 12:
+        step *= 10
+    d = Q(step, mg)
+    warnings.append(f"Readability of your balance not given: every weighing is rounded to {_num(d)} mg "
+                    f"(the coarsest step likely for an MWQ of {_num(mwq_q)} mg). Enter your balance's "
+                    "readability to weigh in its own steps.")
+    return t.add("readability", "Readability assumed for the balance", "power of ten at or below MWQ ÷ 12", d,
+                 mwq=mwq_q)
+
+
+def _fill_tolerance() -> Fraction:
+    from .qc import qc_limits
+
+    return exact(qc_limits().mean_tolerance.quantity.to(dimensionless).magnitude)
+
+
+def _trace_weighings(t: Trace, bp: BlendPlan, material: pint.Quantity, filler_total: pint.Quantity,
+                     mwq: pint.Quantity, readability: pint.Quantity, warnings: list[str], source: str) -> None:
+    """The weighing plan in the trace, and the words a pharmacist needs about it."""
+    plan = bp.aliquot
+    if plan is not None:
+        for i, st in enumerate(plan.stages, 1):
+            t.add(f"aliquot_stage_{i}", f"Aliquot stage {i}: weigh {_num(st.drug_to_weigh)} mg, add "
+                  f"{_num(st.diluent_to_add)} mg diluent, take {_num(st.aliquot_to_take)} mg (holds "
+                  f"{_num(st.drug_in_aliquot)} mg)", "factor = ROUNDUP(MWQ ÷ required); diluent = drug "
+                  "weighed × aliquot ÷ drug wanted in it − drug weighed, at the readability",
+                  st.aliquot_to_take, required=plan.required, mwq=mwq, readability=readability,
+                  factor=Q(st.factor, dimensionless), drug_to_weigh=st.drug_to_weigh,
+                  mixture_total=st.mixture_total)
+        what = "naltrexone HCl powder" if source == "api" else "tablet powder"
+        warnings.append(f"Aliquot needed: {_num(material)} mg of {what} is below the balance's "
+                        f"MWQ of {_num(mwq)} mg; follow the {len(plan.stages)}-stage dilution plan "
+                        "(geometric dilution).")
+    carried = Q(0, mg) if plan is None else plan.diluent_in_aliquot
+    t.add("filler_to_add", "Filler to add to the blend" + (" (besides the aliquot's diluent)" if plan else ""),
+          "filler in blend − diluent carried in the aliquot", bp.filler_to_add, filler=filler_total,
+          carried=carried)
+    for w in bp.weighings:
+        t.add(f"weigh_{w.key}", f"Weigh: {w.what} (acceptable {w.window})" if w.window else f"Weigh: {w.what}",
+              "rounded to the balance's readability", w.amount, readability=readability)
+    p = bp.planned
+    t.add("drug_per_capsule_planned", "Drug per capsule the planned weighings deliver "
+          f"({_num(p.percent_of_target)}% of the strength)", "strength × drug powder weighed into the blend "
+          "÷ drug powder needed", p.drug_per_capsule, drug_powder=p.drug_powder, drug_powder_needed=material)
+    for w in bp.weighings:  # issue 9.5: every amount put on the balance, against its MWQ
+        if w.below_mwq:
+            warnings.append(f"Weighing below the MWQ: {w.what} ({w.shown}) is below the balance's MWQ of "
+                            f"{_num(mwq)} mg, so its weighing error can exceed the balance's limit: make a "
+                            "larger batch or use a more sensitive balance.")
+
+
+def _tablets_to_crush(bp: BlendPlan, powder: pint.Quantity, average_weight: pint.Quantity,
+                      t: Trace) -> pint.Quantity:
+    """Whole tablets whose powder holds every amount of tablet powder the plan weighs (issue 9.2:
+    an aliquot weighs a multiple of the powder needed, e.g. 216 mg from one 200 mg tablet)."""
+    weighed = next(w.amount for w in bp.weighings if w.key == "drug")
+    most = max(weighed, powder)
+    worth = exact((most / average_weight).to(tablet).magnitude)
+    return t.add("tablets_to_crush", f"Whole tablets to crush ({_num(Q(worth, dimensionless))} tablets' worth "
+                 "of powder, rounded up)", "ROUNDUP(largest amount of tablet powder weighed ÷ average tablet "
+                 "weight)", Q(math.ceil(worth), tablet), tablet_powder_weighed=most,
+                 average_tablet_weight=average_weight)
+
+
+def recalculate(batch: CapsuleBatch, actual_weights: dict[str, Any]) -> CapsuleBatch:
+    """The same batch, recalculated from what was actually weighed (issue 8.6).
+
+    ``actual_weights`` maps weighing keys (``drug``, ``diluent``, ``aliquot``, ``diluent_2``,
+    ``aliquot_2``, ``filler``) to masses; a weighing not given is taken as planned. The batch is
+    calculated again from its own inputs (and its compounding date), so its ``actual`` is the blend,
+    fill weight, drug per capsule and % of target those weights make.
+    """
+    inputs = {k: v for k, v in batch.inputs.items() if k != "actual_weights"}
+    return capsule_batch(**{**inputs, "compounding_date": batch.compounding_date,
+                            "actual_weights": actual_weights})
+
+
+def _actual(bp: BlendPlan, target: BlendTarget, actual_weights: dict[str, Any] | None, t: Trace,
+            warnings: list[str]) -> BlendOutcome | None:
+    """The batch the actual weights make (None when none is given), traced and warned about."""
+    planned = {w.key: w.amount for w in bp.weighings}
+    used, given = dict(planned), []
+    for key, value in (actual_weights or {}).items():
+        if value is None or isinstance(value, str) and not value.strip():
+            continue
+        field = f"actual_{key}"
+        if key not in WEIGHING_KEYS:
+            raise InputError("is not a weighing", field="actual_weights", value=key, allowed=", ".join(planned))
+        if key not in planned and key != "filler":
+            raise InputError("is not a weighing of this plan", field=field, value=value,
+                             allowed="actual weights of " + ", ".join(planned))
+        q = as_quantity(value, field, "mass").to(mg)
+        _positive(q, field, value, "a mass above 0 and up to 100 g", Q(100000, mg))
+        used[key] = t.add(field, f"Actual weight: {key} (weighed)", "given", q)
+        given.append(key)
+    if not given:
+        return None
+    stages = 0 if bp.aliquot is None else len(bp.aliquot.stages)
+    out = blend_outcome(target, used, stages, basis="actual", actual=tuple(given))
+    t.add("blend_total_actual", "Blend the actual weights make", "drug powder or final aliquot + filler",
+          out.blend_total)
+    t.add("fill_weight_per_capsule_actual", "Fill weight per capsule from the actual weights",
+          "actual blend ÷ capsules to make", out.fill_weight_per_capsule, blend_total=out.blend_total)
+    t.add("drug_per_capsule_actual", f"Drug per capsule from the actual weights ({_num(out.percent_of_target)}% "
+          "of the strength)", "strength × drug powder in the blend ÷ drug powder needed", out.drug_per_capsule,
+          drug_powder=out.drug_powder, drug_powder_needed=target.required)
+    if not out.within_limits:
+        warnings.append("Recalculated from the actual weights, the batch is OUTSIDE its limits: "
+                        + "; ".join(out.reasons) + ".")
+    return out
+
+
+def _potency(potency: Any, assay: Any, water: Any, ref: Reference, t: Trace,
+             warnings: list[str]) -> Fraction | None:
+    allowed = "80-105% (as-is potency from the certificate of analysis)"
+    if potency is not None and (assay is not None or water is not None):
+        raise InputError("give either the as-is potency or the assay and water, not both", field="potency",
+                         value=potency)
+    if water is not None and assay is None:
+        raise InputError("needs the assay (anhydrous basis) it corrects: as-is potency = assay × (1 − water)",
+                         field="water", value=water, allowed="water together with assay, or the as-is potency alone")
+    if potency is not None:
+        p = as_fraction(potency, "potency", low=Fraction(80, 100), high=Fraction(105, 100), allowed=allowed)
+        t.add("potency", "As-is potency (certificate of analysis)", "given", Q(p, dimensionless).to(percent))
+    elif assay is not None:
+        a = as_fraction(assay, "assay", low=Fraction(80, 100), high=Fraction(105, 100),
+                        allowed="80-105% on the anhydrous basis")
+        w = Fraction(0) if water is None else as_fraction(water, "water", low=Fraction(0), high=Fraction(15, 100),
+                                                           allowed="0-15%")
+        p = t.add("potency", "As-is potency", "assay (anhydrous basis) × (1 − water)",
+                  Q(as_is_potency(a, w), dimensionless).to(percent),
+                  assay=Q(a, dimensionless).to(percent), water=Q(w, dimensionless).to(percent))
+        p = exact(p.to(dimensionless).magnitude)
+    else:
+        warnings.append("No potency given: the powder is weighed assuming 100% as-is potency. Enter the "
+                        "certificate of analysis potency to correct for it.")
+        return None
+    if p <= 0:
+        raise RangeError("must be greater than zero", field="potency", value=potency, allowed=allowed)
+    low = ref.assay_minimum.quantity.to(dimensionless).magnitude
+    high = ref.assay_maximum.quantity.to(dimensionless).magnitude
+    if not (low <= p <= high):
+        warnings.append(f"As-is potency {_num(Q(p, dimensionless).to(percent))}% is outside the USP "
+                        f"monograph range ({_num(Q(low, dimensionless).to(percent))}-"
+                        f"{_num(Q(high, dimensionless).to(percent))}%): check the lot and its CoA.")
+    return p
 
 
 def _qc(limits: tuple[Any, Any] | None) -> tuple[Fraction, Fraction]:

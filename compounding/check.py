@@ -74,7 +74,8 @@ _DOSE_NAMES = frozenset({
     "concentration", "final_volume", "total_drug", "total_volume", "single_strength",
 })
 _DOSE_PATTERN = re.compile(r"aliquot_\w+|dose_\d+|dose_volume_\d+|dose_volumes\[\d+\]|capsule_strength_\d+"
-                           r"|fill_(?:drug|volume|tablets)_\d+")
+                           r"|fill_(?:drug|volume|tablets)_\d+"
+                           r"|(?:weigh|planned|actual|used|recalc)_\w+")  # the weighings and what they make
 
 
 def dose_determining(name: str) -> bool:

@@ -14,7 +14,8 @@ from typing import Any
 
 import pint
 
-__all__ = ["round_half_up", "format_number", "format_quantity", "unit_symbol", "DISPLAY_PLACES"]
+__all__ = ["round_half_up", "format_number", "format_quantity", "format_weighing", "unit_symbol", "DISPLAY_PLACES",
+           "GRAMS_FROM"]
 
 # Decimal places shown per unit symbol; anything not listed gets DEFAULT_PLACES.
 DISPLAY_PLACES = {
@@ -84,3 +85,23 @@ def format_quantity(q: pint.Quantity, unit: pint.Unit | None = None, places: int
     if symbol == "%":
         return f"{number}%"
     return f"{number} {symbol}"
+
+
+# Amounts put on a balance are shown in g from this mass up (14.4 g, not 14400 mg): below it a
+# pharmacist reads mg off the balance (the MWQs in the data are 82 and 120 mg), above it five
+# digits of mg are easy to misread by a factor of ten.
+GRAMS_FROM = 10  # g
+
+
+def format_weighing(q: pint.Quantity, readability: pint.Quantity) -> str:
+    """An amount to weigh as the balance shows it: ``"120 mg"``, ``"14.4 g"``, ``"121.8 mg"``.
+
+    ``q`` is already a whole number of ``readability`` steps (:func:`compounding.weighing.round_to`);
+    the places shown are those of the step in the unit used (10 mg in g: 2 places, trailing zeros
+    dropped), so the text never claims a precision the balance does not have.
+    """
+    reg = q._REGISTRY
+    amount, step = q.to(reg.milligram).magnitude, readability.to(reg.milligram).magnitude
+    scale, symbol = (1000, "g") if amount >= GRAMS_FROM * 1000 else (1, "mg")
+    places = max(0, -_to_decimal(Fraction(step) / scale).normalize().as_tuple().exponent)
+    return f"{format_number(Fraction(amount) / scale, places)} {symbol}"

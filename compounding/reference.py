@@ -64,6 +64,7 @@ class Balance:
     mwq: pint.Quantity
     mwq_formula: str
     figures: dict[str, Figure]
+    readability: Figure  # the smallest step it shows: weighings are rounded to it
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ BALANCES = TableOf({
         "name": Text(), "method": Choice("sensitivity", "usp41_scale_interval", "usp41_repeatability"),
         "sensitivity_requirement": Optional(_FIG("[mass]")), "max_error": Optional(_FIG("", maximum=1)),
         "scale_interval": Optional(_FIG("[mass]")), "repeatability_sd": Optional(_FIG("[mass]")),
-        "factor": Optional(_FIG("")),
+        "factor": Optional(_FIG("")), "readability": _FIG("[mass]"),
     })),
     "aliquot": TableOf({"max_factor_per_stage": _FIG("", minimum=1)}),
 })
@@ -164,7 +165,7 @@ BUD = TableOf({"categories": TableOf(values=TableOf({
 def _balance(key: str, raw: dict[str, Any], where: str) -> Balance:
     from .weighing import mwq_from_scale_interval, mwq_from_sensitivity, mwq_from_repeatability
 
-    figures = {k: v for k, v in raw.items() if isinstance(v, Figure)}
+    figures = {k: v for k, v in raw.items() if isinstance(v, Figure) and k != "readability"}
     need = {"sensitivity": ("sensitivity_requirement", "max_error"),
             "usp41_scale_interval": ("scale_interval", "factor"),
             "usp41_repeatability": ("repeatability_sd",)}[raw["method"]]
@@ -180,7 +181,10 @@ def _balance(key: str, raw: dict[str, Any], where: str) -> Balance:
     else:
         mwq = mwq_from_repeatability(raw["repeatability_sd"].quantity)
         formula = "2000 × repeatability SD (USP <41>)"
-    return Balance(key, raw["name"], raw["method"], mwq, formula, figures)
+    if raw["readability"].quantity > mwq:
+        raise DataError("is larger than the balance's MWQ", field=f"{where}.readability",
+                        value=raw["readability"].quantity, allowed=f"at most {mwq}")
+    return Balance(key, raw["name"], raw["method"], mwq, formula, figures, raw["readability"])
 
 
 @lru_cache(maxsize=4)

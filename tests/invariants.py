@@ -45,3 +45,33 @@ def aliquot_violations(plan, required: pint.Quantity, mwq: pint.Quantity) -> lis
     if plan.final.drug_in_aliquot.to(mg).magnitude != required.to(mg).magnitude:
         problems.append("plan.final.drug_in_aliquot is not the required amount")
     return problems
+
+
+def rounded_plan_violations(plan, mwq: pint.Quantity, readability: pint.Quantity) -> list[str]:
+    """The rules an aliquot plan rounded to a balance's readability must keep (issue 8.5): every
+    amount weighed is a whole number of readability steps and at least the MWQ, each mixture is
+    what was weighed into it, stage 2 dilutes stage 1's aliquot, and each stage's
+    ``drug_in_aliquot`` is what these amounts really hold (followed through as concentrations)."""
+    problems = []
+    step = readability.to(mg).magnitude
+    held = None
+    for i, s in enumerate(plan.stages, 1):
+        amounts = {"drug_to_weigh": s.drug_to_weigh, "diluent_to_add": s.diluent_to_add,
+                   "aliquot_to_take": s.aliquot_to_take}
+        for name, q in amounts.items():
+            m = Fraction(q.to(mg).magnitude)
+            if (m / step).denominator != 1:
+                problems.append(f"stage {i}: {name} {m} mg is not a whole number of {step} mg steps")
+            if q < mwq:
+                problems.append(f"stage {i}: {name} {m} mg < MWQ")
+        weighed, diluent = Fraction(s.drug_to_weigh.to(mg).magnitude), Fraction(s.diluent_to_add.to(mg).magnitude)
+        mixture, aliquot = Fraction(s.mixture_total.to(mg).magnitude), Fraction(s.aliquot_to_take.to(mg).magnitude)
+        if weighed + diluent != mixture:
+            problems.append(f"stage {i}: drug + diluent != mixture")
+        if i > 1 and s.drug_to_weigh != plan.stages[i - 2].aliquot_to_take:
+            problems.append(f"stage {i}: does not dilute stage {i - 1}'s aliquot")
+        held = weighed if held is None else held
+        held = held * aliquot / mixture
+        if Fraction(s.drug_in_aliquot.to(mg).magnitude) != held:
+            problems.append(f"stage {i}: drug_in_aliquot is not what the weighings hold ({held} mg)")
+    return problems

@@ -114,8 +114,11 @@ def test_capsules_cap05_reference_values():
     at = capsules(**CAP05)
     m = metrics(at)
     assert m["Capsules to make"] == "99"
-    assert m["Naltrexone HCl powder to weigh"] == "445.5 mg"
-    assert m["Filler to weigh"] == "26386.33 mg"
+    # issue 8.5: amounts to weigh at the Class III balance's 10 mg readability, in g from 10 g:
+    # 4.5 mg × 99 = 445.5 mg → 450 mg; filler 26386.33 mg → 26390 mg = 26.39 g
+    assert m["Naltrexone HCl powder to weigh"] == "450 mg"
+    assert m["Filler to weigh"] == "26.39 g"
+    assert m["Drug per capsule delivered"] == "4.5455 mg"  # 4.5 × 450 ÷ 445.5 (101.01%)
     assert m["Blend total"] == "26831.83 mg"
     assert m["Fill weight per capsule"] == "271.03 mg"
     text = all_text(at)
@@ -139,15 +142,39 @@ def test_capsules_results_survive_reruns_and_downloads():
     assert metrics(at)["Capsules to make"] == "99"
 
 
+def test_capsules_recalculated_from_the_actual_weights():
+    # issue 8.6, CAP-05 weighed 452 mg drug and 26.4 g filler (targets 450 mg, 26.39 g): blend
+    # 452 + 26400 = 26852 mg; fill 26852 ÷ 99 = 271.23 mg; drug 4.5 × 452 ÷ 445.5 = 4.5657 mg (101.46 %)
+    at = capsules(**CAP05)
+    submit(set_inputs(at, "cap.actual", drug=(452.0, "mg"), filler=(26.4, "g")), "cap.actual")
+    m = metrics(at)
+    assert m["Drug per capsule (actual)"] == "4.5657 mg"
+    assert m["Fill weight per capsule (actual)"] == "271.23 mg"
+    assert m["Blend total (actual)"] == "26852 mg"
+    assert "the batch is within its limits" in all_text(at) and not errors(at)
+    assert m["Naltrexone HCl powder to weigh"] == "450 mg"  # the plan stays on screen
+    assert "410 mg to 490 mg" in all_text(at)  # its acceptable window, in the "What to weigh" table
+
+
+def test_capsules_actual_weight_refused_beside_its_field_keeps_the_result():
+    at = capsules(**CAP05)
+    submit(set_inputs(at, "cap.actual", drug=(0.0, "mg")), "cap.actual")
+    assert any("greater than zero" in e for e in errors(at))
+    assert metrics(at)["Capsules to make"] == "99"
+
+
 def test_capsules_with_potency_and_dihydrate_show_the_salt_factor():
     # no potency: the lot is taken as pure dihydrate, 445.5 × 413.89/377.86 = 487.977 mg
     at = capsules(**CAP05, api_form="hcl_dihydrate")
-    assert metrics(at)["Naltrexone HCl powder to weigh"] == "487.98 mg"
+    # weighed at the Class III balance's 10 mg steps (issue 8.5): 490 mg
+    assert metrics(at)["Naltrexone HCl powder to weigh"] == "490 mg"
+    assert "calculated need 487.98 mg" in all_text(at)
     assert "salt factor 1.0954" in all_text(at)
     # assay and water (anhydrous basis) already count the water of hydration (issue 9.1):
     # 445.5 ÷ (0.995 × 0.913) = 490.4 mg, no salt factor on top
     at = capsules(**CAP05, assay=99.5, water=8.7, api_form="hcl_dihydrate")
-    assert metrics(at)["Naltrexone HCl powder to weigh"] == "490.4 mg"
+    assert metrics(at)["Naltrexone HCl powder to weigh"] == "490 mg"
+    assert "calculated need 490.4 mg" in all_text(at)
     # 98.5 % "potency" for a dihydrate cannot be anhydrous content (at most 94.01 %): refused, not guessed
     at = capsules(**CAP05, potency=98.5, api_form="hcl_dihydrate")
     assert errors(at) and "potency" in " ".join(errors(at)).lower()
@@ -156,7 +183,7 @@ def test_capsules_with_potency_and_dihydrate_show_the_salt_factor():
 def test_capsules_from_tablets():
     at = capsules(formula="LDN-CAP-TAB", **CAP05, tablet_weight=(321.0, "mg"))
     m = metrics(at)
-    assert m["Tablet powder to weigh"] == "2860.11 mg"  # 445.5 × 321 ÷ 50
+    assert m["Tablet powder to weigh"] == "2860 mg"  # 445.5 × 321 ÷ 50 = 2860.11 mg, at 10 mg steps
     assert "crush 9 tablets" in all_text(at)
 
 
@@ -176,7 +203,7 @@ def test_capsules_aliquot_plan_for_a_tiny_dose():
 
 def test_capsules_mcg_strength_is_converted():
     at = capsules(**dict(CAP05, strength=(1500.0, "mcg")))
-    assert metrics(at)["Naltrexone HCl powder to weigh"] == "148.5 mg"  # 1.5 mg × 99
+    assert metrics(at)["Naltrexone HCl powder to weigh"] == "150 mg"  # 1.5 mg × 99 = 148.5 mg, at 10 mg steps
 
 
 def test_capsules_density_method():

@@ -19,7 +19,7 @@ from compounding.errors import CalculationError, CompoundingError
 from compounding.reference import reference
 from compounding.units import Q, capsule, mg, tablet
 from compounding.weighing import plan_aliquot
-from tests.invariants import aliquot_violations
+from tests.invariants import aliquot_violations, rounded_plan_violations
 from tests.support.properties import computed, mostly_computes, refused
 
 
@@ -131,7 +131,14 @@ def check_invariants(b, strength: str, quantity: int, kw: dict) -> None:
     else:
         per_tablet = reference().tablet.strength.quantity.to(mg / tablet).magnitude
         drug = b.naltrexone_hcl.to(mg).magnitude
-        assert b.tablets_to_crush == Q(math.ceil(drug / per_tablet), tablet)
+        # issue 9.2: the crushed tablets hold every amount of tablet powder weighed (an aliquot weighs
+        # more than the batch needs), and no tablet more
+        powder_weighed = max(Fraction(w.amount.to(mg).magnitude) for w in b.weighings if w.key == "drug")
+        most = max(powder_weighed, Fraction(b.tablet_powder_to_weigh.to(mg).magnitude))
+        average = Fraction(b.average_tablet_weight.to(mg / tablet).magnitude)
+        n = b.tablets_to_crush.to(tablet).magnitude
+        assert n * average >= most > (n - 1) * average
+        assert n >= math.ceil(drug / per_tablet)
         assert b.tablet_powder_to_weigh.to(mg).magnitude == \
             drug * b.average_tablet_weight.to(mg / tablet).magnitude / per_tablet
     # QC limits
@@ -146,16 +153,44 @@ def check_invariants(b, strength: str, quantity: int, kw: dict) -> None:
     assert b.filler_to_add.magnitude >= 0
     if b.filler_to_add.magnitude > 0:
         assert format_quantity(b.filler_to_add).split()[0] != "0"
-    # aliquots: every weighing at or above the MWQ, below it a valid plan
+    # aliquots: every weighing at or above the MWQ, below it a valid plan (rounded to the balance)
     if b.aliquot is None:
         assert powder >= b.mwq
         assert b.filler_to_add == b.filler_to_weigh
     else:
         assert powder < b.mwq
-        assert aliquot_violations(b.aliquot, powder, b.mwq) == []
+        assert rounded_plan_violations(b.aliquot, b.mwq, b.readability) == []
         carried = b.aliquot.diluent_in_aliquot
         assert carried <= b.filler_to_weigh
         assert b.filler_to_add + carried == b.filler_to_weigh
+    check_weighings(b)
+
+
+def check_weighings(b) -> None:
+    """Issue 8.5: every amount on the balance is a whole number of its readability steps, shown so;
+    the batch the planned weighings make, followed through independently, delivers the dose within
+    the capsule limits, and each weighing's acceptable window holds its target."""
+    step = Fraction(b.readability.to(mg).magnitude)
+    amounts = {w.key: Fraction(w.amount.to(mg).magnitude) for w in b.weighings}
+    for w in b.weighings:
+        assert (amounts[w.key] / step).denominator == 1, (w.key, amounts[w.key], step)
+        number, unit = w.shown.split()
+        assert Decimal(number) * (1000 if unit == "g" else 1) == amounts[w.key], (w.key, w.shown)
+        assert (unit == "g") == (amounts[w.key] >= 10000), w.shown
+        if w.low is not None:
+            assert w.low <= w.amount <= w.high
+        if w.amount < b.mwq:  # issue 9.5: below the MWQ only with a warning naming it
+            assert any(w.what in text and w.shown in text for text in b.warnings), w
+    drug = material = amounts["drug"]
+    stages = 0 if b.aliquot is None else len(b.aliquot.stages)
+    for i in range(1, stages + 1):
+        suffix = "" if i == 1 else f"_{i}"
+        mixture = material + amounts[f"diluent{suffix}"]
+        drug, material = drug * amounts[f"aliquot{suffix}"] / mixture, amounts[f"aliquot{suffix}"]
+    ratio = drug / Fraction(b.drug_powder_to_weigh.to(mg).magnitude)
+    assert b.planned.percent_of_target.to("").magnitude == ratio
+    assert b.qc_low <= ratio <= b.qc_high, float(ratio)
+    assert b.planned.blend_total.to(mg).magnitude == material + amounts.get("filler", 0)
 
 
 @mostly_computes()

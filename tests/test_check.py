@@ -406,11 +406,13 @@ def _record_lines():
     return {(line.name, line.kind, line.unit) for secs in records for sec in secs for line in sec.lines}
 
 
-# What is NOT dose-determining in a record: counts of capsules and days, dates, QC limits, the MWQ,
-# excipients, syringe graduations and words. Every other numeric line sets the dose.
+# What is NOT dose-determining in a record: counts of capsules and days, dates, QC limits, the MWQ
+# and readability of the balance and the acceptable windows of its weighings, excipients, syringe
+# graduations and words. Every other numeric line sets the dose.
 NOT_DOSE = re.compile(r"capsules_ordered|extra(_count|_percent)?|capsules_to_make|capsules_\d+|single_strength_capsules"
-                      r"|mwq|qc_low|qc_high|bud_\w+|overage|days_\d+|total_days|(first|last)_day_\d+"
-                      r"|fill_(first|last)_day_\d+|days_supply_\d+|doses_in_bottle_\d+|syringe_graduation_\d+"
+                      r"|mwq|readability|acceptable_(low|high)_\w+|fill_tolerance"
+                      r"|qc_low|qc_high|bud_\w+|overage|days_\d+|total_days|(first|last)_day_\d+"
+                      r"|fill_(first|last)_day_\d+|days_supply_\d+|days_usable_\d+|solubility|doses_in_bottle_\d+|syringe_graduation_\d+"
                       r"|component_\d+(_per_100ml)?")
 
 
@@ -420,7 +422,8 @@ def test_every_record_line_is_classified():
     for n in numeric:
         assert dose_determining(n) != bool(NOT_DOSE.fullmatch(n)), n
     for n in ("strength", "potency", "salt_factor", "api_to_weigh", "tablets_to_crush", "concentration",
-              "final_volume", "fill_weight_per_capsule", "aliquot_drug_to_weigh_1", "dose_1", "dose_volume_1"):
+              "final_volume", "fill_weight_per_capsule", "aliquot_drug_to_weigh_1", "dose_1", "dose_volume_1",
+              "weigh_drug", "weigh_filler", "planned_drug_per_capsule", "used_drug", "recalc_drug_per_capsule"):
         assert n in numeric and dose_determining(n), n
 
 

@@ -125,6 +125,12 @@ def _generated(n: int = 12, seed: int = 20261122) -> list:
             out.append(_random_batch(rng))
         except CompoundingError:
             continue
+    # issue 8.6: records carrying actual weights (an aliquot with one stage, two stages, direct)
+    out.append(capsule_batch("0.5 mg", 30, potency="98.5%", compounding_date=DATE,
+                             actual_weights={"drug": "123.4 mg", "diluent": "840 mg", "filler": "2582 mg"}))
+    out.append(capsule_batch("0.1 mg", 10, compounding_date=DATE, actual_weights={"aliquot_2": "125 mg"}))
+    out.append(capsule_batch("4.5 mg", 90, compounding_date=DATE, actual_weights={"drug": "500 mg"}))
+    out.append(capsule_batch("4.5 mg", 1, capsule_size="1", compounding_date=DATE))  # filler below the MWQ
     # the binary-floating-point traps of ROUNDUP: 30 × 10 % and 90 × 10 % are 3 and 9 exactly
     out.append(capsule_batch("1.5 mg", 30, extra="10%", source="api", compounding_date=DATE))
     out.append(capsule_batch("0.5 mg", 70, extra="10%", source="tablets", tablet_weight="321 mg",
@@ -215,16 +221,19 @@ def test_roundup_of_a_percentage_is_exact_in_the_spreadsheet(recalculated):
 def test_record_sheet_shows_quantities_as_the_core_displays_them(recalculated):
     batch, _, _, wb = recalculated["CAP-05"]
     texts = {c.value for row in wb["Compounding record"].iter_rows() for c in row if isinstance(c.value, str)}
-    for q in (batch.api_to_weigh, batch.filler_to_add, batch.blend_total):
+    for q in (batch.api_to_weigh, batch.blend_total):
         assert format_quantity(q, mg) in texts
+    # issue 8.5: what goes on the balance, at its 10 mg readability (filler 26386.33 mg → 26.39 g)
+    assert "weigh 450 mg (acceptable 410 mg to 490 mg)" in texts
+    assert "weigh 26.39 g (acceptable 25.58 g to 27.18 g)" in texts
     assert "4.5 mg per capsule" in texts
     assert "90 ordered; make 99" in texts
     batch, _, _, wb = recalculated["AL-06"]
     texts = {c.value for row in wb["Compounding record"].iter_rows() for c in row if isinstance(c.value, str)}
     assert any(t.startswith("Stage 1: weigh 120 mg of drug powder, add 1320 mg of filler to make 1440 mg")
                for t in texts)
-    assert "weigh 120 mg for the aliquot" in texts
-    assert "24880 mg" in texts
+    assert "weigh 120 mg for the aliquot (acceptable 120 mg to 130 mg)" in texts
+    assert any(t.startswith("Add 24.88 g of filler") for t in texts)  # 24880 mg, in g from 10 g
 
 
 def test_changing_an_input_in_the_sheet_moves_every_dependent(recalculated):

@@ -35,6 +35,8 @@ def test_shipped_reference_data_loads():
     assert {"hcl_anhydrous", "hcl_dihydrate", "base"} <= set(ref.forms)
     assert ref.balance("class_iii").mwq == Q(120, mg)
     assert ref.balance("analytical_0_1mg").mwq == Q(82, mg)
+    assert ref.balance("class_iii").readability.quantity == Q(10, mg)  # NIST HB 44: e ≥ 0.01 g
+    assert ref.balance("analytical_0_1mg").readability.quantity == Q("0.1", mg)
     assert ref.filler("calcium_carbonate").status == "refuse" and ref.filler("slow_release").status == "refuse"
     assert ref.filler("lactose_monohydrate").status == "warn"
     assert int(ref.bud_category("nonaqueous_solid").days.quantity.to("day").magnitude) == 180
@@ -68,6 +70,7 @@ def _reference_with(fault: str, tmp_path: Path) -> Path:
     ("impossible_value", "capsules.toml", "sizes.3.value"),
     ("missing_source", "bud.toml", "categories.nonaqueous_solid.days.source"),
     ("filler_size_not_a_capsule_size", "fillers.toml", "fillers.mcc_ph102.fill_weight.6"),
+    ("readability_above_mwq", "balances.toml", "balances.class_iii.readability"),
 ])
 def test_broken_reference_data_names_file_and_key(fault, file, key, tmp_path):
     with pytest.raises(DataError) as info:
@@ -88,7 +91,7 @@ def test_duplicate_formula_id_names_file_and_key(tmp_path):
 
 def test_every_broken_fixture_has_a_test():
     tested = {"unknown_key", "missing_unit", "wrong_dimension", "impossible_value", "missing_source",
-              "filler_size_not_a_capsule_size", "duplicate_formula_id"}
+              "filler_size_not_a_capsule_size", "duplicate_formula_id", "readability_above_mwq"}
     assert {p.name for p in BROKEN.iterdir() if p.is_dir()} == tested
 
 

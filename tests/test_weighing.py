@@ -3,6 +3,8 @@ test_reference_capsule_cases.py, properties in test_capsules_properties.py)."""
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 
 from compounding.errors import CalculationError, InputError
@@ -102,3 +104,56 @@ def test_batch_refuses_mwq_in_mcg(calculate):
 
     with pytest.raises(RangeError, match="mcg"):
         calculate()
+
+
+# --- Rounding to a balance's readability (issue 8.5) ---------------------------------------------
+
+def test_round_to_steps():
+    from compounding.weighing import round_to
+
+    assert round_to(Q("121.83", mg), Q(10, mg)) == Q(120, mg)
+    assert round_to(Q(125, mg), Q(10, mg)) == Q(130, mg)          # halves up
+    assert round_to(Q("121.83", mg), Q(10, mg), "up") == Q(130, mg)
+    assert round_to(Q("0.12583", "g"), Q("0.1", mg)) == Q("125.8", mg)
+
+
+def test_weighable_never_rounds_below_the_mwq():
+    from compounding.weighing import weighable
+
+    # 124 mg on a balance with MWQ 123 mg and 10 mg steps: nearest is 120 mg, below the MWQ → 130 mg
+    assert weighable(Q(124, mg), Q(10, mg), Q(123, mg)) == Q(130, mg)
+    assert weighable(Q("121.83", mg), Q(10, mg), MWQ) == Q(120, mg)
+    assert weighable(Q(40, mg), Q(10, mg), MWQ) == Q(40, mg)  # below the MWQ anyway: just rounded
+
+
+def test_the_domain_primer_example_survives_10_mg_steps():
+    # need 12 mg: 120 mg drug + 1080 mg diluent = 1200 mg, take 120 mg: all whole 10 mg steps
+    plan = plan_aliquot(Q(12, mg), MWQ, readability=Q(10, mg))
+    (s,) = plan.stages
+    assert (s.drug_to_weigh, s.diluent_to_add, s.mixture_total, s.aliquot_to_take, s.drug_in_aliquot) == \
+        (Q(120, mg), Q(1080, mg), Q(1200, mg), Q(120, mg), Q(12, mg))
+
+
+def test_two_stage_plan_at_10_mg_steps_corrects_each_rounding():
+    # need 1 mg, MWQ 120 mg: factors 11 × 11. Stage 1: weigh 121 → 120 mg; the aliquot must hold
+    # 11 mg: 120 mg aliquot, mixture 120 × 120 ÷ 11 = 1309.09 → diluent 1189.09 → 1190 mg; the
+    # aliquot holds 120 × 120 ÷ 1310 = 10.9924 mg. Stage 2 uses that: mixture 120 × 10.9924 ÷ 1 =
+    # 1319.08 → diluent 1200 mg; the final 120 mg aliquot holds 10.9924 × 120 ÷ 1320 = 1440/1441 mg.
+    from tests.invariants import rounded_plan_violations
+
+    plan = plan_aliquot(Q(1, mg), MWQ, readability=Q(10, mg))
+    s1, s2 = plan.stages
+    assert (s1.drug_to_weigh, s1.diluent_to_add, s1.aliquot_to_take) == (Q(120, mg), Q(1190, mg), Q(120, mg))
+    assert (s2.drug_to_weigh, s2.diluent_to_add, s2.aliquot_to_take) == (Q(120, mg), Q(1200, mg), Q(120, mg))
+    assert plan.final.drug_in_aliquot == Q(Fraction(1440, 1441), mg)
+    assert rounded_plan_violations(plan, MWQ, Q(10, mg)) == []
+
+
+@pytest.mark.parametrize("amount, step, text", [
+    ("120", "10", "120 mg"), ("14400", "10", "14.4 g"), ("10000", "10", "10 g"), ("9990", "10", "9990 mg"),
+    ("14397.7", "0.1", "14.3977 g"), ("121.8", "0.1", "121.8 mg"), ("82", "0.1", "82 mg"),
+])
+def test_weighings_are_shown_at_the_readability_in_g_from_10_g(amount, step, text):
+    from compounding.display import format_weighing
+
+    assert format_weighing(Q(amount, mg), Q(step, mg)) == text

@@ -7,6 +7,17 @@ import json
 import sys
 
 
+# --actual-<key>: the weighing keys of compounding.weighing.WEIGHING_KEYS
+ACTUAL_OPTIONS = {
+    "drug": "drug powder (API or crushed tablets) weighed; with an aliquot, the stage 1 weighing",
+    "diluent": "diluent (filler) added in aliquot stage 1",
+    "aliquot": "aliquot taken from the stage 1 mixture",
+    "diluent_2": "diluent added in aliquot stage 2",
+    "aliquot_2": "aliquot taken from the stage 2 mixture",
+    "filler": "filler added to the blend",
+}
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strength", required=True, help="naltrexone HCl per capsule, e.g. 4.5mg (0.1-4.5 mg)")
     p.add_argument("--quantity", required=True, help="capsules ordered, e.g. 90")
@@ -32,6 +43,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--api-fill-weight", help="measured fill weight of the drug powder per capsule of that size")
     p.add_argument("--balance", help="balance key (see formulas/reference/balances.toml), default class_iii")
     p.add_argument("--mwq", help="minimum weighable quantity of your balance, e.g. 120mg (overrides --balance)")
+    p.add_argument("--readability", help="with --mwq: the smallest step your balance shows, e.g. 10mg or 0.1mg "
+                   "(every amount to weigh is rounded to it; default: the power of ten at or below MWQ ÷ 12)")
+    actual = p.add_argument_group(
+        "actual weights", "what was actually weighed; the batch is recalculated from them (each weighing not "
+        "given is taken as planned)")
+    for key, what in ACTUAL_OPTIONS.items():
+        actual.add_argument(f"--actual-{key.replace('_', '-')}", dest=f"actual_{key}", metavar="MASS", help=what)
     p.add_argument("--date", help="compounding date, ISO (default today)")
     p.add_argument("--component-expiry", action="append", default=[],
                    help="expiry date of a component (ISO); the BUD never passes it; repeatable")
@@ -51,7 +69,9 @@ def run(args: argparse.Namespace) -> int:
         api_form=args.api_form, strength_basis=args.strength_basis,
         tablet_weight=args.tablet_weight, capsule_size=args.capsule_size, filler=args.filler,
         fill_weight=args.fill_weight, api_fill_weight=args.api_fill_weight, balance=args.balance,
-        mwq=args.mwq, compounding_date=args.date, component_expiries=args.component_expiry)
+        mwq=args.mwq, readability=args.readability, compounding_date=args.date,
+        component_expiries=args.component_expiry,
+        actual_weights={k: getattr(args, f"actual_{k}") for k in ACTUAL_OPTIONS})
     if args.xlsx:
         from ..excel import record_options, write_workbook
 

@@ -6,6 +6,7 @@ keyword arguments, used by :mod:`compounding.verify`.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -160,6 +161,8 @@ def sections(b: CapsuleBatch) -> list[Section]:
     inputs += [
         Line("mwq", "Minimum weighable quantity of the balance", "mg", _mag(b.mwq, mg), kind="input",
              how=(_step(b, "mwq").formula if _step(b, "mwq") else "")),
+        Line("readability", "Readability of the balance (every weighing is a whole number of its steps)", "mg",
+             _mag(b.readability, mg), kind="input", how=_step(b, "readability").description),
         Line("qc_low", "Capsule weight limit, low", "%", b.qc_low, kind="input",
              how="of the theoretical fill weight"),
         Line("qc_high", "Capsule weight limit, high", "%", b.qc_high, kind="input"),
@@ -178,8 +181,9 @@ def sections(b: CapsuleBatch) -> list[Section]:
                      kind="input", places=0, how="planned by the calculator: ROUNDUP(MWQ ÷ amount needed)"),
                 Line(f"aliquot_size_{i}", f"Aliquot stage {i}: aliquot to take", "mg",
                      _mag(s.aliquot_to_take, mg), kind="input",
-                     how="planned: at least the MWQ, rounded up to a whole mg"),
+                     how="planned: at least the MWQ, and large enough for a diluent of at least the MWQ"),
             ]
+    inputs += _window_lines(b)
 
     extra_f = "extra_count+" + ROUNDUP_COUNT.format(x="capsules_ordered*extra_percent")
     calc = [
@@ -214,7 +218,9 @@ def sections(b: CapsuleBatch) -> list[Section]:
                  "drug_in_batch*salt_factor/tablet_strength", "drug in batch × salt factor ÷ tablet strength",
                  places=4),
             Line("tablets_to_crush", "Whole tablets to crush", "tablets", _mag(b.tablets_to_crush),
-                 ROUNDUP_COUNT.format(x="tablets_equivalent"), "ROUNDUP(tablets equivalent)"),
+                 ROUNDUP_COUNT.format(x=f"MAX({weigh_name(b, 'drug')},tablet_powder_to_weigh)/tablet_weight"),
+                 "ROUNDUP(largest amount of tablet powder weighed ÷ average tablet weight): the crushed "
+                 "tablets hold every amount weighed"),
             Line("tablet_powder_to_weigh", "Tablet powder to weigh", "mg", _mag(b.tablet_powder_to_weigh, mg),
                  "drug_in_batch*salt_factor*tablet_weight/tablet_strength",
                  "drug in batch × salt factor × average tablet weight ÷ tablet strength"),
@@ -257,67 +263,190 @@ def sections(b: CapsuleBatch) -> list[Section]:
              _mag(b.fill_weight_max, mg_per_capsule), "fill_weight_per_capsule*qc_high", "fill weight × high limit"),
     ]
 
-    weigh = _weighings(b, material)
-    aliquot: list[Line] = []
-    if b.aliquot is not None:
-        stages = b.aliquot.stages
-        factors = "*".join(f"aliquot_factor_{i}" for i in range(1, len(stages) + 1))
-        for i, s in enumerate(stages, 1):
-            drug_f = f"{material}*{factors}" if i == 1 else f"aliquot_size_{i - 1}"
-            held_f = "aliquot_drug_to_weigh_1/aliquot_factor_1" if i == 1 else \
-                f"aliquot_drug_in_aliquot_{i - 1}/aliquot_factor_{i}"
-            aliquot += [
-                Line(f"aliquot_drug_to_weigh_{i}", f"Stage {i}: " + ("drug powder to weigh" if i == 1
-                     else "stage 1 aliquot taken"), "mg", _mag(s.drug_to_weigh, mg), drug_f,
-                     "amount needed × all factors" if i == 1 else "the previous stage's aliquot"),
-                Line(f"aliquot_mixture_total_{i}", f"Stage {i}: mixture total", "mg", _mag(s.mixture_total, mg),
-                     f"aliquot_factor_{i}*aliquot_size_{i}", "factor × aliquot"),
-                Line(f"aliquot_diluent_to_add_{i}", f"Stage {i}: diluent (filler) to add", "mg",
-                     _mag(s.diluent_to_add, mg), f"aliquot_mixture_total_{i}-aliquot_drug_to_weigh_{i}",
-                     "mixture − drug weighed"),
-                Line(f"aliquot_drug_in_aliquot_{i}", f"Stage {i}: drug powder in the aliquot taken", "mg",
-                     _mag(s.drug_in_aliquot, mg), held_f, "drug in the mixture ÷ factor"),
-            ]
-        last = len(stages)
-        aliquot.append(Line("aliquot_diluent_carried", "Diluent carried into the batch with the aliquot", "mg",
-                            _mag(b.aliquot.diluent_in_aliquot, mg), f"aliquot_size_{last}-{material}",
-                            "final aliquot − drug powder it holds"))
-        filler_to_add_f = "filler_to_weigh-aliquot_diluent_carried"
-    else:
-        filler_to_add_f = "filler_to_weigh"
-    aliquot += [
-        Line("filler_to_add", "Filler to add to the blend", "mg", _mag(b.filler_to_add, mg), filler_to_add_f,
-             "filler in blend − diluent carried in the aliquot"),
-        Line("weighings_check", "Every amount weighed at or above the MWQ", "", weigh[1], weigh[0],
-             "drug, diluent and aliquots ≥ MWQ; filler to add 0 or ≥ MWQ", kind="text"),
-    ]
+    weighing = _weighing_lines(b, material)
     bud = [Line("bud_date", "Beyond-use date", "date", b.bud.date,
                 "IF(ISNUMBER(earliest_expiry),MIN(compounding_date+bud_table_days,earliest_expiry),"
                 "compounding_date+bud_table_days)",
                 "compounding date + days, never past the earliest component expiry")]
-    return [Section("Choices (set when the record was calculated)", tuple(choices)),
+    sections_ = [Section("Choices (set when the record was calculated)", tuple(choices)),
             Section("Inputs (yellow: change here, everything follows)", tuple(inputs)),
             Section("Calculation", tuple(calc)),
-            Section("Weighing and aliquots" if b.aliquot is not None else "Weighing", tuple(aliquot)),
+            Section("Weighing and aliquots (at the balance's readability)" if b.aliquot is not None
+                    else "Weighing (at the balance's readability)", tuple(weighing)),
             Section("Beyond-use date", tuple(bud))]
+    return sections_[:4] + [Section("Actual weights (yellow: enter what was weighed; blank = as planned)",
+                                    tuple(_actual_lines(b, material)))] + sections_[4:]
 
 
-def _weighings(b: CapsuleBatch, material: str) -> tuple[str, str]:
-    """(Excel formula, the core's answer) for "every weighed amount is at or above the MWQ"."""
-    mwq = b.mwq.to(mg)
-    tests: list[str] = []
-    ok = True
+def _weighable(x: str) -> str:
+    """Excel for :func:`compounding.weighing.weighable`: ``x`` to the nearest readability step, and
+    an amount at or above the MWQ never below it. ROUND(…, 9) first removes binary noise."""
+    near = f"ROUND(ROUND(({x})/readability,9),0)*readability"
+    up = "ROUNDUP(ROUND(mwq/readability,9),0)*readability"
+    return f"IF(AND(({x})>=mwq,{near}<mwq),{up},{near})"
+
+
+def _window_lines(b: CapsuleBatch) -> list[Line]:
+    """Each weighing's acceptable window: worked out by the calculator (a search over whole steps),
+    so an input here; verify checks it against the core."""
+    out = []
+    for w in b.weighings:
+        if w.low is None:
+            continue
+        out += [Line(f"acceptable_low_{w.key}", f"Acceptable actual weight, lowest: {w.what}", "mg", _mag(w.low, mg),
+                     kind="input", how="calculated: every other weighing as planned, the batch stays within its limits"),
+                Line(f"acceptable_high_{w.key}", f"Acceptable actual weight, highest: {w.what}", "mg",
+                     _mag(w.high, mg), kind="input", how="calculated, as the lowest")]
+    return out
+
+
+WEIGH_NAMES = {"drug": "weigh_drug", "filler": "weigh_filler"}
+
+
+def weigh_name(b: CapsuleBatch, key: str) -> str:
+    """The line holding the target of a weighing (the aliquot lines keep their stage names)."""
+    if b.aliquot is not None and key == "drug":
+        return "aliquot_drug_to_weigh_1"
+    if key.startswith(("diluent", "aliquot")):
+        stage = key.rsplit("_", 1)[1] if "_" in key else "1"
+        return f"aliquot_diluent_to_add_{stage}" if key.startswith("diluent") else f"aliquot_size_{stage}"
+    return WEIGH_NAMES[key]
+
+
+def _weighing_lines(b: CapsuleBatch, material: str) -> list[Line]:
+    """The weighings at the balance's readability, the aliquot plan computed from them, and the
+    batch they make (drug per capsule beside the target)."""
+    lines: list[Line] = []
+    weights = {w.key: w for w in b.weighings}
     if b.aliquot is None:
-        tests.append(f"{material}>=mwq")
-        ok &= b.drug_powder_to_weigh.to(mg) >= mwq
+        lines.append(Line("weigh_drug", "Drug powder to weigh", "mg", _mag(weights["drug"].amount, mg),
+                          _weighable(material), "the powder needed, to the balance's readability"))
+        last_material, drug_in = "weigh_drug", "weigh_drug"
     else:
-        for i, s in enumerate(b.aliquot.stages, 1):
-            tests += [f"aliquot_drug_to_weigh_{i}>=mwq", f"aliquot_diluent_to_add_{i}>=mwq",
-                      f"aliquot_size_{i}>=mwq"]
-            ok &= s.drug_to_weigh >= mwq and s.diluent_to_add >= mwq and s.aliquot_to_take >= mwq
-    tests.append("OR(ROUND(filler_to_add,9)=0,filler_to_add>=mwq)")
-    ok &= b.filler_to_add.magnitude == 0 or b.filler_to_add.to(mg) >= mwq
-    return f'IF(AND({",".join(tests)}),"OK","BELOW MWQ")', "OK" if ok else "BELOW MWQ"
+        stages = b.aliquot.stages
+        later = "*".join(f"aliquot_factor_{i}" for i in range(2, len(stages) + 1))
+        for i, s in enumerate(stages, 1):
+            held = "aliquot_drug_to_weigh_1" if i == 1 else f"aliquot_drug_in_aliquot_{i - 1}"
+            weighed = "aliquot_drug_to_weigh_1" if i == 1 else f"aliquot_size_{i - 1}"
+            wanted = (f"{material}*{later}" if later else material) if i == 1 else material
+            if i == 1:
+                factors = "*".join(f"aliquot_factor_{j}" for j in range(1, len(stages) + 1))
+                lines.append(Line("aliquot_drug_to_weigh_1", "Stage 1: drug powder to weigh", "mg",
+                                  _mag(s.drug_to_weigh, mg), _weighable(f"{material}*{factors}"),
+                                  "amount needed × all factors, to the balance's readability"))
+            else:
+                lines.append(Line(f"aliquot_drug_to_weigh_{i}", f"Stage {i}: stage {i - 1} aliquot taken", "mg",
+                                  _mag(s.drug_to_weigh, mg), f"aliquot_size_{i - 1}", "the previous stage's aliquot"))
+            lines += [
+                Line(f"aliquot_diluent_to_add_{i}", f"Stage {i}: diluent (filler) to add", "mg",
+                     _mag(s.diluent_to_add, mg), _weighable(f"{held}*aliquot_size_{i}/({wanted})-{weighed}"),
+                     "drug held × aliquot ÷ drug wanted in the aliquot − material weighed, to the readability"),
+                Line(f"aliquot_mixture_total_{i}", f"Stage {i}: mixture total", "mg", _mag(s.mixture_total, mg),
+                     f"aliquot_drug_to_weigh_{i}+aliquot_diluent_to_add_{i}", "material weighed + diluent"),
+                Line(f"aliquot_drug_in_aliquot_{i}", f"Stage {i}: drug powder in the aliquot taken", "mg",
+                     _mag(s.drug_in_aliquot, mg), f"{held}*aliquot_size_{i}/aliquot_mixture_total_{i}",
+                     "drug held × aliquot ÷ mixture"),
+            ]
+        last = len(stages)
+        lines.append(Line("aliquot_diluent_carried", "Diluent carried into the batch with the aliquot", "mg",
+                          _mag(b.aliquot.diluent_in_aliquot, mg), f"aliquot_size_{last}-aliquot_drug_in_aliquot_{last}",
+                          "final aliquot − drug powder it holds"))
+        last_material, drug_in = f"aliquot_size_{last}", f"aliquot_drug_in_aliquot_{last}"
+    p = b.planned
+    filler = weights.get("filler")
+    lines += [
+        Line("filler_to_add", "Filler to add to the blend (calculated)", "mg", _mag(b.filler_to_add, mg),
+             "filler_to_weigh-aliquot_diluent_carried" if b.aliquot is not None else "filler_to_weigh",
+             "filler in blend − diluent carried in the aliquot"),
+        Line("weigh_filler", "Filler to add, to weigh", "mg", _mag(filler.amount, mg) if filler else Fraction(0),
+             "ROUND(ROUND(filler_to_add/readability,9),0)*readability", "to the balance's readability"),
+        Line("planned_drug_powder", "Drug powder the weighings put in the blend", "mg", _mag(p.drug_powder, mg),
+             drug_in, "the drug weighed, or the drug the final aliquot holds"),
+        Line("planned_blend_total", "Blend the weighings make", "mg", _mag(p.blend_total, mg),
+             f"{last_material}+weigh_filler", "drug powder or final aliquot + filler weighed"),
+        Line("planned_fill_weight", "Fill weight per capsule of that blend", "mg/capsule",
+             _mag(p.fill_weight_per_capsule, mg_per_capsule), "planned_blend_total/capsules_to_make",
+             "blend ÷ capsules to make"),
+        Line("planned_drug_per_capsule", "Drug per capsule the weighings deliver", "mg/capsule",
+             _mag(p.drug_per_capsule, mg_per_capsule), f"strength*planned_drug_powder/{material}",
+             "strength × drug powder in the blend ÷ drug powder needed", places=4),
+        Line("planned_percent_of_target", "Drug per capsule, % of the strength", "%",
+             _mag(p.percent_of_target, "dimensionless"), f"planned_drug_powder/{material}",
+             "within the capsule limits, or the plan changes"),
+        _weighings_check(b),
+    ]
+    return lines
+
+
+def _actual_lines(b: CapsuleBatch, material: str) -> list[Line]:
+    """The actual weights (inputs, blank = as planned) and the batch recalculated from them
+    (:func:`compounding.capsules.recalculate`); the core's values are those of ``b.actual``, or of
+    the planned weighings when no actual weight was given."""
+    a = b.actual or b.planned
+    given = {} if b.actual is None else {k: b.actual.weights[k] for k in b.actual.actual}
+    keys = [w.key for w in b.weighings] + ([] if any(w.key == "filler" for w in b.weighings) else ["filler"])
+    what = {w.key: w.what for w in b.weighings} | {"filler": f"{b.filler_name} to add to the blend"}
+    from ..qc import qc_limits
+
+    tolerance = Fraction(qc_limits().mean_tolerance.quantity.to(dimensionless).magnitude)
+    lines = [Line("fill_tolerance", "Fill weight within ± of the plan", "%", tolerance, kind="input",
+                  how="qc.toml: mean fill weight tolerance (DAC/NRF)")]
+    for key in keys:
+        lines.append(Line(f"actual_{key}", f"Actual weight: {what[key]}", "mg", _mag(given.get(key), mg),
+                          kind="input", how="blank: as planned (--actual-" + key.replace("_", "-") + ")"))
+    for key in keys:
+        lines.append(Line(f"used_{key}", f"Weight used: {what[key]}", "mg", _mag(a.weights.get(key, Q(0, mg)), mg),
+                          f"IF(ISNUMBER(actual_{key}),actual_{key},{weigh_name(b, key)})", "actual, or as planned"))
+    stages = 0 if b.aliquot is None else len(b.aliquot.stages)
+    drug, held = "used_drug", "used_drug"
+    for i in range(1, stages + 1):
+        dk, ak = ("diluent", "aliquot") if i == 1 else (f"diluent_{i}", f"aliquot_{i}")
+        weighed = "used_drug" if i == 1 else "used_aliquot"
+        lines.append(Line(f"recalc_drug_in_aliquot_{i}", f"Stage {i}: drug powder in the aliquot taken", "mg",
+                          _stage_drug(b, a, i), f"{held}*used_{ak}/({weighed}+used_{dk})",
+                          "drug held × aliquot ÷ (material + diluent)"))
+        held = drug = f"recalc_drug_in_aliquot_{i}"
+    last = "used_drug" if stages == 0 else ("used_aliquot" if stages == 1 else f"used_aliquot_{stages}")
+    lines += [
+        Line("recalc_blend_total", "Blend total", "mg", _mag(a.blend_total, mg), f"{last}+used_filler",
+             "drug powder or final aliquot + filler"),
+        Line("recalc_fill_weight", "Fill weight per capsule (the weight check's target)", "mg/capsule",
+             _mag(a.fill_weight_per_capsule, mg_per_capsule), "recalc_blend_total/capsules_to_make",
+             "blend ÷ capsules to make"),
+        Line("recalc_fill_weight_min", "Lowest acceptable capsule fill", "mg/capsule",
+             _mag(a.fill_weight_min, mg_per_capsule), "recalc_fill_weight*qc_low", "fill weight × low limit"),
+        Line("recalc_fill_weight_max", "Highest acceptable capsule fill", "mg/capsule",
+             _mag(a.fill_weight_max, mg_per_capsule), "recalc_fill_weight*qc_high", "fill weight × high limit"),
+        Line("recalc_drug_per_capsule", "Drug per capsule", "mg/capsule", _mag(a.drug_per_capsule, mg_per_capsule),
+             f"strength*{drug}/{material}", "strength × drug powder in the blend ÷ drug powder needed", places=4),
+        Line("recalc_percent_of_target", "Drug per capsule, % of the strength", "%",
+             _mag(a.percent_of_target, "dimensionless"), f"{drug}/{material}", "drug powder in blend ÷ needed"),
+        Line("recalc_verdict", "Within the limits", "", "WITHIN LIMITS" if a.within_limits else "OUTSIDE LIMITS",
+             'IF(AND(ROUND(recalc_percent_of_target-qc_low,12)>=0,ROUND(qc_high-recalc_percent_of_target,12)>=0,'
+             'ROUND(fill_tolerance-ABS(recalc_blend_total/blend_total-1),12)>=0),"WITHIN LIMITS","OUTSIDE LIMITS")',
+             "drug per capsule within the capsule limits; blend within ± the tolerance of the plan", kind="text"),
+    ]
+    return lines
+
+
+def _stage_drug(b: CapsuleBatch, a, stage: int) -> Fraction:
+    """The drug powder the stage's aliquot holds, followed through ``a``'s weights."""
+    w = a.weights
+    drug = material = w["drug"]
+    for i in range(1, stage + 1):
+        dk, ak = ("diluent", "aliquot") if i == 1 else (f"diluent_{i}", f"aliquot_{i}")
+        drug, material = drug * w[ak] / (material + w[dk]), w[ak]
+    return _mag(drug, mg)
+
+
+def _weighings_check(b: CapsuleBatch) -> Line:
+    """"Every weighed amount is at or above the MWQ", as a live formula and the core's answer."""
+    tests = [f"{weigh_name(b, w.key)}>=mwq" for w in b.weighings if w.key != "filler"]
+    tests.append("OR(ROUND(weigh_filler,9)=0,weigh_filler>=mwq)")
+    ok = not any(w.below_mwq for w in b.weighings)
+    return Line("weighings_check", "Every amount weighed at or above the MWQ", "", "OK" if ok else "BELOW MWQ",
+                f'IF(AND({",".join(tests)}),"OK","BELOW MWQ")',
+                "drug, diluent and aliquots ≥ MWQ; filler to add 0 or ≥ MWQ", kind="text")
 
 
 def recompute(values: dict[str, Any]) -> CapsuleBatch:
@@ -367,12 +496,17 @@ def recompute(values: dict[str, Any]) -> CapsuleBatch:
         kwargs["filler_bulk_density"] = Q(_num(values["filler_bulk_density"]), "g/mL")
     if values.get("balance") == "custom":
         kwargs["mwq"] = Q(_num(values["mwq"]), mg)
+        kwargs["readability"] = Q(_num(values["readability"]), mg)
     else:
         kwargs["balance"] = values.get("balance")
     if values.get("qc_low") is not None and values.get("qc_high") is not None:
         kwargs["qc_limits"] = (pct("qc_low"), pct("qc_high"))
     if values.get("earliest_expiry") is not None:
         kwargs["component_expiries"] = [_date(values["earliest_expiry"])]
+    actual = {k.removeprefix("actual_"): Q(_num(v), mg) for k, v in values.items()
+              if k.startswith("actual_") and v not in (None, "")}
+    if actual:
+        kwargs["actual_weights"] = actual
     return capsule_batch(**{k: v for k, v in kwargs.items() if v is not None})
 
 
@@ -425,6 +559,29 @@ def _weight_rows(b: CapsuleBatch, asked: int | None) -> int:
                          allowed=f"{required} to {min(batch, 50)} (every capsule, or a sample of at least "
                                  f"{required_count(None)})")
     return asked
+
+
+def _wt(b: CapsuleBatch, expr: str) -> str:
+    """The text of a live amount to weigh, as the balance shows it (:func:`format_weighing`):
+    the readability's places, in g from 10 g up."""
+    from ..display import GRAMS_FROM
+
+    places = max(0, -Decimal(str(float(b.readability.to(mg).magnitude))).normalize().as_tuple().exponent)
+    grams = GRAMS_FROM * 1000
+    return f'IF({expr}>={grams},{_qt(f"{expr}/1000", "g", places + 3)},{_qt(expr, "mg", places)})'
+
+
+def _window(b: CapsuleBatch, w) -> str:
+    if w.low is None:
+        return ""
+    return (f'&" (acceptable "&{_wt(b, f"acceptable_low_{w.key}")}&" to "&'
+            f'{_wt(b, f"acceptable_high_{w.key}")}&")"')
+
+
+ACTUAL_ADVICE = ("Weigh each amount to its target. An actual weight inside its acceptable window keeps the "
+                 "batch within its limits: record it and carry on. Outside the window, stop and recalculate "
+                 "from the actual weight before going on: enter it in the yellow 'Actual weight' cells of the "
+                 "Calculations sheet (or run the calculator with --actual-drug, --actual-filler, ...).")
 
 
 def build(wb, b: CapsuleBatch, record: dict[str, str], *, capsule_weights: int | None = None,
@@ -486,22 +643,20 @@ def _record_sheet(ws, b: CapsuleBatch, mf, record: dict[str, str], identity: str
     row = section(ws, row + 1, "Ingredients (fill in manufacturer, lot, expiry, actual weight and initials)")
     active = next((i.name for i in mf.ingredients if i.role == "active"), "Naltrexone hydrochloride")
     items: list[tuple[str, str, Cell]] = []
-    if b.aliquot is None:
-        if api:
-            items.append(("Active", active, Cell(formula="=" + _qt("api_to_weigh"))))
-        else:
-            items.append(("Active", active, Cell(formula=f'={_CRUSH}&"; weigh "&'
-                                                  + _qt("tablet_powder_to_weigh") + '&" powder"',
-                                                  hint="crush 3 tablets; weigh 866.7 mg powder")))
-    else:
-        first = ('"weigh "&' if api else f'{_CRUSH}&"; weigh "&')
-        items.append(("Active", active, Cell(formula="=" + first + _qt("aliquot_drug_to_weigh_1")
-                                              + '&" for the aliquot"',
-                                              hint=("" if api else "crush 1 tablet; ") + "weigh 500.76 mg for the aliquot")))
-        for i in range(1, len(b.aliquot.stages) + 1):
-            items.append(("Diluent", f"{b.filler_name} for aliquot stage {i}",
-                          Cell(formula="=" + _qt(f"aliquot_diluent_to_add_{i}"))))
-    items.append(("Filler", b.filler_name, Cell(formula="=" + _qt("filler_to_add"))))
+    first = "" if api else f'{_CRUSH}&"; "&'
+    for w in b.weighings:
+        text = '"weigh "&' + _wt(b, weigh_name(b, w.key))
+        if w.key == "drug":
+            items.append(("Active", active, Cell(formula="=" + first + text + (
+                '&" for the aliquot"' if b.aliquot is not None else "") + _window(b, w),
+                hint=("" if api else "crush 3 tablets; ") + "weigh 870 mg (acceptable 860 mg to 880 mg)")))
+            continue
+        text += _window(b, w)
+        if w.key.startswith("diluent"):
+            stage = w.key.rsplit("_", 1)[1] if "_" in w.key else "1"
+            items.append(("Diluent", f"{b.filler_name} for aliquot stage {stage}", Cell(formula="=" + text)))
+        elif w.key == "filler":
+            items.append(("Filler", b.filler_name, Cell(formula="=" + text)))
     items.append(("Capsule", f"Empty hard capsules, size {b.capsule_size}",
                   Cell(formula='=capsules_to_make&" capsules"')))
     row = ingredient_table(ws, row, items)
@@ -512,20 +667,32 @@ def _record_sheet(ws, b: CapsuleBatch, mf, record: dict[str, str], identity: str
          "Blend total", Cell(formula="=" + _qt("blend_total"))),
         ("Fill weight per capsule", Cell(formula="=" + _qt("fill_weight_per_capsule")),
          "Acceptable fill", Cell(formula="=" + _qt("fill_weight_min") + '&" to "&' + _qt("fill_weight_max"))),
-        ("Drug powder to weigh", Cell(formula="=" + _qt(material)),
+        ("Drug powder needed (calculated)", Cell(formula="=" + _qt(material)),
          "Balance MWQ", Cell(formula="=" + _qt("mwq") + '&" ("&weighings_check&")"')),
     ]
     row = grid(ws, row, pairs)
+    row = wide(ws, row, "Dose delivered", Cell(formula='="The planned weighings deliver "&' + _qt(
+        "planned_drug_per_capsule", "mg", 4) + '&" per capsule, "&' + _qt("planned_percent_of_target*100", "%", 2)
+        + '&" of the strength (limits "&' + _qt("qc_low*100", "%", 2) + '&" to "&' + _qt("qc_high*100", "%", 2)
+        + '&")."'))
+    row = wide(ws, row, "Weights differ?", Cell(text=ACTUAL_ADVICE))
+    row = wide(ws, row, "Recalculated", Cell(formula='="From the weights used (actual where entered): blend "&'
+                                                 + _qt("recalc_blend_total") + '&", fill weight "&'
+                                                 + _qt("recalc_fill_weight") + '&" per capsule, drug "&'
+                                                 + _qt("recalc_drug_per_capsule", "mg", 4) + '&" per capsule ("&'
+                                                 + _qt("recalc_percent_of_target*100", "%", 2) + '&"): "&recalc_verdict'))
     if b.aliquot is not None:
         row = section(ws, row + 1, "Aliquot (trituration) plan — mix every dilution geometrically")
+        windows = {w.key: w for w in b.weighings}
         for i in range(1, len(b.aliquot.stages) + 1):
             what = "of drug powder" if i == 1 else "of the stage 1 aliquot"
-            f = (f'="Stage {i}: weigh "&{_qt(f"aliquot_drug_to_weigh_{i}")}&" {what}, add "&'
-                 f'{_qt(f"aliquot_diluent_to_add_{i}")}&" of filler to make "&{_qt(f"aliquot_mixture_total_{i}")}'
-                 f'&"; take "&{_qt(f"aliquot_size_{i}")}&" (holds "&{_qt(f"aliquot_drug_in_aliquot_{i}")}&" of drug powder)."')
+            take = _window(b, windows["aliquot" if i == 1 else f"aliquot_{i}"])
+            f = (f'="Stage {i}: weigh "&{_wt(b, f"aliquot_drug_to_weigh_{i}")}&" {what}, add "&'
+                 f'{_wt(b, f"aliquot_diluent_to_add_{i}")}&" of filler to make "&{_qt(f"aliquot_mixture_total_{i}")}'
+                 f'&"; take "&{_wt(b, f"aliquot_size_{i}")}{take}&" (holds "&{_qt(f"aliquot_drug_in_aliquot_{i}")}&" of drug powder)."')
             row = wide(ws, row, f"Stage {i}", Cell(formula=f))
             ws.row_dimensions[row - 1].height = 28
-        row = wide(ws, row, "Then", Cell(formula='="Add "&' + _qt("filler_to_add")
+        row = wide(ws, row, "Then", Cell(formula='="Add "&' + _wt(b, "weigh_filler")
                                           + '&" of filler to the final aliquot and mix geometrically."'))
 
     row = section(ws, row + 1, "Procedure (initial each step)")
