@@ -85,7 +85,7 @@ def fresh_database(request, engine_name: str, tmp_path) -> str:
     admin = request.getfixturevalue("postgres_template")
     name = f"t_{next(_counter)}"
     with admin.connect() as c:
-        c.execute(text(f"CREATE DATABASE {name} TEMPLATE ldn_template"))
+        c.execute(text(f"CREATE DATABASE {name} TEMPLATE ldn_template STRATEGY FILE_COPY"))
 
     def drop() -> None:
         with admin.connect() as c:
