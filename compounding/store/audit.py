@@ -87,10 +87,14 @@ def audit_chain_check(session: Session, batch_size: int = 2000) -> ChainReport:
         prev_hash, expected, count = event.hash, expected + 1, count + 1
         session.expunge(event)  # keep memory flat over a long trail
     head = session.get(AuditChainHead, 1)
-    if head is None or head.last_seq != count or head.last_hash != prev_hash:
-        last = head.last_seq if head else "?"
-        return ChainReport(False, count, count + 1, f"events {count + 1} to {last} are missing (the chain head "
-                                                    f"records event {last})")
+    if head is None:
+        return ChainReport(False, count, count + 1, "the chain head row is missing")
+    if head.last_seq > count:
+        return ChainReport(False, count, count + 1, f"events {count + 1} to {head.last_seq} are missing (deleted "
+                                                    "from the end of the trail)")
+    if head.last_seq != count or head.last_hash != prev_hash:
+        return ChainReport(False, count, head.last_seq, "the chain head does not match the last event (the head "
+                                                        "was edited, or events were written around the store)")
     return ChainReport(True, count)
 
 
