@@ -41,7 +41,10 @@ def event_hash(event: AuditEvent) -> str:
 def append_event(session: Session, *, at: dt.datetime, actor: User | None, action: str, entity: str,
                  entity_id: object, old: Any = None, new: Any = None, reason: str | None = None) -> AuditEvent:
     """Add one event to the chain, in the caller's transaction (so both are written, or neither)."""
-    head = session.execute(select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()).scalar_one()
+    head = session.info.get("audit_head")  # locked once per transaction (sessions live for one write)
+    if head is None:
+        head = session.execute(select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()).scalar_one()
+        session.info["audit_head"] = head
     event = AuditEvent(seq=head.last_seq + 1, at=at, actor_id=actor.id if actor else None,
                        actor_name=actor.username if actor else "(command line bootstrap)", action=action,
                        entity=entity, entity_id=str(entity_id),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 import pint
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from ..errors import InputError
 from ..units import Q, exact
 from . import validate
-from .columns import fraction_text
+from .columns import fraction_text, unit_of
 from .models import ActualWeight, Allocation, Batch, BatchIngredientLot, IngredientLot
 from .record_snapshot import canonical_json, sha256_text
 
@@ -28,7 +29,12 @@ _MASS_UNITS = {"mg", "g", "µg", "mcg", "kg"}
 
 def quantity_text(q: pint.Quantity) -> str:
     """Exact text of a stored quantity ("411.5 mg", "5 %"), for hashes and audit values."""
-    return f"{fraction_text(exact(q.magnitude))} {q.units:~}"
+    return f"{fraction_text(exact(q.magnitude))} {_symbol(q.units)}"
+
+
+@lru_cache(maxsize=None)
+def _symbol(units: pint.Unit) -> str:
+    return f"{units:~}"  # pint formats slowly: once per unit
 
 
 def verdict(target: pint.Quantity, actual: pint.Quantity, tolerance: pint.Quantity) -> str:
@@ -48,7 +54,7 @@ def weight_spec(result: Mapping[str, Any], *, step: Any, actual: Any, tolerance:
         raise InputError("is not a weighed quantity of this batch's result", field="step", value=step,
                          allowed=", ".join(steps))
     target_json = result[step]
-    target = Q(Fraction(repr(target_json["value"])), target_json["unit"].replace("µg", "mcg")).to("mg")
+    target = Q(Fraction(repr(target_json["value"])), unit_of(target_json["unit"].replace("µg", "mcg"))).to(unit_of("mg"))
     actual_q = validate.positive_mass(actual, "actual")
     tol = validate.percentage(tolerance, "tolerance", low=TOLERANCE_RANGE[0], high=TOLERANCE_RANGE[1],
                               allowed="0.1% to 20% of the target, e.g. 5%")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from fractions import Fraction
+from functools import lru_cache
 
 import pint
 from sqlalchemy import DateTime, String
@@ -19,7 +20,7 @@ from sqlalchemy.types import TypeDecorator
 
 from ..units import Q, exact, ureg
 
-__all__ = ["UTCDateTime", "ExactQuantity", "fraction_text"]
+__all__ = ["UTCDateTime", "ExactQuantity", "fraction_text", "unit_of"]
 
 
 class UTCDateTime(TypeDecorator):
@@ -78,7 +79,14 @@ class ExactQuantity(TypeDecorator):
             return None
         if not isinstance(value, pint.Quantity):
             raise TypeError(f"expected a quantity in {self.unit}, got {value!r}")
-        return fraction_text(exact(value.to(ureg.Unit(self.unit)).magnitude))
+        unit = unit_of(self.unit)
+        return fraction_text(exact((value if value.units == unit else value.to(unit)).magnitude))
 
     def process_result_value(self, value, dialect):
-        return None if value is None else Q(Fraction(value), self.unit)
+        return None if value is None else Q(Fraction(value), unit_of(self.unit))
+
+
+@lru_cache(maxsize=None)
+def unit_of(name: str) -> pint.Unit:
+    """The registry's unit for a name, parsed once (pint parses a unit string on every use)."""
+    return ureg.Unit(name)

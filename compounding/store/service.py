@@ -162,10 +162,18 @@ class Store:
                                    allowed=" or ".join(roles))
         return user
 
-    def _check_password(self, username: Any, password: Any) -> None:
-        """Re-authentication (login, and every signature), outside the write lock: Argon2 is slow on purpose."""
-        stored = self._read(lambda s: s.execute(select(User.password_hash, User.active)
-                                                .where(User.username == username)).one_or_none())
+    def _check_password(self, username: Any, password: Any, action: str | None = None) -> None:
+        """Re-authentication (login, and every signature), outside the write lock: Argon2 is slow on purpose.
+
+        With ``action``, the role is checked first, so an admin or technician hears "may not",
+        not "wrong password".
+        """
+        def lookup(s: Session) -> Any:
+            if action:
+                self._actor(s, username, action)
+            return s.execute(select(User.password_hash, User.active).where(User.username == username)).one_or_none()
+
+        stored = self._read(lookup)
         ok = auth.verify_password(stored[0] if stored else auth.dummy_hash(), password)
         if not (ok and stored and stored[1]):
             raise PermissionDenied("is wrong for this user (or the user is not active)", field="password")
@@ -295,8 +303,8 @@ class Store:
                      ingredient_lots: Iterable[int] = (), weights: Iterable[Mapping[str, Any]] = (),
                      allocations: Iterable[Mapping[str, Any]] = ()) -> BatchView:
         """Save a calculation as a draft batch with a new lot number ("Save as batch"), in one transaction."""
-        snap = snapshot(kind, order, result, reference=self.reference_hash)
-        result_dict = result.as_dict() if hasattr(result, "as_dict") else dict(result)
+        result_dict = result.as_dict() if hasattr(result, "as_dict") else dict(result)  # once: it is not cheap
+        snap = snapshot(kind, order, result_dict, reference=self.reference_hash)
         specs = [weight_spec(result_dict, **w) for w in weights]
         allocs = [_allocation_input(**a) for a in allocations]
         lot_ids = list(ingredient_lots)
@@ -453,9 +461,7 @@ class Store:
         reason = (validate.text(reason, "reason", max_len=validate.MAX_REASON) if t.reason
                   else validate.optional_text(reason, "reason", max_len=validate.MAX_REASON))
         if t.meaning:
-            # role first, so an admin or technician hears "may not", not "wrong password"
-            self._read(lambda s: self._actor(s, actor, name))
-            self._check_password(actor, password)
+            self._check_password(actor, password, name)
 
         def work(s: Session) -> BatchView:
             user = self._actor(s, actor, name)

@@ -22,6 +22,7 @@ from ..units import Q, as_fraction, parse_quantity, percent, ureg
 __all__ = ["text", "optional_text", "person_name", "name_key", "lot_number", "supplier_lot", "rx_number", "iso_date",
            "future_expiry", "positive_mass", "percentage", "whole_number", "MAX_NAME", "MAX_REASON"]
 
+_MG = 1 * ureg.mg
 MAX_NAME = 200
 MAX_REASON = 2000  # characters: a reason is a sentence or a paragraph, not a pasted document
 # Bidirectional controls reverse what is printed after them (issue 10, label finding 10).
@@ -115,11 +116,11 @@ def future_expiry(value: Any, today: dt.date, field: str = "expiry") -> dt.date:
 def positive_mass(value: Any, field: str) -> pint.Quantity:
     """A mass typed by a person ("4.5 mg", "0.25 g"), greater than zero, in mg."""
     q = parse_quantity(value, field, "mass") if isinstance(value, str) else value
-    if not isinstance(q, pint.Quantity) or q.dimensionality != (1 * ureg.mg).dimensionality:
+    if not isinstance(q, pint.Quantity) or q.dimensionality != _MG.dimensionality:
         raise InputError("must be a mass with its unit", field=field, value=value, allowed="e.g. 4.5 mg")
     if q.magnitude <= 0:
         raise RangeError("must be greater than zero", field=field, value=value, allowed="a mass above 0, e.g. 4.5 mg")
-    return Q(Fraction(q.to(ureg.mg).magnitude), "mg")
+    return Q(Fraction(q.to(_MG.units).magnitude), _MG.units)
 
 
 def percentage(value: Any, field: str, *, low: Fraction, high: Fraction, allowed: str) -> pint.Quantity:
