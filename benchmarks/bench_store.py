@@ -34,8 +34,8 @@ from compounding import capsule_batch  # noqa: E402
 from compounding.store.audit import event_hash  # noqa: E402
 from compounding.store.db import make_engine  # noqa: E402
 from compounding.store.migrate import upgrade  # noqa: E402
-from compounding.store.models import (Allocation, AuditChainHead, AuditEvent, Batch, BatchIngredientLot,  # noqa: E402
-                                      IngredientLot, LotCounter)
+from compounding.store.models import (Allocation, AuditChainHead, AuditEvent, Batch,  # noqa: E402
+                                      BatchIngredientLot, LotCounter)
 from compounding.store.record_snapshot import snapshot  # noqa: E402
 from compounding.store.service import Store  # noqa: E402
 

@@ -55,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps([u.as_dict() for u in users], indent=2))
             for u in [] if args.json else users:
-                print(f"{u.username:<16} {u.role:<11} {u.initials:<4} {'active' if u.active else 'inactive':<8} {u.name}")
+                state = "active" if u.active else "inactive"
+                print(f"{u.username:<16} {u.role:<11} {u.initials:<4} {state:<8} {u.name}")
             return 0
         if args.action == "add":
             password = _secret(f"password for {args.username}: ", "password", confirm=True)

@@ -32,7 +32,8 @@ def _content(seq: int, at: dt.datetime, actor_id: int | None, actor_name: str, a
             "old_value": old_value, "new_value": new_value, "reason": reason}
 
 
-def event_hash(event: AuditEvent) -> str:
+def event_hash(event: Any) -> str:
+    """The hash of an event (an :class:`AuditEvent` or a row of its table with the same names)."""
     content = _content(event.seq, event.at, event.actor_id, event.actor_name, event.action, event.entity,
                        event.entity_id, event.old_value, event.new_value, event.reason)
     return sha256_text(canonical_json(content) + event.prev_hash)
@@ -76,8 +77,9 @@ class ChainReport:
 def audit_chain_check(session: Session, batch_size: int = 2000) -> ChainReport:
     """Walk every event in order; name the first broken link (changed, missing or reordered)."""
     prev_hash, expected, count = GENESIS_HASH, 1, 0
-    events = session.execute(select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch_size))
-    for event in events.scalars():
+    table = AuditEvent.__table__  # plain rows, not ORM objects: the walk is over every event ever written
+    events = session.execute(select(table).order_by(table.c.seq).execution_options(yield_per=batch_size))
+    for event in events:
         if event.seq != expected:
             return ChainReport(False, count, expected, f"event {expected} is missing (the next stored event is "
                                                        f"{event.seq})")
@@ -88,7 +90,6 @@ def audit_chain_check(session: Session, batch_size: int = 2000) -> ChainReport:
             return ChainReport(False, count, event.seq, f"its content ({event.action} on {event.entity} "
                                                         f"{event.entity_id}) was changed after it was written")
         prev_hash, expected, count = event.hash, expected + 1, count + 1
-        session.expunge(event)  # keep memory flat over a long trail
     head = session.get(AuditChainHead, 1)
     if head is None:
         return ChainReport(False, count, count + 1, "the chain head row is missing")

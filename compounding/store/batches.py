@@ -54,7 +54,8 @@ def weight_spec(result: Mapping[str, Any], *, step: Any, actual: Any, tolerance:
         raise InputError("is not a weighed quantity of this batch's result", field="step", value=step,
                          allowed=", ".join(steps))
     target_json = result[step]
-    target = Q(Fraction(repr(target_json["value"])), unit_of(target_json["unit"].replace("µg", "mcg"))).to(unit_of("mg"))
+    unit = unit_of(target_json["unit"].replace("µg", "mcg"))
+    target = Q(Fraction(repr(target_json["value"])), unit).to(unit_of("mg"))
     actual_q = validate.positive_mass(actual, "actual")
     tol = validate.percentage(tolerance, "tolerance", low=TOLERANCE_RANGE[0], high=TOLERANCE_RANGE[1],
                               allowed="0.1% to 20% of the target, e.g. 5%")

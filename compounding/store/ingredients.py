@@ -90,8 +90,8 @@ def _api(extra: Mapping[str, Any]) -> dict[str, Any]:
                          field="potency", allowed=potency_allowed)
     ref = reference()
     low, high = (Fraction(f.quantity.to(percent).magnitude) / 100 for f in (ref.assay_minimum, ref.assay_maximum))
-    assay_q = validate.percentage(assay, "assay", low=low, high=high,
-                                  allowed=f"{float(low * 100):g}-{float(high * 100):g}% (USP monograph, anhydrous basis)")
+    monograph = f"{float(low * 100):g}-{float(high * 100):g}% (USP monograph, anhydrous basis)"
+    assay_q = validate.percentage(assay, "assay", low=low, high=high, allowed=monograph)
     water_q = validate.percentage(water if water not in (None, "") else "0%", "water", low=WATER_RANGE[0],
                                   high=WATER_RANGE[1], allowed="0-20%")
     potency_f = as_is_potency(assay_q.magnitude / 100, water_q.magnitude / 100)

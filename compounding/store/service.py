@@ -87,7 +87,8 @@ ROLES_FOR: dict[str, tuple[str, ...]] = {
     **{name: t.roles for name, t in TRANSITIONS.items()},
 }
 _ACTION_TEXT = {"add_user": "add users", "deactivate_user": "deactivate users",
-                "receive_ingredient_lot": "receive ingredient lots", "release_ingredient_lot": "release ingredient lots",
+                "receive_ingredient_lot": "receive ingredient lots",
+                "release_ingredient_lot": "release ingredient lots",
                 "reject_ingredient_lot": "reject ingredient lots", "create_batch": "create batches",
                 "edit_batch": "edit a batch", "amend": "amend a released batch",
                 "allocate_stock": "allocate released stock", **{n: t.verb for n, t in TRANSITIONS.items()}}

@@ -84,7 +84,8 @@ def test_quarantined_rejected_and_expired_lots_cannot_be_used(store):
         assert caught.value.field == "ingredient_lot"
     assert db_state(store) == before
     store.add_ingredient_lot_to_batch("tech", lot, expiring)  # still good today
-    assert [x.supplier_lot for x in store.batch(lot).ingredient_lots] == [store.ingredient_lots(kind="api")[0].supplier_lot]
+    used = [x.supplier_lot for x in store.batch(lot).ingredient_lots]
+    assert used == [store.ingredient_lots(kind="api")[0].supplier_lot]
 
 
 @pytest.mark.parametrize("actual, verdict", [
