@@ -9,7 +9,11 @@ The tree::
     │   └── RangeError               a number outside what is allowed
     ├── CalculationError             inputs are each valid, but together they cannot be made
     │                                (the drug overfills the capsule, no aliquot plan fits, ...)
-    └── DataError(ValueError)        a reference-data or formula file is wrong (names file and key)
+    ├── DataError(ValueError)        a reference-data or formula file is wrong (names file and key)
+    ├── PermissionDenied             the batch-record store refuses this user the action (role,
+    │                                second person, wrong password, inactive account)
+    └── StateError                   the stored record's state does not allow it (a released batch,
+                                     a quarantined or expired ingredient lot, a status transition)
 
 Each error keeps structured fields (``field``, ``value``, ``allowed``) so a user interface can show
 the message beside the field that caused it; ``str(error)`` is one line naming all three.
@@ -24,6 +28,8 @@ __all__ = [
     "RangeError",
     "CalculationError",
     "DataError",
+    "PermissionDenied",
+    "StateError",
 ]
 
 
@@ -67,6 +73,14 @@ class CalculationError(CompoundingError):
 
 class DataError(CompoundingError, ValueError):
     """A reference-data or formula file is invalid; ``field`` is ``file: key``."""
+
+
+class PermissionDenied(CompoundingError):
+    """The user may not do this: ``field`` names what decided it (``role``, ``password``, ``user``)."""
+
+
+class StateError(CompoundingError):
+    """The record's current state forbids the action; ``value`` is that state, ``allowed`` what would do."""
 
 
 _SHOW_MAX = 60  # characters of a refused value shown in a message

@@ -7,7 +7,8 @@
 # On a fresh Debian 12 machine (as root) it installs what the tests need:
 #   apt: libreoffice-calc-nogui (headless LibreOffice, formula recalculation + PDF), poppler-utils (PDF to PNG),
 #        chromium (real-browser tests), fonts-dejavu-core (PDF rendering),
-#        libatomic1 (needed by Playwright's bundled node driver);
+#        libatomic1 (needed by Playwright's bundled node driver),
+#        postgresql (the store tests start a private server: initdb/pg_ctl as the postgres user);
 #        only when missing, so reruns stay fast.  SKIP_APT=1 skips this step.
 #   .venv: created with Python 3.11 if missing; requirements-dev.txt installed
 #        (re-run only when the requirements files change; FORCE_PIP=1 forces it).
@@ -22,7 +23,7 @@ START_ALL=$SECONDS
 source "$ROOT/scripts/_setup.sh"
 
 # ---------------------------------------------------------------- system packages
-step "checking system packages (LibreOffice, Chromium, poppler, fonts)"
+step "checking system packages (LibreOffice, Chromium, poppler, fonts, PostgreSQL)"
 missing=()
 command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-calc-nogui)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
@@ -31,9 +32,12 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 { command -v pdfinfo && command -v pdftoppm; } >/dev/null 2>&1 || missing+=(poppler-utils)
 # Playwright's bundled node driver links against libatomic.so.1 (absent on minimal Debian).
 { PATH="$PATH:/sbin:/usr/sbin" ldconfig -p 2>/dev/null || true; } | grep -q 'libatomic\.so\.1 ' || missing+=(libatomic1)
+# The store tests (-m store) run against a real PostgreSQL; Debian's initdb is not on PATH.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 if [ "${#missing[@]}" -eq 0 ]; then
     echo "    soffice:  $(command -v soffice)"
     echo "    chromium: $(command -v chromium)"
+    echo "    initdb:   $(ls /usr/lib/postgresql/*/bin/initdb | tail -n 1)"
 elif [ "${SKIP_APT:-0}" = 1 ]; then
     echo "    missing: ${missing[*]} (SKIP_APT=1: not installing; those tests will skip, or fail under CI)"
 else

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from compounding import errors
-from compounding.errors import (CalculationError, CompoundingError, DataError, InputError, RangeError,
-                                UnitError)
+from compounding.errors import (CalculationError, CompoundingError, DataError, InputError, PermissionDenied,
+                                RangeError, StateError, UnitError)
 from compounding.units import Q, mg
 
 
@@ -16,8 +16,11 @@ def test_the_tree():
     assert issubclass(CalculationError, CompoundingError) and not issubclass(CalculationError, InputError)
     assert issubclass(DataError, CompoundingError) and issubclass(DataError, ValueError)
     assert not issubclass(DataError, InputError)
+    # the store's refusals are CompoundingErrors (one message at an edge) but not bad input
+    for cls in (PermissionDenied, StateError):
+        assert issubclass(cls, CompoundingError) and not issubclass(cls, (InputError, ValueError))
     assert set(errors.__all__) == {"CompoundingError", "InputError", "UnitError", "RangeError",
-                                   "CalculationError", "DataError"}
+                                   "CalculationError", "DataError", "PermissionDenied", "StateError"}
 
 
 def test_fields_and_message():
