@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     "titration": "Plan an LDN titration (dated schedule, dispensing, patient chart)",
     "verify": "Re-check an exported Excel batch record against the core",
     "weight-check": "Check capsule weights from the balance against the target fill weight",
+    "worklist": "Plan a day's prescriptions from a CSV/XLSX worklist (batches, allocation, labels)",
 }
 
 
