@@ -156,7 +156,11 @@ class WorklistPlan:
 
 
 def _total(quantities: Iterable[pint.Quantity]) -> pint.Quantity:
+    """Σ of quantities in one unit (adding magnitudes: pint's own addition is slow in bulk)."""
     items = list(quantities)
+    unit = items[0].units
+    if all(q.units == unit for q in items):
+        return items[0].__class__(sum((Fraction(q.magnitude) for q in items), Fraction(0)), unit)
     return sum(items[1:], items[0])
 
 
@@ -165,52 +169,64 @@ def _total(quantities: Iterable[pint.Quantity]) -> pint.Quantity:
 Key = tuple[str, str, Fraction, dt.date]
 
 
-def _expand(order: Order, date: dt.date) -> list[tuple[Key, Allocation]]:
-    from ..units import capsule, mg, mg_per_mL
-
+def _expand(order: Order, date: dt.date, cache: dict) -> list[tuple[Key, Allocation]]:
+    """``cache``: schedules per titration plan (plans are shared between identical rows)."""
     base = dict(rx_number=order.rx_number, row=order.row, patient=order.patient, prescriber=order.prescriber,
                 directions=order.directions, titration=order.titration_text)
     plan = order.titration
-    if plan is None:
+    if plan is None:  # validate() gives strengths in mg and concentrations in mg/mL
         if order.form == "capsules":
-            return [(("capsules", order.formula, order.strength.to(mg).magnitude, date),
+            return [(("capsules", order.formula, order.strength.magnitude, date),
                      Allocation(quantity=order.quantity, **base))]
-        volume = (order.dose / order.concentration)
-        return [(("oral_liquid", order.formula, order.concentration.to(mg_per_mL).magnitude, date),
-                 Allocation(quantity=order.quantity, dose=order.dose, dose_volume=volume.to("mL"), **base))]
+        return [(("oral_liquid", order.formula, order.concentration.magnitude, date),
+                 Allocation(quantity=order.quantity, dose=order.dose,
+                            dose_volume=_dose_volume(order.dose, order.concentration), **base))]
+    if id(plan) not in cache:
+        cache[id(plan)] = (plan, _schedules(plan))
+    schedules = cache[id(plan)][1]
     if order.form == "capsules":
-        return [(("capsules", order.formula, s.to(mg).magnitude, date),
-                 Allocation(quantity=Q_caps(n, capsule), schedule=_capsule_schedule(plan, s), **base))
+        return [(("capsules", order.formula, s.magnitude, date),
+                 Allocation(quantity=_caps(n), schedule=schedules[s.magnitude], **base))
                 for s, n in plan.capsules_per_strength]
-    conc = plan.concentration.to(mg_per_mL)
-    return [(("oral_liquid", order.formula, conc.magnitude, f.date),
-             Allocation(quantity=f.volume, fill=f.number, schedule=_fill_schedule(plan, f), **base))
+    return [(("oral_liquid", order.formula, plan.concentration.magnitude, f.date),
+             Allocation(quantity=f.volume, fill=f.number, schedule=schedules[("fill", f.number)], **base))
             for f in plan.fills]
 
 
-def Q_caps(n: int, unit: Any) -> pint.Quantity:
-    from ..units import Q
-
-    return Q(n, unit)
+_VOLUMES: dict[tuple[Fraction, Fraction], pint.Quantity] = {}
 
 
-def _capsule_schedule(plan: Any, strength: pint.Quantity) -> str:
+def _dose_volume(dose: pint.Quantity, concentration: pint.Quantity) -> pint.Quantity:
+    key = (dose.magnitude, concentration.magnitude)
+    if key not in _VOLUMES:
+        _VOLUMES[key] = (dose / concentration).to("mL")
+    return _VOLUMES[key]
+
+
+def _caps(n: int) -> pint.Quantity:
+    from ..units import Q, capsule
+
+    return Q(n, capsule)
+
+
+def _schedules(plan: Any) -> dict[Any, str]:
+    """The doses each container of a titration covers: per capsule strength, or per liquid fill."""
     from ..display import format_quantity as fq
 
-    days = [s for s in plan.stages if s.dose == strength]
-    return "; ".join(f"{fq(s.dose)} {s.start_date.isoformat()} to {s.end_date.isoformat()}" for s in days)
-
-
-def _fill_schedule(plan: Any, fill: Any) -> str:
-    from ..display import format_quantity as fq
-
-    parts = []
+    out: dict[Any, str] = {}
     for s in plan.stages:
-        first, last = max(s.first_day, fill.first_day), min(s.last_day, fill.last_day)
-        if first <= last:
-            vol = s.dose_volume.volume if s.dose_volume else None
-            parts.append(f"days {first}-{last}: {fq(s.dose)}" + (f" = {fq(vol)}" if vol is not None else ""))
-    return "; ".join(parts)
+        text = f"{fq(s.dose)} {s.start_date.isoformat()} to {s.end_date.isoformat()}"
+        key = s.dose.magnitude
+        out[key] = f"{out[key]}; {text}" if key in out else text
+    for f in plan.fills or ():
+        parts = []
+        for s in plan.stages:
+            first, last = max(s.first_day, f.first_day), min(s.last_day, f.last_day)
+            if first <= last:
+                vol = s.dose_volume.volume if s.dose_volume else None
+                parts.append(f"days {first}-{last}: {fq(s.dose)}" + (f" = {fq(vol)}" if vol is not None else ""))
+        out[("fill", f.number)] = "; ".join(parts)
+    return out
 
 
 # --- anticipatory stock ---------------------------------------------------------------------------
@@ -288,8 +304,9 @@ def plan_worklist(worklist: Worklist, *, drop_bad_rows: bool = False, extra: Any
         liquid_overage, "liquid_overage", low=Fraction(0), high=Fraction(1, 2), allowed="0% to 50%, e.g. 5%")
     date = worklist.compounding_date
     groups: dict[Key, list[Allocation]] = {}
+    cache: dict[int, Any] = {}
     for order in worklist.orders:
-        for key, alloc in _expand(order, date):
+        for key, alloc in _expand(order, date, cache):
             groups.setdefault(key, []).append(alloc)
     for key, alloc in _anticipatory(anticipatory, date):
         groups.setdefault(key, []).append(alloc)
@@ -420,15 +437,16 @@ def aggregate(batches: Sequence[Batch]) -> tuple[Need, ...]:
 
 def _supply_notes(batches: Sequence[Batch]) -> list[str]:
     """A liquid Rx that lasts longer than its bottle's BUD is worth a word to the pharmacist."""
-    from ..display import format_quantity as fq
+    from ..display import format_number as fn
 
     out = []
     for b in batches:
         days = int(b.result.bud.days.magnitude)
-        for a in b.allocations:
+        for a in b.allocations:  # quantities and dose volumes are in mL (validate, _dose_volume)
             if a.dose_volume is not None and a.dose_volume.magnitude > 0:
-                lasts = Fraction(a.quantity.to("mL").magnitude) / Fraction(a.dose_volume.to("mL").magnitude)
+                lasts = Fraction(a.quantity.magnitude) / Fraction(a.dose_volume.magnitude)
                 if lasts > days:
-                    out.append(f"row {a.row} ({a.rx_number}): {fq(a.quantity)} at {fq(a.dose_volume)} a day lasts "
-                               f"{int(lasts)} days, longer than the {days}-day BUD of batch {b.lot}.")
+                    out.append(f"row {a.row} ({a.rx_number}): {fn(a.quantity.magnitude, 2)} mL at "
+                               f"{fn(a.dose_volume.magnitude, 2)} mL a day lasts {int(lasts)} days, longer than "
+                               f"the {days}-day BUD of batch {b.lot}.")
     return out
