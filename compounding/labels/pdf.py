@@ -75,14 +75,25 @@ def draw_grid(c: Any, grid: tuple[tuple[int, ...], ...], x: float, y: float, sid
     c.drawPath(path, stroke=0, fill=1)
 
 
-def _draw_label(c: Any, layout: Layout, content: LabelContent, barcode: str) -> None:
+def _draw_label(c: Any, layout: Layout, content: LabelContent, barcode: str, forms: dict[tuple, str]) -> None:
+    """The lines, then the barcode: drawn once per (lot, BUD, size) as a PDF form and reused, since all
+    the containers of a batch share it."""
     from .barcode import barcode_grid
 
     for line in layout.lines:
         c.setFont(FONT_BOLD if line.bold else FONT, line.size)
         c.drawString(line.x, line.y, line.text)
     x, y, side = layout.barcode
-    draw_grid(c, barcode_grid(barcode, content.lot, content.bud), x, y, side)
+    key = (content.lot, content.bud, round(side, 3))
+    if key not in forms:
+        forms[key] = f"bc{len(forms)}"
+        c.beginForm(forms[key], lowerx=0, lowery=0, upperx=side, uppery=side)
+        draw_grid(c, barcode_grid(barcode, content.lot, content.bud), 0, 0, side)
+        c.endForm()
+    c.saveState()
+    c.translate(x, y)
+    c.doForm(forms[key])
+    c.restoreState()
 
 
 def labels_pdf(items: Iterable[tuple[Any, Any]], *, stock: LabelStock, barcode: str, pharmacy: str,
@@ -103,13 +114,14 @@ def labels_pdf(items: Iterable[tuple[Any, Any]], *, stock: LabelStock, barcode: 
     c.setTitle("LDN container labels")
     c.setCreator("LDN compounding calculator")
     slots = stock.positions()
+    forms: dict[tuple, str] = {}
     for i, (layout, content) in enumerate(layouts):
         if i and i % len(slots) == 0:
             c.showPage()
         x, y = slots[i % len(slots)]
         c.saveState()
         c.translate(x, y)
-        _draw_label(c, layout, content, barcode)
+        _draw_label(c, layout, content, barcode, forms)
         c.restoreState()
     c.showPage()
     c.save()
