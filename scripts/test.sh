@@ -6,6 +6,7 @@
 #
 # On a fresh Debian 12 machine (as root) it installs what the tests need:
 #   apt: libreoffice-calc-nogui (headless LibreOffice, formula recalculation + PDF), poppler-utils (PDF to PNG),
+#        libzbar0 and libdmtx0b (barcode decoders for the label tests),
 #        chromium (real-browser tests), fonts-dejavu-core (PDF rendering),
 #        libatomic1 (needed by Playwright's bundled node driver),
 #        postgresql (the store tests start a private server: initdb/pg_ctl as the postgres user);
@@ -34,6 +35,9 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 { PATH="$PATH:/sbin:/usr/sbin" ldconfig -p 2>/dev/null || true; } | grep -q 'libatomic\.so\.1 ' || missing+=(libatomic1)
 # The store tests (-m store) run against a real PostgreSQL; Debian's initdb is not on PATH.
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+# libzbar0 / libdmtx0b: the label tests decode the QR / GS1 DataMatrix barcodes (pyzbar, pylibdmtx load them).
+{ PATH="$PATH:/sbin:/usr/sbin" ldconfig -p 2>/dev/null || true; } | grep -q 'libzbar\.so\.0 ' || missing+=(libzbar0)
+{ PATH="$PATH:/sbin:/usr/sbin" ldconfig -p 2>/dev/null || true; } | grep -q 'libdmtx\.so\.0 ' || missing+=(libdmtx0b)
 if [ "${#missing[@]}" -eq 0 ]; then
     echo "    soffice:  $(command -v soffice)"
     echo "    chromium: $(command -v chromium)"

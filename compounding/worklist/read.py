@@ -1,0 +1,215 @@
+"""Read a worklist file (CSV or XLSX, recognised by its content) into rows of text.
+
+Every cell comes back as the text a person sees: numbers as typed (90, 4.5), dates as ISO dates,
+formulas as their formula text (``=HYPERLINK(…)``: read, never evaluated). Row numbers are the
+spreadsheet's (header = row 1); blank rows are skipped but keep their numbers counted.
+
+Refused with a clear message (an :class:`~compounding.errors.InputError` with ``field="file"``):
+an empty file, a file above :data:`~.columns.MAX_FILE_BYTES`, more than :data:`~.columns.MAX_ROWS`
+rows, an old .xls, an OpenDocument or other zip, a PDF or other binary file, text that is neither
+UTF-8 nor Windows-1252, and a file that mixes the two.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import InputError
+from .columns import MAX_FILE_BYTES, MAX_ROWS, MAX_XLSX_UNPACKED_BYTES
+
+__all__ = ["Table", "read_table", "cell_text"]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A file's header and rows as text. ``rows`` are (spreadsheet row number, cells)."""
+
+    kind: str  # csv | xlsx
+    encoding: str | None  # csv only
+    header: tuple[str, ...]
+    rows: tuple[tuple[int, tuple[str, ...]], ...]
+    notes: tuple[str, ...] = field(default=())
+
+
+def _refuse(message: str, name: str, allowed: str = "a CSV (UTF-8 or Windows-1252) or .xlsx file") -> InputError:
+    return InputError(message, field="file", value=name, allowed=allowed)
+
+
+def read_table(data: bytes, name: str = "worklist") -> Table:
+    """The header and rows of ``data`` (the file's bytes); ``name`` is only for messages."""
+    if not data:
+        raise _refuse("is empty", name)
+    if len(data) > MAX_FILE_BYTES:
+        raise _refuse(f"is {len(data) / 1048576:.1f} MiB, more than the {MAX_FILE_BYTES // 1048576} MiB "
+                      "a worklist may have; split it into smaller files", name)
+    if data[:4] == b"PK\x03\x04":
+        return _read_xlsx(data, name)
+    _refuse_binary(data, name)
+    text, encoding, notes = _decode(data, name)
+    return _read_csv(text, encoding, notes, name)
+
+
+# --- bytes ----------------------------------------------------------------------------------------
+
+_BINARY = {b"\xd0\xcf\x11\xe0": "is an old Excel 97-2003 (.xls) file; save it as .xlsx or CSV",
+           b"%PDF": "is a PDF, not a worklist", b"\x89PNG": "is an image, not a worklist",
+           b"\xff\xd8\xff": "is an image, not a worklist"}
+
+
+def _refuse_binary(data: bytes, name: str) -> None:
+    for magic, message in _BINARY.items():
+        if data.startswith(magic):
+            raise _refuse(message, name)
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return
+    if b"\x00" in data[:65536]:
+        raise _refuse("is not a text file (it has NUL bytes)", name)
+
+
+# A valid UTF-8 sequence of two to four bytes: present in a file that is otherwise not UTF-8, it
+# means the file mixes encodings (pasted from two sources); decoding it all as Windows-1252 would
+# print "MÃ¼ller" on a label.
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _decode(data: bytes, name: str) -> tuple[str, str, list[str]]:
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        try:
+            return data.decode("utf-16"), "utf-16", []
+        except UnicodeDecodeError:
+            raise _refuse("starts like UTF-16 but is not valid UTF-16", name) from None
+    bom = data.startswith(codecs.BOM_UTF8)
+    try:
+        return data.decode("utf-8-sig"), "utf-8-sig" if bom else "utf-8", []
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        if bom or _UTF8_MULTIBYTE.search(data):
+            raise _refuse(f"mixes text encodings: line {line} is not UTF-8 while other lines are; save the "
+                          "whole file as UTF-8 (CSV UTF-8 in Excel)", name) from None
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise _refuse(f"is neither UTF-8 nor Windows-1252 text (line {line}); save it as CSV UTF-8", name) from None
+    return text, "cp1252", [f"{name} is not UTF-8; it was read as Windows-1252 (cp1252): check accented names."]
+
+
+# --- CSV ------------------------------------------------------------------------------------------
+
+def _separator(text: str) -> str:
+    """``,`` unless the header line has more semicolons or tabs (European Excel exports use ``;``)."""
+    first = text.split("\n", 1)[0]
+    counts = {sep: first.count(sep) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda s: counts[s])
+    return best if counts[best] > counts[","] else ","
+
+
+def _read_csv(text: str, encoding: str, notes: list[str], name: str) -> Table:
+    import pandas as pd
+
+    if not text.strip():
+        raise _refuse("is empty (no header row)", name)
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=_separator(text), header=None, dtype=str,
+                         keep_default_na=False, na_filter=False, skip_blank_lines=False,
+                         engine="c", quoting=0)
+    except pd.errors.ParserError as exc:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        detail = (f"line {found.group(2)} has {found.group(3)} cells but the header has {found.group(1)}: a value "
+                  "with a comma must be in double quotes" if found else " ".join(str(exc).split()))
+        raise _refuse(f"is not a valid CSV table: {detail}", name) from None
+    except pd.errors.EmptyDataError:
+        raise _refuse("is empty (no header row)", name) from None
+    values = df.to_numpy(dtype=object).tolist()
+    return _table("csv", encoding, values, notes, name)
+
+
+# --- XLSX -----------------------------------------------------------------------------------------
+
+def _read_xlsx(data: bytes, name: str) -> Table:
+    import pandas as pd
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        names = set(archive.namelist())
+        unpacked = sum(i.file_size for i in archive.infolist())
+    except zipfile.BadZipFile:
+        raise _refuse("is a damaged zip/.xlsx file", name) from None
+    if "xl/workbook.xml" not in names:
+        what = ("an OpenDocument spreadsheet (.ods); save it as .xlsx or CSV" if "content.xml" in names
+                else "a zip archive but not an Excel .xlsx workbook")
+        raise _refuse(f"is {what}", name)
+    if unpacked > MAX_XLSX_UNPACKED_BYTES:
+        raise _refuse(f"unpacks to {unpacked // 1048576} MiB, more than the {MAX_XLSX_UNPACKED_BYTES // 1048576} "
+                      "MiB allowed", name)
+    try:
+        # data_only=False: a formula cell gives its formula text, never a value computed by anyone
+        df = pd.read_excel(io.BytesIO(data), sheet_name=0, header=None, dtype=object, engine="openpyxl",
+                           engine_kwargs={"data_only": False}, na_filter=False)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a broken workbook
+        raise _refuse(f"cannot be read as a workbook ({type(exc).__name__}: {' '.join(str(exc).split())[:120]})",
+                      name) from None
+    table = _table("xlsx", None, df.to_numpy(dtype=object).tolist(), [], name)
+    merged = _merged_header_cells(archive)
+    if merged:
+        raise _refuse(f"has merged header cells ({', '.join(merged)}): unmerge them so that every column has "
+                      "its own name in row 1", name, allowed="one column name per cell in row 1")
+    return table
+
+
+def _merged_header_cells(archive: zipfile.ZipFile) -> list[str]:
+    """Merged ranges that touch row 1 of the first sheet (pandas reads them as blank cells)."""
+    sheet = "xl/worksheets/sheet1.xml"
+    if sheet not in archive.namelist():
+        return []
+    xml = archive.read(sheet)
+    start = xml.rfind(b"<mergeCells")
+    if start < 0:
+        return []
+    refs = re.findall(rb'<mergeCell ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"', xml[start:])
+    return [f"{a.decode()}{r1.decode()}:{b.decode()}{r2.decode()}" for a, r1, b, r2 in refs if r1 == b"1"]
+
+
+def cell_text(value: Any) -> str:
+    """A cell as the text a person sees: 90 not 90.0, a date as YYYY-MM-DD, a formula as its text."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value:  # NaN: an empty cell
+            return ""
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = getattr(value, "text", None)  # openpyxl ArrayFormula / DataTableFormula
+    return str(text if isinstance(text, str) else value)
+
+
+def _table(kind: str, encoding: str | None, values: list[list[Any]], notes: list[str], name: str) -> Table:
+    if not values:
+        raise _refuse("is empty (no header row)", name)
+    header = tuple(cell_text(v).strip() for v in values[0])
+    rows = []
+    for index, raw in enumerate(values[1:], start=2):
+        cells = tuple(cell_text(v) for v in raw)
+        if any(c.strip() for c in cells):
+            rows.append((index, cells))
+            if len(rows) > MAX_ROWS:
+                raise _refuse(f"has more than {MAX_ROWS:,} prescription rows; split it into files of at most "
+                              f"{MAX_ROWS:,} rows", name)
+    if not any(header):
+        raise _refuse("has no header in row 1 (the column names must be in the first row)", name)
+    return Table(kind, encoding, header, tuple(rows), tuple(notes))
