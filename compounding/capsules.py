@@ -749,42 +749,6 @@ def _actual(bp: BlendPlan, target: BlendTarget, actual_weights: dict[str, Any] |
     return out
 
 
-def _potency(potency: Any, assay: Any, water: Any, ref: Reference, t: Trace,
-             warnings: list[str]) -> Fraction | None:
-    allowed = "80-105% (as-is potency from the certificate of analysis)"
-    if potency is not None and (assay is not None or water is not None):
-        raise InputError("give either the as-is potency or the assay and water, not both", field="potency",
-                         value=potency)
-    if water is not None and assay is None:
-        raise InputError("needs the assay (anhydrous basis) it corrects: as-is potency = assay × (1 − water)",
-                         field="water", value=water, allowed="water together with assay, or the as-is potency alone")
-    if potency is not None:
-        p = as_fraction(potency, "potency", low=Fraction(80, 100), high=Fraction(105, 100), allowed=allowed)
-        t.add("potency", "As-is potency (certificate of analysis)", "given", Q(p, dimensionless).to(percent))
-    elif assay is not None:
-        a = as_fraction(assay, "assay", low=Fraction(80, 100), high=Fraction(105, 100),
-                        allowed="80-105% on the anhydrous basis")
-        w = Fraction(0) if water is None else as_fraction(water, "water", low=Fraction(0), high=Fraction(15, 100),
-                                                           allowed="0-15%")
-        p = t.add("potency", "As-is potency", "assay (anhydrous basis) × (1 − water)",
-                  Q(as_is_potency(a, w), dimensionless).to(percent),
-                  assay=Q(a, dimensionless).to(percent), water=Q(w, dimensionless).to(percent))
-        p = exact(p.to(dimensionless).magnitude)
-    else:
-        warnings.append("No potency given: the powder is weighed assuming 100% as-is potency. Enter the "
-                        "certificate of analysis potency to correct for it.")
-        return None
-    if p <= 0:
-        raise RangeError("must be greater than zero", field="potency", value=potency, allowed=allowed)
-    low = ref.assay_minimum.quantity.to(dimensionless).magnitude
-    high = ref.assay_maximum.quantity.to(dimensionless).magnitude
-    if not (low <= p <= high):
-        warnings.append(f"As-is potency {_num(Q(p, dimensionless).to(percent))}% is outside the USP "
-                        f"monograph range ({_num(Q(low, dimensionless).to(percent))}-"
-                        f"{_num(Q(high, dimensionless).to(percent))}%): check the lot and its CoA.")
-    return p
-
-
 def _qc(limits: tuple[Any, Any] | None) -> tuple[Fraction, Fraction]:
     if limits is None:
         from .qc import qc_limits
