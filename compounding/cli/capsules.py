@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from ._drug_options import add_drug_lot_arguments
+
 
 # --actual-<key>: the weighing keys of compounding.weighing.WEIGHING_KEYS
 ACTUAL_OPTIONS = {
@@ -24,16 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--extra", help="extra capsules: a count (2) or a percentage (10%%), rounded up")
     p.add_argument("--source", choices=["api", "tablets"], help="naltrexone HCl powder or crushed 50 mg tablets")
     p.add_argument("--formula", help="master formula id (default: the one for --source)")
-    p.add_argument("--potency", help="as-is potency of the API lot from its CoA, e.g. 98.5%%: the content of "
-                   "the anhydrous salt in the powder (see --potency-as)")
-    p.add_argument("--assay", help="assay of the API lot, anhydrous basis, e.g. 99.5%% (with --water, "
-                   "instead of --potency)")
-    p.add_argument("--water", help="water content of the API lot from its CoA, e.g. 8.7%% (with --assay)")
-    p.add_argument("--potency-as", dest="potency_basis", choices=["hcl_anhydrous", "hcl_dihydrate", "base"],
-                   help="the form --potency is the content of (default: the anhydrous salt; hcl_dihydrate "
-                   "only when the CoA states the content of the dihydrate itself)")
-    p.add_argument("--api-form", choices=["hcl_anhydrous", "hcl_dihydrate", "base"],
-                   help="salt form of the API powder weighed (default hcl_anhydrous)")
+    add_drug_lot_arguments(p, when="")
     p.add_argument("--strength-as", dest="strength_basis", choices=["hcl_anhydrous", "base"],
                    help="the form the prescribed strength is stated as (default naltrexone HCl)")
     p.add_argument("--tablet-weight", help="measured average weight of one 50 mg tablet, e.g. 321mg")

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from ._drug_options import add_drug_lot_arguments
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--concentration", help="naltrexone HCl per mL, e.g. 1mg/mL (or 5mg/5mL)")
@@ -21,16 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--formula", help="master formula id, e.g. LDN-LIQ-WATER-1 or LDN-LIQ-FAWCETT-1 "
                    "(sets the vehicle and source)")
     p.add_argument("--doses", help="doses the patient takes, e.g. 0.5mg,1.5mg,4.5mg (0.1-4.5 mg)")
-    p.add_argument("--potency", help="as-is potency of the API lot from its CoA, e.g. 98.5%% (source api): the "
-                   "content of the anhydrous salt in the powder (see --potency-as)")
-    p.add_argument("--assay", help="assay of the API lot, anhydrous basis, e.g. 99.5%% (with --water, "
-                   "instead of --potency)")
-    p.add_argument("--water", help="water content of the API lot from its CoA, e.g. 8.7%% (with --assay)")
-    p.add_argument("--potency-as", dest="potency_basis", choices=["hcl_anhydrous", "hcl_dihydrate", "base"],
-                   help="the form --potency is the content of (default: the anhydrous salt; hcl_dihydrate "
-                   "only when the CoA states the content of the dihydrate itself)")
-    p.add_argument("--api-form", choices=["hcl_anhydrous", "hcl_dihydrate", "base"],
-                   help="salt form of the API powder weighed (default hcl_anhydrous)")
+    add_drug_lot_arguments(p, when=" (source api)")
     p.add_argument("--balance", help="balance key (formulas/reference/balances.toml), default class_iii")
     p.add_argument("--mwq", help="minimum weighable quantity of your balance, e.g. 120mg (overrides --balance)")
     p.add_argument("--date", help="compounding date, ISO (default today)")
