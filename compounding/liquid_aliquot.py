@@ -15,12 +15,15 @@ The measurability rule (README, conventions):
 One stage when one can; otherwise two (a measured volume of the first stock is diluted in a second
 flask); otherwise no plan (the caller refuses with the reason). Among the plans that satisfy the
 rule, the one weighing the least powder wins, then the one closest to the target, then the smaller
-flask. Exact Fraction arithmetic throughout.
+flask. Where no plan weighs its exact amount rounded up (the exact amount falls just below the MWQ
+for every ratio the devices give), the MWQ itself is weighed and the plan delivers a little more,
+within the limits. Exact Fraction arithmetic throughout.
 """
 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -174,10 +177,14 @@ class _Rules:
     solubility: Fraction
     limits: tuple[Fraction, Fraction]
 
+    at_least_mwq: bool = False
+
     @property
     def floor(self) -> Fraction:
-        """Below this an exact weight still rounds up to the MWQ or more."""
-        return self.mwq - self.step
+        """The least exact weight a plan may need. Below ``mwq - step`` the exact weight rounds up to less
+        than the MWQ; in the fallback (weigh the MWQ instead), below ``mwq ÷ upper limit`` the MWQ
+        delivers more than the upper limit."""
+        return self.mwq / self.limits[1] if self.at_least_mwq else self.mwq - self.step
 
     def plan(self, chain: tuple[_Option, ...]) -> tuple | None:
         """(sort key, powder to weigh, powder delivered) for a chain of stages; None when a rule is broken."""
@@ -185,6 +192,8 @@ class _Rules:
         for o in chain:
             ratio *= o.ratio
         weigh = _up(self.required / ratio, self.step)
+        if self.at_least_mwq:  # the fallback: weigh the MWQ (rounded up to the step), deliver a little more
+            weigh = max(weigh, _up(self.mwq, self.step))
         if weigh < self.mwq or weigh * self.content / chain[0].size > self.solubility:
             return None  # the first stock is the most concentrated: it must stay a solution
         delivered = weigh * ratio
@@ -223,6 +232,9 @@ def plan_liquid_aliquot(required: pint.Quantity, mwq: pint.Quantity, *, data: Li
     space = None if room is None else Fraction(room.to(mL).magnitude)
     last = [o for o in opts.all if space is None or o.take <= space]
     found = _one_stage(rules, opts, space) or _two_stages(rules, opts, last)
+    if found is None:  # no plan weighs its exact amount rounded up: try weighing the MWQ and delivering more
+        rules = dataclasses.replace(rules, at_least_mwq=True)
+        found = _one_stage(rules, opts, space) or _two_stages(rules, opts, last)
     if found is None:
         return None
     (_, weigh, delivered), chain = found
@@ -257,9 +269,11 @@ def _two_stages(rules: _Rules, opts: _Options, last: list[_Option]):
             p = rules.plan((o1, o2))
             if p is None:
                 continue
+            if n and p[1] > least:
+                break  # smaller ratios weigh more
             if best is None or p[0] < best[0][0]:
                 best = (p, (o1, o2))
+            if n == 0:
+                least = p[1]
             n += 1
-            if n == 3:  # the next ones weigh more
-                break
     return best

@@ -147,6 +147,20 @@ def test_no_plan_within_the_solubility_is_refused_with_the_reason(monkeypatch):
     assert e.value.field == "final_volume" and "solubility" in str(e.value) and "MWQ" in str(e.value)
 
 
+def test_where_every_exact_amount_falls_just_below_the_mwq_the_mwq_is_weighed():
+    # 0.01 mg/mL × 1 mL at 99.8 %: 0.01/0.998 = 0.010020 mg of powder, MWQ 9110.1 mg (step 10 mg).
+    # 100 mL flasks and 0.1 mL measures give 1/10^6: 10020.04 → 10030 mg in 100 mL, 100.3 mg/mL of HCl
+    # content, above the solubility (100 mg/mL). 0.11 mL into the batch gives 1.1/10^6: 9109.1 → 9110 mg,
+    # below the MWQ. Weighing the MWQ, 9120 mg, delivers 9120 × 1.1/10^6 = 0.010032 mg = 100.12 %.
+    p = prepare_liquid(source="api", concentration="0.01 mg/mL", final_volume="1 mL", mwq="9110.1 mg",
+                       potency="99.8%", compounding_date=DATE)
+    a = p.aliquot
+    assert a.api_to_weigh == Q(9120, mg) and [s.made_up_to for s in a.stages] == [Q(100, mL)] * 2
+    assert [s.volume_to_take for s in a.stages] == [Q("0.1", mL), Q("0.11", mL)]
+    assert a.powder_delivered == Q(Fraction("0.010032"), mg)
+    assert violations(p) == []
+
+
 # --- properties -----------------------------------------------------------------------------------
 
 # the most two stages dilute with the shipped devices: (100 mL flask ÷ 0.1 mL, the 1 mL syringe's minimum)²,
@@ -172,7 +186,7 @@ def test_property_every_measured_volume_is_measurable_and_the_dose_within_limits
         p = prepare_liquid(source="api", concentration=conc, final_volume=volume, mwq=mwq, potency=potency,
                            potency_basis=basis, api_form=form, vehicle=vehicle, compounding_date=DATE)
     except CalculationError as e:  # only where no two-stage dilution of the shipped devices reaches
-        assert e.value.field == "final_volume"
+        assert e.field == "final_volume"
         salt = Fraction("413.89") / Fraction("377.86") if form == "hcl_dihydrate" else 1  # domain.md §1
         powder = conc.magnitude * volume.magnitude * salt / (Fraction(potency[:-1]) / 100 if potency else 1)
         assert powder * MAX_DILUTION < as_quantity(mwq, "mwq", "mass").to(mg).magnitude
