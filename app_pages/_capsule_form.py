@@ -71,14 +71,14 @@ def fields(p: str, mf: Any, method: str) -> None:
                          if "hcl_anhydrous" in forms else 0, format_func=lambda k: ref.forms[k].name.replace("naltrexone hydrochloride", "naltrexone HCl"))
             w.field_error(p, "api_form", "strength_basis")
         with c2:
-            st.number_input("As-is potency (%)", key=f"{p}.potency", value=None, step=0.1, format="%g",
-                            help="Leave blank (and assay blank) for no potency correction; the record says so.")
+            w.quantity_input("As-is potency", f"{p}.potency", ("%",),
+                             help="Leave blank (and assay blank) for no potency correction; the record says so.")
             w.field_error(p, "potency")
         with c3:
-            st.number_input("or assay (%, anhydrous basis)", key=f"{p}.assay", value=None, step=0.1, format="%g")
+            w.quantity_input("or assay (%, anhydrous basis)", f"{p}.assay", ("%",))
             w.field_error(p, "assay")
         with c4:
-            st.number_input("and water content (%)", key=f"{p}.water", value=None, step=0.1, format="%g")
+            w.quantity_input("and water content", f"{p}.water", ("%",))
             w.field_error(p, "water")
     else:
         st.markdown("**Commercial 50 mg tablets** (crushed)")
@@ -129,12 +129,12 @@ def fields(p: str, mf: Any, method: str) -> None:
     with st.expander("QC limits and dates"):
         c1, c2, c3, c4 = st.columns(4)
         with c1:
-            st.number_input("QC low limit (%)", key=f"{p}.qc_low", step=1.0, format="%g",
-                            value=float(limits.individual_low.quantity.to("percent").magnitude))
+            w.quantity_input("QC low limit", f"{p}.qc_low", ("%",),
+                             value=limits.individual_low.quantity.to("percent").magnitude)
             w.field_error(p, "qc_low")
         with c2:
-            st.number_input("QC high limit (%)", key=f"{p}.qc_high", step=1.0, format="%g",
-                            value=float(limits.individual_high.quantity.to("percent").magnitude))
+            w.quantity_input("QC high limit", f"{p}.qc_high", ("%",),
+                             value=limits.individual_high.quantity.to("percent").magnitude)
             w.field_error(p, "qc_high")
         with c3:
             st.date_input("Compounding date", key=f"{p}.date", value="today", format="YYYY-MM-DD")
@@ -149,7 +149,7 @@ def arguments(p: str, mf: Any, method: str) -> dict[str, Any]:
     """The keyword arguments of ``capsule_batch`` from the form's values (read in the callback)."""
     s = st.session_state
     args: dict[str, Any] = dict(
-        formula=mf.id, strength=w.typed_quantity(f"{p}.strength", "mg"), quantity=s.get(f"{p}.quantity"),
+        formula=mf.id, strength=w.typed_quantity(f"{p}.strength", "mg"), quantity=w.number_text(s.get(f"{p}.quantity")),
         capsule_size=s.get(f"{p}.capsule_size"), filler=s.get(f"{p}.filler"), method=method,
         balance=s.get(f"{p}.balance"), mwq=w.typed_quantity(f"{p}.mwq", "mg"),
         qc_limits=(w.percent_text(s.get(f"{p}.qc_low")), w.percent_text(s.get(f"{p}.qc_high"))),

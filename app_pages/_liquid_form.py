@@ -93,8 +93,8 @@ def fields(p: str, source: str, *, doses: bool = True) -> None:
                              format_func=lambda k: ref.forms[k].name.replace("naltrexone hydrochloride", "naltrexone HCl"))
                 w.field_error(p, "api_form")
             with d2:
-                st.number_input("As-is potency (%)", key=f"{p}.potency", value=None, step=0.1, format="%g",
-                                help="Blank: no potency correction (the record says so).")
+                w.quantity_input("As-is potency", f"{p}.potency", ("%",),
+                                 help="Blank: no potency correction (the record says so).")
                 w.field_error(p, "potency")
 
     if doses:

@@ -5,8 +5,9 @@ Conventions every page follows:
 - inputs sit in an ``st.form``; its submit button's ``on_click`` callback runs the core and keeps the
   result (or the error) in ``st.session_state`` under ``<page>.result`` / ``<page>.error``, so a later
   rerun (a download, a link, a chart hover) never loses the result, and a form keeps what was typed;
-- a quantity is a number box plus a chosen unit; the two are joined into the text a person would
-  type (``"4.5 mg"``) and handed to the core, so the core's parser and limits apply unchanged;
+- a quantity is a text box plus a chosen unit (never a browser number box, which reinterprets
+  ``0,5`` as 5); the two are joined into the text a person would type (``"4.5 mg"``) and handed to
+  the core, so the core's one parser and its limits apply unchanged (:func:`quantity_input`);
 - a :class:`~compounding.errors.CompoundingError` is shown beside the field it names (``.field``),
   with what is allowed; an error whose field has no widget is shown above the form;
 - numbers are shown with :mod:`compounding.display` (rounded once, no trailing zeros).
@@ -16,7 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any, Callable, Iterable, Sequence
 
 import streamlit as st
@@ -88,59 +91,134 @@ def qc_limits():
     return load()
 
 
-# --- numbers as text for the core -----------------------------------------------------------------
+# --- typed text for the core -----------------------------------------------------------------------
 
-def number_text(value: float | int | None) -> str | None:
-    """A number box's value as the decimal a person typed: 4.5 → "4.5", 1e-05 → "0.00001"."""
+def number_text(value: Any) -> str | None:
+    """The text handed to the core for a number box: what was typed, unchanged (None when blank);
+    a number the program itself put there (4.5, 271.03) as the decimal it prints as."""
     if value is None:
         return None
-    if isinstance(value, float):
-        d = Decimal(repr(value))
-    else:
-        d = Decimal(value)
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, Fraction):
+        from compounding.display import format_exact
+
+        return format_exact(value)
+    d = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     text = format(d, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text
 
 
-def quantity_text(value: float | int | None, unit: str | None) -> str | None:
-    """``"4.5 mg"`` from 4.5 and "mg"; None when the box is blank (the core then says what is missing)."""
+_TYPED_UNIT = re.compile(r"^\s*[+-]?[0-9.,]*\s*(?P<unit>.*?)\s*$")
+
+
+def quantity_text(value: Any, unit: str | None) -> str | None:
+    """``"4.5 mg"`` from the typed "4.5" and the chosen "mg"; None when the box is blank (the core
+    then says what is missing). A unit typed in the box too is kept when it is the one chosen
+    ("4.5 mg" beside mg); a different one ("4.5 mcg" beside mg) reaches the core as "4.5 mcg mg",
+    which it refuses: the program never picks one of two units silently."""
     number = number_text(value)
-    if number is None:
-        return None
-    if unit in ("%", "percent"):
-        return f"{number}%"
-    return f"{number} {unit}" if unit else number
+    if number is None or not unit:
+        return number
+    unit = "%" if unit == "percent" else unit
+    typed = _TYPED_UNIT.match(number).group("unit")
+    if typed == unit:
+        return number
+    return f"{number}%" if unit == "%" else f"{number} {unit}"
 
 
-def percent_text(value: float | None) -> str | None:
+def percent_text(value: Any) -> str | None:
     return quantity_text(value, "%")
 
 
 # --- input widgets ----------------------------------------------------------------------------------
 
-def quantity_input(label: str, key: str, units: Sequence[str], *, value: float | None = None,
-                   unit: str | None = None, help: str | None = None, step: float | None = None,
-                   placeholder: str | None = None, integer: bool = False) -> str | None:
-    """A number box and a unit chooser side by side; returns the typed text (``"4.5 mg"``) or None.
+# what the core parser reads for each unit a chooser offers (counts: a whole number of them)
+UNIT_KINDS = {"mg": "mass", "mcg": "mass", "g": "mass", "mL": "volume", "L": "volume", "mg/mL": "concentration",
+              "mcg/mL": "concentration", "g/mL": "density", "%": "percent", "days": "duration",
+              "weeks": "duration", "capsules": "capsule", "tablets": "tablet"}
 
+
+_PLURALS = ("capsules", "tablets", "days", "weeks")
+
+
+def box_key(key: str) -> str:
+    """The key of the container around a quantity field (CSS class ``st-key-<box_key>``)."""
+    return "q-" + re.sub(r"[^A-Za-z0-9_-]", "-", key)
+
+
+def quantity_input(label: str, key: str, units: Sequence[str], *, value: Any = None,
+                   unit: str | None = None, help: str | None = None, step: float | None = None,
+                   placeholder: str | None = None, integer: bool = False, field: str | None = None) -> str | None:
+    """A text box for the number and, with several units, a unit chooser beside it; returns the text
+    for the core (``"4.5 mg"``), or None when blank. ``value``: a default (text or number).
+
+    A text box, not a browser number box: a number box reinterprets what was typed (``0,5`` became 5)
+    before the program sees it. The core's one parser reads the text, and its reading is shown
+    under the box at once: a refusal ("has a comma …; write 0.5"), or, for a number written
+    differently from how the program writes it, what it was read as ("1.000" → "read as 1 mg").
     With one unit (a count of capsules, a %), the unit is part of the label and there is no chooser.
+    ``field``: the core's name for this input (default: the key after the page prefix); the core's
+    own error for it replaces the reading. ``step`` and ``integer`` are accepted for old callers.
     """
-    if len(units) == 1:
-        number = st.number_input(label if units[0].lower() in label.lower() else f"{label} ({units[0]})", key=key,
-                                 value=value, step=step or (1 if integer else 0.1),
-                                 format="%d" if integer else "%g", help=help, placeholder=placeholder)
-        return quantity_text(number, units[0])
-    left, right = st.columns([5, 3], vertical_alignment="bottom", gap="small")
-    with left:
-        number = st.number_input(label, key=key, value=value, step=step or (1 if integer else 0.1),
-                                 format="%d" if integer else "%g", help=help, placeholder=placeholder)
-    with right:
-        index = units.index(unit) if unit in units else 0
-        chosen = st.selectbox(f"Unit of {label.lower()}", units, key=f"{key}.unit",
-                              label_visibility="collapsed", index=index)
-    return quantity_text(number, chosen)
+    default = number_text(value)
+    with st.container(key=box_key(key)):
+        if len(units) == 1:
+            shown = label if units[0].lower() in label.lower() else f"{label} ({units[0]})"
+            text = st.text_input(shown, key=key, value=default or "", help=help, placeholder=placeholder)
+            chosen = units[0]
+        else:
+            left, right = st.columns([5, 3], vertical_alignment="bottom", gap="small")
+            with left:
+                text = st.text_input(label, key=key, value=default or "", help=help, placeholder=placeholder)
+            with right:
+                index = units.index(unit) if unit in units else 0
+                chosen = st.selectbox(f"Unit of {label.lower()}", units, key=f"{key}.unit",
+                                      label_visibility="collapsed", index=index)
+        _show_reading(key, text, chosen, field)
+    return quantity_text(text, chosen)
+
+
+def read_as(text: str | None, unit: str) -> tuple[str | None, CompoundingError | None]:
+    """How the core's parser reads ``text`` in a box beside ``unit``: (``"1 mg"``, None), or
+    (None, its refusal). Ranges are not judged here (the calculation does that, with its reasons)."""
+    from compounding.display import format_exact
+    from compounding.errors import RangeError
+    from compounding.units import as_count, capsule, parse_quantity, tablet
+
+    joined = quantity_text(text, unit)
+    kind = UNIT_KINDS.get(unit)
+    if joined is None or kind is None:
+        return None, None
+    try:
+        if kind in ("capsule", "tablet"):
+            number = str(as_count(text, "typed", {"capsule": capsule, "tablet": tablet}[kind],
+                                  minimum=-10**12).magnitude)
+        else:
+            number = format_exact(parse_quantity(joined, "typed", kind).magnitude)
+    except RangeError:
+        return None, None
+    except CompoundingError as exc:
+        exc.value = joined
+        return None, exc
+    if unit == "%":
+        return f"{number}%", None
+    return f"{number} {unit[:-1] if number == '1' and unit in _PLURALS else unit}", None
+
+
+def _show_reading(key: str, text: str | None, unit: str, field: str | None) -> None:
+    page, _, name = key.partition(".")
+    err = st.session_state.get(f"{page}.error")
+    if err and err.get("field") == (field or name):
+        return  # the core's own message for this field is shown next
+    shown, refusal = read_as(text, unit)
+    if refusal is not None:
+        st.error(error_text({"value": refusal.value, "message": refusal.message, "allowed": refusal.allowed}),
+                 icon=":material/error:")
+    elif shown is not None and text not in (shown, shown.rsplit(" ", 1)[0], shown.rstrip("%")):
+        st.caption(f"Read as **{shown}**")
 
 
 def balance_inputs(page: str, ref) -> None:

@@ -19,16 +19,19 @@ def _calculate() -> None:
 
 def _to_weight_check(b) -> None:
     """Carry this batch's fill weight and QC limits to the Weight check page."""
-    st.session_state["qc.target"] = float(w.fn(b.fill_weight_per_capsule.magnitude, 2))
-    st.session_state["qc.target.unit"] = "mg"
-    st.session_state["qc.low"] = float(w.pct(b.qc_low).rstrip("%"))
-    st.session_state["qc.high"] = float(w.pct(b.qc_high).rstrip("%"))
-    st.session_state["qc.batch_size"] = int(b.capsules_to_make.magnitude)
+    # the figures as this page shows them (the target a pharmacist would copy from the batch sheet)
+    number, unit = w.per_capsule(b.fill_weight_per_capsule).rsplit(" ", 1)
+    st.session_state["qc.target"] = number
+    st.session_state["qc.target.unit"] = unit
+    st.session_state["qc.low"] = w.pct(b.qc_low).rstrip("%")
+    st.session_state["qc.high"] = w.pct(b.qc_high).rstrip("%")
+    st.session_state["qc.batch_size"] = str(int(b.capsules_to_make.magnitude))
     if b.balance in w.reference().balances:  # the balance the batch was weighed on weighs its capsules too
         st.session_state["qc.balance"] = b.balance
     else:
-        st.session_state["qc.mwq"] = float(w.fn(b.mwq.magnitude, 2))
-        st.session_state["qc.mwq.unit"] = "mg"
+        number, unit = w.fq(b.mwq).rsplit(" ", 1)
+        st.session_state["qc.mwq"] = number
+        st.session_state["qc.mwq.unit"] = unit
     st.session_state["qc.batch"] = (f"{b.formula_id}, {w.per_capsule(b.strength)} per capsule, "
                                     f"{int(b.capsules_to_make.magnitude)} capsules, size {b.capsule_size}")
 

@@ -11,8 +11,10 @@ FORMS = {"capsules": "Capsules", "liquid": "Oral liquid"}
 OWN = "(own regimen)"
 LABELS = {"preset": "Preset", "start": "Start dose", "step": "Step", "every": "Every", "target": "Target dose",
           "maintain": "Stay at target", "stages": "Stages", "form": "Form", "concentration": "Concentration",
-          "vehicle": "Vehicle", "start_date": "Start date", "overage": "Overage per fill"}
-DEFAULT_STAGES = {"Dose": [1.5, 3.0, 4.5], "Days": [14, 14, 28]}
+          "vehicle": "Vehicle", "start_date": "Start date", "overage": "Overage per fill",
+          **{f"stages[{i}].{x}": f"Stages, row {i + 1}, {x}" for i in range(60) for x in ("dose", "days")}}
+# text cells, read by the core's parser like every other quantity (a number cell reinterprets "0,5")
+DEFAULT_STAGES = {"Dose": ["1.5", "3", "4.5"], "Days": ["14", "14", "28"]}
 
 
 def _stages_table():
@@ -41,9 +43,9 @@ def _calculate() -> None:
         args = dict(form=form, start_date=w.date_text(s.get(f"{P}.start_date")))
         if mode == "stages":
             unit = s.get(f"{P}.stages.unit", "mg")
-            rows = [r for r in _stages_table() if r.get("Dose") is not None or r.get("Days") is not None]
-            args["stages"] = [(w.quantity_text(_num(r.get("Dose")), unit) or "", _whole(r.get("Days")))
-                              for r in rows]
+            rows = [(_cell(r.get("Dose")), _cell(r.get("Days"))) for r in _stages_table()]
+            args["stages"] = [(w.quantity_text(dose, unit) or "", days) for dose, days in rows
+                              if dose is not None or days is not None]
         else:
             preset = s.get(f"{P}.preset")
             args.update(preset=None if preset == OWN else preset,
@@ -58,16 +60,11 @@ def _calculate() -> None:
     w.run_and_store(P, compute)
 
 
-def _num(value):
-    try:
-        return None if value is None or value != value else float(value)  # NaN from an emptied cell
-    except (TypeError, ValueError):
-        return value
-
-
-def _whole(value):
-    v = _num(value)
-    return None if v is None else (int(v) if float(v).is_integer() else v)
+def _cell(value):
+    """A stage cell's text as typed; None for an empty cell (None, NaN or blank)."""
+    if value is None or value != value:  # NaN from an emptied cell
+        return None
+    return w.number_text(value if isinstance(value, str) else w.number_text(value))
 
 
 def fields(mode: str, form: str) -> None:
@@ -99,8 +96,8 @@ def fields(mode: str, form: str) -> None:
         c1, c2 = st.columns([4, 1])
         with c1:
             st.data_editor(pd.DataFrame(DEFAULT_STAGES), key=f"{P}.stages", num_rows="dynamic", hide_index=True,
-                           column_config={"Dose": st.column_config.NumberColumn("Dose", format="%g", step=0.1),
-                                          "Days": st.column_config.NumberColumn("Days", format="%d", step=1)})
+                           column_config={"Dose": st.column_config.TextColumn("Dose"),
+                                          "Days": st.column_config.TextColumn("Days")})
         with c2:
             st.selectbox("Unit of the doses", ("mg", "mcg"), key=f"{P}.stages.unit")
         w.field_error(P, "stages", *(f"stages[{i}].{x}" for i in range(60) for x in ("dose", "days")))
@@ -116,8 +113,8 @@ def fields(mode: str, form: str) -> None:
                          index=vehicles.index("purified_water") if "purified_water" in vehicles else 0)
             w.field_error(P, "vehicle")
         with c3:
-            st.number_input("Overage per fill (%)", key=f"{P}.overage", value=None, step=1.0, format="%g",
-                            help="Extra volume for losses in each bottle; blank: none.")
+            w.quantity_input("Overage per fill", f"{P}.overage", ("%",),
+                             help="Extra volume for losses in each bottle; blank: none.")
             w.field_error(P, "overage")
     st.date_input("Start date (day 1)", key=f"{P}.start_date", value="today", format="YYYY-MM-DD")
     w.field_error(P, "start_date")

@@ -147,20 +147,20 @@ with st.form(f"{P}.form", enter_to_submit=False):
         w.field_error(P, "batch_size")
     with c2:
         d1, d2 = st.columns(2)
-        pct = lambda fig: float(fig.quantity.to("percent").magnitude)  # noqa: E731
+        pct = lambda fig: fig.quantity.to("percent").magnitude  # noqa: E731
         with d1:
-            st.number_input("Each capsule at least (% of target)", key=f"{P}.low", value=pct(limits.individual_low),
-                            step=1.0, format="%g", help=limits.individual_low.source)
+            w.quantity_input("Each capsule at least (% of target)", f"{P}.low", ("%",),
+                             value=pct(limits.individual_low), help=limits.individual_low.source, field="individual_low")
             w.field_error(P, "individual_low")
-            st.number_input("Mean within ± (% of target)", key=f"{P}.mean_tol", value=pct(limits.mean_tolerance),
-                            step=0.5, format="%g", help=limits.mean_tolerance.source)
+            w.quantity_input("Mean within ± (% of target)", f"{P}.mean_tol", ("%",),
+                             value=pct(limits.mean_tolerance), help=limits.mean_tolerance.source, field="mean_tolerance")
             w.field_error(P, "mean_tolerance")
         with d2:
-            st.number_input("Each capsule at most (% of target)", key=f"{P}.high", value=pct(limits.individual_high),
-                            step=1.0, format="%g", help=limits.individual_high.source)
+            w.quantity_input("Each capsule at most (% of target)", f"{P}.high", ("%",),
+                             value=pct(limits.individual_high), help=limits.individual_high.source, field="individual_high")
             w.field_error(P, "individual_high")
-            st.number_input("RSD at most (%)", key=f"{P}.rsd_max", value=pct(limits.rsd_maximum), step=0.5,
-                            format="%g", help=limits.rsd_maximum.source)
+            w.quantity_input("RSD at most", f"{P}.rsd_max", ("%",), value=pct(limits.rsd_maximum),
+                             help=limits.rsd_maximum.source, field="rsd_maximum")
             w.field_error(P, "rsd_maximum")
     c1, c2 = st.columns([3, 1])
     with c1:

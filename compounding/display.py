@@ -14,7 +14,7 @@ from typing import Any
 
 import pint
 
-__all__ = ["round_half_up", "format_number", "format_quantity", "unit_symbol", "DISPLAY_PLACES"]
+__all__ = ["round_half_up", "format_number", "format_quantity", "format_exact", "unit_symbol", "DISPLAY_PLACES"]
 
 # Decimal places shown per unit symbol; anything not listed gets DEFAULT_PLACES.
 DISPLAY_PLACES = {
@@ -58,6 +58,26 @@ def format_number(value: Any, places: int = DEFAULT_PLACES) -> str:
     if text in ("-0", ""):
         text = "0"
     return text
+
+
+def format_exact(value: Any) -> str:
+    """A typed number exactly, without rounding: ``"1.000"`` → ``"1"``, 1/8 → ``"0.125"``. For
+    echoing what a person typed (never for a result); a value with no finite decimal (1/3, from
+    "1 mg/3 mL") is shown to 12 places."""
+    frac = Fraction(value)
+    d = frac.denominator
+    while d % 2 == 0:
+        d //= 2
+    while d % 5 == 0:
+        d //= 5
+    if d != 1:
+        return format_number(frac, 12)
+    with localcontext() as ctx:
+        ctx.prec = 200
+        text = format(Decimal(frac.numerator) / Decimal(frac.denominator), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 def unit_symbol(unit: pint.Unit) -> str:

@@ -50,12 +50,18 @@ def errors(at) -> list[str]:
     return values(at, "error")
 
 
+def typed(value) -> str:
+    """What a person types for ``value`` in a quantity's text box: 4.5 → "4.5", None → ""."""
+    return "" if value is None else str(value)
+
+
 def set_inputs(at, prefix: str, **inputs) -> AppTest:
-    """``strength=(4.5, "mg")`` sets the number box and its unit; ``capsule_size="1"`` a select box."""
+    """``strength=(4.5, "mg")`` types 4.5 in the quantity's text box and chooses its unit;
+    ``quantity=90`` types 90; ``capsule_size="1"`` sets a select box."""
     for name, value in inputs.items():
         key = f"{prefix}.{name}"
         if isinstance(value, tuple):
-            at.number_input(key=key).set_value(value[0])
+            at.text_input(key=key).set_value(typed(value[0]))
             if any(s.key == f"{key}.unit" for s in at.selectbox):  # one-unit fields have no chooser
                 at.selectbox(key=f"{key}.unit").set_value(value[1])
         elif isinstance(value, str) and any(s.key == key for s in at.selectbox):
@@ -63,7 +69,7 @@ def set_inputs(at, prefix: str, **inputs) -> AppTest:
         elif isinstance(value, str) and any(t.key == key for t in at.text_area):
             at.text_area(key=key).set_value(value)
         else:
-            at.number_input(key=key).set_value(value)
+            at.text_input(key=key).set_value(typed(value))
     return at
 
 
@@ -209,19 +215,19 @@ def test_capsules_bad_input_shows_error_keeps_inputs(case, inputs, field, words)
     for name, value in inputs.items():  # every input kept as typed
         key = f"cap.{name}"
         if isinstance(value, tuple):
-            assert at.number_input(key=key).value == value[0]
+            assert at.text_input(key=key).value == typed(value[0])
             if any(s.key == f"{key}.unit" for s in at.selectbox):
                 assert at.selectbox(key=f"{key}.unit").value == value[1]
         elif isinstance(value, str):
             assert at.selectbox(key=key).value == value
         else:
-            assert at.number_input(key=key).value == value
+            assert at.text_input(key=key).value == typed(value)
 
 
 def test_capsules_error_sits_beside_its_field():
     at = capsules(**dict(CAP05, strength=(45.0, "mg")))
     # the error block directly follows the strength input in the same column
-    column = next(c for c in at.columns if any(n.key == "cap.strength" for n in c.number_input))
+    column = next(c for c in at.columns if any(n.key == "cap.strength" for n in c.text_input))
     assert any("outside the low-dose" in e.value for e in column.error)
 
 
@@ -248,7 +254,7 @@ def test_capsules_to_weight_check_carries_the_target():
     at = capsules(**CAP05)
     at.button(key="cap.to_weight_check").click().run()
     assert values(at, "title") == ["Weight check"]
-    assert at.number_input(key="qc.target").value == 271.03
+    assert at.text_input(key="qc.target").value == "271.03"
     assert any("LDN-CAP-API" in i for i in values(at, "info"))
 
 
@@ -310,7 +316,7 @@ def test_weight_check_a_small_batch_is_complete_when_every_capsule_is_weighed():
 def test_weight_check_carries_the_batch_size_from_the_capsules_page():
     at = capsules(**CAP05)
     at.button(key="cap.to_weight_check").click().run()
-    assert at.number_input(key="qc.batch_size").value == 99
+    assert at.text_input(key="qc.batch_size").value == "99"
 
 
 SIZE3 = "\n".join(["88", "89.5", "90", "90.5", "91", "92", "89", "90.2", "90.8", "91.5"])
@@ -433,9 +439,9 @@ def test_liquid_bad_input(case, inputs, words):
     assert not at.metric
     for name, value in inputs.items():
         if isinstance(value, tuple):
-            assert at.number_input(key=f"liq.{name}").value == value[0]
+            assert at.text_input(key=f"liq.{name}").value == typed(value[0])
         elif name == "tablets":
-            assert at.number_input(key="liq.tablets").value == value
+            assert at.text_input(key="liq.tablets").value == typed(value)
 
 
 # --- titration ------------------------------------------------------------------------------------
@@ -503,7 +509,7 @@ def test_titration_bad_input(case, inputs, words):
     assert at.selectbox(key="tit.preset").value == "(own regimen)"
     for name, value in inputs.items():
         if isinstance(value, tuple):
-            assert at.number_input(key=f"tit.{name}").value == value[0]
+            assert at.text_input(key=f"tit.{name}").value == typed(value[0])
 
 
 # --- independent check ----------------------------------------------------------------------------
@@ -552,7 +558,7 @@ def test_qa_difference_is_a_warning():
 def test_qa_does_not_show_the_capsules_page_result():
     at = capsules(**CAP05)
     at.switch_page("app_pages/independent_check.py").run()
-    assert at.number_input(key="qa.strength").value is None  # nothing carried over
+    assert not at.text_input(key="qa.strength").value  # nothing carried over
     assert not at.metric
 
 
@@ -633,7 +639,7 @@ def test_inputs_and_results_survive_a_visit_to_another_page():
     at.switch_page("app_pages/reference_data.py").run()
     at.switch_page("app_pages/capsules.py").run()
     assert not at.exception
-    assert at.number_input(key="cap.strength").value == 4.5
+    assert at.text_input(key="cap.strength").value == "4.5"
     assert at.selectbox(key="cap.capsule_size").value == "1"
     assert metrics(at)["Capsules to make"] == "99"
 
@@ -658,7 +664,7 @@ def test_qa_oral_liquid_bad_dose():
                                                                    "dv0.volume": (45.0, "mL")})
     at = submit(at, "qal")
     assert any("outside the low-dose" in e for e in errors(at))
-    assert at.number_input(key="qal.dv0.dose").value == 45.0
+    assert at.text_input(key="qal.dv0.dose").value == "45.0"
 
 
 def test_random_capsule_inputs_never_raise_and_never_show_a_stale_result():
@@ -716,3 +722,78 @@ def test_changing_the_formula_removes_the_old_result():
     assert metrics(at)["Capsules to make"] == "99"
     at.selectbox(key="cap.formula").set_value("LDN-CAP-TAB").run()
     assert not at.metric and not errors(at)
+
+
+# --- typed text reaches the core's parser unchanged (issue 8, item 1) ------------------------------
+# A browser number box turned "0,5" into 5 and "150,5" into 1505 before the program saw it.
+
+def _variant(at, radios=(), formula=None):
+    if formula:
+        at.selectbox(key="cap.formula").set_value(formula).run()
+    for key, value in radios:
+        at.radio(key=key).set_value(value).run()
+    return at
+
+
+PAGE_VARIANTS = {
+    "capsules powder": ("app_pages/capsules.py", "cap", {}),
+    "capsules tablets": ("app_pages/capsules.py", "cap", {"formula": "LDN-CAP-TAB"}),
+    "capsules densities": ("app_pages/capsules.py", "cap", {"radios": [("cap.method", "density")]}),
+    "liquid tablets": ("app_pages/oral_liquid.py", "liq", {}),
+    "liquid powder": ("app_pages/oral_liquid.py", "liq", {"radios": [("liq.source", "api")]}),
+    "titration liquid": ("app_pages/titration.py", "tit", {"radios": [("tit.form", "liquid")]}),
+    "QA capsules": ("app_pages/independent_check.py", "qa", {}),
+    "QA liquid": ("app_pages/independent_check.py", "qal", {"radios": [("qa.preparation", "oral_liquid")]}),
+    "weight check": ("app_pages/weight_check.py", "qc", {}),
+}
+
+
+@pytest.mark.parametrize("variant", list(PAGE_VARIANTS))
+def test_every_quantity_field_is_a_text_box_that_refuses_a_comma_beside_itself(variant):
+    page, prefix, how = PAGE_VARIANTS[variant]
+    at = _variant(start(page), **how)
+    assert not at.number_input  # no browser number box anywhere
+    boxes = [t for t in at.text_input if t.key.startswith(prefix + ".") and ".record." not in t.key]
+    assert len(boxes) >= 4
+    for box in boxes:
+        box.set_value("0,5")
+    submit(at, prefix)
+    # one refusal per field, each saying what to write; the core's own message replaces the
+    # field's reading for the field it stopped at, never both
+    refusals = [e for e in errors(at) if "has a comma" in e]
+    assert len(refusals) == len(boxes) and all("write 0.5" in e for e in refusals), refusals
+    assert not at.metric
+    assert all(at.text_input(key=b.key).value == "0,5" for b in boxes)  # every box keeps its text
+
+
+def test_liquid_concentration_typed_with_a_comma_is_refused_not_read_as_5():
+    # the issue's case: 0,5 mg/mL with 150 mL gave 5 mg/mL and 15 tablets
+    at = liquid(concentration=("0,5", "mg/mL"), final_volume=("150", "mL"))
+    assert not at.metric
+    assert any("0,5 mg/mL" in e and "write 0.5" in e for e in errors(at)), errors(at)
+    assert at.text_input(key="liq.concentration").value == "0,5"
+
+
+def test_capsule_fill_weight_typed_with_a_comma_is_refused_not_read_as_1505():
+    at = capsules(**dict(CAP05, fill_weight=("150,5", "mg")))
+    assert not at.metric
+    assert any("150,5 mg" in e and "write 150.5" in e for e in errors(at)), errors(at)
+    assert at.text_input(key="cap.fill_weight").value == "150,5"
+
+
+def test_a_number_written_differently_is_shown_as_it_was_read():
+    # "90.000" is 90 and " 4.5 " is 4.5 mg: calculated, and each field says how it was read
+    at = capsules(**dict(CAP05, quantity="90.000", strength=(" 4.5 ", "mg"), extra=("10.0", "%"),
+                         fill_weight=("270", "mg")))
+    assert metrics(at)["Capsules to make"] == "99"
+    captions = values(at, "caption")
+    for shown in ("Read as **90 capsules**", "Read as **4.5 mg**", "Read as **10%**"):
+        assert shown in captions, captions
+    assert "Read as **270 mg**" not in captions  # typed as the program writes it: nothing to say
+
+
+def test_a_unit_typed_in_the_box_must_agree_with_the_unit_chosen():
+    at = capsules(**dict(CAP05, strength=("4.5 mg", "mg")))
+    assert metrics(at)["Capsules to make"] == "99"
+    at = capsules(**dict(CAP05, strength=("4.5 mcg", "mg")))  # never a silent choice of one of the two
+    assert not at.metric and any("'mcg mg' is not one unit" in e for e in errors(at))
