@@ -34,14 +34,12 @@ def setup(p: str) -> tuple[Any, str]:
     """Formula (which sets the source) and fill method: outside the form, so the form shows the
     fields that apply (potency for powder, tablet weight for tablets)."""
     forms = capsule_formulas()
-    left, right = st.columns([3, 2])
-    with left:
-        fid = st.selectbox("Formula (sets the source: naltrexone HCl powder or crushed 50 mg tablets)",
-                           list(forms), key=f"{p}.formula", on_change=w.forget_result(p),
-                           format_func=lambda k: f"{k} v{forms[k].version} · {forms[k].name}")
-    with right:
-        method = st.radio("Filler calculation", list(METHODS), key=f"{p}.method", horizontal=True,
-                          format_func=METHODS.get, on_change=w.forget_result(p))
+    # the whole width: in a column a tablet cut the formula's name
+    fid = st.selectbox("Formula (sets the source: naltrexone HCl powder or crushed 50 mg tablets)",
+                       list(forms), key=f"{p}.formula", on_change=w.forget_result(p),
+                       format_func=lambda k: f"{k} v{forms[k].version} · {forms[k].name}")
+    method = st.radio("Filler calculation", list(METHODS), key=f"{p}.method", horizontal=True,
+                      format_func=METHODS.get, on_change=w.forget_result(p))
     return forms[fid], method
 
 

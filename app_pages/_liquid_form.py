@@ -117,13 +117,13 @@ def dose_fields(p: str) -> None:
 def _balance_and_dates(p: str, ref) -> None:
     w.balance_inputs(p, ref)
     with st.expander("Dates"):
-        c1, c2, c3 = st.columns(3)
+        c1, c2 = st.columns(2)
         with c1:
             st.date_input("Compounding date", key=f"{p}.date", value="today", format="YYYY-MM-DD")
             w.field_error(p, "date")
         with c2:
             st.date_input("Earliest expiry (optional)", key=f"{p}.expiry", value=None, format="YYYY-MM-DD")
             w.field_error(p, "component_expiries")
-        with c3:
-            st.checkbox("Count the compounding day as day 1", key=f"{p}.day_one",
-                        help="Some SOPs count the compounding day as day 1: the BUD is then one day earlier.")
+        # on its own line: in a third column a tablet cut its label
+        st.checkbox("Count the compounding day as day 1", key=f"{p}.day_one",
+                    help="Some SOPs count the compounding day as day 1: the BUD is then one day earlier.")

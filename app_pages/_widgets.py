@@ -2,9 +2,12 @@
 
 Conventions every page follows:
 
-- inputs sit in an ``st.form``; its submit button's ``on_click`` callback runs the core and keeps the
-  result (or the error) in ``st.session_state`` under ``<page>.result`` / ``<page>.error``, so a later
-  rerun (a download, a link, a chart hover) never loses the result, and a form keeps what was typed;
+- inputs sit in a bordered box (not an ``st.form``: a change must reach the program to mark the
+  result out of date); the Calculate button's ``on_click`` callback runs the core and keeps the
+  result (or the error) in ``st.session_state`` under ``<page>.result`` / ``<page>.error`` with the
+  inputs it came from (:func:`run_and_store`), so a later rerun (a download, a link, a chart hover)
+  never loses it; once an input differs from those, the result and its downloads are hidden as out
+  of date and the error goes (:func:`forget_if_changed`, :func:`current_result`);
 - a quantity is a text box plus a chosen unit (never a browser number box, which reinterprets
   ``0,5`` as 5); the two are joined into the text a person would type (``"4.5 mg"``) and handed to
   the core, so the core's one parser and its limits apply unchanged (:func:`quantity_input`);
@@ -41,20 +44,26 @@ MASS_UNITS = ("mg", "mcg", "g")
 # --- inputs that survive a visit to another page ---------------------------------------------------
 
 INPUT_PREFIXES = ("cap.", "liq.", "tit.", "qa.", "qal.", "qc.")
+PAGE_PREFIXES = {"Capsules": ("cap.",), "Oral liquid": ("liq.",), "Titration plan": ("tit.",),
+                 "Independent check (QA)": ("qa.", "qal."), "Weight check": ("qc.",)}
 # widgets whose value Streamlit does not let a script set (buttons, uploads, the table editor)
 NOT_SETTABLE = (".calculate", ".to_weight_check", ".file", ".stages")
 
 
-def keep_inputs() -> None:
+def keep_inputs(current: str | None = None) -> None:
     """Keep every page's inputs when the pharmacist visits another page and comes back.
 
     Streamlit forgets a widget's value when a run does not draw it; writing the value back into
     session state at the start of each run makes it the user's own value, which Streamlit keeps.
+    Not for the page being drawn (``current``, its title): a value written there is sent back to
+    the browser and would overwrite what was typed meanwhile into its next field. Its quantity
+    fields keep their own values when hidden (``persist_state``, :func:`quantity_input`).
     """
     state = st.session_state
+    skip = PAGE_PREFIXES.get(current or "", ())
     for key in list(state.keys()):
-        if isinstance(key, str) and key.startswith(INPUT_PREFIXES) and ".download" not in key \
-                and not key.endswith(NOT_SETTABLE):
+        if isinstance(key, str) and key.startswith(INPUT_PREFIXES) and not key.startswith(skip) \
+                and ".download" not in key and not key.endswith(NOT_SETTABLE):
             try:
                 state[key] = state[key]
             except Exception:  # noqa: BLE001 - a widget Streamlit will not let us set keeps its own behaviour
@@ -167,16 +176,19 @@ def quantity_input(label: str, key: str, units: Sequence[str], *, value: Any = N
     with st.container(key=box_key(key)):
         if len(units) == 1:
             shown = label if units[0].lower() in label.lower() else f"{label} ({units[0]})"
-            text = st.text_input(shown, key=key, value=default or "", help=help, placeholder=placeholder)
+            text = st.text_input(shown, key=key, value=default or "", help=help, placeholder=placeholder,
+                                 persist_state="session")
             chosen = units[0]
         else:
-            left, right = st.columns([5, 3], vertical_alignment="bottom", gap="small")
-            with left:
-                text = st.text_input(label, key=key, value=default or "", help=help, placeholder=placeholder)
-            with right:
+            # the chooser as wide as its longest unit, the box takes the rest: on a tablet a share of
+            # the column cut "mg/mL" to "mg/m"
+            with st.container(horizontal=True, vertical_alignment="bottom", gap="small", wrap=False):
+                text = st.text_input(label, key=key, value=default or "", help=help, placeholder=placeholder,
+                                     persist_state="session")
                 index = units.index(unit) if unit in units else 0
-                chosen = st.selectbox(f"Unit of {label.lower()}", units, key=f"{key}.unit",
-                                      label_visibility="collapsed", index=index)
+                chosen = st.selectbox(f"Unit of {label.lower()}", units, key=f"{key}.unit", index=index,
+                                      persist_state="session",
+                                      label_visibility="collapsed", width=56 + 8 * max(len(u) for u in units))
         _show_reading(key, text, chosen, field)
     return quantity_text(text, chosen)
 
@@ -223,7 +235,7 @@ def _show_reading(key: str, text: str | None, unit: str, field: str | None) -> N
 
 def balance_inputs(page: str, ref) -> None:
     """The balance chooser (shown with its MWQ) and an optional MWQ of the user's own balance."""
-    c1, c2 = st.columns(2)
+    c1, c2 = st.columns([3, 2])  # the balance's name needs the width on a tablet
     balances = list(ref.balances)
     with c1:
         st.selectbox("Balance", balances, key=f"{page}.balance", index=balances.index(ref.default_balance),
@@ -275,12 +287,21 @@ def field_error(page: str, *fields: str) -> None:
     """Show the page's stored error here when it names one of ``fields``."""
     err = st.session_state.get(f"{page}.error")
     if err and err.get("field") in fields:
-        st.error(error_text(err), icon=":material/error:")
+        first = not st.session_state.get(f"{page}.error_shown")
+        # the first showing is the one brought into view after Calculate (see scroll_into_view)
+        with st.container(key=f"{page}-field-error") if first else st.container():
+            st.error(error_text(err), icon=":material/error:")
         st.session_state[f"{page}.error_shown"] = True
 
 
+def error_slot(page: str):
+    """The place above the form for :func:`form_error_summary` (brought into view when the error
+    has no field of its own)."""
+    return st.container(key=f"{page}-summary")
+
+
 def form_error_summary(page: str, slot, labels: dict[str, str]) -> None:
-    """Fill ``slot`` (an ``st.empty()`` above the form) with the error, or a pointer to the field."""
+    """Fill ``slot`` (from :func:`error_slot`, above the form) with the error, or a pointer to the field."""
     err = st.session_state.get(f"{page}.error")
     if not err:
         return
@@ -294,17 +315,25 @@ def form_error_summary(page: str, slot, labels: dict[str, str]) -> None:
 
 
 def forget_result(page: str) -> Callable[[], None]:
-    """An ``on_change`` for a choice outside the form (formula, source, form): the result and error
-    shown belong to the old choice, so they go."""
+    """An ``on_change`` for a choice that redraws the form (formula, source, form): the result and
+    error shown belong to the old choice, so they go."""
     def forget() -> None:
         for suffix in (".result", ".error"):
             st.session_state.pop(f"{page}{suffix}", None)
     return forget
 
 
-def run_and_store(page: str, compute: Callable[[], Any], *, on_result: Callable[[Any], None] | None = None) -> None:
-    """Call ``compute`` (in a form's on_click); keep its result, or the core's error, in session state."""
-    st.session_state.pop(f"{page}.error", None)
+# --- results that belong to the inputs on screen ------------------------------------------------------
+
+def run_and_store(page: str, compute: Callable[[], Any], *, inputs: Any = None,
+                  on_result: Callable[[Any], None] | None = None) -> None:
+    """Call ``compute`` (in the Calculate button's on_click); keep its result, or the core's error, in
+    session state, with ``inputs``: what it was computed from (compared by :func:`forget_if_changed`)."""
+    s = st.session_state
+    s.pop(f"{page}.error", None)
+    s[f"{page}.inputs"] = inputs
+    s[f"{page}.scroll"] = True  # bring the result (or the error) into view on the coming run
+    s[f"{page}.stale"] = False
     try:
         result = compute()
     except CompoundingError as exc:
@@ -318,10 +347,77 @@ def run_and_store(page: str, compute: Callable[[], Any], *, on_result: Callable[
             f"the calculator failed unexpectedly ({type(exc).__name__}: {exc}). This is a fault in the "
             "program, not in your input; nothing was calculated. Please report it."))
         return
-    st.session_state[f"{page}.result"] = result
-    st.session_state[f"{page}.result_id"] = st.session_state.get(f"{page}.result_id", 0) + 1
+    s[f"{page}.result"] = result
+    s[f"{page}.result_id"] = s.get(f"{page}.result_id", 0) + 1
+    s[f"{page}.result_time"] = dt.datetime.now()
     if on_result is not None:
         on_result(result)
+
+
+def forget_if_changed(page: str, inputs: Callable[[], Any]) -> None:
+    """At the top of a page, before its fields are drawn: a result or error computed from other
+    inputs than those now on screen no longer applies. The error goes; the result is kept (it comes
+    back if the inputs are put back) but :func:`current_result` shows it only when up to date.
+    ``inputs``: the page's function giving what Calculate would compute from (typed texts, choices)."""
+    s = st.session_state
+    if s.get(f"{page}.result") is None and s.get(f"{page}.error") is None:
+        return
+    try:
+        now = inputs()
+    except Exception:  # noqa: BLE001 - inputs that cannot even be read are not the ones computed from
+        now = _CHANGED
+    stale = now != s.get(f"{page}.inputs", _CHANGED)
+    s[f"{page}.stale"] = stale
+    if stale:
+        s.pop(f"{page}.error", None)
+
+
+_CHANGED = object()
+
+
+def current_result(page: str, what: str = "result"):
+    """The page's result when it belongs to the inputs on screen; otherwise None, with a notice in
+    its place that the last result (and its downloads) is out of date."""
+    s = st.session_state
+    result = s.get(f"{page}.result")
+    if result is None:
+        return None
+    if s.get(f"{page}.stale"):
+        st.info(f"**The inputs have changed since the last {what}.** Its figures and downloads are hidden: "
+                "press the button above to calculate from the inputs on screen.", icon=":material/update:")
+        return None
+    return result
+
+
+def scroll_into_view(page: str) -> None:
+    """Right after Calculate, bring what it gave into view: the key result at the top of the screen,
+    or the error beside its field. The button sits at the bottom of a long form, so without this the
+    result (or the reason there is none) would start below the screen."""
+    if not st.session_state.pop(f"{page}.scroll", False):
+        return
+    run = st.session_state.get(f"{page}.result_id", 0)
+    st.html(f"""<script>/* {page} {run} {dt.datetime.now().timestamp()} */
+    (() => {{
+      const find = () => document.querySelector('.st-key-{page}-field-error')
+        || document.querySelector('.st-key-{page}-result') || document.querySelector('.st-key-{page}-summary');
+      // scroll, then again while the page is still settling (elements drawn late move it), for 2 s at most
+      let last = null, still = 0, tries = 0;
+      const go = () => {{
+        const el = find();
+        if (el) {{
+          const top = el.getBoundingClientRect().top;
+          still = last !== null && Math.abs(top - last) < 1 ? still + 1 : 0;
+          if (still === 0) {{
+            el.style.scrollMarginTop = '4.5rem';  // below the navigation bar
+            el.scrollIntoView({{block: el.classList.contains('st-key-{page}-result') ? 'start' : 'center'}});
+          }}
+          last = el.getBoundingClientRect().top;
+        }}
+        if (still < 3 && ++tries < 20) setTimeout(go, 100);
+      }};
+      requestAnimationFrame(go);
+    }})();
+    </script>""", unsafe_allow_javascript=True)
 
 
 # --- showing results --------------------------------------------------------------------------------

@@ -8,13 +8,17 @@ from app_pages import _widgets as w
 P = "cap"
 
 
+def _inputs() -> dict:
+    """What Calculate computes from: the keyword arguments of ``capsule_batch`` as typed."""
+    mf = cf.capsule_formulas()[st.session_state[f"{P}.formula"]]
+    return cf.arguments(P, mf, st.session_state.get(f"{P}.method", "packing_statistic"))
+
+
 def _calculate() -> None:
     from compounding.capsules import capsule_batch
 
-    forms = cf.capsule_formulas()
-    mf = forms[st.session_state[f"{P}.formula"]]
-    method = st.session_state.get(f"{P}.method", "packing_statistic")
-    w.run_and_store(P, lambda: capsule_batch(**cf.arguments(P, mf, method)))
+    args = _inputs()
+    w.run_and_store(P, lambda: capsule_batch(**args), inputs=args)
 
 
 def _to_weight_check(b) -> None:
@@ -131,14 +135,16 @@ def results(b) -> None:
 st.title("Capsules")
 st.caption("Naltrexone HCl low-dose capsules from powder or crushed 50 mg tablets. Enter the prescription and "
            "your measured figures; every number below is traced to its inputs.")
+w.forget_if_changed(P, _inputs)
 mf, method = cf.setup(P)
-summary = st.empty()
-with st.form(f"{P}.form", border=True, enter_to_submit=False):
+summary = w.error_slot(P)
+with st.container(border=True):
     cf.fields(P, mf, method)
-    st.form_submit_button("Calculate", type="primary", on_click=_calculate, key=f"{P}.calculate",
-                          icon=":material/calculate:")
+    st.button("Calculate", type="primary", on_click=_calculate, key=f"{P}.calculate", icon=":material/calculate:")
 w.form_error_summary(P, summary, cf.LABELS)
 
-batch = st.session_state.get(f"{P}.result")
+batch = w.current_result(P)
 if batch is not None:
-    results(batch)
+    with st.container(key=f"{P}-result"):
+        results(batch)
+w.scroll_into_view(P)

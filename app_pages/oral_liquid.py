@@ -13,7 +13,8 @@ P = "liq"
 def _calculate() -> None:
     from compounding.liquids import prepare_liquid
 
-    w.run_and_store(P, lambda: prepare_liquid(**lf.arguments(P)))
+    args = lf.arguments(P)
+    w.run_and_store(P, lambda: prepare_liquid(**args), inputs=args)
 
 
 def results(r) -> None:
@@ -24,9 +25,7 @@ def results(r) -> None:
     st.markdown(f"<div style='font-size:1.6rem;font-weight:700;border:3px solid #1565c0;border-radius:0.5rem;"
                 f"padding:0.4rem 0.8rem;display:inline-block'>Concentration: {conc}</div>", unsafe_allow_html=True)
     st.caption(f"{r.vehicle.name} · compounded {r.compounding_date.isoformat()}")
-    figures = [("Concentration", conc, f"{w.fq(r.naltrexone_hcl)} in {w.fq(r.final_volume)}"),
-               ("Final volume", w.fq(r.final_volume), f"at {conc}"),
-               ("Naltrexone HCl in the batch", w.fq(r.naltrexone_hcl), f"for {conc}")]
+    figures = []  # the first thing to weigh (or count) first, then what it makes
     if r.source == "tablets":
         if r.tablet_powder_to_weigh is not None:
             figures.append(("Tablet powder to weigh", w.fq(r.tablet_powder_to_weigh, mg),
@@ -41,7 +40,10 @@ def results(r) -> None:
                             f"{w.fq(r.aliquot.stock_volume_to_take)} · {note}"))
         else:
             figures.append(("Naltrexone HCl powder to weigh", w.fq(r.api_to_weigh, mg), note))
-    figures.append(("Beyond-use date", r.bud.date.isoformat(), f"{w.fq(r.bud.days)} · {r.bud.storage_label}"))
+    figures += [("Concentration", conc, f"{w.fq(r.naltrexone_hcl)} in {w.fq(r.final_volume)}"),
+                ("Final volume", w.fq(r.final_volume), f"at {conc}"),
+                ("Naltrexone HCl in the batch", w.fq(r.naltrexone_hcl), f"for {conc}"),
+                ("Beyond-use date", r.bud.date.isoformat(), f"{w.fq(r.bud.days)} · {r.bud.storage_label}")]
     w.key_figures(figures)
 
     st.markdown(f"#### Vehicle for {w.fq(r.final_volume)} at {conc}")
@@ -82,14 +84,16 @@ st.title("Oral liquid")
 st.caption("Naltrexone HCl oral liquid from 50 mg tablets (a suspension: shake well) or from powder. The usual "
            "strength is 1 mg/mL; several concentrations in circulation is a ten-fold-error risk, so the "
            "concentration is printed on every result.")
+w.forget_if_changed(P, lambda: lf.arguments(P))
 source = lf.source_choice(P)
-summary = st.empty()
-with st.form(f"{P}.form", enter_to_submit=False):
+summary = w.error_slot(P)
+with st.container(border=True):
     lf.fields(P, source)
-    st.form_submit_button("Calculate", type="primary", on_click=_calculate, key=f"{P}.calculate",
-                          icon=":material/calculate:")
+    st.button("Calculate", type="primary", on_click=_calculate, key=f"{P}.calculate", icon=":material/calculate:")
 w.form_error_summary(P, summary, lf.LABELS)
 
-prep = st.session_state.get(f"{P}.result")
+prep = w.current_result(P)
 if prep is not None:
-    results(prep)
+    with st.container(key=f"{P}-result"):
+        results(prep)
+w.scroll_into_view(P)

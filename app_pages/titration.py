@@ -32,32 +32,34 @@ def _stages_table():
     return [r for i, r in enumerate(rows) if i not in deleted]
 
 
-def _calculate() -> None:
-    from compounding.titration import plan_titration
-
+def _inputs() -> dict:
+    """What Plan computes from: the keyword arguments of ``plan_titration`` as typed."""
     s = st.session_state
     form = s.get(f"{P}.form", "capsules")
     mode = s.get(f"{P}.mode", "regimen")
+    args = dict(form=form, start_date=w.date_text(s.get(f"{P}.start_date")))
+    if mode == "stages":
+        unit = s.get(f"{P}.stages.unit", "mg")
+        rows = [(_cell(r.get("Dose")), _cell(r.get("Days"))) for r in _stages_table()]
+        args["stages"] = [(w.quantity_text(dose, unit) or "", days) for dose, days in rows
+                          if dose is not None or days is not None]
+    else:
+        preset = s.get(f"{P}.preset")
+        args.update(preset=None if preset == OWN else preset,
+                    start=w.typed_quantity(f"{P}.start", "mg"), step=w.typed_quantity(f"{P}.step", "mg"),
+                    every=w.typed_quantity(f"{P}.every", "days"), target=w.typed_quantity(f"{P}.target", "mg"),
+                    maintain=w.typed_quantity(f"{P}.maintain", "days"))
+    if form == "liquid":
+        args.update(concentration=w.typed_quantity(f"{P}.concentration", "mg/mL"), vehicle=s.get(f"{P}.vehicle"),
+                    overage=w.percent_text(s.get(f"{P}.overage")))
+    return args
 
-    def compute():
-        args = dict(form=form, start_date=w.date_text(s.get(f"{P}.start_date")))
-        if mode == "stages":
-            unit = s.get(f"{P}.stages.unit", "mg")
-            rows = [(_cell(r.get("Dose")), _cell(r.get("Days"))) for r in _stages_table()]
-            args["stages"] = [(w.quantity_text(dose, unit) or "", days) for dose, days in rows
-                              if dose is not None or days is not None]
-        else:
-            preset = s.get(f"{P}.preset")
-            args.update(preset=None if preset == OWN else preset,
-                        start=w.typed_quantity(f"{P}.start", "mg"), step=w.typed_quantity(f"{P}.step", "mg"),
-                        every=w.typed_quantity(f"{P}.every", "days"), target=w.typed_quantity(f"{P}.target", "mg"),
-                        maintain=w.typed_quantity(f"{P}.maintain", "days"))
-        if form == "liquid":
-            args.update(concentration=w.typed_quantity(f"{P}.concentration", "mg/mL"), vehicle=s.get(f"{P}.vehicle"),
-                        overage=w.percent_text(s.get(f"{P}.overage")))
-        return plan_titration(**args)
 
-    w.run_and_store(P, compute)
+def _calculate() -> None:
+    from compounding.titration import plan_titration
+
+    args = _inputs()
+    w.run_and_store(P, lambda: plan_titration(**args), inputs=args)
 
 
 def _cell(value):
@@ -206,6 +208,7 @@ def results(plan) -> None:
 
 
 st.title("Titration plan")
+w.forget_if_changed(P, _inputs)
 st.caption("Doses of naltrexone HCl once daily at bedtime, stepping up to the target. The best dose is individual: "
            "allow 2-3 months at the target to judge the effect.")
 c1, c2 = st.columns(2)
@@ -215,13 +218,14 @@ with c1:
 with c2:
     form = st.radio("Form", list(FORMS), key=f"{P}.form", format_func=FORMS.get, horizontal=True,
                     on_change=w.forget_result(P))
-summary = st.empty()
-with st.form(f"{P}.form_inputs", enter_to_submit=False):
+summary = w.error_slot(P)
+with st.container(border=True):
     fields(mode, form)
-    st.form_submit_button("Plan", type="primary", on_click=_calculate, key=f"{P}.calculate",
-                          icon=":material/trending_up:")
+    st.button("Plan", type="primary", on_click=_calculate, key=f"{P}.calculate", icon=":material/trending_up:")
 w.form_error_summary(P, summary, LABELS)
 
-plan = st.session_state.get(f"{P}.result")
+plan = w.current_result(P, "plan")
 if plan is not None:
-    results(plan)
+    with st.container(key=f"{P}-result"):
+        results(plan)
+w.scroll_into_view(P)

@@ -28,31 +28,42 @@ def _weights():
     return parse_weights(text, unit), None
 
 
+def _inputs() -> dict:
+    """What Check weights computes from, as typed (an uploaded file by its name, size and id)."""
+    s = st.session_state
+    upload = s.get(f"{P}.file")
+    return dict(weights=s.get(f"{P}.weights") or "", unit=s.get(f"{P}.weights.unit", "mg"),
+                file=None if upload is None else (upload.name, upload.size, upload.file_id),
+                mode=s.get(f"{P}.mode", "net"), target=w.typed_quantity(f"{P}.target", "mg"),
+                shell=w.typed_quantity(f"{P}.shell", "mg"), individual_low=w.percent_text(s.get(f"{P}.low")),
+                individual_high=w.percent_text(s.get(f"{P}.high")),
+                mean_tolerance=w.percent_text(s.get(f"{P}.mean_tol")),
+                rsd_maximum=w.percent_text(s.get(f"{P}.rsd_max")),
+                batch_size=w.number_text(s.get(f"{P}.batch_size")), balance=s.get(f"{P}.balance"),
+                mwq=w.typed_quantity(f"{P}.mwq", "mg"))
+
+
 def _calculate() -> None:
     from compounding.qc import weight_check
 
     s = st.session_state
+    typed = _inputs()
 
     def compute():
         weights, source = _weights()
-        gross = s.get(f"{P}.mode", "net") == "gross"
-        shell = w.typed_quantity(f"{P}.shell", "mg")
-        if gross and shell is None:
+        gross = typed["mode"] == "gross"
+        if gross and typed["shell"] is None:
             from compounding.errors import InputError
 
             raise InputError("is needed to weigh gross capsules", field="shell",
                              allowed="the mean weight of an empty shell of this size, e.g. 48 mg")
-        result = weight_check(weights, w.typed_quantity(f"{P}.target", "mg"), shell=shell if gross else None,
-                              individual_low=w.percent_text(s.get(f"{P}.low")),
-                              individual_high=w.percent_text(s.get(f"{P}.high")),
-                              mean_tolerance=w.percent_text(s.get(f"{P}.mean_tol")),
-                              rsd_maximum=w.percent_text(s.get(f"{P}.rsd_max")),
-                              batch_size=w.number_text(s.get(f"{P}.batch_size")),
-                              balance=s.get(f"{P}.balance"), mwq=w.typed_quantity(f"{P}.mwq", "mg"))
+        result = weight_check(weights, typed["target"], shell=typed["shell"] if gross else None,
+                              **{k: typed[k] for k in ("individual_low", "individual_high", "mean_tolerance",
+                                                       "rsd_maximum", "batch_size", "balance", "mwq")})
         s[f"{P}.source"] = source
         return result
 
-    w.run_and_store(P, compute)
+    w.run_and_store(P, compute, inputs=typed)
 
 
 def _chart(r):
@@ -129,9 +140,10 @@ st.caption(f"Weigh every capsule (or a sample of at least {int(w.qc_limits().sam
            "export; each capsule is compared with the target fill weight.")
 if st.session_state.get(f"{P}.batch"):
     st.info(f"Target and limits from the capsule batch: {st.session_state[f'{P}.batch']}.", icon=":material/link:")
+w.forget_if_changed(P, _inputs)
 limits = w.qc_limits()
-summary = st.empty()
-with st.form(f"{P}.form", enter_to_submit=False):
+summary = w.error_slot(P)
+with st.container(border=True):
     c1, c2 = st.columns(2)
     with c1:
         w.quantity_input("Target fill weight per capsule", f"{P}.target", ("mg", "g"),
@@ -173,10 +185,11 @@ with st.form(f"{P}.form", enter_to_submit=False):
     w.balance_inputs(P, w.reference())
     st.file_uploader("or upload the balance's export (CSV or text)", type=["csv", "txt", "tsv"], key=f"{P}.file")
     w.field_error(P, "weights_file")
-    st.form_submit_button("Check weights", type="primary", on_click=_calculate, key=f"{P}.calculate",
-                          icon=":material/scale:")
+    st.button("Check weights", type="primary", on_click=_calculate, key=f"{P}.calculate", icon=":material/scale:")
 w.form_error_summary(P, summary, LABELS)
 
-result = st.session_state.get(f"{P}.result")
+result = w.current_result(P, "check")
 if result is not None:
-    results(result)
+    with st.container(key=f"{P}-result"):
+        results(result)
+w.scroll_into_view(P)

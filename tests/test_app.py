@@ -797,3 +797,73 @@ def test_a_unit_typed_in_the_box_must_agree_with_the_unit_chosen():
     assert metrics(at)["Capsules to make"] == "99"
     at = capsules(**dict(CAP05, strength=("4.5 mcg", "mg")))  # never a silent choice of one of the two
     assert not at.metric and any("'mcg mg' is not one unit" in e for e in errors(at))
+
+
+# --- results belong to the inputs on screen (issue 8, item 8) --------------------------------------
+
+def _stale(at) -> bool:
+    return any("The inputs have changed" in i for i in values(at, "info"))
+
+
+def _downloads(at) -> set[str]:
+    return {b.key for b in at.get("download_button")}
+
+
+def test_a_changed_input_hides_the_result_and_its_downloads_until_calculate():
+    at = capsules(**CAP05)
+    assert metrics(at)["Capsules to make"] == "99" and "cap.download_json" in _downloads(at)
+    at.text_input(key="cap.strength").set_value("3").run()  # changed, not yet calculated
+    assert not at.metric and not _downloads(at) and _stale(at)
+    assert not any("download" in b.key for b in at.button)
+    at.text_input(key="cap.strength").set_value("4.5").run()  # back to what was calculated
+    assert metrics(at)["Capsules to make"] == "99" and not _stale(at)
+    at.selectbox(key="cap.capsule_size").set_value("0").run()  # any input: a choice too
+    assert not at.metric and _stale(at)
+    submit(at, "cap")
+    assert metrics(at)["Capsules to make"] == "99" and not _stale(at)
+
+
+def test_record_details_are_not_inputs_of_the_calculation():
+    at = capsules(**CAP05)
+    at.text_input(key="cap.record.lot_number").set_value("LOT-7").run()
+    assert metrics(at)["Capsules to make"] == "99" and not _stale(at)
+
+
+def test_a_changed_input_removes_the_error_of_the_old_inputs():
+    at = capsules(**dict(CAP05, strength=(45.0, "mg")))
+    assert any("outside the low-dose" in e for e in errors(at))
+    at.text_input(key="cap.quantity").set_value("100").run()
+    assert not any("outside the low-dose" in e for e in errors(at))
+    assert at.text_input(key="cap.strength").value == "45.0"  # the text stays
+
+
+@pytest.mark.parametrize("page, prefix, inputs, change", [
+    ("app_pages/oral_liquid.py", "liq", dict(tablets=1, final_volume=(50.0, "mL")), ("final_volume", "60")),
+    ("app_pages/titration.py", "tit", {}, ("target", "3")),
+    ("app_pages/weight_check.py", "qc", dict(target=(271.03, "mg"), weights=WEIGHTS), ("low", "85")),
+    ("app_pages/independent_check.py", "qa", dict(CAP05, **{"amount.capsules_to_make": 99}),
+     ("amount.capsules_to_make", "100")),
+])
+def test_every_page_hides_an_out_of_date_result(page, prefix, inputs, change):
+    at = submit(set_inputs(start(page), prefix, **inputs), prefix)
+    assert (at.metric or at.success) and not _stale(at) and _downloads(at)
+    at.text_input(key=f"{prefix}.{change[0]}").set_value(change[1]).run()
+    assert not at.metric and not at.success and not _downloads(at) and _stale(at)
+
+
+def test_weight_check_target_from_a_new_capsule_batch_hides_the_old_check():
+    at = weight_check(target=(271.03, "mg"), weights=WEIGHTS)
+    assert metrics(at)["Mean net fill weight"] == "271.1 mg"
+    at.switch_page("app_pages/capsules.py").run()
+    at = submit(set_inputs(at, "cap", **dict(CAP05, strength=(3.0, "mg"))), "cap")
+    at.button(key="cap.to_weight_check").click().run()
+    assert values(at, "title") == ["Weight check"] and not at.metric and _stale(at)
+
+
+def test_a_hidden_quantity_field_keeps_its_text():
+    at = start()
+    at.text_input(key="cap.potency").set_value("98.5").run()
+    at.selectbox(key="cap.formula").set_value("LDN-CAP-TAB").run()  # powder fields hidden
+    at.text_input(key="cap.tablet_weight").set_value("321").run()
+    at.selectbox(key="cap.formula").set_value("LDN-CAP-API").run()
+    assert at.text_input(key="cap.potency").value == "98.5"
