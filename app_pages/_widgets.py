@@ -428,6 +428,13 @@ def fq(q, unit=None) -> str:
     return format_quantity(q, unit)
 
 
+def rounded_up(count, unrounded) -> str:
+    """A count rounded up, saying so: "9 tablets (rounded up from 8.91)" (one rule, in the core)."""
+    from compounding.display import format_rounded_up
+
+    return format_rounded_up(count, unrounded)
+
+
 def fn(x, places: int = 4) -> str:
     from compounding.display import format_number
 
@@ -523,6 +530,25 @@ def record_fields(page: str, kind: str = "capsules") -> dict[str, str]:
             if value.strip():
                 out[key] = value.strip()
     return out
+
+
+def file_name(*parts: Any, ext: str) -> str:
+    """A download's name from its parts, blank ones left out, safe in any file system:
+    ``file_name("ldn-capsules", "api", "4.5 mg", "LOT 7/B", "2026-11-27", ext="json")`` is
+    ``"ldn-capsules-api-4.5mg-LOT-7-B-2026-11-27.json"``."""
+    clean = []
+    for part in parts:
+        text = re.sub(r"(\d) (?=[A-Za-z%])", r"\1", str(part or "").strip())  # "4.5 mg" → "4.5mg"
+        text = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")
+        if text:
+            clean.append(text[:40])
+    return "-".join(clean) + f".{ext}"
+
+
+def stamp(page: str) -> str:
+    """When the page's result was calculated, for the names of records kept as evidence (QA, weights)."""
+    when = st.session_state.get(f"{page}.result_time") or dt.datetime.now()
+    return when.strftime("%Y-%m-%d-%H%M%S")
 
 
 def json_download(result, *, file_name: str, key: str) -> None:

@@ -36,8 +36,11 @@ def _to_weight_check(b) -> None:
         number, unit = w.fq(b.mwq).rsplit(" ", 1)
         st.session_state["qc.mwq"] = number
         st.session_state["qc.mwq.unit"] = unit
+    lot = (st.session_state.get(f"{P}.record.lot_number") or "").strip()
     st.session_state["qc.batch"] = (f"{b.formula_id}, {w.per_capsule(b.strength)} per capsule, "
-                                    f"{int(b.capsules_to_make.magnitude)} capsules, size {b.capsule_size}")
+                                    f"{int(b.capsules_to_make.magnitude)} capsules, size {b.capsule_size}"
+                                    + (f", lot {lot}" if lot else ""))
+    st.session_state["qc.lot"] = lot
 
 
 def results(b) -> None:
@@ -47,9 +50,10 @@ def results(b) -> None:
     st.subheader(f"Naltrexone HCl {strength} capsules: make {int(b.capsules_to_make.magnitude)}")
     st.caption(f"{b.formula_name} [{b.formula_id} v{b.formula_version}] · size {b.capsule_size} · "
                f"{b.filler_name} · compounded {b.compounding_date.isoformat()}")
-    extra = int(b.extra.magnitude)
+    from compounding.sheet import extra_text
+
     figures = [("Capsules to make", str(int(b.capsules_to_make.magnitude)),
-                f"{int(b.capsules_ordered.magnitude)} ordered + {extra} extra")]
+                f"{int(b.capsules_ordered.magnitude)} ordered + {extra_text(b)} extra")]
     plan = b.aliquot
     needed = b.drug_powder_to_weigh
     if plan is not None:  # below the MWQ: what goes on the balance is the aliquot's first weighing
@@ -70,8 +74,7 @@ def results(b) -> None:
         figures.append((label, w.fq(weigh, mg), " · ".join(notes) + plan_note))
     else:
         figures.append(("Tablet powder for the aliquot" if plan else "Tablet powder to weigh", w.fq(weigh, mg),
-                        f"crush {w.fq(b.tablets_to_crush)} (50 mg each; {w.fn(b.tablets_equivalent, 2)} tablets' "
-                        f"worth) · average tablet {w.fq(b.average_tablet_weight * (1 * b.tablets_to_crush.units), mg)}"
+                        f"crush {w.rounded_up(b.tablets_to_crush, b.tablets_equivalent)} of 50 mg · average tablet {w.fq(b.average_tablet_weight * (1 * b.tablets_to_crush.units), mg)}"
                         + plan_note))
     figures.append(("Filler to weigh", w.fq(b.filler_to_add, mg), f"{b.filler_name}" + (
         f" · plus {w.fq(plan.diluent_in_aliquot, mg)} carried in the aliquot" if plan else "")))
@@ -117,14 +120,15 @@ def results(b) -> None:
     w.show_trace(b.trace)
 
     st.markdown("#### Records")
-    name = f"ldn-capsules-{w.fn(b.strength.magnitude)}mg-{b.compounding_date.isoformat()}"
     record = w.record_fields(P)
+    name = ("ldn-capsules", b.source, w.per_capsule(b.strength), record.get("lot_number"),
+            b.compounding_date.isoformat())
     with st.container(horizontal=True):
-        w.excel_download(b, file_name=f"{name}.xlsx", key=f"{P}.download_xlsx", **record)
-        w.json_download(b, file_name=f"{name}.json", key=f"{P}.download_json")
+        w.excel_download(b, file_name=w.file_name(*name, ext="xlsx"), key=f"{P}.download_xlsx", **record)
+        w.json_download(b, file_name=w.file_name(*name, ext="json"), key=f"{P}.download_json")
         from compounding.sheet import capsule_sheet
 
-        st.download_button("Batch sheet (text)", data=capsule_sheet(b), file_name=f"{name}.txt",
+        st.download_button("Batch sheet (text)", data=capsule_sheet(b), file_name=w.file_name(*name, ext="txt"),
                            key=f"{P}.download_txt", on_click="ignore", mime="text/plain",
                            icon=":material/description:")
         if st.button("Check capsule weights", key=f"{P}.to_weight_check", icon=":material/scale:"):

@@ -120,7 +120,10 @@ def results(r, p: str = P) -> None:
         with st.expander("Warnings of the recalculation"):
             w.show_warnings(r.result.warnings)
     w.show_trace(r.result.trace)
-    w.json_download(r, file_name="independent-check.json", key=f"{p}.download_json")
+    preparation = "capsules" if p == P else "oral-liquid"
+    source = getattr(r.result, "source", None)
+    w.json_download(r, file_name=w.file_name("independent-check", preparation, source, w.stamp(p), ext="json"),
+                    key=f"{p}.download_json")
 
 
 def _check_record() -> None:
@@ -158,7 +161,8 @@ def record_results(r) -> None:
             st.warning(f.message, icon=":material/warning:")
     for note in rep.notes:
         st.caption(f"Note: {note}")
-    w.json_download(r, file_name="record-check.json", key=f"{R}.download_json")
+    stem = r.name.rsplit(".", 1)[0] if r.name != "the record" else None
+    w.json_download(r, file_name=w.file_name("record-check", stem, w.stamp(R), ext="json"), key=f"{R}.download_json")
 
 
 st.title("Independent check (QA)")

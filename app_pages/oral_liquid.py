@@ -29,7 +29,7 @@ def results(r) -> None:
     if r.source == "tablets":
         if r.tablet_powder_to_weigh is not None:
             figures.append(("Tablet powder to weigh", w.fq(r.tablet_powder_to_weigh, mg),
-                            f"crush {w.fq(r.tablets_to_crush)} ({w.fn(r.tablets_equivalent, 2)} tablets' worth)"))
+                            f"crush {w.rounded_up(r.tablets_to_crush, r.tablets_equivalent)} of 50 mg"))
         else:
             figures.append(("Whole 50 mg tablets to use", w.fq(r.tablets_to_use), "no weighing needed"))
     else:
@@ -72,12 +72,17 @@ def results(r) -> None:
     w.show_trace(r.trace)
 
     st.markdown("#### Records")
-    name = f"ldn-liquid-{w.fn(r.concentration.magnitude)}mg-per-mL-{w.fn(r.final_volume.magnitude)}mL-" \
-           f"{r.compounding_date.isoformat()}"
     record = w.record_fields(P, "liquid")
+    name = ("ldn-liquid", r.source, w.fq(r.concentration).replace("/", "-per-"), w.fq(r.final_volume),
+            record.get("lot_number"), r.compounding_date.isoformat())
     with st.container(horizontal=True):
-        w.excel_download(r, file_name=f"{name}.xlsx", key=f"{P}.download_xlsx", **record)
-        w.json_download(r, file_name=f"{name}.json", key=f"{P}.download_json")
+        w.excel_download(r, file_name=w.file_name(*name, ext="xlsx"), key=f"{P}.download_xlsx", **record)
+        w.json_download(r, file_name=w.file_name(*name, ext="json"), key=f"{P}.download_json")
+        from compounding.sheet import liquid_sheet
+
+        st.download_button("Batch sheet (text)", data=liquid_sheet(r), file_name=w.file_name(*name, ext="txt"),
+                           key=f"{P}.download_txt", on_click="ignore", mime="text/plain",
+                           icon=":material/description:")
 
 
 st.title("Oral liquid")

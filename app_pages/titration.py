@@ -180,7 +180,7 @@ def results(plan) -> None:
     else:
         w.table([{"Bottle": str(f.number), "Make on": f.date.isoformat(), "Days": f"{f.first_day}-{f.last_day}",
                   "Naltrexone HCl": w.fq(f.naltrexone_hcl), f"Volume at {conc}": w.fq(f.volume),
-                  "Tablets' worth": w.fn(f.tablets_equivalent, 2)} for f in plan.fills])
+                  "Tablets' worth": w.fn(f.tablets_equivalent)} for f in plan.fills])
 
     st.markdown("#### Patient chart")
     chart_rows = []
@@ -198,12 +198,13 @@ def results(plan) -> None:
         w.show_warnings(plan.warnings)
     w.show_trace(plan.trace)
     st.markdown("#### Records")
-    name = f"ldn-titration-{plan.form}-{plan.start_date.isoformat()}"
     record = w.record_fields(P, "titration")
+    name = ("ldn-titration", plan.form, record.get("lot_number"), plan.start_date.isoformat())
     with st.container(horizontal=True):
-        w.excel_download(plan, file_name=f"{name}.xlsx", key=f"{P}.download_xlsx", **record)
-        w.json_download(plan, file_name=f"{name}.json", key=f"{P}.download_json")
-        st.download_button("Patient chart (CSV)", data=chart.to_csv(index=False), file_name=f"{name}-chart.csv",
+        w.excel_download(plan, file_name=w.file_name(*name, ext="xlsx"), key=f"{P}.download_xlsx", **record)
+        w.json_download(plan, file_name=w.file_name(*name, ext="json"), key=f"{P}.download_json")
+        st.download_button("Patient chart (CSV)", data=chart.to_csv(index=False),
+                           file_name=w.file_name(*name, "chart", ext="csv"),
                            key=f"{P}.download_csv", on_click="ignore", mime="text/csv", icon=":material/event:")
 
 

@@ -131,7 +131,8 @@ def results(r) -> None:
         rows.append(row)
     w.table(rows)
     w.show_trace(r.trace)
-    w.json_download(r, file_name="weight-check.json", key=f"{P}.download_json")
+    lot = st.session_state.get(f"{P}.lot") if st.session_state.get(f"{P}.batch") else None
+    w.json_download(r, file_name=w.file_name("weight-check", lot, w.stamp(P), ext="json"), key=f"{P}.download_json")
 
 
 st.title("Weight check")

@@ -229,9 +229,10 @@ def _strength(value: Any, ref: Reference) -> pint.Quantity:
 
 
 def _num(q: pint.Quantity) -> str:
-    from .display import format_number
+    """The number as every screen shows it (the one display rule), for texts that write the unit."""
+    from .display import format_magnitude
 
-    return format_number(q.magnitude, 4)
+    return format_magnitude(q)
 
 
 def _positive(q: pint.Quantity, field: str, value: Any, allowed: str, high: pint.Quantity | None = None):
@@ -301,7 +302,7 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
     extra_q, to_make = capsules_to_make(ordered, extra)
     if kind == "percent":
         t.add("extra", "Extra capsules for losses", "ROUNDUP(ordered × extra %)", extra_q,
-              ordered=ordered, extra_percent=Q(amount, dimensionless).to(percent))
+              ordered=ordered, extra_percent=Q(amount, dimensionless).to(percent), unrounded=ordered * amount)
     else:
         t.add("extra", "Extra capsules for losses", "given", extra_q)
     t.add("capsules_to_make", "Capsules to make", "ordered + extra", to_make, ordered=ordered, extra=extra_q)
@@ -367,7 +368,8 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
         equivalent, crush, powder = tablet_powder(drug_in_batch * factor, tab_strength, avg_weight)
         t.add("tablets_equivalent", "Tablets' worth of drug", "drug in batch ÷ tablet strength",
               Q(equivalent, tablet), drug=drug_in_batch, tablet_strength=tab_strength)
-        t.add("tablets_to_crush", "Whole tablets to crush", "ROUNDUP(tablets equivalent)", crush)
+        t.add("tablets_to_crush", "Whole tablets to crush", "ROUNDUP(tablets equivalent)", crush,
+              tablets_equivalent=Q(equivalent, tablet))
         t.add("tablet_powder_to_weigh", "Tablet powder to weigh",
               "drug in batch × average tablet weight ÷ tablet strength", powder,
               drug=drug_in_batch, average_tablet_weight=avg_weight, tablet_strength=tab_strength)

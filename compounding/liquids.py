@@ -380,7 +380,7 @@ def _api_amount(drug: pint.Quantity, vol: pint.Quantity, api_form: str, potency:
                            .to(dimensionless).magnitude),
                      mw_form=form.molecular_weight.quantity, mw_hcl=basis.molecular_weight.quantity)
     if salt != 1:
-        warnings.append(f"Salt factor {float(salt):.4f} applied: the powder is {form.name}, the strength "
+        warnings.append(f"Salt factor {format_number(salt)} applied: the powder is {form.name}, the strength "
                         f"is stated as {basis.name}.")
     pot = None
     if potency is None:
@@ -480,7 +480,7 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
                 avg = _tablet_weight(tablet_weight, strength)
         else:
             if tablet_weight is None:
-                raise InputError(f"must be measured: the batch needs {format_number(equivalent)} tablets "
+                raise InputError(f"must be measured: the batch needs {format_quantity(Q(equivalent, tablet))} "
                                  "(not whole tablets), so whole tablets are crushed and the powder weighed; "
                                  "weigh at least 10-20 tablets and enter their average weight",
                                  field="tablet_weight",

@@ -3,6 +3,8 @@ kind of bad input (an error beside the field, the inputs kept, no exception), an
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.support import REPO_ROOT
@@ -867,3 +869,74 @@ def test_a_hidden_quantity_field_keeps_its_text():
     at.text_input(key="cap.tablet_weight").set_value("321").run()
     at.selectbox(key="cap.formula").set_value("LDN-CAP-API").run()
     assert at.text_input(key="cap.potency").value == "98.5"
+
+
+# --- one figure, one value; download names (issue 8, item 9) --------------------------------------
+
+@pytest.fixture
+def download_names(monkeypatch):
+    """The file name of each download button drawn, by key (AppTest does not expose it)."""
+    import streamlit
+
+    names, real = {}, streamlit.download_button
+
+    def spy(label, *args, **kwargs):
+        names[kwargs.get("key")] = kwargs.get("file_name")
+        return real(label, *args, **kwargs)
+
+    monkeypatch.setattr(streamlit, "download_button", spy)
+    return names
+
+
+def trace_text(at) -> str:
+    return next(e for e in at.expander if "Calculation trace" in e.label).markdown[0].value
+
+
+def test_tablets_batch_says_the_crush_count_was_rounded_up_and_the_trace_agrees():
+    # 4.5 mg × 99 = 445.5 mg = 8.91 tablets' worth: crush 9 (the trace said "→ 9 tablets")
+    at = capsules(formula="LDN-CAP-TAB", **CAP05, tablet_weight=(321.0, "mg"))
+    assert any("crush 9 tablets (rounded up from 8.91) of 50 mg" in c for c in values(at, "caption"))
+    assert "→ 8.91 tablets" in trace_text(at) and "tablets_equivalent = 8.91 tablets → 9 tablets" in trace_text(at)
+
+
+def test_extra_capsules_rounded_up_are_said_to_be():
+    at = capsules(**dict(CAP05, quantity=95))  # 10 % of 95 = 9.5
+    assert any("95 ordered + 10 (rounded up from 9.5) extra" in c for c in values(at, "caption"))
+
+
+def test_a_warning_shows_the_figure_the_table_shows():
+    # 0.5 mg × 30 ÷ 98.5 % = 15.2284… mg of powder: the warning said 15.2284 mg, the table 15.23 mg
+    at = capsules(strength=(0.5, "mg"), quantity=30, capsule_size="1", fill_weight=(270.0, "mg"), potency=98.5)
+    assert list(at.table[0].value["In the blend"])[0] == "15.23 mg"
+    warning = next(w for w in values(at, "warning") if w.startswith("Aliquot needed"))
+    assert "15.23 mg" in warning and "15.2284" not in warning
+
+
+def test_liquid_page_offers_the_text_batch_sheet():
+    at = liquid(concentration=(0.5, "mg/mL"), final_volume=(60.0, "mL"), tablet_weight=(321.0, "mg"))
+    assert "liq.download_txt" in {b.key for b in at.get("download_button")}
+    assert any("crush 1 tablet (rounded up from 0.6) of 50 mg" in c for c in values(at, "caption"))
+
+
+def test_download_names_carry_the_source_the_lot_and_a_time_for_evidence(download_names):
+    at = capsules(formula="LDN-CAP-TAB", **CAP05, tablet_weight=(321.0, "mg"))
+    day = at.date_input(key="cap.date").value.isoformat()
+    assert download_names["cap.download_json"] == f"ldn-capsules-tablets-4.5mg-{day}.json"
+    at.text_input(key="cap.record.lot_number").set_value("LOT 7/B").run()
+    assert download_names["cap.download_json"] == f"ldn-capsules-tablets-4.5mg-LOT-7-B-{day}.json"
+    assert download_names["cap.download_txt"] == f"ldn-capsules-tablets-4.5mg-LOT-7-B-{day}.txt"
+    at.button(key="cap.to_weight_check").click().run()  # the lot goes with the batch to the weight check
+    at = submit(set_inputs(at, "qc", weights=WEIGHTS), "qc")
+    assert re.fullmatch(r"weight-check-LOT-7-B-\d{4}-\d\d-\d\d-\d{6}\.json", download_names["qc.download_json"])
+
+    at = liquid(concentration=(0.5, "mg/mL"), final_volume=(60.0, "mL"), tablet_weight=(321.0, "mg"))
+    day = at.date_input(key="liq.date").value.isoformat()
+    assert download_names["liq.download_txt"] == f"ldn-liquid-tablets-0.5mg-per-mL-60mL-{day}.txt"
+
+    at = qa(**CAP05, amounts={"capsules_to_make": 99})
+    assert re.fullmatch(r"independent-check-capsules-api-\d{4}-\d\d-\d\d-\d{6}\.json", download_names["qa.download_json"])
+
+    from tests.test_check import _record
+
+    at.file_uploader(key="qa_record.file").set_value(("batch 12.xlsx", _record(), "application/octet-stream")).run()
+    assert re.fullmatch(r"record-check-batch-12-\d{4}-\d\d-\d\d-\d{6}\.json", download_names["qa_record.download_json"])
