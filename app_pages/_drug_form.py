@@ -11,8 +11,8 @@ import streamlit as st
 
 from app_pages import _widgets as w
 
-BASES = {"anhydrous": "the anhydrous salt (the usual CoA)",
-         "as_weighed": "the form weighed itself (e.g. the dihydrate, when the CoA says so)"}
+# short: on a tablet the chooser is a third of the width
+BASES = {"anhydrous": "the anhydrous salt (usual)", "as_weighed": "the form weighed itself"}
 LABELS = {"api_form": "Powder form", "strength_basis": "Strength stated as", "potency": "As-is potency",
           "assay": "Assay", "water": "Water content", "potency_basis": "Potency is the content of"}
 
@@ -33,8 +33,9 @@ def fields(p: str, default_form: str) -> None:
         w.field_error(p, "api_form", "strength_basis")
     with c2:
         st.selectbox(LABELS["potency_basis"], list(BASES), key=f"{p}.potency_basis", format_func=BASES.get,
-                     help="What the CoA's as-is potency is the content of. A dihydrate's water is then counted "
-                          "once; with an assay, always the anhydrous salt.")
+                     help="What the CoA's as-is potency is the content of: usually the anhydrous salt; the form "
+                          "weighed itself (e.g. the dihydrate) only when the CoA says so. A dihydrate's water is "
+                          "then counted once; with an assay, always the anhydrous salt.")
         w.field_error(p, "potency_basis")
     c1, c2, c3 = st.columns(3)
     with c1:

@@ -398,6 +398,7 @@ def scroll_into_view(page: str) -> None:
     if not st.session_state.pop(f"{page}.scroll", False):
         return
     run = st.session_state.get(f"{page}.result_id", 0)
+    page = re.sub(r"[^a-zA-Z0-9_-]", "-", page)  # as Streamlit writes a key into its CSS class
     st.html(f"""<script>/* {page} {run} {dt.datetime.now().timestamp()} */
     (() => {{
       const find = () => document.querySelector('.st-key-{page}-field-error')

@@ -187,9 +187,6 @@ def _actual_weights(b) -> None:
     """Inputs for what was actually weighed, and the batch recalculated from them (issue 8.6). A
     bordered box, not a form: each actual weight is read by the core's parser as it is typed, and a
     recalculation whose weights are no longer on screen is hidden until Recalculate."""
-    from compounding.display import format_quantity
-    from compounding.units import capsule, mg
-
     st.markdown("#### Recalculate from the actual weights")
     summary = w.error_slot(PA)
     with st.container(border=True):
@@ -205,6 +202,15 @@ def _actual_weights(b) -> None:
     if st.session_state.get(f"{PA}.result") is not None and st.session_state.get(f"{PA}.stale"):
         st.info("**The actual weights have changed since the last recalculation.** Its figures are hidden and "
                 "the figures and downloads on this page are the plan's: press Recalculate.", icon=":material/update:")
+    with st.container(key=f"{PA}-result"):
+        _recalculated(b)
+    w.scroll_into_view(PA)
+
+
+def _recalculated(b) -> None:
+    from compounding.display import format_quantity
+    from compounding.units import capsule, mg
+
     a = b.actual
     if a is None:
         return

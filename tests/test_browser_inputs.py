@@ -83,8 +83,11 @@ def type_everywhere(page, keys, text: str) -> None:
 
 def check_page(page, button: str, already: set[str]) -> set[str]:
     """Type each value into every quantity box not checked before, press ``button``, and check each box."""
-    for summary in page.locator('[data-testid="stExpander"] details:not([open]) > summary').all():
-        summary.click()  # fields folded away (QC limits, dates) are quantity fields too
+    closed = page.locator('[data-testid="stExpander"] details:not([open]) > summary')
+    for _ in range(20):  # fields folded away (QC limits, dates) are quantity fields too
+        if not closed.count():
+            break
+        closed.first.click()  # one at a time: each opened one leaves the list of closed ones
     keys = sorted(set(boxes(page)) - already)
     assert keys, "no quantity fields found"
     for text, (outcome, expected) in VALUES.items():
@@ -129,7 +132,8 @@ def choose_radio(page, group_text: str, option: str) -> None:
 def test_capsules_fields_refuse_or_read_exactly(app_server, page):
     open_app(page, app_server.url)
     seen = check_page(page, "Calculate", set())  # powder formula, measured fill weights
-    assert {"cap-strength", "cap-quantity", "cap-fill_weight", "cap-potency", "cap-qc_low"} <= seen
+    assert {"cap-strength", "cap-quantity", "cap-fill_weight", "cap-potency", "cap-assay", "cap-water",
+            "cap-qc_low", "cap-qc_high", "cap-mwq", "cap-extra", "cap-api_fill_weight"} <= seen
     page.get_by_label("Formula (sets the source: naltrexone HCl powder or crushed 50 mg tablets)",
                       exact=True).click()
     page.keyboard.type("LDN-CAP-TAB")
@@ -162,7 +166,23 @@ def test_oral_liquid_fields_refuse_or_read_exactly(app_server, page):
     assert not page.locator('[data-testid="stMetric"]').count()
     choose_radio(page, "Source", "naltrexone HCl powder")
     seen = check_page(page, "Calculate", seen)
-    assert "liq-potency" in seen
+    assert {"liq-potency", "liq-assay", "liq-water"} <= seen
+
+
+def test_capsules_actual_weights_refuse_or_read_exactly(app_server, page):
+    # the actual-weight boxes appear under a calculated batch (CAP-05 from powder: 4.5 mg × 99 =
+    # 445.5 mg → weigh 450 mg, and the filler); each value typed into both, then Recalculate
+    open_app(page, app_server.url)
+    for key, text in {"cap-strength": "4.5", "cap-quantity": "90", "cap-extra": "10", "cap-fill_weight": "270",
+                      "cap-api_fill_weight": "350"}.items():
+        type_everywhere(page, [key], text)
+    press(page, "Calculate")
+    page.locator(".st-key-q-cap-actual-drug").wait_for()
+    seen = check_page(page, "Recalculate", set(boxes(page)) - {"cap-actual-drug", "cap-actual-filler"})
+    assert {"cap-actual-drug", "cap-actual-filler"} <= seen
+    # the plan is still on screen, with the figure it had
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text="Naltrexone HCl powder to weigh")
+    assert "450 mg" in metric.inner_text()
 
 
 def test_titration_fields_refuse_or_read_exactly(app_server, page):

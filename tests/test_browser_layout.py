@@ -121,11 +121,25 @@ def test_capsules_key_result_in_view_nothing_cut_and_out_of_date_after_a_change(
     press(page, "Calculate")
     assert_in_view(page, "Capsules to make", "Naltrexone HCl powder to weigh", "Filler to weigh")
     assert_nothing_cut(page)
+    # main's actual weights: the recalculation is brought into view, nothing cut, and hidden once a
+    # weight changes. 452 mg and 26400 mg: fill (452 + 26400) ÷ 99 = 271.23 mg
+    type_in(page, "cap-actual-drug", "452")
+    type_in(page, "cap-actual-filler", "26400")
+    press(page, "Recalculate")
+    assert_in_view(page, "Drug per capsule (actual)", "Fill weight per capsule (actual)")
+    fill = page.locator('[data-testid="stMetric"]').filter(has_text="Fill weight per capsule (actual)")
+    assert "271.23 mg" in fill.inner_text()
+    assert_nothing_cut(page)
+    type_in(page, "cap-actual-drug", "460")
+    wait_for_streamlit_idle(page)
+    assert page.locator('[data-testid="stMetric"]').filter(has_text="(actual)").count() == 0
+    assert page.locator('[data-testid="stAlert"]').filter(has_text="actual weights have changed").count() == 1
     type_in(page, "cap-strength", "3")  # a changed input: the 4.5 mg figures no longer apply
     assert_out_of_date(page, ("JSON", "Batch sheet (text)", "Excel batch record"))
     press(page, "Calculate")
     assert_in_view(page, "Capsules to make")
-    assert page.locator('[data-testid="stMetricValue"]').nth(1).inner_text() == "297 mg"  # 3 mg × 99
+    # 3 mg × 99 = 297 mg, weighed at the Class III balance's 10 mg steps (main's readability rule)
+    assert page.locator('[data-testid="stMetricValue"]').nth(1).inner_text() == "300 mg"
     type_in(page, "cap-strength", "45")  # refused: the reason, beside its field, is brought into view
     press(page, "Calculate")
     page.wait_for_function("() => { const e = document.querySelector('.st-key-cap-field-error');"
@@ -146,6 +160,16 @@ def test_liquid_key_result_in_view_nothing_cut_and_out_of_date_after_a_change(ap
     assert_nothing_cut(page)
     type_in(page, "liq-final_volume", "100")
     assert_out_of_date(page)
+    # from powder (main's API lot: form, potency basis, potency, assay, water): nothing cut either
+    page.locator('[data-testid="stRadio"]').filter(has_text="Source").get_by_text(
+        "naltrexone HCl powder", exact=True).click()
+    wait_for_streamlit_idle(page)
+    choose(page, "Powder form", "naltrexone HCl dihydrate")
+    choose(page, "Potency is the content of", "the form weighed itself")
+    type_in(page, "liq-potency", "98.5")
+    press(page, "Calculate")
+    assert_in_view(page, "Naltrexone HCl powder to weigh")
+    assert_nothing_cut(page)
 
 
 @pytest.mark.parametrize("size", list(SIZES))
