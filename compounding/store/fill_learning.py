@@ -28,7 +28,7 @@ import pint
 from ..display import round_half_up
 from ..errors import StateError
 from ..qc import required_count
-from ..units import Q, mg
+from ..units import Q, capsule, mg
 
 __all__ = ["FillWeightProposal", "propose", "PLACES"]
 
@@ -66,13 +66,19 @@ def propose(*, batch: str, status: str, result: Any, weights: tuple[pint.Quantit
         raise StateError(f"has {len(weights)} capsule weight(s) recorded; the weight check needs {needed}",
                          field="capsule_weights", value=len(weights), allowed=f"at least {needed}")
     mean = Q(sum((Fraction(w.to(mg).magnitude) for w in weights), Fraction(0)) / len(weights), mg)
-    d = result.drug_powder_per_capsule.to(mg)
-    ps_drug = result.api_fill_weight
+    d = _mg_per_capsule(result.drug_powder_per_capsule)
+    ps_drug = None if result.api_fill_weight is None else _mg_per_capsule(result.api_fill_weight)
     if ps_drug is None:
         ps, method = mean, "PS_filler = mean net fill (displacement factor 1: the drug displaces its own mass)"
     else:
-        ps = (mean - d) / (1 - (d / ps_drug.to(mg)).magnitude)
+        ps = (mean - d) / (1 - (d / ps_drug).to("dimensionless").magnitude)
         method = "PS_filler = (mean net fill − drug powder per capsule) ÷ (1 − drug powder ÷ PS_drug)"
     proposed = Q(Fraction(round_half_up(Fraction(ps.to(mg).magnitude), PLACES)), mg)
     return FillWeightProposal(batch, filler_lot.id, filler_lot.supplier_lot, result.capsule_size, len(weights),
                               mean, d, ps_drug, filler_lot.fill_weights.get(result.capsule_size), proposed, method)
+
+
+def _mg_per_capsule(q: pint.Quantity) -> pint.Quantity:
+    """mg (a per-capsule quantity of the core, "mg/capsule", as a plain mass per capsule)."""
+    per = q.to(mg / capsule) if "[capsule_count]" in str(q.dimensionality) else q.to(mg)
+    return Q(Fraction(per.magnitude), mg)
