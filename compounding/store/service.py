@@ -662,6 +662,31 @@ class Store:
         """Recall: every batch that used the ingredient lot, oldest first (amendments included)."""
         return self._read(lambda s: queries.batches_using_lot(s, _ingredient_lot(s, lot_id).id))
 
+    # ------------------------------------------------------------------ exports
+
+    def export_batch(self, lot_number: str, *, pharmacy_name: str | None = None, pharmacy_contact: str | None = None,
+                     paper: str = "A4") -> bytes:
+        """The batch's Excel record from the store (same record, same bytes; see :mod:`.export`)."""
+        from .export import batch_workbook_bytes
+
+        def work(s: Session) -> tuple[BatchView, str, str]:
+            row = queries.load_batch(s, lot_number)
+            return queries.get_batch(s, lot_number), row.order_json, row.result_json
+
+        batch, order_json, result_json = self._read(work)
+        return batch_workbook_bytes(batch, order_json, result_json, pharmacy_name=pharmacy_name,
+                                    pharmacy_contact=pharmacy_contact, paper=paper)
+
+    def export_recall(self, lot_id: int) -> bytes:
+        """Recall: every batch that used the ingredient lot, as an Excel summary."""
+        from .export import recall_workbook_bytes
+
+        def work(s: Session) -> tuple[LotView, list[BatchView]]:
+            lot = _ingredient_lot(s, lot_id)
+            return LotView.of(lot), queries.batches_using_lot(s, lot.id)
+
+        return recall_workbook_bytes(*self._read(work))
+
     # ------------------------------------------------------------------ reads
 
     def batch(self, lot_number: str) -> BatchView:
