@@ -48,11 +48,14 @@ def _utc(t: dt.datetime) -> str:
 
 def lot_line(lot: LotView) -> str:
     """One ingredient lot as a record shows it."""
-    what = {"api": f"potency {_q(lot.potency)}" + (f" (assay {_q(lot.assay)}, water {_q(lot.water)})"
-                                                   if lot.assay is not None else "")
-                   + f", {lot.salt_form}" + (f", potency as {lot.potency_basis}" if lot.potency_basis else ""),
-            "tablets": f"tablet weight {_q(lot.tablet_weight)}",
-            "filler": ", ".join(f"fill weight size {k}: {_q(v)}" for k, v in lot.fill_weights.items())}.get(lot.kind, "")
+    if lot.kind == "api":
+        what = (f"potency {_q(lot.potency)}"
+                + (f" (assay {_q(lot.assay)}, water {_q(lot.water)})" if lot.assay is not None else "")
+                + f", {lot.salt_form}" + (f", potency as {lot.potency_basis}" if lot.potency_basis else ""))
+    elif lot.kind == "tablets":
+        what = f"tablet weight {_q(lot.tablet_weight)}"
+    else:
+        what = ", ".join(f"fill weight size {k}: {_q(v)}" for k, v in lot.fill_weights.items())
     return (f"{lot.kind} {lot.material}, {lot.supplier} lot {lot.supplier_lot}, expires {lot.expiry.isoformat()}"
             + (f", {what}" if what else ""))
 

@@ -96,7 +96,8 @@ _ACTION_TEXT = {"add_user": "add users", "deactivate_user": "deactivate users",
                 "reject_ingredient_lot": "reject ingredient lots", "create_batch": "create batches",
                 "edit_batch": "edit a batch", "amend": "amend a released batch",
                 "allocate_stock": "allocate released stock",
-                "approve_fill_weight": "approve a filler lot's fill weight", **{n: t.verb for n, t in TRANSITIONS.items()}}
+                "approve_fill_weight": "approve a filler lot's fill weight",
+                **{n: t.verb for n, t in TRANSITIONS.items()}}
 
 
 def _utc_now() -> dt.datetime:
