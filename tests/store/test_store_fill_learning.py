@@ -117,3 +117,21 @@ def test_bad_capsule_weights_are_refused(store, weights, shell, field):
     with pytest.raises(InputError) as caught:
         store.record_capsule_weights("tech", lot, weights, shell=shell)
     assert caught.value.field == field and db_state(store) == before
+
+
+def test_with_the_drugs_own_fill_weight_the_displacement_is_taken_out(store):
+    api, filler = api_lot(store), filler_lot(store, {"1": "212.5 mg"})
+    order = {**ORDER, "api_fill_weight": "300 mg"}
+    lot = store.create_batch_from_lots("tech", kind="capsules", order=order, api_lot=api, filler_lot=filler,
+                                       capsule_size="1").lot_number
+    store.start_preparation("tech", lot)
+    store.record_capsule_weights("tech", lot, ["210 mg"] * 10)
+    store.submit_for_review("tech", lot, password=PASSWORDS["tech"])
+    store.verify("pharm", lot, password=PASSWORDS["pharm"])
+    store.release("pharm", lot, password=PASSWORDS["pharm"])
+    p = store.propose_fill_weight(lot)
+    # d = 4.5 mg ÷ 0.995 = 900/199 mg; PS_filler = (210 − d) ÷ (1 − d ÷ 300) = (40890/199) ÷ (196/199)
+    # = 40890/196 = 208.6224… mg → 208.62 mg
+    assert p.drug_powder_per_capsule == Q(Fraction(900, 199), "mg")
+    assert p.api_fill_weight == Q(300, "mg") and p.proposed == Q(Fraction("208.62"), "mg")
+    assert "PS_drug" in p.method
