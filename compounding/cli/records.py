@@ -2,8 +2,8 @@
 
 ``list`` searches (all filters optional, combined), ``show`` prints one batch with its ingredient
 lots, weights, allocations, signatures and history, ``export`` writes a batch's Excel record (the
-same record gives the same file; ``verify`` checks it), ``recall`` writes the Excel summary of every
-batch that used an ingredient lot, ``audit`` walks the audit trail's hash chain (exit status 1 when a
+same record gives the same file; ``verify`` checks it), ``lots`` lists ingredient lots with their
+ids, ``recall`` writes the Excel summary of every batch that used an ingredient lot, ``audit`` walks the audit trail's hash chain (exit status 1 when a
 link is broken). ``--json`` on each gives the same as JSON.
 """
 
@@ -34,9 +34,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     export.add_argument("--pharmacy", dest="pharmacy_name", help="pharmacy name on the record")
     export.add_argument("--pharmacy-contact", help="pharmacy address and phone")
     export.add_argument("--paper", default="A4", choices=["A4", "Letter"])
+    lots = sub.add_parser("lots", help="ingredient lots with their ids (for recall)")
+    lots.add_argument("--kind", choices=["api", "tablets", "filler", "vehicle"])
+    lots.add_argument("--status", choices=["quarantined", "released", "rejected"])
     recall = sub.add_parser("recall", help="every batch that used an ingredient lot, to Excel")
     recall.add_argument("ingredient_lot", metavar="INGREDIENT_LOT_ID",
-                        help="the ingredient lot's id (records show --json lists it with each lot)")
+                        help="the ingredient lot's id (see records lots)")
     recall.add_argument("out", metavar="OUT.xlsx")
     sub.add_parser("audit", help="check the audit trail's hash chain")
     for p in sub.choices.values():
@@ -48,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
 
     store = Store.open()
     try:
-        return {"list": _list, "show": _show, "export": _export, "recall": _recall,
+        return {"list": _list, "show": _show, "export": _export, "lots": _lots, "recall": _recall,
                 "audit": _audit}[args.action](store, args)
     finally:
         store.close()
@@ -118,6 +121,17 @@ def _export(store, args) -> int:
         _print_json({"lot_number": args.lot_number.upper(), "file": args.out, "sha256": digest})
     else:
         print(f"{args.out}: record of {args.lot_number.upper()} (file SHA-256 {digest})")
+    return 0
+
+
+def _lots(store, args) -> int:
+    lots = store.ingredient_lots(kind=args.kind, status=args.status)
+    if args.json:
+        _print_json([lot.as_dict() for lot in lots])
+        return 0
+    for lot in lots:
+        print(f"{lot.id:>6}  {lot.kind:<8} {lot.status:<11} {lot.supplier} {lot.supplier_lot}, expires {lot.expiry}"
+              f"  ({lot.material})")
     return 0
 
 

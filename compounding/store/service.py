@@ -638,6 +638,9 @@ class Store:
             lot = _ingredient_lot(s, p.filler_lot_id, lock=True)
             row = next((f for f in lot.fill_weights if f.capsule_size == p.capsule_size), None)
             old = None if row is None else quantity_text(row.fill_weight)
+            if row is not None and row.fill_weight == p.proposed:
+                raise StateError(f"is {old} for size {p.capsule_size} already: nothing to approve", field="fill_weight",
+                                 value=old)
             if row is None:
                 lot.fill_weights.append(FillerFillWeight(capsule_size=p.capsule_size, fill_weight=p.proposed))
             else:
@@ -652,6 +655,14 @@ class Store:
             return LotView.of(lot)
 
         return self._write(work)
+
+    def usable_ingredient_lots(self, kind: str, *, compounding_date: Any = None) -> list[LotView]:
+        """The lots a calculation may start from: released, of ``kind``, not expired by the compounding
+        date (default today); earliest expiry first (first expiry, first out)."""
+        on = self._today() if compounding_date in (None, "") else \
+            validate.iso_date(compounding_date, "compounding_date")
+        lots = self.ingredient_lots(kind=kind, status="released")
+        return sorted((x for x in lots if x.expiry >= on), key=lambda x: (x.expiry, x.id))
 
     def ingredient_lot(self, lot_id: int) -> LotView:
         return self._read(lambda s: LotView.of(_ingredient_lot(s, lot_id)))

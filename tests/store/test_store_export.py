@@ -56,6 +56,14 @@ def test_the_exported_record_carries_what_the_store_holds_and_verifies(store, tm
     assert report.ok, str(report)
 
 
+def test_an_oral_liquid_from_a_lot_exports_and_verifies(store, tmp_path):
+    lot = store.create_batch_from_lots("tech", kind="oral_liquid", api_lot=api_lot(store),
+                                       order={"concentration": "1 mg/mL", "final_volume": "100 mL"}).lot_number
+    path = tmp_path / "liquid.xlsx"
+    path.write_bytes(store.export_batch(lot))
+    assert verify_workbook(path).ok and "Acme lot NX-1" in _texts(path.read_bytes())
+
+
 def test_the_same_record_exports_to_the_same_bytes(store):
     lot, _ = _released(store)
     first, second = store.export_batch(lot), store.export_batch(lot)
@@ -109,6 +117,8 @@ def test_cli_export_and_recall(db_url, store, tmp_path):
     assert json.loads(again.stdout)["sha256"] == shown["sha256"]
     checked = cli("verify", str(tmp_path / "a.xlsx"), env=env)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+    lots = json.loads(cli("records", "lots", "--kind", "api", "--json", env=env).stdout)
+    assert [(x["id"], x["supplier_lot"], x["status"]) for x in lots] == [(api, "NX-1", "released")]
     recall = cli("records", "recall", str(api), str(tmp_path / "r.xlsx"), "--json", env=env)
     assert recall.returncode == 0, recall.stderr
     assert json.loads(recall.stdout)["batches"] == [{"lot_number": lot, "status": "released"}]

@@ -82,6 +82,10 @@ def test_a_pharmacist_approves_and_the_next_calculation_uses_it(store):
     assert store.calculation_inputs(filler_lot=filler, capsule_size="1").inputs["fill_weight"] == "210.01 mg"
     assert store.batch(lot).order["fill_weight"] == "212.5 mg"  # the released record keeps what it used
     assert store.audit_check().ok
+    before = db_state(store)
+    with pytest.raises(StateError) as caught:  # approving the same proposal twice records nothing twice
+        store.approve_fill_weight("pharm", lot)
+    assert caught.value.field == "fill_weight" and db_state(store) == before
 
 
 def test_no_proposal_from_an_unreleased_batch_or_too_few_capsules(store):

@@ -156,3 +156,11 @@ def test_a_lot_that_expired_is_refused(store):
     # a compounding date after the expiry is refused too, even today
     assert "expired" in _refused(store, StateError, "api_lot", api_lot=soon,
                                  order={**ORDER, "compounding_date": "2026-01-16"})
+
+
+def test_the_lots_a_calculation_may_start_from(store):
+    late = api_lot(store, supplier_lot="LATE", expiry="2027-06-30")
+    early = api_lot(store, supplier_lot="EARLY", expiry="2026-02-01")
+    api_lot(store, release=False, supplier_lot="QUAR")
+    assert [x.id for x in store.usable_ingredient_lots("api")] == [early, late]  # first expiry, first out
+    assert [x.id for x in store.usable_ingredient_lots("api", compounding_date="2026-03-01")] == [late]
