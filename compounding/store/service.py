@@ -578,7 +578,9 @@ class Store:
         """"Save as batch" from lots: the order plus the lots' inputs, calculated by the core and stored
         with the lots recorded on the batch. ``order`` holds what the user typed (strength, quantity,
         …), never what a lot gives; the compounding date defaults to today."""
-        order = {**order, "compounding_date": order.get("compounding_date") or self._today().isoformat()}
+        day = order.get("compounding_date")
+        day = self._today() if day in (None, "") else validate.iso_date(day, "compounding_date")
+        order = {**order, "compounding_date": day.isoformat()}  # JSON text, as the core takes it
         lots = self.calculation_inputs(kind=kind, api_lot=api_lot, tablet_lot=tablet_lot, filler_lot=filler_lot,
                                        vehicle_lots=vehicle_lots, capsule_size=capsule_size,
                                        compounding_date=order["compounding_date"])

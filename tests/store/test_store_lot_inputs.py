@@ -155,7 +155,9 @@ def test_a_lot_that_expired_is_refused(store):
     assert "expired on 2026-01-15" in _refused(later, StateError, "api_lot", api_lot=soon)
     # a compounding date after the expiry is refused too, even today
     assert "expired" in _refused(store, StateError, "api_lot", api_lot=soon,
-                                 order={**ORDER, "compounding_date": "2026-01-16"})
+                                 order={**ORDER, "compounding_date": dt.date(2026, 1, 16)})
+    assert "not a date" in _refused(store, InputError, "compounding_date", api_lot=soon,
+                                    order={**ORDER, "compounding_date": "16/01/2026"})
 
 
 def test_the_lots_a_calculation_may_start_from(store):
