@@ -596,6 +596,10 @@ class Store:
             user, batch = self._editable(s, actor, lot_number)
             if batch.kind != "capsules":
                 raise InputError("are for capsule batches only", field="capsule_weights", value=batch.kind)
+            made = batch_total(batch.result_json)
+            if made is not None and len(nets) > made:
+                raise InputError(f"has {len(nets)} capsules: the batch makes {made}", field="capsule_weights",
+                                 value=len(nets), allowed=f"1 to {made} weights")
             old = s.execute(select(CapsuleWeight).where(CapsuleWeight.batch_id == batch.id)
                             .order_by(CapsuleWeight.position)).scalars().all()
             for row in old:
@@ -754,7 +758,13 @@ def _net_capsule_weights(weights: Any, shell: Any) -> list[Any]:
     """Net fill weights in mg: each weighed mass less the empty shell (exact)."""
     from ..qc import parse_weights
 
-    raw = parse_weights(weights, "mg", "capsule_weights") if isinstance(weights, str) else list(weights)
+    if isinstance(weights, str):
+        raw = parse_weights(weights, "mg", "capsule_weights")
+    elif isinstance(weights, (list, tuple)):
+        raw = list(weights)
+    else:
+        raise InputError("must be a list of weights or text pasted from a balance", field="capsule_weights",
+                         value=weights, allowed="e.g. 271.3 mg, one per line")
     if not 1 <= len(raw) <= MAX_CAPSULE_WEIGHTS:
         raise InputError(f"has {len(raw)} weights", field="capsule_weights", allowed=f"1 to {MAX_CAPSULE_WEIGHTS}")
     shell_q = None if shell in (None, "") else validate.positive_mass(shell, "shell")

@@ -114,7 +114,8 @@ def _batch_few(store):
 
 @pytest.mark.parametrize("weights, shell, field", [
     (["4,5 mg"], None, "capsule_weights"), (["-1 g"], None, "capsule_weights"), ([], None, "capsule_weights"),
-    (["40 mg"], "48 mg", "capsule_weights"), (["250 mg"], "-1 mg", "shell")])
+    (["40 mg"], "48 mg", "capsule_weights"), (["250 mg"], "-1 mg", "shell"), (["210 mg"] * 91, None, "capsule_weights"),
+    (210, None, "capsule_weights")])
 def test_bad_capsule_weights_are_refused(store, weights, shell, field):
     lot, _, _ = _batch(store, "in_preparation")
     before = db_state(store)
