@@ -7,8 +7,9 @@ it like any other record. What the store adds goes in the writer's record fields
 the patient (or "anticipatory stock"); prepared / verified / released by, each with its signature's
 printed name and UTC time; and in *Notes* the status, the record and reference hashes, every
 ingredient lot (supplier, lot, expiry, potency or tablet weight), every actual weight against its
-target with its verdict, the capsule weight check, the allocations and every signature with the hash
-it signed.
+target with its verdict, the capsule weight check, the allocations, every signature with the hash
+it signed, and whether the content is still what the last signature signed (the store's child rows
+are guarded by the service, not by triggers: a change made behind its back shows here).
 
 **Same record, same file.** Nothing in an export depends on when it was made: the workbook's
 created/modified times and every zip entry's time are set to the batch's last change
@@ -77,7 +78,11 @@ def _capsule_line(weights: tuple[Any, ...]) -> str:
     return f"{head}; lightest {_q(min(weights))}, heaviest {_q(max(weights))} (all {n} are in the store)"
 
 
-def _notes(batch: BatchView) -> str:
+_SIGNED = {True: "Signed content: unchanged since the last signature",
+           False: "Signed content: CHANGED after the last signature (check the audit trail)"}
+
+
+def _notes(batch: BatchView, signed_content: bool | None = None) -> str:
     lines = [f"Status: {batch.status}" + (f" ({batch.status_reason})" if batch.status_reason else ""),
              f"Store record {batch.lot_number}: record hash {batch.record_hash}, engine {batch.engine_version}, "
              f"reference data {batch.reference_hash}"]
@@ -94,12 +99,15 @@ def _notes(batch: BatchView) -> str:
         lines.append(f"Allocated: {_allocation_text(batch)}")
     lines += ["Signatures:"] + [f"- {s}, signed hash {s.signed_hash}" for s in batch.signatures] \
         if batch.signatures else ["Signatures: none"]
+    if signed_content is not None:
+        lines.append(_SIGNED[signed_content])
     return "\n".join(lines)
 
 
-def record_fields(batch: BatchView) -> dict[str, str]:
-    """The Excel writer's record fields of a stored batch (see the module's description)."""
-    fields = {"lot_number": batch.lot_number, "notes": _notes(batch)}
+def record_fields(batch: BatchView, signed_content: bool | None = None) -> dict[str, str]:
+    """The Excel writer's record fields of a stored batch (see the module's description);
+    ``signed_content``: whether the content is still what the last signature signed (None: not yet)."""
+    fields = {"lot_number": batch.lot_number, "notes": _notes(batch, signed_content)}
     patients = {a.patient for a in batch.allocations if not a.anticipatory}
     if len(patients) == 1:
         fields["patient"] = patients.pop()
@@ -115,13 +123,15 @@ def record_fields(batch: BatchView) -> dict[str, str]:
 
 
 def batch_workbook_bytes(batch: BatchView, order_json: str, result_json: str, *, pharmacy_name: str | None = None,
-                         pharmacy_contact: str | None = None, paper: str = "A4") -> bytes:
+                         pharmacy_contact: str | None = None, paper: str = "A4",
+                         signed_content: bool | None = None) -> bytes:
     """The ``.xlsx`` record of a stored batch (deterministic bytes)."""
     from ..excel import workbook_bytes
 
     result = recalculate(batch.kind, order_json, result_json)
     shop = {k: v for k, v in (("pharmacy_name", pharmacy_name), ("pharmacy_contact", pharmacy_contact)) if v}
-    return fixed_times(workbook_bytes(result, paper=paper, **shop, **record_fields(batch)), batch.updated_at)
+    fields = record_fields(batch, signed_content)
+    return fixed_times(workbook_bytes(result, paper=paper, **shop, **fields), batch.updated_at)
 
 
 # ---------------------------------------------------------------------- recall

@@ -50,6 +50,7 @@ T = TypeVar("T")
 PREPARERS = ("technician", "pharmacist")
 PRE_RELEASE = ("draft", "in_preparation", "ready_for_review", "verified")
 EDITABLE = ("draft", "in_preparation")  # weights and lots are locked once submitted for review
+SIGNED_CONTENT = ("ready_for_review", "verified", "released", "recalled")  # content = the last signature's
 MAX_ATTEMPTS = 5  # a write that meets a deadlock / serialization failure / busy database is retried
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 _INITIALS = re.compile(r"^[A-Za-z]{1,8}$")
@@ -680,6 +681,19 @@ class Store:
         """Recall: every batch that used the ingredient lot, oldest first (amendments included)."""
         return self._read(lambda s: queries.batches_using_lot(s, _ingredient_lot(s, lot_id).id))
 
+    def signature_check(self, lot_number: str) -> bool | None:
+        """Is the batch's content still what its last signature signed? None while it may still change
+        (draft, in preparation, or quarantined/scrapped before review) or was never signed."""
+        def work(s: Session) -> bool | None:
+            batch = queries.load_batch(s, lot_number)
+            last = s.execute(select(Signature.signed_hash).where(Signature.batch_id == batch.id)
+                             .order_by(Signature.id.desc()).limit(1)).scalar_one_or_none()
+            if last is None or batch.status not in SIGNED_CONTENT:
+                return None
+            return content_hash(s, batch) == last
+
+        return self._read(work)
+
     # ------------------------------------------------------------------ exports
 
     def export_batch(self, lot_number: str, *, pharmacy_name: str | None = None, pharmacy_contact: str | None = None,
@@ -693,7 +707,8 @@ class Store:
 
         batch, order_json, result_json = self._read(work)
         return batch_workbook_bytes(batch, order_json, result_json, pharmacy_name=pharmacy_name,
-                                    pharmacy_contact=pharmacy_contact, paper=paper)
+                                    pharmacy_contact=pharmacy_contact, paper=paper,
+                                    signed_content=self.signature_check(lot_number))
 
     def export_recall(self, lot_id: int) -> bytes:
         """Recall: every batch that used the ingredient lot, as an Excel summary."""

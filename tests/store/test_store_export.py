@@ -10,6 +10,7 @@ import json
 
 import openpyxl
 import pytest
+from sqlalchemy import text
 
 from compounding.errors import InputError, StateError
 from compounding.verify import verify_workbook
@@ -43,13 +44,13 @@ def _released(store):
 def test_the_exported_record_carries_what_the_store_holds_and_verifies(store, tmp_path):
     lot, _ = _released(store)
     data = store.export_batch(lot, pharmacy_name="Example Pharmacy")
-    text = _texts(data)
+    shown = _texts(data)
     for expected in (lot, "Status: released", "Acme lot NX-1, expires 2027-06-30, potency 99.5 %",
                      "naltrexone_hcl: target 405 mg, actual 405.1 mg (tolerance 5 %): within",
                      "Tom Tech, signed 2026-01-05 09:30:00 UTC", "Pia Pharm, signed 2026-01-05 09:30:00 UTC",
                      "Paul Pharm, signed 2026-01-05 09:30:00 UTC", "Jane Doe",
                      "released by Paul Pharm, 2026-01-05 09:30:00 UTC, signed hash", store.batch(lot).record_hash):
-        assert expected in text, expected
+        assert expected in shown, expected
     path = tmp_path / "record.xlsx"
     path.write_bytes(data)
     report = verify_workbook(path)
@@ -73,10 +74,21 @@ def test_the_same_record_exports_to_the_same_bytes(store):
     assert third != first and "Status: recalled (supplier recall of the API lot)" in _texts(third)
 
 
+def test_content_changed_behind_the_service_shows_on_the_record(store):
+    lot, _ = _released(store)
+    assert store.signature_check(lot) is True
+    assert "Signed content: unchanged since the last signature" in _texts(store.export_batch(lot))
+    with store.engine.begin() as c:  # a weight edited in SQL after release (no trigger guards child rows)
+        c.execute(text("UPDATE actual_weights SET actual = '399' WHERE step = 'naltrexone_hcl'"))
+    assert store.signature_check(lot) is False
+    assert "Signed content: CHANGED after the last signature" in _texts(store.export_batch(lot))
+
+
 def test_a_draft_exports_with_blanks_to_sign(store):
     lot = store.create_batch("tech", kind="capsules", order=ORDER, result=capsule_result()).lot_number
-    text = _texts(store.export_batch(lot))
-    assert "Status: draft" in text and "Signatures: none" in text and "Ingredient lots: none recorded" in text
+    shown = _texts(store.export_batch(lot))
+    assert "Status: draft" in shown and "Signatures: none" in shown and "Ingredient lots: none recorded" in shown
+    assert "Signed content" not in shown and store.signature_check(lot) is None
 
 
 def test_a_record_this_engine_calculates_differently_is_refused(store):
