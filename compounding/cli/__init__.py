@@ -18,7 +18,7 @@ SUBCOMMANDS = {
     "titration": "Plan an LDN titration (dated schedule, dispensing, patient chart)",
     "verify": "Re-check an exported Excel batch record against the core",
     "weight-check": "Check capsule weights from the balance against the target fill weight",
-    "records": "Batch records in the store: list, show, audit (LDN_DATABASE_URL / LDN_DATA_DIR)",
+    "records": "Batch records in the store: list, show, export, recall, audit (LDN_DATABASE_URL / LDN_DATA_DIR)",
     "users": "Users of the batch-record store: add (the first admin), list, deactivate",
     "worklist": "Plan a day's prescriptions from a CSV/XLSX worklist (batches, allocation, labels)",
 }
