@@ -70,7 +70,15 @@ def _attach_dash_values(parser: argparse.ArgumentParser, argv: list[str]) -> lis
 
 
 # fields whose option is spelled differently (the field is the core's name, the option the CLI's)
-_FIELD_OPTIONS = {"final_volume": "volume", "doses": "doses", "dose": "doses"}
+_FIELD_OPTIONS = {"final_volume": "volume", "doses": "doses", "dose": "doses",
+                  "component_expiries": "component_expiry"}
+
+
+def today_unless(value: object) -> object:
+    """The date given, or today: "today" is read here, by the caller, and handed to the core."""
+    import datetime as dt
+
+    return dt.date.today() if value is None else value
 
 
 def _option_for(parser: argparse.ArgumentParser, field: str | None) -> str | None:

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from . import today_unless
+
 from ._drug_options import add_drug_lot_arguments
 
 
@@ -62,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         api_form=args.api_form, strength_basis=args.strength_basis,
         tablet_weight=args.tablet_weight, capsule_size=args.capsule_size, filler=args.filler,
         fill_weight=args.fill_weight, api_fill_weight=args.api_fill_weight, balance=args.balance,
-        mwq=args.mwq, readability=args.readability, compounding_date=args.date,
+        mwq=args.mwq, readability=args.readability, compounding_date=today_unless(args.date),
         component_expiries=args.component_expiry,
         actual_weights={k: getattr(args, f"actual_{k}") for k in ACTUAL_OPTIONS})
     if args.xlsx:

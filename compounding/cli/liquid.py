@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from . import today_unless
+
 from ._drug_options import add_drug_lot_arguments
 from ..sheet import liquid_sheet  # noqa: F401  (kept importable here: the sheet moved to compounding.sheet)
 
@@ -45,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     prep = prepare_liquid(
         concentration=args.concentration, final_volume=args.volume, tablets=args.tablets,
         source=args.source, vehicle=args.vehicle, formula=args.formula, tablet_weight=args.tablet_weight,
-        doses=args.doses, compounding_date=args.date, api_form=args.api_form, potency=args.potency,
+        doses=args.doses, compounding_date=today_unless(args.date), api_form=args.api_form, potency=args.potency,
         assay=args.assay, water=args.water, potency_basis=args.potency_basis,
         balance=args.balance, mwq=args.mwq, component_expiries=args.component_expiry,
         day_one_is_compounding_day=args.day_one)

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from . import today_unless
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", help="regimen preset (formulas/reference/regimens.toml), e.g. seed_neuropathic, "
@@ -34,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     plan = plan_titration(start=args.start, step=args.step, every=args.every, target=args.target,
                           maintain=args.maintain, stages=args.stages, preset=args.preset, form=args.form,
                           concentration=args.concentration, vehicle=args.vehicle,
-                          start_date=args.start_date, overage=args.overage)
+                          start_date=today_unless(args.start_date), overage=args.overage)
     if args.xlsx:
         from ..excel import record_options, write_workbook
 
