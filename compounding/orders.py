@@ -388,7 +388,10 @@ ORDER_KINDS: dict[str, type[_Order]] = {c.KIND: c for c in (CapsuleOrder, Liquid
 def order_from_json(obj: Any) -> _Order:
     """Any order from its JSON (the ``kind`` says which)."""
     if isinstance(obj, str):
-        obj = json.loads(obj)
+        try:
+            obj = json.loads(obj)
+        except ValueError as exc:
+            raise InputError(f"is not JSON ({exc})", field="order") from None
     kind = obj.get("kind") if isinstance(obj, Mapping) else None
     if kind not in ORDER_KINDS:
         raise InputError("is not an order kind", field="kind", value=str(kind)[:100], allowed=", ".join(ORDER_KINDS))

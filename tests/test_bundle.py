@@ -103,3 +103,17 @@ def test_no_module_reads_the_clock_except_the_entry_points():
                     isinstance(node.value, (ast.Name, ast.Attribute)):
                 readers.add(path.relative_to(ROOT / "compounding").as_posix())
     assert readers <= _CLOCK_ALLOWED, readers - _CLOCK_ALLOWED
+
+
+def test_the_cli_computes_with_custom_reference_data_and_records_its_hash(custom, tmp_path, capsys):
+    import json
+
+    from compounding.cli import main
+
+    order = CapsuleOrder.from_text(strength="4.5 mg", quantity="90", compounding_date=DATE)
+    path = tmp_path / "order.json"
+    path.write_text(json.dumps(order.to_json()), encoding="utf-8")
+    assert main(["compute", str(path), "--reference", str(custom)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["reference_hash"] == content_hash(custom) != shipped_bundle().hash
+    assert out["result"]["fill_weight_min"] == {"value": 76.5, "unit": "mg"}  # 90 mg × 85 %

@@ -165,3 +165,32 @@ def test_actual_weights_are_part_of_the_order():
     batch = capsule_batch("4.5 mg", 90, compounding_date=DATE, actual_weights={"filler": "10000 mg", "drug": None})
     assert batch.order.actual_weights == (("filler", Q(10000, "mg")),)
     assert compute(batch.order).as_dict() == batch.as_dict()
+
+
+# --- the command line: python -m compounding compute ORDER.json ------------------------------------
+
+def test_the_cli_computes_an_order_file_and_prints_its_record(tmp_path, capsys):
+    from compounding.cli import main
+    from compounding.record import record_hash
+
+    batch = capsule_batch("4.5 mg", 90, extra="10%", potency="98.5%", compounding_date=DATE)
+    path = tmp_path / "order.json"
+    path.write_text(json.dumps(batch.order.to_json()), encoding="utf-8")
+    assert main(["compute", str(path)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["order"] == batch.order.to_json() and out["result"] == batch.as_dict()
+    assert out["record_hash"] == record_hash(batch)
+
+
+def test_the_cli_refuses_an_order_it_cannot_compute_in_one_line(tmp_path, capsys):
+    from compounding.cli import main
+
+    path = tmp_path / "order.json"
+    path.write_text('{"kind": "capsules", "fields": {"strength": {"value": "45", "unit": "mg"}, "quantity": 90,'
+                    ' "compounding_date": "2026-03-02"}}', encoding="utf-8")
+    assert main(["compute", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: strength = 45 mg: is outside the low-dose naltrexone range") and err.count("\n") == 1
+    path.write_text("{not json", encoding="utf-8")
+    assert main(["compute", str(path)]) == 2
+    assert capsys.readouterr().err.startswith("error: file = ")

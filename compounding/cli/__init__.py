@@ -16,6 +16,7 @@ SUBCOMMANDS = {
     "capsules": "Calculate an LDN capsule batch",
     "liquid": "Calculate an LDN oral liquid from 50 mg tablets or powder",
     "titration": "Plan an LDN titration (dated schedule, dispensing, patient chart)",
+    "compute": "Compute an order given as JSON and print its record (order, result, hashes)",
     "verify": "Re-check an exported Excel batch record against the core",
     "weight-check": "Check capsule weights from the balance against the target fill weight",
     "records": "Batch records in the store: list, show, audit (LDN_DATABASE_URL / LDN_DATA_DIR)",
