@@ -24,6 +24,7 @@ class Term:
     label: str
     unit: str  # "" for text, flags, dates and plain counts
     description: str
+    option: str = ""  # the command-line option, where it is not --<field with dashes>
 
 
 #: the weighings of a capsule plan (compounding.weighing.WEIGHING_KEYS): the actual weight of each is
@@ -69,18 +70,18 @@ _TABLE: dict[str, Term] = {
     "qc_high": _T("Capsule weight limit, high", "%", "Each capsule at most this % of the fill weight (capsule "
                   "batch input; the weight check calls it individual_high)"),
     "compounding_date": _T("Compounding date", "", "The day the preparation is made (ISO date)"),
-    "date": _T("Date", "", "The compounding date as the forms and the CLI (--date) name it; in a chart or "
-               "fill, that day's date"),
+    "date": _T("Date", "", "The compounding date as the forms and the CLI name it; in a chart or fill, that "
+               "day's date", "--date"),
     "component_expiries": _T("Component expiries", "", "Expiry dates of the components; the BUD never passes "
-                             "the earliest"),
+                             "the earliest", "--component-expiry"),
     "actual_weights": _T("Actual weights", "mg", "What was actually weighed, by weighing; the batch is "
                          "recalculated from them"),
     "concentration": _T("Concentration", "mg/mL", "Naltrexone HCl per mL of the liquid"),
-    "final_volume": _T("Final volume", "mL", "The volume the liquid is made up to (CLI --volume)"),
+    "final_volume": _T("Final volume", "mL", "The volume the liquid is made up to", "--volume"),
     "tablets": _T("Tablets", "tablets", "Whole 50 mg tablets used"),
     "vehicle": _T("Vehicle", "", "The liquid vehicle (vehicles.toml key)"),
     "doses": _T("Doses", "mg", "The patient's doses of naltrexone HCl, for the dose-volume table"),
-    "dose": _T("Dose", "mg", "One daily dose of naltrexone HCl"),
+    "dose": _T("Dose", "mg", "One daily dose of naltrexone HCl", "--doses"),
     "day_one_is_compounding_day": _T("Day 1 is the compounding day", "", "Count the compounding day as day 1 "
                                      "of the BUD (an SOP convention)"),
     "start": _T("Start dose", "mg", "The first daily dose of a titration"),

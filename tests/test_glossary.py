@@ -152,3 +152,16 @@ def test_each_form_field_listens_for_a_name_the_core_raises():
     listeners = _app_listeners()
     assert {"component_expiries", "strength", "date"} <= listeners
     assert sorted(listeners - raised_fields()) == []
+
+
+def test_the_cli_options_the_glossary_names_exist():
+    import argparse
+    import importlib
+
+    options = set()
+    for sub in ("capsules", "liquid", "titration"):
+        parser = argparse.ArgumentParser()
+        importlib.import_module(f"compounding.cli.{sub}").add_arguments(parser)
+        options.update(o for a in parser._actions for o in a.option_strings)
+    named = {t.option for t in GLOSSARY.values() if t.option}
+    assert named and named <= options

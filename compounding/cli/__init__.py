@@ -70,9 +70,12 @@ def _attach_dash_values(parser: argparse.ArgumentParser, argv: list[str]) -> lis
     return out
 
 
-# fields whose option is spelled differently (the field is the core's name, the option the CLI's)
-_FIELD_OPTIONS = {"final_volume": "volume", "doses": "doses", "dose": "doses",
-                  "component_expiries": "component_expiry"}
+def _field_options() -> dict[str, str]:
+    """Fields whose option is spelled differently (the field is the core's name, the option the CLI's),
+    as argparse dests, from the glossary."""
+    from ..glossary import GLOSSARY
+
+    return {k: t.option.lstrip("-").replace("-", "_") for k, t in GLOSSARY.items() if t.option}
 
 
 def today_unless(value: object) -> object:
@@ -87,7 +90,7 @@ def _option_for(parser: argparse.ArgumentParser, field: str | None) -> str | Non
     the one line on stderr says what to retype; None when no option sets it."""
     if not field:
         return None
-    dest = _FIELD_OPTIONS.get(field, field.split("[")[0].split(".")[0])
+    dest = _field_options().get(field, field.split("[")[0].split(".")[0])
     for action in parser._actions:  # noqa: SLF001 - argparse keeps its options here
         if action.dest == dest and action.option_strings:
             return action.option_strings[-1]
