@@ -194,3 +194,24 @@ def test_the_cli_refuses_an_order_it_cannot_compute_in_one_line(tmp_path, capsys
     path.write_text("{not json", encoding="utf-8")
     assert main(["compute", str(path)]) == 2
     assert capsys.readouterr().err.startswith("error: file = ")
+
+
+@pytest.mark.parametrize("argv, make", [
+    (["capsules", "--strength", "4.5mg", "--quantity", "90", "--extra", "10%", "--date", DATE],
+     lambda: capsule_batch("4.5 mg", 90, extra="10%", compounding_date=DATE)),
+    (["liquid", "--concentration", "1mg/mL", "--volume", "50mL", "--doses", "0.5mg,1.5mg", "--date", DATE],
+     lambda: prepare_liquid(concentration="1 mg/mL", final_volume="50 mL", doses="0.5mg,1.5mg",
+                            compounding_date=DATE)),
+    (["titration", "--stages", "1.5mg:14,3mg:14", "--form", "liquid", "--start-date", DATE],
+     lambda: plan_titration(stages="1.5mg:14,3mg:14", form="liquid", start_date=DATE))])
+def test_the_cli_saves_the_order_it_computed(argv, make, tmp_path, capsys):
+    from compounding.cli import main
+    from compounding.record import record_hash
+
+    path = tmp_path / "order.json"
+    assert main([*argv, "--json", "--save-order", str(path)]) == 0
+    capsys.readouterr()
+    result = make()
+    assert json.loads(path.read_text(encoding="utf-8")) == result.order.to_json()
+    assert main(["compute", str(path)]) == 0
+    assert json.loads(capsys.readouterr().out)["record_hash"] == record_hash(result)

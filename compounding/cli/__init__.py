@@ -78,6 +78,22 @@ def _field_options() -> dict[str, str]:
     return {k: t.option.lstrip("-").replace("-", "_") for k, t in GLOSSARY.items() if t.option}
 
 
+def save_order(path: str | None, result: object) -> None:
+    """Write the order a result was computed from as JSON (the public order format) to ``path``."""
+    if path is None:
+        return
+    import json
+
+    from ..errors import InputError
+
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(result.order.to_json(), f, indent=2, ensure_ascii=False)  # type: ignore[attr-defined]
+            f.write("\n")
+    except OSError as exc:
+        raise InputError(f"cannot be written ({exc.strerror or exc})", field="save_order", value=path) from None
+
+
 def today_unless(value: object) -> object:
     """The date given, or today: "today" is read here, by the caller, and handed to the core."""
     import datetime as dt
