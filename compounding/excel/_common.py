@@ -9,6 +9,9 @@ the recomputed result, so the workbook, its hash and its verification share one 
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
 import math
 import re
 from dataclasses import dataclass
