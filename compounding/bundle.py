@@ -26,7 +26,7 @@ from .liquid_data import LiquidData, load_liquid_data
 from .qc import QcLimits, load_qc_limits
 from .reference import Reference, load_reference
 
-__all__ = ["ReferenceBundle", "load_bundle", "shipped_bundle", "content_hash"]
+__all__ = ["ReferenceBundle", "load_bundle", "shipped_bundle", "content_hash", "hash_of"]
 
 
 @dataclass(frozen=True)
@@ -74,5 +74,16 @@ def load_bundle(directory: Path = FORMULAS_DIR) -> ReferenceBundle:
 
 @lru_cache(maxsize=1)
 def shipped_bundle() -> ReferenceBundle:
-    """The data shipped in ``formulas/`` (loaded once)."""
-    return load_bundle(FORMULAS_DIR)
+    """The data shipped in ``formulas/`` (loaded once): the very objects ``reference()``,
+    ``qc_limits()``, ``formulas()`` and ``liquid_data()`` return."""
+    ref_dir = FORMULAS_DIR / "reference"
+    return ReferenceBundle(reference=load_reference(ref_dir), qc=load_qc_limits(ref_dir),
+                           formulas=MappingProxyType(load_formulas(FORMULAS_DIR)), liquid=load_liquid_data(ref_dir),
+                           hash=content_hash(FORMULAS_DIR), directory=FORMULAS_DIR)
+
+
+def hash_of(bundle: ReferenceBundle, **used: object) -> str | None:
+    """The bundle's hash for a result, or None when the caller overrode part of it (``ref=``, ``data=``):
+    a result never claims data it was not computed with."""
+    parts = {"ref": bundle.reference, "data": bundle.liquid}
+    return None if any(v is not None and v is not parts[k] for k, v in used.items()) else bundle.hash

@@ -286,10 +286,11 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
     is ``actual``. ``bundle``: the reference data (:mod:`.bundle`; default the shipped data), whose hash
     the result records; no compounding_date means today, read here (the caller's clock), never deeper.
     """
-    from .bundle import shipped_bundle
+    from .bundle import hash_of, shipped_bundle
 
     bundle = bundle or shipped_bundle()
     ref = ref or bundle.reference
+    ref_hash = hash_of(bundle, ref=ref)  # None when ref= overrides the bundle's
     compounding_date = dt.date.today() if compounding_date is None else compounding_date
     t = Trace()
     warnings: list[str] = []
@@ -531,7 +532,7 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
         planned=bp.planned, actual=actual, compounding_date=day0, bud=bud,
         warnings=tuple(dict.fromkeys(warnings)), trace=t.freeze(), inputs=inputs,
         potency_basis=content.potency_basis.key if content else None,
-        potency_basis_text=content.basis_text if content else None, reference_hash=bundle.hash)
+        potency_basis_text=content.basis_text if content else None, reference_hash=ref_hash)
     return _with_order(batch, inputs)
 
 

@@ -466,10 +466,11 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
     (:mod:`.bundle`; default the shipped data), whose hash the result records; no compounding_date
     means today, read here (the caller's clock), never deeper.
     """
-    from .bundle import shipped_bundle
+    from .bundle import hash_of, shipped_bundle
 
     bundle = bundle or shipped_bundle()
     ref, data = ref or bundle.reference, data or bundle.liquid
+    ref_hash = hash_of(bundle, ref=ref, data=data)  # None when ref= or data= overrides the bundle's
     compounding_date = dt.date.today() if compounding_date is None else compounding_date
     component_expiries = tuple(component_expiries)
     inputs = dict(concentration=concentration, final_volume=final_volume, tablets=tablets, source=source,
@@ -567,7 +568,7 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
         components, rows, recommended, cdate, bud, bud.storage,
         tuple(labels), tuple(warnings), trace.freeze(),
         content.potency_basis.key if content else None, content.basis_text if content else None,
-        reference_hash=bundle.hash)
+        reference_hash=ref_hash)
     return _with_order(prep, inputs)
 
 

@@ -328,10 +328,11 @@ def plan_titration(*, start: Any = None, step: Any = None, every: Any = None, ta
     data (:mod:`.bundle`; default the shipped data), whose hash the plan records; no ``start_date``
     means today, read here (the caller's clock), never deeper.
     """
-    from .bundle import shipped_bundle
+    from .bundle import hash_of, shipped_bundle
 
     bundle = bundle or shipped_bundle()
     ref, data = ref or bundle.reference, data or bundle.liquid
+    ref_hash = hash_of(bundle, ref=ref, data=data)  # None when ref= or data= overrides the bundle's
     start_date = dt.date.today() if start_date is None else start_date
     if form not in FORMS:
         raise InputError("is not a known form", field="form", value=form, allowed=", ".join(FORMS))
@@ -381,7 +382,7 @@ def plan_titration(*, start: Any = None, step: Any = None, every: Any = None, ta
     chart = _chart(daily, begin, form, rows, fills)
     plan = TitrationPlan(form, preset, begin, tuple(out_stages), total_days, total_drug, caps, single,
                          conc, veh_key, bud_days, total_volume, fills, recommended, chart,
-                         tuple(warnings), trace.freeze(), reference_hash=bundle.hash)
+                         tuple(warnings), trace.freeze(), reference_hash=ref_hash)
     return _with_order(plan, dict(start=start, step=step, every=every, target=target, maintain=maintain,
                                   stages=stages, preset=preset, form=form, concentration=concentration,
                                   vehicle=vehicle, start_date=start_date, overage=overage))

@@ -117,3 +117,17 @@ def test_the_cli_computes_with_custom_reference_data_and_records_its_hash(custom
     out = json.loads(capsys.readouterr().out)
     assert out["reference_hash"] == content_hash(custom) != shipped_bundle().hash
     assert out["result"]["fill_weight_min"] == {"value": 76.5, "unit": "mg"}  # 90 mg × 85 %
+
+
+def test_a_result_computed_with_overridden_data_claims_no_bundle_hash():
+    import dataclasses as dc
+
+    from compounding.record import record_of
+    from compounding.reference import reference
+
+    assert capsule_batch("4.5 mg", 90, compounding_date=DATE, ref=reference()).reference_hash == shipped_bundle().hash
+    other = dc.replace(reference(), default_balance="class_iii")  # equal content, but not the bundle's object
+    batch = capsule_batch("4.5 mg", 90, compounding_date=DATE, ref=other)
+    assert batch.reference_hash is None
+    with pytest.raises(TypeError):
+        record_of(batch)  # no record without knowing the data it was computed with
