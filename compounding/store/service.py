@@ -312,7 +312,8 @@ class Store:
                      allocations: Iterable[Mapping[str, Any]] = ()) -> BatchView:
         """Save a calculation as a draft batch with a new lot number ("Save as batch"), in one transaction."""
         result_dict = result.as_dict() if hasattr(result, "as_dict") else dict(result)  # once: it is not cheap
-        snap = snapshot(kind, order, result_dict, reference=self.reference_hash)
+        snap = snapshot(kind, order, result_dict,
+                        reference=getattr(result, "reference_hash", None) or self.reference_hash)
         specs = [weight_spec(result_dict, **w) for w in weights]
         allocs = [_allocation_input(**a) for a in allocations]
         lot_ids = list(ingredient_lots)
@@ -521,7 +522,8 @@ class Store:
             if old.status not in ("released", "recalled"):
                 raise StateError(f"is {old.status}: only a released record is amended; edit or send this one back",
                                  field="status", value=old.status, allowed="released, recalled")
-            snap = snapshot(old.kind, order, result_dict, reference=self.reference_hash)
+            snap = snapshot(old.kind, order, result_dict,
+                            reference=getattr(result, "reference_hash", None) or self.reference_hash)
             now = self._now()
             new = Batch(lot_number=amendment_lot_number(s, old.lot_number), kind=old.kind, status="draft",
                         strength=snap.strength, order_json=snap.order_json, result_json=snap.result_json,
