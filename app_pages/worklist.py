@@ -76,16 +76,22 @@ def _text(key: str) -> str | None:
     return value or None
 
 
-def _problem_table(problems) -> None:
+def _table(rows: list[dict[str, Any]], columns: list[str] | None = None) -> None:
+    """A static table, every column shown (``w.table`` makes the first column an index, which this
+    Streamlit hides when it looks like a plain row count: the report's row numbers vanished)."""
     import pandas as pd
 
-    rows = [{"row": getattr(p, "row", ""), "column": getattr(p, "column", ""),
-             "reason": getattr(p, "reason", str(p))} for p in problems]
-    frame = pd.DataFrame(rows, columns=["row", "column", "reason"])
-    if len(rows) <= 300:  # a static table: readable, printable, searchable in the browser
-        st.table(frame.set_index("row"))
+    rows = [{k: "—" if v == "-" else v for k, v in r.items()} for r in rows]
+    frame = pd.DataFrame(rows, columns=columns).fillna("")  # a column only some rows have
+    if len(rows) <= 300:  # static: readable, printable, searchable in the browser
+        st.table(frame, hide_index=True)
     else:
         st.dataframe(frame, hide_index=True, width="stretch")
+
+
+def _problem_table(problems) -> None:
+    _table([{"row": getattr(p, "row", ""), "column": getattr(p, "column", ""),
+             "reason": getattr(p, "reason", str(p))} for p in problems], ["row", "column", "reason"])
 
 
 # --- inputs ---------------------------------------------------------------------------------------
@@ -208,7 +214,7 @@ def _show_plan(plan) -> None:
                 f"{b.compounding_date.isoformat()}, BUD {b.bud.isoformat()}")
         with st.expander(head, expanded=not many):
             st.caption(f"Formula {b.formula}; storage: {b.storage_label}")
-            w.table([_allocation_row(a) for a in b.allocations])
+            _table([_allocation_row(a) for a in b.allocations])
             w.show_warnings(b.result.warnings)
     _needs(plan)
     if plan.notes:
@@ -229,7 +235,7 @@ def _allocation_row(a) -> dict[str, str]:
 
 def _needs(plan) -> None:
     st.markdown("**Ingredient needs** (all batches)")
-    w.table([{"Ingredient or item": n.name, "Kind": n.kind, "Quantity": w.fq(n.quantity), "Note": n.note or ""}
+    _table([{"Ingredient or item": n.name, "Kind": n.kind, "Quantity": w.fq(n.quantity), "Note": n.note or ""}
              for n in plan.needs])
     if plan.stock is None:
         st.caption("Upload the lots on hand (Batch options) to check these needs against stock, first expiry "
@@ -237,13 +243,13 @@ def _needs(plan) -> None:
         return
     if plan.stock.short:
         st.error(f"Short: the lots on hand do not cover {len(plan.stock.short)} need(s).", icon=":material/error:")
-        w.table([{"Batch": s.batch_lot, "Ingredient or item": s.name, "Kind": s.kind, "Short by": w.fq(s.quantity)}
+        _table([{"Batch": s.batch_lot, "Ingredient or item": s.name, "Kind": s.kind, "Short by": w.fq(s.quantity)}
                  for s in plan.stock.short])
     else:
         st.success("Nothing is short: the lots on hand cover every batch.", icon=":material/check_circle:")
     with st.expander("Lots taken (first expiry first out)"):
         if plan.stock.takes:
-            w.table([{"Batch": t.batch_lot, "Kind": t.kind, "Lot": t.lot,
+            _table([{"Batch": t.batch_lot, "Kind": t.kind, "Lot": t.lot,
                       "Expiry": t.expiry.isoformat() if t.expiry else "—", "Quantity": w.fq(t.quantity)}
                      for t in plan.stock.takes])
         if plan.stock.notes:
@@ -358,7 +364,7 @@ def _store_section(plan, signature: tuple) -> None:
     if stored and stored[0] == signature:
         st.success(f"{len(stored[1])} draft batch(es) created; the labels and records above carry the store's "
                    "lot numbers.", icon=":material/check_circle:")
-        w.table([{"Planned as": p, "Store lot": s} for p, s in stored[1]])
+        _table([{"Planned as": p, "Store lot": s} for p, s in stored[1]])
         return
     user = session_user()
     if user is None:
