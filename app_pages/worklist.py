@@ -25,6 +25,7 @@ LABELS = {"file": "Worklist file", "date": "Compounding date", "extra": "Extra c
           "potency": "As-is potency of the API lot", "anticipatory": "Anticipatory stock",
           "lots": "Lots on hand", "lot_prefix": "Lot prefix", "pharmacy": "Pharmacy name",
           "pharmacy_contact": "Pharmacy address and phone", "label_size": "Label stock", "barcode": "Barcode"}
+OPTION_FIELDS = ("extra", "liquid_overage", "tablet_weight", "potency", "anticipatory", "lots", "lot_prefix")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -35,7 +36,8 @@ def _say_error(exc: CompoundingError, what: str) -> None:
     err = {"field": field, "message": exc.message, "allowed": exc.allowed,
            "value": None if exc.value is None else str(exc.value)}
     where = f"**{LABELS.get(field, field)}**: " if field else ""
-    st.error(f"{what}. {where}{w.error_text(err)}", icon=":material/error:")
+    hint = "  \nSet it under *Batch options* above." if field in OPTION_FIELDS else ""
+    st.error(f"{what}. {where}{w.error_text(err)}{hint}", icon=":material/error:")
 
 
 def _guarded(what: str, work: Callable[[], Any]) -> Any:
