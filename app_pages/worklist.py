@@ -119,7 +119,9 @@ def _inputs() -> None:
     st.file_uploader("Worklist file (CSV, XLSX, or JSON list of orders)", key=f"{P}.file",
                      help="Every row is checked before anything is planned.")
     c1, c2 = st.columns([1, 2])
-    c1.date_input("Compounding date", key=f"{P}.date", value=dt.date.today(), format="YYYY-MM-DD")
+    st.session_state.setdefault(f"{P}.date", dt.date.today())  # set once, not as the widget's default:
+    st.session_state.setdefault(f"{P}.lot_prefix", "LDN")      # keep_inputs writes these back each run
+    c1.date_input("Compounding date", key=f"{P}.date", format="YYYY-MM-DD")
     with st.expander("Batch options: extra, tablets or API lot, anticipatory stock, lots on hand"):
         a, b = st.columns(2)
         a.text_input(LABELS["extra"], key=f"{P}.extra", placeholder="none, or e.g. 2 or 10%")
@@ -128,11 +130,11 @@ def _inputs() -> None:
                      help="Batches made from 50 mg tablets need it (crushed tablets are weighed).")
         b.text_input(LABELS["potency"], key=f"{P}.potency", placeholder="e.g. 98.5%",
                      help="Batches made from API powder: the lot's as-is potency.")
-        a.text_input(LABELS["lot_prefix"], key=f"{P}.lot_prefix", value="LDN")
+        a.text_input(LABELS["lot_prefix"], key=f"{P}.lot_prefix")
         st.text_area(f"{LABELS['anticipatory']}, one per line", key=f"{P}.anticipatory",
                      placeholder="capsules:4.5 mg:60\noral liquid:1 mg/mL:200 mL",
                      help="Made ahead of prescriptions from the pharmacy's prescription history (21 U.S.C. 353a).")
-        st.file_uploader(f"{LABELS['lots']} (CSV/XLSX with columns kind, lot, expiry, quantity)", key=f"{P}.lots",
+        st.file_uploader(f"{LABELS['lots']} (CSV/XLSX with columns kind, lot, expiry, quantity)", key=f"{P}.lots.file",
                          help="Matched first-expiry-first-out; a lot expiring before a batch's BUD is not used.")
 
 
@@ -181,7 +183,7 @@ def _plan(wl, source: tuple, drop: bool) -> tuple[Any, tuple] | None:
     from compounding.worklist.plan import plan_worklist
 
     options = _options()
-    lots = st.session_state.get(f"{P}.lots")
+    lots = st.session_state.get(f"{P}.lots.file")
     lots_data = None if lots is None else lots.getvalue()
     signature = (source, drop, tuple(sorted(options.items())), _digest(lots_data))
 

@@ -139,7 +139,7 @@ def test_lots_on_hand_show_what_is_short():
     lots = b"kind,lot,expiry,quantity\nnaltrexone_hcl_powder,API-1,2027-12-31,100 mg\n"
     at = start(("day.csv", csv_bytes(SMALL[:2])))
     at.session_state["wl.potency"] = "100%"
-    at.file_uploader(key="wl.lots").set_value(("lots.csv", lots, "text/csv")).run()
+    at.file_uploader(key="wl.lots.file").set_value(("lots.csv", lots, "text/csv")).run()
     assert not at.exception, at.exception
     # 90 capsules × 4.5 mg at 100 % = 405 mg of naltrexone HCl; 100 mg on hand: 305 mg short
     assert any(e.value.startswith("Short:") for e in at.error)
@@ -186,3 +186,14 @@ def test_without_a_signed_in_user_the_store_user_signs_with_a_password(store_dir
     at.button(key="wl.create").click().run()
     assert not at.exception, at.exception
     assert store_dir.search_batches().total == 1
+
+
+def test_the_pages_inputs_survive_a_visit_to_another_page():
+    at = start()
+    at.text_input(key="wl.extra").input("10%")
+    at.text_input(key="wl.tablet_weight").input("321 mg").run()
+    at.switch_page("app_pages/capsules.py").run()
+    at.switch_page("app_pages/worklist.py").run()
+    assert not at.exception, at.exception
+    assert at.text_input(key="wl.extra").value == "10%"
+    assert at.text_input(key="wl.tablet_weight").value == "321 mg"
