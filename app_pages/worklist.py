@@ -47,7 +47,9 @@ def _guarded(what: str, work: Callable[[], Any]) -> Any:
     except CompoundingError as exc:
         problems = getattr(exc, "problems", None)
         _say_error(exc, what)
-        if problems:
+        if problems and all(isinstance(x, str) for x in problems):
+            st.markdown("\n".join(f"- {x}" for x in problems))
+        elif problems:
             _problem_table(problems)
     except Exception as exc:  # noqa: BLE001 - a bug must not show a pharmacist a traceback
         import logging
@@ -274,6 +276,7 @@ def _file_inputs() -> None:
                 format_func=lambda k: data.stock(k).name)
     b.selectbox(LABELS["barcode"], ["datamatrix", "qr"], key=f"{P}.barcode",
                 format_func={"datamatrix": "GS1 DataMatrix", "qr": "QR code"}.get)
+    a.selectbox("Dose chart paper", ["A4", "Letter"], key=f"{P}.paper")
 
 
 def _write_files(plan) -> dict[str, Any]:
@@ -296,7 +299,8 @@ def _write_files(plan) -> dict[str, Any]:
                                            pharmacy=pharmacy, contact=contact)
         if plan.titrations:
             bar.progress(0.95, text="Writing the dose charts…")
-            files["charts"] = charts_pdf_bytes(plan, pharmacy=pharmacy, contact=contact)
+            files["charts"] = charts_pdf_bytes(plan, pharmacy=pharmacy, contact=contact,
+                                               paper=st.session_state.get(f"{P}.paper") or "A4")
     bar.progress(1.0, text="Done: the files are ready to download.")
     return files
 
@@ -309,7 +313,7 @@ def _files(plan, signature: tuple) -> None:
                        file_name=f"{stem}-plan.json", mime="application/json", key=f"{P}.download_json",
                        on_click="ignore", icon=":material/data_object:")
     inputs = (signature, tuple(plan.batches[i].lot for i in range(len(plan.batches))),
-              *(st.session_state.get(f"{P}.{k}") for k in ("pharmacy", "pharmacy_contact", "label_size", "barcode")))
+              *(st.session_state.get(f"{P}.{k}") for k in ("pharmacy", "pharmacy_contact", "label_size", "barcode", "paper")))
     if st.button("Write the workbook, labels and dose charts", key=f"{P}.write", type="primary"):
         files = _guarded("Not written", lambda: _write_files(plan))
         if files is not None:

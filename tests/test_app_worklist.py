@@ -197,3 +197,18 @@ def test_the_pages_inputs_survive_a_visit_to_another_page():
     assert not at.exception, at.exception
     assert at.text_input(key="wl.extra").value == "10%"
     assert at.text_input(key="wl.tablet_weight").value == "321 mg"
+
+
+@pytest.mark.store
+def test_a_plan_the_store_cannot_take_is_refused_with_every_reason_and_nothing_stored(store_dir):
+    # 0.5 mg a day for 7 days at 1 mg/mL is 3.5 mL: the store counts allocations in whole mL
+    rows = SMALL[:2] + [row("RX-5", "oral liquid", "1 mg/mL", "", titration="0.5mg:7,1mg:7",
+                            directions="Follow the dose chart")]
+    at = start(("day.csv", csv_bytes(rows)), user="tech")
+    at.session_state["wl.tablet_weight"] = "321 mg"
+    at.run()
+    at.button(key="wl.create").click().run()
+    assert not at.exception, at.exception
+    assert "No batch was created" in at.error[-1].value
+    assert any("RX-5" in m.value and "not a whole number of mL" in m.value for m in at.markdown)
+    assert store_dir.search_batches().total == 0
