@@ -385,10 +385,18 @@ def _store_section(plan, signature: tuple) -> None:
         a.selectbox("Store user", [u.username for u in preparers], key=f"{P}.store_user")
         b.text_input("Password", type="password", key=f"{P}.store_password")
     st.caption("Creates one draft batch per planned batch with its allocations; the store gives each its lot number.")
+    earlier = st.session_state.get(f"{P}.stored_from", {}).get(signature[0][0])  # by the file's content
+    if earlier:
+        st.warning(f"Drafts were already created from this file ({', '.join(earlier)}): creating batches again "
+                   "makes new drafts for the same prescriptions.", icon=":material/warning:")
+        if not st.checkbox("Create them again", key=f"{P}.again"):
+            return
     if st.button("Create batches", key=f"{P}.create", type="primary"):
         created = _guarded("No batch was created", lambda: _create(store, user, plan))
         if created is not None:
-            st.session_state[f"{P}.stored"] = (signature, tuple((p, v.lot_number) for p, v in created))
+            lots = tuple((p, v.lot_number) for p, v in created)
+            st.session_state[f"{P}.stored"] = (signature, lots)
+            st.session_state.setdefault(f"{P}.stored_from", {})[signature[0][0]] = [s for _, s in lots]
             st.session_state.pop(f"{P}.files", None)  # files written before carry the plan's lots
             st.rerun()
 

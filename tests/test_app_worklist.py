@@ -173,6 +173,13 @@ def test_create_batches_as_the_signed_in_user(store_dir):
     assert {(a.rx_number, a.quantity) for a in batch.allocations} == {("RX-1", 30), ("RX-2", 60)}
     # the plan now carries the store's lot, and there is nothing left to create
     assert any(stored[0].lot_number in e.label for e in at.expander) and not any(b.key == "wl.create" for b in at.button)
+    # a changed option makes a new plan of the same file: creating it again must be asked for
+    at.text_input(key="wl.extra").input("2").run()
+    assert f"already created from this file ({stored[0].lot_number})" in at.warning[-1].value
+    assert not any(b.key == "wl.create" for b in at.button)
+    at.checkbox(key="wl.again").check().run()
+    at.button(key="wl.create").click().run()
+    assert store_dir.search_batches().total == 2
 
 
 @pytest.mark.store
