@@ -159,8 +159,9 @@ def _worklist(upload) -> tuple[Any, tuple]:
         data, compounding_date=date.isoformat(), name=upload.name))), signature
 
 
-def _report(wl) -> bool:
-    """Show the validation report; True when the plan may go ahead."""
+def _report(wl, source: tuple) -> bool:
+    """Show the validation report; True when the plan may go ahead. The choice to drop bad rows is
+    made for one file: a new file (or a changed one) is reviewed again."""
     st.markdown("**3. Validation report**")
     if wl.notes:
         with st.expander(f"Notes on the file ({len(wl.notes)})"):
@@ -176,7 +177,8 @@ def _report(wl) -> bool:
         st.info("Row 1 is the header: fix the column names and upload the file again.", icon=":material/info:")
         return False
     good = wl.rows - len(wl.bad_rows)
-    return st.checkbox(f"Drop the {len(wl.bad_rows)} bad row(s) and plan the other {good}", key=f"{P}.drop")
+    return st.checkbox(f"Drop the {len(wl.bad_rows)} bad row(s) and plan the other {good}",
+                       key=f"{P}.drop.{source[0][:16]}.{source[2]}")
 
 
 # --- the plan -------------------------------------------------------------------------------------
@@ -424,7 +426,7 @@ if upload is None:
             icon=":material/upload_file:")
     st.stop()
 worklist, source = _worklist(upload)
-if worklist is None or not _report(worklist):
+if worklist is None or not _report(worklist, source):
     st.stop()
 planned = _plan(worklist, source, bool(worklist.problems))
 if planned is None:

@@ -74,7 +74,7 @@ def test_bad_rows_are_reported_and_nothing_is_planned_until_dropped():
     assert "4 problem(s) on 4 of 5 rows" in at.error[0].value
     assert "Batch plan" not in texts(at) and "wl.write" not in {b.key for b in at.button}
 
-    at.checkbox(key="wl.drop").check().run()
+    at.checkbox[0].check().run()
     assert not at.exception, at.exception
     text = texts(at)
     assert "Batch plan" in text and "Dropped rows (not planned): 4 problem(s) on 4 row(s)" in text
@@ -219,3 +219,13 @@ def test_a_plan_the_store_cannot_take_is_refused_with_every_reason_and_nothing_s
     assert "No batch was created" in at.error[-1].value
     assert any("RX-5" in m.value and "not a whole number of mL" in m.value for m in at.markdown)
     assert store_dir.search_batches().total == 0
+
+
+def test_dropping_bad_rows_is_chosen_again_for_another_file():
+    at = start(("day.csv", csv_bytes(SMALL)))
+    at.checkbox[0].check().run()
+    assert "Batch plan" in texts(at)
+    at.file_uploader(key="wl.file").set_value(("next.csv", csv_bytes(SMALL[:3]), "text/csv")).run()
+    assert not at.exception, at.exception
+    assert [(r, c) for r, c, _ in report(at)] == [(4, "strength")]
+    assert "Batch plan" not in texts(at) and at.checkbox[0].value is False
