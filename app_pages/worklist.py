@@ -121,8 +121,10 @@ def _inputs() -> None:
     st.file_uploader("Worklist file (CSV, XLSX, or JSON list of orders)", key=f"{P}.file",
                      help="Every row is checked before anything is planned.")
     c1, c2 = st.columns([1, 2])
-    st.session_state.setdefault(f"{P}.date", dt.date.today())  # set once, not as the widget's default:
-    st.session_state.setdefault(f"{P}.lot_prefix", "LDN")      # keep_inputs writes these back each run
+    # defaults set once in session state, not as the widgets' defaults: keep_inputs writes these keys back
+    # after a visit to another page, and a widget with both warns on the page
+    st.session_state.setdefault(f"{P}.date", dt.date.today())
+    st.session_state.setdefault(f"{P}.lot_prefix", "LDN")
     c1.date_input("Compounding date", key=f"{P}.date", format="YYYY-MM-DD")
     with st.expander("Batch options: extra, tablets or API lot, anticipatory stock, lots on hand"):
         a, b = st.columns(2)
