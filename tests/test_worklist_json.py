@@ -1,9 +1,6 @@
-"""JSON worklists: a list of order objects with the CSV's column names, validated exactly as the CSV
-(same orders, same problems on the same row numbers), through the reader, the CLI and the template.
-
-Interim format (issue 12 item "the order JSON accepted as well"): the core's order objects of issue 10
-had not landed when this was written, so a JSON worklist is a list of row objects; quantities may be
-text ("4.5 mg") or ``{"value": 4.5, "unit": "mg"}``."""
+"""JSON worklists: a list of prescriptions, each with the CSV's column names (validated exactly as the
+CSV: same orders, same problems on the same row numbers) or holding the core's order JSON (issue 10,
+``{"kind": …, "fields": {…}}``), through the reader, the CLI and the template."""
 
 from __future__ import annotations
 
@@ -103,3 +100,43 @@ def test_cli_plans_a_json_worklist_and_writes_the_json_template(tmp_path):
     r = run("plan", str(bad), "--date", DATE)
     assert r.returncode == 2 and r.stderr.strip() == ("row 3, column form: 'pills': is not a form "
                                                       "(allowed: capsules, oral liquid)")
+
+
+# --- the core's order JSON (issue 10) inside a prescription -----------------------------------------
+
+def _orders():
+    from compounding.orders import CapsuleOrder, LiquidOrder, TitrationOrder
+
+    return [CapsuleOrder.from_text(strength="1.5 mg", quantity="60").to_json(),
+            LiquidOrder.from_text(concentration="1 mg/mL", final_volume="100 mL", doses="4.5 mg").to_json(),
+            TitrationOrder.from_text(preset="ldnrt_slow").to_json(),
+            TitrationOrder.from_text(stages="0.5mg:7,1mg:7", form="liquid", concentration="1 mg/mL",
+                                     start_date="2026-03-05").to_json()]
+
+
+def test_prescriptions_holding_core_orders_are_planned_as_the_same_rows():
+    people = dict(patient="Ann Lee", prescriber="Dr X", directions="Take as directed")
+    items = [dict(people, rx_number=f"RX-{i}", order=o) for i, o in enumerate(_orders(), 1)]
+    rows = [row("RX-1", strength="1.5 mg", quantity="60", directions="Take as directed"),
+            row("RX-2", "oral liquid", "1 mg/mL", "100 mL", dose="4.5 mg", directions="Take as directed"),
+            row("RX-3", strength="", quantity="", titration="ldnrt_slow", directions="Take as directed"),
+            row("RX-4", "oral liquid", "1 mg/mL", "", titration="0.5mg:7,1mg:7", due="2026-03-05",
+                directions="Take as directed")]
+    wl = read_worklist(json.dumps(items).encode(), compounding_date=DATE)
+    _same(wl, read_worklist(csv_bytes(rows), compounding_date=DATE))
+    assert wl.problems == () and len(wl.orders) == 4
+
+
+def test_an_order_field_a_worklist_row_does_not_hold_is_a_problem_of_that_row():
+    from compounding.orders import CapsuleOrder
+
+    people = dict(patient="Ann Lee", prescriber="Dr X", directions="Take one")
+    with_potency = CapsuleOrder.from_text(strength="4.5 mg", quantity="30", potency="98.5%").to_json()
+    items = [dict(people, rx_number="RX-1", order=_orders()[0]), dict(people, rx_number="RX-2", order=with_potency),
+             dict(people, rx_number="RX-3", order={"kind": "tablets", "fields": {}})]
+    wl = read_worklist(json.dumps(items).encode(), compounding_date=DATE)
+    assert [o.rx_number for o in wl.orders] == ["RX-1"]
+    by_row = {(p.row, p.column): p.reason for p in wl.problems}
+    # the potency belongs to the API lot, set once for the plan (--potency), never silently dropped
+    assert "field potency is given" in by_row[(3, "order")]
+    assert "'tablets': is not an order kind" in by_row[(4, "order")]

@@ -4,9 +4,14 @@ Every cell comes back as the text a person sees: numbers as typed (90, 4.5), dat
 formulas as their formula text (``=HYPERLINK(…)``: read, never evaluated). Row numbers are the
 spreadsheet's (header = row 1); blank rows are skipped but keep their numbers counted.
 
-A JSON worklist is a list of order objects (or ``{"orders": [...]}``) whose keys are the CSV's column
-names; a quantity may be ``{"value": 4.5, "unit": "mg"}``. Its rows are numbered as a spreadsheet of
-it would be (header = row 1, the first order row 2), so a report reads the same for every format.
+A JSON worklist is a list (or ``{"orders": [...]}``) of prescription objects. Each has the CSV's
+column names as keys (a quantity may be ``{"value": 4.5, "unit": "mg"}``), or the prescription keys
+(``rx_number``, ``patient``, ``prescriber``, ``directions``, ``due_date``) and ``"order"``: the core's
+order JSON (:mod:`compounding.orders`, ``{"kind": …, "fields": {…}}``). From an order a row takes what a
+worklist row holds (capsules: strength, quantity, formula; oral liquid: concentration, final volume,
+one dose, formula; titration: form, preset or stages, concentration, start date); any other field
+given (a potency, a tablet weight…: options of the whole plan) is a problem of that row. Rows are
+numbered as a spreadsheet of them would be (header = row 1, the first order row 2).
 
 Refused with a clear message (an :class:`~compounding.errors.InputError` with ``field="file"``):
 an empty file, a file above :data:`~.columns.MAX_FILE_BYTES`, more than :data:`~.columns.MAX_ROWS`
@@ -40,6 +45,7 @@ class Table:
     header: tuple[str, ...]
     rows: tuple[tuple[int, tuple[str, ...]], ...]
     notes: tuple[str, ...] = field(default=())
+    problems: tuple[tuple[int, str, str], ...] = field(default=())  # (row, column, reason) found on reading
 
 
 def _refuse(message: str, name: str, allowed: str = "a CSV (UTF-8 or Windows-1252), .xlsx or JSON file") -> InputError:
@@ -159,9 +165,66 @@ def _read_json(text: str, encoding: str, name: str) -> Table:
     bad = next((i for i, item in enumerate(data, 2) if not isinstance(item, dict)), None)
     if bad is not None:
         raise _refuse(f"row {bad} (order {bad - 1} of the list) is not a JSON object", name, allowed)
-    header = list(COLUMN_NAMES) + list(dict.fromkeys(k for item in data for k in item if k not in COLUMN_NAMES))
-    rows = [[_json_cell(item.get(k)) for k in header] for item in data]
-    return _table("json", encoding, [header] + rows, [], name)
+    problems: list[tuple[int, str, str]] = []
+    items = []
+    for number, item in enumerate(data, 2):
+        if "order" in item:
+            item, found = _order_cells(item, number)
+            problems += found
+        items.append(item)
+    header = list(COLUMN_NAMES) + list(dict.fromkeys(k for item in items for k in item if k not in COLUMN_NAMES))
+    rows = [[_json_cell(item.get(k)) for k in header] for item in items]
+    table = _table("json", encoding, [header] + rows, [], name)
+    return Table(table.kind, table.encoding, table.header, table.rows, table.notes, tuple(problems))
+
+
+#: What a worklist row takes from an order of each kind (order field → column).
+_ORDER_COLUMNS = {"capsules": {"strength": "strength", "quantity": "quantity", "formula": "formula"},
+                  "oral_liquid": {"concentration": "strength", "final_volume": "quantity", "formula": "formula",
+                                  "doses": "dose"},
+                  "titration": {"concentration": "strength", "preset": "titration", "stages": "titration",
+                                "form": "form", "start_date": "due_date"}}
+
+
+def _order_cells(item: dict[str, Any], row: int) -> tuple[dict[str, Any], list[tuple[int, str, str]]]:
+    """The row of a prescription holding an order (issue 10's JSON), and the problems of that order."""
+    import dataclasses
+
+    from ..errors import CompoundingError
+    from ..orders import order_from_json, quantity_json
+    from .validate import reason
+
+    cells = {k: v for k, v in item.items() if k != "order"}
+    try:
+        order = order_from_json(item["order"])
+    except CompoundingError as exc:
+        return cells, [(row, "order", f"{exc.field}: {reason(exc)}" if exc.field else reason(exc))]
+    except (TypeError, ValueError, AttributeError):
+        return cells, [(row, "order", 'is not an order (allowed: {"kind": "capsules", "fields": {...}})')]
+    taken = _ORDER_COLUMNS[order.KIND]
+    bare = type(order)(**{k: getattr(order, k) for k in taken})
+    other = [f.name for f in dataclasses.fields(order) if getattr(order, f.name) != getattr(bare, f.name)]
+    problems = [(row, "order", f"field {', '.join(other)} is given: a worklist row takes only "
+                               f"{', '.join(taken)} from a {order.KIND} order (set the lot's potency, tablet "
+                               "weight and the like once for the whole plan)")] if other else []
+    text = lambda q: " ".join(quantity_json(q).values())  # noqa: E731 - "4.5 mg"; exact ("1/3 mg" is refused)
+    cells["form"] = "capsules" if order.KIND == "capsules" or getattr(order, "form", "") == "capsules" \
+        else "oral liquid"
+    for name, column in taken.items():
+        value = getattr(order, name)
+        if value in (None, ()) or name == "form":
+            continue
+        if name == "doses":
+            if len(value) > 1:
+                problems.append((row, "order", f"has {len(value)} doses: a prescription row has one dose"))
+            value = value[0]
+        if name == "stages":
+            cells[column] = ",".join(f"{text(d).replace(' ', '')}:{n}" for d, n in value)
+        elif name == "start_date":
+            cells.setdefault(column, value.isoformat())
+        else:
+            cells[column] = value if isinstance(value, (int, str)) else text(value)
+    return cells, problems
 
 
 def _json_cell(value: Any) -> str:
