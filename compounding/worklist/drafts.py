@@ -36,7 +36,7 @@ class StoreRefusal(InputError):
 
 
 def batch_order(plan: Any, batch: Any) -> dict[str, Any]:
-    """What the draft records as its order: where it came from and what was planned (JSON-ready)."""
+    """A planned batch described as JSON, for a result that carries no order of its own."""
     from ..jsonout import to_jsonable
 
     return {"source": "worklist", "worklist": plan.source, "plan_lot": batch.lot, "form": batch.form,
@@ -83,8 +83,10 @@ def create_draft_batches(store: Any, actor: str, plan: Any) -> list[tuple[str, A
     created = []
     for b, allocations in prepared:
         kind = "capsules" if b.form == "capsules" else "oral_liquid"
-        view = store.create_batch(actor, kind=kind, order=batch_order(plan, b), result=b.result,
-                                  allocations=allocations)
+        # the core's order the result was computed from (issue 10: the store can recompute the record
+        # from it); a description of the planned batch only where a result carries none
+        order = getattr(b.result, "order", None) or batch_order(plan, b)
+        view = store.create_batch(actor, kind=kind, order=order, result=b.result, allocations=allocations)
         created.append((b.lot, view))
     return created
 
