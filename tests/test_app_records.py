@@ -1,0 +1,437 @@
+"""The batch-record pages through Streamlit's AppTest, on a real SQLite store in a temporary LDN_DATA_DIR:
+sign-in and idle sign-out, pages by role, Save as batch, actual weights, review, stock, recall, search and
+paging; and the refusals: the service refuses what a role may not do whatever the page shows, with its
+message on the page and nothing changed."""
+
+from __future__ import annotations
+
+import io
+import time
+from fractions import Fraction
+
+import pytest
+
+from tests.support import REPO_ROOT
+from tests.support import records
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from compounding.store import Store  # noqa: E402
+
+pytestmark = pytest.mark.store
+APP = str(REPO_ROOT / "app.py")
+PW = records.PASSWORDS
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    return records.build(tmp_path_factory.mktemp("records-template"))
+
+
+@pytest.fixture
+def store(template, tmp_path, monkeypatch):
+    """A fresh store (users + released API lot) that the app under test opens through LDN_DATA_DIR."""
+    data = records.copy(template, tmp_path / "data")
+    monkeypatch.setenv("LDN_DATA_DIR", str(data))
+    monkeypatch.delenv("LDN_DATABASE_URL", raising=False)
+    s = Store.open(f"sqlite:///{data / records.FILE}")
+    yield s
+    s.close()
+
+
+def texts(at) -> str:
+    parts = [e.value for kind in ("markdown", "caption", "error", "info", "success", "warning", "subheader", "title")
+             for e in getattr(at, kind)]
+    parts += [t.value.reset_index().to_string() for t in at.table]
+    return "\n".join(str(p) for p in parts)
+
+
+def ok(at) -> AppTest:
+    assert not at.exception, at.exception
+    return at
+
+
+def sign_in(username: str, password: str | None = None) -> AppTest:
+    at = ok(AppTest.from_file(APP, default_timeout=60).run())
+    ok(at.switch_page("app_pages/sign_in.py").run())
+    at.text_input(key="rec.login.username").set_value(username)
+    at.text_input(key="rec.login.password").set_value(PW[username] if password is None else password)
+    return ok(at.button(key="rec.login.submit").click().run())
+
+
+def go(at, page: str) -> AppTest:
+    return ok(at.switch_page(f"app_pages/{page}.py").run())
+
+
+def click(at, key: str) -> AppTest:
+    return ok(at.button(key=key).click().run())
+
+
+def api_lot(store) -> int:
+    return next(x.id for x in store.ingredient_lots() if x.supplier_lot == records.API_LOT)
+
+
+def result():
+    from compounding import capsule_batch
+
+    return capsule_batch("4.5 mg", 90, potency="99.5%")
+
+
+def batch(store, preparer: str = "tech", status: str = "draft", **create) -> str:
+    """A 4.5 mg × 90 capsule batch from the released API lot, moved to ``status`` through the service."""
+    b = store.create_batch(preparer, kind="capsules", order={"strength": "4.5 mg", "quantity": 90},
+                           result=result(), ingredient_lots=[api_lot(store)], **create)
+    lot = b.lot_number
+    if status in ("in_preparation", "ready_for_review", "verified", "released"):
+        store.start_preparation(preparer, lot)
+    if status in ("ready_for_review", "verified", "released"):
+        store.submit_for_review(preparer, lot, password=PW[preparer])
+    if status in ("verified", "released"):
+        store.verify("pharm2", lot, password=PW["pharm2"])
+    if status == "released":
+        store.release("pharm2", lot, password=PW["pharm2"])
+    return lot
+
+
+def open_batch(at, lot: str) -> AppTest:
+    go(at, "batches")
+    box = next(s for s in at.selectbox if s.key.startswith("rec.search.open"))
+    ok(box.set_value(lot).run())
+    assert lot in at.subheader[0].value
+    return at
+
+
+# --- sign-in, sessions, pages by role -------------------------------------------------------------
+
+def test_calculator_pages_need_no_sign_in_and_records_pages_are_hidden(store):
+    at = ok(AppTest.from_file(APP, default_timeout=60).run())
+    assert [t.value for t in at.title] == ["Capsules"]
+    with pytest.raises(Exception):  # not in the navigation when nobody is signed in
+        at.switch_page("app_pages/batches.py").run()
+        assert at.title[0].value != "Batches"
+
+
+def test_wrong_password_is_refused_with_one_message_for_name_and_password(store):
+    at = sign_in("tech", "not-the-password")
+    assert "Sign-in refused: the user name or password is wrong" in texts(at)
+    assert [t.value for t in at.title] == ["Sign in"]
+    at2 = ok(AppTest.from_file(APP, default_timeout=60).run())
+    ok(at2.switch_page("app_pages/sign_in.py").run())
+    at2.text_input(key="rec.login.username").set_value("nobody")
+    at2.text_input(key="rec.login.password").set_value("whatever-1")
+    click(at2, "rec.login.submit")
+    assert "Sign-in refused: the user name or password is wrong" in texts(at2)
+
+
+def test_sign_in_shows_the_role_pages_and_sign_out_hides_them(store):
+    at = sign_in("tech")
+    assert "Signed in as Tom Tech (technician)" in texts(at)
+    assert [t.value for t in go(at, "batches").title] == ["Batches"]
+    with pytest.raises(Exception):  # a technician has no Review page
+        go(at, "review")
+    go(at, "sign_in")
+    click(at, "rec.login.sign_out")
+    assert "Signed out." in texts(at) and [t.value for t in at.title] == ["Sign in"]
+    assert "rec.auth" not in at.session_state
+
+
+@pytest.mark.parametrize("minutes, idle_s, signed_out", [(None, 14 * 60, False), (None, 16 * 60, True),
+                                                         ("1", 61, True), ("1", 50, False)])
+def test_an_idle_session_is_signed_out(store, monkeypatch, minutes, idle_s, signed_out):
+    """Default 15 minutes; LDN_SESSION_IDLE_MINUTES sets another."""
+    if minutes:
+        monkeypatch.setenv("LDN_SESSION_IDLE_MINUTES", minutes)
+    at = sign_in("pharm")
+    at.session_state["rec.auth"]["seen"] = time.time() - idle_s  # the last click was that long ago
+    ok(at.run())
+    assert ("rec.auth" not in at.session_state) is signed_out
+    assert ("Signed out after" in texts(at)) is signed_out
+
+
+# --- save as batch, actual weights, submit ---------------------------------------------------------
+
+def calculate_capsules(at, potency: float | None = 99.5) -> AppTest:
+    go(at, "capsules")
+    at.number_input(key="cap.strength").set_value(4.5)
+    at.number_input(key="cap.quantity").set_value(90)
+    if potency is not None:
+        at.number_input(key="cap.potency").set_value(potency)
+    return click(at, "cap.calculate")
+
+
+def test_save_as_batch_needs_sign_in(store):
+    at = ok(AppTest.from_file(APP, default_timeout=60).run())
+    calculate_capsules(at)
+    assert "Sign in to save this calculation" in texts(at)
+    assert not [b for b in at.button if b.key and b.key.startswith("rec.save")]
+
+
+def test_save_as_batch_records_the_lot_and_the_order(store):
+    at = calculate_capsules(sign_in("tech"))
+    at.selectbox(key="rec.save.capsules.api").select_index(0)
+    click(at, "rec.save.capsules.save")
+    page = store.search_batches()
+    assert page.total == 1
+    b = store.batch(page.items[0].lot_number)
+    assert (b.status, b.preparer, b.strength) == ("draft", "tech", "4.5 mg")
+    assert [x.supplier_lot for x in b.ingredient_lots] == [records.API_LOT]
+    assert b.order["capsules_ordered"] == 90 and b.result["capsules_to_make"] == 90
+    assert f"Saved as draft batch {b.lot_number}" in texts(at)
+
+
+def test_save_as_batch_refuses_a_lot_whose_potency_was_not_used(store):
+    """The lot says 99.5 %; a calculation without potency correction must not be recorded against it."""
+    at = calculate_capsules(sign_in("tech"), potency=None)
+    at.selectbox(key="rec.save.capsules.api").select_index(0)
+    click(at, "rec.save.capsules.save")
+    assert "Not saved" in texts(at) and "as-is potency of 99.5%" in texts(at)
+    assert store.search_batches().total == 0
+
+
+def test_admin_cannot_save_a_batch(store):
+    at = calculate_capsules(sign_in("admin"))
+    assert "A admin does not prepare batches" in texts(at)
+
+
+def test_actual_weights_with_verdicts_then_submit(store):
+    lot = batch(store, status="in_preparation")
+    at = open_batch(sign_in("tech"), lot)
+    # targets from the stored result: API 405 mg / 0.995 = 407.035 mg; filler 7692.96 mg
+    at.text_input(key="rec.batch.w.api_to_weigh").set_value("430 mg")  # 5.6 % over: over a 5 % tolerance
+    at.text_input(key="rec.batch.w.filler_to_weigh").set_value("7.69 g")  # 0.04 % under: within
+    at.text_input(key="rec.batch.w.tolerance").set_value("5%")
+    click(at, "rec.batch.weights")
+    verdicts = {w.step: w.verdict for w in store.batch(lot).weights}
+    assert verdicts == {"api_to_weigh": "over", "filler_to_weigh": "within"}
+    assert "OVER" in texts(at)
+    at.text_input(key="rec.batch.submit_pw").set_value(PW["tech"])
+    click(at, "rec.batch.submit")
+    assert store.batch(lot).status == "ready_for_review"
+    assert "submitted for review" in texts(at)
+    assert [s.meaning for s in store.batch(lot).signatures] == ["prepared"]
+
+
+@pytest.mark.parametrize("typed, words", [("4,5 mg", "comma"), ("-1 g", "actual"), ("", None)])
+def test_a_bad_actual_weight_is_refused_naming_the_field(store, typed, words):
+    lot = batch(store, status="in_preparation")
+    at = open_batch(sign_in("tech"), lot)
+    at.text_input(key="rec.batch.w.api_to_weigh").set_value(typed or "407 mg")
+    at.text_input(key="rec.batch.w.tolerance").set_value("5%" if typed else "985%")
+    click(at, "rec.batch.weights")
+    shown = texts(at)
+    assert "Refused" in shown and (words or "tolerance") in shown
+    assert store.batch(lot).weights == ()
+
+
+def test_another_preparers_draft_cannot_be_edited(store):
+    lot = batch(store, preparer="pharm", status="in_preparation")
+    at = open_batch(sign_in("tech"), lot)
+    assert not [b for b in at.button if b.key and b.key.startswith("rec.batch.")]  # no preparation steps shown
+
+
+# --- review ---------------------------------------------------------------------------------------
+
+def review(at, lot: str) -> AppTest:
+    go(at, "review")
+    ok(at.selectbox(key="rec.review.open").set_value(lot).run())
+    return at
+
+
+def test_pharmacist_verifies_and_releases_with_the_password(store):
+    lot = batch(store, status="ready_for_review")
+    at = review(sign_in("pharm"), lot)
+    at.text_input(key="rec.batch.verify_pw").set_value("wrong-password")
+    click(at, "rec.batch.verify")
+    assert "Refused" in texts(at) and "password" in texts(at)
+    assert store.batch(lot).status == "ready_for_review"
+    at.text_input(key="rec.batch.verify_pw").set_value(PW["pharm"])
+    click(at, "rec.batch.verify")
+    assert store.batch(lot).status == "verified"
+    at.text_input(key="rec.batch.release_pw").set_value(PW["pharm"])
+    click(at, "rec.batch.release")
+    b = store.batch(lot)
+    assert (b.status, b.verifier) == ("released", "pharm")
+    assert [s.meaning for s in b.signatures] == ["prepared", "verified", "released"]
+
+
+def test_the_preparer_cannot_verify_their_own_batch(store):
+    """The page shows Verify to every pharmacist; the service refuses the batch's own preparer."""
+    lot = batch(store, preparer="pharm", status="ready_for_review")
+    at = review(sign_in("pharm"), lot)
+    at.text_input(key="rec.batch.verify_pw").set_value(PW["pharm"])
+    click(at, "rec.batch.verify")
+    assert "prepared this batch: a second person must verify it" in texts(at)
+    assert store.batch(lot).status == "ready_for_review" and store.batch(lot).verifier is None
+
+
+def test_send_back_needs_a_reason(store):
+    lot = batch(store, status="ready_for_review")
+    at = review(sign_in("pharm"), lot)
+    click(at, "rec.batch.send_back")
+    assert "Refused" in texts(at) and "reason" in texts(at)
+    at.text_input(key="rec.batch.send_back_reason").set_value("filler weight not recorded")
+    click(at, "rec.batch.send_back")
+    b = store.batch(lot)
+    assert (b.status, b.status_reason) == ("in_preparation", "filler weight not recorded")
+
+
+def test_a_10000_character_reason_is_refused(store):
+    lot = batch(store, status="verified")
+    at = review(sign_in("pharm"), lot)
+    at.text_input(key="rec.batch.quarantine_reason").set_value("x" * 10_000)
+    click(at, "rec.batch.quarantine")
+    assert "too long" in texts(at) and store.batch(lot).status == "verified"
+
+
+def test_technician_sees_no_release_and_the_service_refuses_it_whatever_the_page_shows(store):
+    lot = batch(store, status="verified")
+    at = open_batch(sign_in("tech"), lot)
+    assert not [b for b in at.button if b.key and b.key.startswith("rec.batch.")]  # no review steps for a tech
+    # a page that showed the pharmacist's buttons to a technician (here: a session whose role was altered)
+    at.session_state["rec.auth"]["role"] = "pharmacist"
+    ok(at.run())
+    events = len(store.history(lot))
+    review(at, lot)
+    at.text_input(key="rec.batch.release_pw").set_value(PW["tech"])
+    click(at, "rec.batch.release")
+    assert "may not release a batch" in texts(at)
+    assert store.batch(lot).status == "verified" and len(store.history(lot)) == events
+
+
+def test_a_deactivated_user_is_refused_on_the_next_click(store):
+    lot = batch(store, status="verified")
+    at = review(sign_in("pharm"), lot)
+    store.deactivate_user("admin", "pharm", reason="left the pharmacy")
+    at.text_input(key="rec.batch.release_pw").set_value(PW["pharm"])
+    click(at, "rec.batch.release")
+    assert "Refused" in texts(at) and store.batch(lot).status == "verified"
+
+
+# --- stock ----------------------------------------------------------------------------------------
+
+def receive(at, **fields) -> AppTest:
+    import datetime as dt
+
+    go(at, "stock")
+    at.text_input(key="rec.stock.r.supplier").set_value(fields.get("supplier", "Acme"))
+    at.text_input(key="rec.stock.r.supplier_lot").set_value(fields.get("lot", "NX-9001"))
+    at.date_input(key="rec.stock.r.expiry").set_value(fields.get("expiry", dt.date.today() + dt.timedelta(days=400)))
+    at.text_input(key="rec.stock.r.potency").set_value(fields.get("potency", "98.7%"))
+    return click(at, "rec.stock.receive")
+
+
+def test_technician_receives_a_lot_into_quarantine_and_cannot_release_it(store):
+    at = receive(sign_in("tech"))
+    lot = next(x for x in store.ingredient_lots() if x.supplier_lot == "NX-9001")
+    assert lot.status == "quarantined" and lot.potency.magnitude == Fraction(987, 10)
+    assert "quarantined until a pharmacist releases it" in texts(at)
+    assert not [b for b in at.button if b.key in ("rec.stock.release", "rec.stock.reject")]
+
+
+@pytest.mark.parametrize("fields, words", [({"potency": "985%"}, "potency"),
+                                           ({"lot": records.API_LOT}, "already recorded"),
+                                           ({"lot": "'; DROP TABLE batches; --"}, "supplier_lot"),
+                                           ({"potency": "98,5%"}, "comma")])
+def test_bad_lot_input_is_refused_naming_the_field(store, fields, words):
+    before = len(store.ingredient_lots())
+    at = receive(sign_in("tech"), **fields)
+    assert "Refused" in texts(at) and words in texts(at)
+    assert len(store.ingredient_lots()) == before
+
+
+def test_an_expired_lot_is_refused(store):
+    import datetime as dt
+
+    at = receive(sign_in("tech"), expiry=dt.date.today() - dt.timedelta(days=1))
+    assert "in the past" in texts(at)
+
+
+def test_pharmacist_releases_and_rejects_lots(store):
+    at = receive(sign_in("pharm"))
+    click(at, "rec.stock.release")
+    assert next(x for x in store.ingredient_lots() if x.supplier_lot == "NX-9001").status == "released"
+    receive(at, lot="NX-9002")
+    click(at, "rec.stock.reject")  # no reason
+    assert "Refused" in texts(at) and "reason" in texts(at)
+    at.text_input(key="rec.stock.d.reason").set_value("certificate does not match the label")
+    click(at, "rec.stock.reject")
+    assert next(x for x in store.ingredient_lots() if x.supplier_lot == "NX-9002").status == "rejected"
+
+
+# --- batches: search and paging -------------------------------------------------------------------
+
+def test_search_by_lot_patient_status_and_ingredient_lot(store):
+    a = batch(store, allocations=[{"patient": "Jane O'Brien", "rx_number": "RX-1", "quantity": 90}])
+    b = batch(store, status="in_preparation")
+    at = go(sign_in("pharm"), "batches")
+
+    def search(**typed):
+        for k in ("lot_number", "patient", "strength", "ingredient_lot"):
+            at.text_input(key=f"rec.search.{k}").set_value(typed.get(k, ""))
+        at.selectbox(key="rec.search.status").set_value(typed.get("status"))
+        click(at, "rec.search.submit")
+        return list(at.table[0].value.index) if at.table else []
+
+    assert search(lot_number=a) == [a]
+    assert search(patient="jane o'brien") == [a]
+    assert search(status="in_preparation") == [b]
+    assert sorted(search(ingredient_lot=records.API_LOT, strength="4.5 mg")) == sorted([a, b])
+    assert search(ingredient_lot="NX-0000") == [] and "0 batches" in texts(at)
+    search(patient="x'; DROP TABLE batches; --")
+    assert "Not searched" in texts(at) and "Patient" in texts(at)
+    assert store.search_batches().total == 2
+
+
+def test_the_batches_page_shows_one_page_at_a_time(store):
+    lots = [batch(store) for _ in range(55)]
+    at = go(sign_in("tech"), "batches")
+    assert "55 batches" in texts(at) and "page 1 of 2" in texts(at)
+    assert len(at.table[0].value) == 50 and at.table[0].value.index[0] == lots[-1]  # newest first
+    click(at, "rec.search.next")
+    assert "page 2 of 2" in texts(at) and list(at.table[0].value.index) == lots[4::-1]
+
+
+def test_an_opened_batch_shows_its_lots_weights_signatures_and_history(store):
+    lot = batch(store, status="released", weights=[{"step": "api_to_weigh", "actual": "407 mg", "tolerance": "5%"}])
+    at = open_batch(sign_in("tech"), lot)
+    shown = texts(at)
+    assert records.API_LOT in shown and "407.04 mg" in shown and "within" in shown
+    for meaning, who in (("prepared", "Tom Tech"), ("verified", "Paul Pharm"), ("released", "Paul Pharm")):
+        assert any(meaning in line and who in line for line in shown.splitlines())
+    assert "batch created" in shown and "verify" in shown
+
+
+# --- recall ---------------------------------------------------------------------------------------
+
+def test_recall_lists_every_batch_of_the_lot_and_exports_it(store):
+    import openpyxl
+
+    from compounding.store.recall import recall_list, recall_workbook
+
+    used = [batch(store, status="released"), batch(store)]
+    at = go(sign_in("pharm"), "recall")
+    at.selectbox(key="rec.recall.lot").select_index(0)
+    ok(at.run())
+    assert sorted(at.table[0].value.index) == sorted(used)
+    lot, batches = recall_list(store, api_lot(store))
+    wb = openpyxl.load_workbook(io.BytesIO(recall_workbook(lot, batches)))
+    cells = [c.value for row in wb.active.iter_rows() for c in row]
+    assert records.API_LOT in cells and all(x in cells for x in used)
+    at.text_input(key="rec.recall.reason").set_value("supplier recalled the API lot")
+    click(at, "rec.recall.recall")
+    assert store.batch(used[0]).status == "recalled" and store.batch(used[1]).status == "draft"
+
+
+def test_recall_workbook_writes_a_formula_looking_supplier_as_text(store):
+    import datetime as dt
+
+    import openpyxl
+
+    from compounding.store.recall import recall_list, recall_workbook
+
+    lot = store.receive_ingredient_lot("tech", kind="vehicle", material="syrup", supplier="=HYPERLINK(\"x\")",
+                                       supplier_lot="V-1", expiry=dt.date.today() + dt.timedelta(days=30))
+    wb = openpyxl.load_workbook(io.BytesIO(recall_workbook(*recall_list(store, lot.id))))
+    cell = next(c for row in wb.active.iter_rows() for c in row if c.value == "=HYPERLINK(\"x\")")
+    assert cell.data_type == "s"
