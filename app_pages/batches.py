@@ -28,6 +28,10 @@ def _new_search() -> None:
     st.session_state[f"{P}.page"] = 1
 
 
+def _turn(page_no: int) -> None:
+    st.session_state[f"{P}.page"] = page_no
+
+
 def _form() -> None:
     statuses = list(rec.STATUS_TEXT)
     with st.form(f"{P}.form", border=True, enter_to_submit=True):
@@ -62,13 +66,11 @@ def _results():
                 + (f" (showing {first}-{first + len(page.items) - 1})" if page.items else ""))
     if page.items:
         w.table(rec.summary_rows(page.items))
-    with st.container(horizontal=True):
-        if st.button("Previous page", key=f"{P}.prev", disabled=page.page <= 1, icon=":material/chevron_left:"):
-            st.session_state[f"{P}.page"] = page.page - 1
-            st.rerun()
-        if st.button("Next page", key=f"{P}.next", disabled=page.page >= page.pages, icon=":material/chevron_right:"):
-            st.session_state[f"{P}.page"] = page.page + 1
-            st.rerun()
+    with st.container(horizontal=True):  # callbacks: the page number changes before this run, not after it
+        st.button("Previous page", key=f"{P}.prev", disabled=page.page <= 1, icon=":material/chevron_left:",
+                  on_click=_turn, args=(page.page - 1,))
+        st.button("Next page", key=f"{P}.next", disabled=page.page >= page.pages, icon=":material/chevron_right:",
+                  on_click=_turn, args=(page.page + 1,))
     return page
 
 
