@@ -106,6 +106,7 @@ def _preparer_actions(b) -> None:
             st.rerun()
     _weights_form(b)
     _add_lot_form(b)
+    _allocate_form(b)
     if b.status == "in_preparation":
         with st.form(f"{P}.submit_form", border=True, enter_to_submit=False, clear_on_submit=True):
             st.markdown("**Submit for review** (your signature: prepared)")
@@ -148,6 +149,22 @@ def _add_lot_form(b) -> None:
         if st.form_submit_button("Add lot", key=f"{P}.add_lot_button", icon=":material/add:") and choice:
             rec.act(lambda s, u: s.add_ingredient_lot_to_batch(u, lot, choice.id),
                     f"{lot}: ingredient lot {choice.supplier_lot} recorded.")
+            st.rerun()
+
+
+def _allocate_form(b) -> None:
+    lot = b.lot_number
+    with st.form(f"{P}.alloc_form", border=True, enter_to_submit=False, clear_on_submit=True):
+        st.markdown("**Allocate** to a prescription, or hold as anticipatory stock")
+        c = st.columns([3, 2, 1, 2], vertical_alignment="bottom")
+        patient = c[0].text_input("Patient", key=f"{P}.a.patient")
+        rx = c[1].text_input("Rx number", key=f"{P}.a.rx")
+        quantity = c[2].text_input("Quantity", key=f"{P}.a.quantity")
+        stock = c[3].checkbox("Anticipatory stock", key=f"{P}.a.stock")
+        if st.form_submit_button("Allocate", key=f"{P}.allocate", icon=":material/assignment_ind:"):
+            rec.act(lambda s, u: s.allocate(u, lot, quantity=quantity.strip(), patient=patient.strip() or None,
+                                            rx_number=rx.strip() or None, anticipatory=stock),
+                    f"{lot}: allocated.")
             st.rerun()
 
 

@@ -224,6 +224,22 @@ def test_a_bad_actual_weight_is_refused_naming_the_field(store, typed, words):
     assert store.batch(lot).weights == ()
 
 
+def test_allocation_to_a_patient_is_found_by_the_patient_search(store):
+    lot = batch(store)
+    at = open_batch(sign_in("tech"), lot)
+    at.text_input(key="rec.batch.a.patient").set_value("Jane Doe")
+    at.text_input(key="rec.batch.a.rx").set_value("RX-77")
+    at.text_input(key="rec.batch.a.quantity").set_value("100")  # the batch makes 90
+    click(at, "rec.batch.allocate")
+    assert "Refused" in texts(at) and "quantity" in texts(at) and store.batch(lot).allocations == ()
+    at.text_input(key="rec.batch.a.patient").set_value("Jane Doe")
+    at.text_input(key="rec.batch.a.rx").set_value("RX-77")
+    at.text_input(key="rec.batch.a.quantity").set_value("90")
+    click(at, "rec.batch.allocate")
+    assert [(a.patient, a.rx_number, a.quantity) for a in store.batch(lot).allocations] == [("Jane Doe", "RX-77", 90)]
+    assert [b.lot_number for b in store.search_batches(patient="jane doe").items] == [lot]
+
+
 def test_another_preparers_draft_cannot_be_edited(store):
     lot = batch(store, preparer="pharm", status="in_preparation")
     at = open_batch(sign_in("tech"), lot)
