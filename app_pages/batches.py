@@ -65,7 +65,7 @@ def _results():
     st.markdown(f"**{page.total} batches** · page {page.page} of {page.pages}"
                 + (f" (showing {first}-{first + len(page.items) - 1})" if page.items else ""))
     if page.items:
-        w.table(rec.summary_rows(page.items))
+        rec.batch_list(page.items)
     with st.container(horizontal=True):  # callbacks: the page number changes before this run, not after it
         st.button("Previous page", key=f"{P}.prev", disabled=page.page <= 1, icon=":material/chevron_left:",
                   on_click=_turn, args=(page.page - 1,))

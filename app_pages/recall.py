@@ -35,7 +35,7 @@ if lot is not None:
     lot, batches = recall_list(rec.store(), lot.id)
     st.markdown(f"**{len(batches)} batch(es)** used {lot.supplier} lot {lot.supplier_lot} ({lot.material}).")
     if batches:
-        w.table(rec.summary_rows(batches))
+        rec.batch_list(batches)
         st.download_button("Recall list (Excel)", data=lambda: recall_workbook(lot, batches),
                            file_name=f"recall-{lot.supplier_lot.replace(' ', '_').replace('/', '_')}.xlsx",
                            key=f"{P}.download", on_click="ignore", icon=":material/table_view:",

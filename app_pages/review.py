@@ -25,7 +25,7 @@ for status, label in QUEUES.items():
         if page.total > len(page.items):
             st.caption(f"The newest {len(page.items)} are shown: search the Batches page by status to page "
                        "through all.")
-        w.table(rec.summary_rows(page.items))
+        rec.batch_list(page.items)
         waiting += [b.lot_number for b in page.items]
 if not waiting:
     st.success("Nothing is waiting for a pharmacist.", icon=":material/check:")

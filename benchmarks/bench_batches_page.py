@@ -9,7 +9,8 @@ click to the last row drawn and the app idle:
 
 * opening the Batches page from the navigation (newest 50 of all batches, with the count);
 * the next page of 50;
-* a search by ingredient lot (about 500 matches, first page).
+* a search by ingredient lot (about 500 matches, first page);
+* as a baseline for the machine's speed, opening a calculator page that does not touch the store.
 
 Each figure is the median of ``--repeat`` runs (wall clock, browser and server together). Target
 (issue 11): the Batches page with 100,000 records renders in ≤ 1 s.
@@ -46,8 +47,14 @@ def seed(data_dir: Path, n: int) -> int:
     _bulk_fill(store, n, lot_ids, {"strength": "4.5 mg", "quantity": 90, "potency": "99.5%"},
                capsule_batch("4.5 mg", 90, potency="99.5%"))
     matches = store.search_batches(ingredient_lot=LOT).total
-    store.close()
     print(f"  filled {n} batches in {time.perf_counter() - t:.0f} s", flush=True)
+    runs = []
+    for _ in range(21):
+        t = time.perf_counter()
+        store.search_batches(page=1, page_size=50)
+        runs.append(time.perf_counter() - t)
+    print(f"  server: the page's query (count + newest 50), median {statistics.median(runs) * 1000:.1f} ms")
+    store.close()
     return matches
 
 
@@ -64,9 +71,10 @@ def measure(url: str, repeat: int, matches: int) -> dict[str, float]:
 
     from tests.support.browser import launch_chromium, open_app, wait_for_streamlit_idle
 
-    rows = '[data-testid="stTable"] tbody tr'
+    rows = '[data-testid="stMarkdownContainer"] table tbody tr'  # the list of batches
     figures: dict[str, list[float]] = {"open the Batches page (50 of all)": [], "next page": [],
-                                       "search by ingredient lot": []}
+                                       "search by ingredient lot": [],
+                                       "baseline: open the Weight check page (no store)": []}
     with sync_playwright() as pw:
         browser = launch_chromium(pw)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -78,6 +86,10 @@ def measure(url: str, repeat: int, matches: int) -> dict[str, float]:
         page.get_by_text("Signed in as").first.wait_for()
         wait_for_streamlit_idle(page)
         for _ in range(repeat + 1):  # the first run warms up (page code, caches)
+            figures["baseline: open the Weight check page (no store)"].append(_timed(
+                page, lambda: page.get_by_role("link", name="Weight check", exact=True).click(),
+                lambda: page.get_by_role("heading", name="Weight check").first.wait_for()))
+            wait_for_streamlit_idle(page)
             page.get_by_role("link", name="Capsules", exact=True).click()
             page.get_by_role("heading", name="Capsules").first.wait_for()
             wait_for_streamlit_idle(page)

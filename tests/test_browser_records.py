@@ -121,7 +121,7 @@ def test_the_whole_day(streamlit_factory, browser_page, tmp_path):
     # the recall page finds the batch from its API lot
     nav(page, "Recall")
     choose(page, "Ingredient lot", records.API_LOT)
-    table = page.locator('[data-testid="stTable"]')
+    table = page.locator('[data-testid="stMarkdownContainer"] table').filter(has_text="Lot number")
     assert lot in table.inner_text() and "released" in table.inner_text()
     with page.expect_download() as info:
         page.get_by_role("button", name="Recall list (Excel)").click()
