@@ -157,7 +157,14 @@ def q(value: Any) -> str:
 
 
 def when(value: Any) -> str:
-    return "—" if value is None else f"{value:%Y-%m-%d %H:%M} UTC" if getattr(value, "tzinfo", None) else str(value)
+    """A stored time (UTC) to the minute."""
+    if value is None:
+        return "—"
+    import datetime as dt
+
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.timezone.utc)
+    return f"{value:%Y-%m-%d %H:%M} UTC"
 
 
 def lot_label(lot) -> str:

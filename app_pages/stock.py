@@ -61,9 +61,7 @@ def _receive() -> None:
         fields = _fields(kind)
         if st.form_submit_button("Receive (into quarantine)", type="primary", key=f"{P}.receive",
                                  icon=":material/move_to_inbox:"):
-            fields = {k: (v.strip() if isinstance(v, str) else v) for k, v in fields.items()}
-            fields = {k: v for k, v in fields.items() if v not in ("", None) or k in ("material", "supplier",
-                                                                                        "supplier_lot", "expiry")}
+            fields = {k: (v.strip() if isinstance(v, str) else v) for k, v in fields.items()}  # blank: not given
             rec.act(lambda s, u: s.receive_ingredient_lot(u, **fields),
                     lambda lot: f"Lot {lot.supplier_lot} received: quarantined until a pharmacist releases it.")
             st.rerun()
