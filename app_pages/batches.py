@@ -58,8 +58,8 @@ def _results():
         page = rec.store().search_batches(**_query(), page=page_no, page_size=PAGE_SIZE)
     except CompoundingError as exc:
         label = FIELDS.get(exc.field or "", exc.field)
-        st.error(f"Not searched: **{label}**: {w.error_text({'value': exc.value, 'message': exc.message, 'allowed': exc.allowed})}",
-                 icon=":material/error:")
+        shown = w.error_text({"value": exc.value, "message": exc.message, "allowed": exc.allowed})
+        st.error(f"Not searched: **{label}**: {shown}", icon=":material/error:")
         return None
     first = (page.page - 1) * page.page_size + 1
     st.markdown(f"**{page.total} batches** · page {page.page} of {page.pages}"
@@ -101,4 +101,7 @@ st.title("Batches")
 st.caption("Every batch record of this pharmacy, newest first, 50 to a page. All parts of a search must match; "
            "a patient is found by name, an ingredient lot by its supplier lot number.")
 _form()
-_open(_results())
+opened = st.container()  # the open batch above the list: one need not scroll past 50 rows to reach it
+page = _results()
+with opened:
+    _open(page)
