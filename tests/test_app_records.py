@@ -200,6 +200,21 @@ def test_save_as_batch_refuses_a_lot_whose_potency_was_not_used(store):
     assert store.search_batches().total == 0
 
 
+def test_save_an_oral_liquid_as_batch(store):
+    """LQ-01: one 50 mg tablet in 50 mL = 1 mg/mL; saved as an oral-liquid batch of that strength."""
+    at = go(sign_in("pharm"), "oral_liquid")
+    for key, value in (("liq.tablets", 1), ("liq.final_volume", 50)):
+        if any(t.key == key for t in at.text_input):
+            at.text_input(key=key).set_value(str(value))
+        else:
+            at.number_input(key=key).set_value(value)
+    click(at, "liq.calculate")
+    click(at, "rec.save.oral_liquid.save")
+    page = store.search_batches()
+    assert page.total == 1 and (page.items[0].kind, page.items[0].strength) == ("oral_liquid", "1 mg/mL")
+    assert store.batch(page.items[0].lot_number).preparer == "pharm"
+
+
 def test_admin_cannot_save_a_batch(store):
     at = calculate_capsules(sign_in("admin"))
     assert "A admin does not prepare batches" in texts(at)
