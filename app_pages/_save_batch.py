@@ -24,6 +24,7 @@ ORDER_KEYS = {"capsules": ("formula", "source", "strength", "capsules_ordered", 
 # the kinds of lot a batch of each source draws on, in the order they are offered
 LOT_KINDS = {("capsules", "api"): ("api", "filler"), ("capsules", "tablets"): ("tablets", "filler"),
              ("oral_liquid", "api"): ("api", "vehicle"), ("oral_liquid", "tablets"): ("tablets", "vehicle")}
+FORM_PREFIX = {"capsules": "cap", "oral_liquid": "liq"}  # the calculation form's keys on each page
 KIND_LABEL = {"api": "API powder lot", "tablets": "50 mg tablet lot", "filler": "Filler lot", "vehicle": "Vehicle lot"}
 
 
@@ -54,6 +55,31 @@ def lot_mismatches(result: Any, lots: list[Any]) -> list[str]:
         if lot.kind == "filler" and lot.material != getattr(result, "filler", None):
             problems.append(f"{name} is {lot.material}; the calculation used {result.filler}")
     return problems
+
+
+def _use_lot(kind: str, lot: Any) -> None:
+    """Callback: the API lot's potency, salt form and expiry into the calculation form (no retyping);
+    the result shown goes, since it was calculated from other figures."""
+    s, prefix = st.session_state, FORM_PREFIX[kind]
+    from compounding.store.columns import fraction_text
+
+    text = fraction_text(Fraction(lot.potency.to("percent").magnitude))  # exact: "99.5", "99.125"
+    if "/" in text:  # a potency derived from assay and water need not be a finite decimal
+        rec.notice("error", f"Lot {lot.supplier_lot}: its potency {rec.q(lot.potency)} is not a decimal the form "
+                            "takes; type it in.")
+        return
+    # a text box (quantities typed as text) keeps text; a number box keeps a number
+    as_text = isinstance(s.get(f"{prefix}.potency"), str)
+    s[f"{prefix}.potency"] = text if as_text else float(text)
+    for key in (f"{prefix}.assay", f"{prefix}.water"):
+        s[key] = "" if as_text else None
+    s[f"{prefix}.api_form"] = lot.salt_form
+    earliest = s.get(f"{prefix}.expiry")
+    s[f"{prefix}.expiry"] = lot.expiry if earliest is None else min(earliest, lot.expiry)
+    s.pop(f"{prefix}.result", None)
+    s[f"{P}.{kind}.preferred.api"] = lot.id  # chosen again in the save box under the new result
+    rec.notice("info", f"Potency {rec.q(lot.potency)}, salt form and expiry of lot {lot.supplier_lot} entered: "
+                       "press Calculate, then save.")
 
 
 def _save(kind: str, result: Any, lots: list[Any]) -> None:
@@ -90,14 +116,21 @@ def save_as_batch(kind: str, result: Any) -> None:
         cols = st.columns(2)
         for col, lot_kind in zip(cols, LOT_KINDS[(kind, result.source)]):
             options = [x for x in stock if x.kind == lot_kind and x.expiry >= today]
+            preferred = st.session_state.get(f"{P}.{kind}.preferred.{lot_kind}")
+            index = next((i for i, x in enumerate(options) if x.id == preferred), None)
             with col:
-                pick = st.selectbox(KIND_LABEL[lot_kind], options, index=None, format_func=rec.lot_label,
+                pick = st.selectbox(KIND_LABEL[lot_kind], options, index=index, format_func=rec.lot_label,
                                     key=f"{P}.{kind}.{lot_kind}", placeholder="none")
             if pick is not None:
                 chosen.append(pick)
         if st.form_submit_button("Save as batch", type="primary", key=f"{P}.{kind}.save", icon=":material/save:"):
             _save(kind, result, chosen)
             st.rerun()
+    api = st.session_state.get(f"{P}.{kind}.api")
+    if api is not None and lot_mismatches(result, [api]):
+        st.button(f"Use lot {api.supplier_lot}'s potency, salt form and expiry in the calculation",
+                  key=f"{P}.{kind}.use_lot", on_click=_use_lot, args=(kind, api),
+                  icon=":material/input:")
     if st.session_state.get("rec.open"):
         st.page_link("app_pages/batches.py", label=f"Open {st.session_state['rec.open']} on the Batches page",
                      icon=":material/inventory_2:")

@@ -214,6 +214,21 @@ def test_save_an_oral_liquid_as_batch(store):
     assert store.batch(page.items[0].lot_number).preparer == "pharm"
 
 
+def test_the_api_lots_figures_go_into_the_calculation_without_retyping(store):
+    at = calculate_capsules(sign_in("tech"), potency=None)
+    at.selectbox(key="rec.save.capsules.api").select_index(0)
+    click(at, "rec.save.capsules.save")  # refused: calculated without the lot's potency; the page offers it
+    assert "Not saved" in texts(at) and store.search_batches().total == 0
+    click(at, "rec.save.capsules.use_lot")
+    assert "press Calculate" in texts(at)
+    click(at, "cap.calculate")
+    # 405 mg naltrexone HCl / 0.995 = 407.04 mg of powder, weighed at 10 mg readability: 410 mg
+    assert {m.label: m.value for m in at.metric}["Naltrexone HCl powder to weigh"] == "410 mg"
+    click(at, "rec.save.capsules.save")
+    b = store.batch(store.search_batches().items[0].lot_number)
+    assert [x.supplier_lot for x in b.ingredient_lots] == [records.API_LOT] and b.order["potency"]["value"] == 99.5
+
+
 def test_admin_cannot_save_a_batch(store):
     at = calculate_capsules(sign_in("admin"))
     assert "A admin does not prepare batches" in texts(at)
