@@ -29,6 +29,7 @@ records = [  # the batch records: shown by role; the service checks the role aga
     *([st.Page("app_pages/review.py", title="Review", icon=":material/rule:")] if role() == "pharmacist" else []),
     st.Page("app_pages/stock.py", title="Stock", icon=":material/warehouse:"),
     st.Page("app_pages/recall.py", title="Recall", icon=":material/report:"),
+    *([st.Page("app_pages/users.py", title="Users", icon=":material/group:")] if role() == "admin" else []),
 ]
 signed_in = role() is not None
 account = st.Page("app_pages/sign_in.py", title="Account" if signed_in else "Sign in", url_path="sign_in",

@@ -24,6 +24,8 @@ if u:
             st.page_link("app_pages/review.py", label="Review", icon=":material/rule:")
         st.page_link("app_pages/stock.py", label="Stock", icon=":material/warehouse:")
         st.page_link("app_pages/recall.py", label="Recall", icon=":material/report:")
+        if u["role"] == "admin":
+            st.page_link("app_pages/users.py", label="Users", icon=":material/group:")
     st.button("Sign out", key=f"{P}.sign_out", on_click=rec.sign_out, icon=":material/logout:")
 else:
     st.caption("The batch records (batches, review, stock, recall) need a user of this pharmacy's store. "

@@ -365,11 +365,11 @@ def test_no_review_step_is_shown_to_a_non_pharmacist_and_the_service_refuses_it_
 
 
 @pytest.mark.parametrize("who, pages", [("tech", {"batches", "stock", "recall"}),
-                                        ("admin", {"batches", "stock", "recall"}),
+                                        ("admin", {"batches", "stock", "recall", "users"}),
                                         ("pharm", {"batches", "stock", "recall", "review"})])
 def test_records_pages_by_role(store, who, pages):
     at = sign_in(who)
-    for name in ("batches", "stock", "recall", "review"):
+    for name in ("batches", "stock", "recall", "review", "users"):
         if name in pages:
             assert go(at, name).title[0].value == name.capitalize()
         else:
@@ -515,3 +515,28 @@ def test_recall_workbook_writes_a_formula_looking_supplier_as_text(store):
     wb = openpyxl.load_workbook(io.BytesIO(recall_workbook(*recall_list(store, lot.id))))
     cell = next(c for row in wb.active.iter_rows() for c in row if c.value == "=HYPERLINK(\"x\")")
     assert cell.data_type == "s"
+
+
+# --- users ----------------------------------------------------------------------------------------
+
+def test_admin_adds_a_user_who_can_sign_in_and_deactivates_them(store):
+    at = go(sign_in("admin"), "users")
+    for key, value in (("username", "tina"), ("name", "Tina Tech"), ("initials", "TT"),
+                       ("password", "tina-secret-01")):
+        at.text_input(key=f"rec.users.{key}").set_value(value)
+    at.selectbox(key="rec.users.role").set_value("technician")
+    click(at, "rec.users.add")
+    assert "User tina (technician) added." in texts(at)
+    at.text_input(key="rec.users.username").set_value("tina")  # the same name again
+    at.text_input(key="rec.users.name").set_value("Tina Two")
+    at.text_input(key="rec.users.initials").set_value("TT")
+    at.text_input(key="rec.users.password").set_value("tina-secret-02")
+    click(at, "rec.users.add")
+    assert "already taken" in texts(at)
+    assert "Signed in as Tina Tech (technician)" in texts(sign_in("tina", "tina-secret-01"))
+    at.selectbox(key="rec.users.who").set_value("tina")
+    click(at, "rec.users.deactivate")  # no reason
+    assert "Refused" in texts(at) and "reason" in texts(at)
+    at.text_input(key="rec.users.reason").set_value("left the pharmacy")
+    click(at, "rec.users.deactivate")
+    assert "Sign-in refused" in texts(sign_in("tina", "tina-secret-01"))
