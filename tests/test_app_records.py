@@ -40,6 +40,49 @@ def store(template, tmp_path, monkeypatch):
     s.close()
 
 
+@pytest.fixture(scope="module")
+def pg_template():
+    """A PostgreSQL server with a seeded template database (skipped locally without PostgreSQL)."""
+    from sqlalchemy import create_engine, text
+
+    from tests.support import skip_or_fail
+    from tests.support.postgres import pg_bin_or_skip_reason, run_postgres
+
+    bin_dir, reason = pg_bin_or_skip_reason()
+    if bin_dir is None:
+        skip_or_fail(reason)
+    with run_postgres(bin_dir) as server:
+        admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.execute(text("CREATE DATABASE app_template"))
+        records.seed(server.url("app_template"))
+        yield server, admin
+        admin.dispose()
+
+
+_pg_databases = iter(range(10**6))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request, tmp_path, monkeypatch):
+    """The same store on SQLite (LDN_DATA_DIR) or on PostgreSQL (LDN_DATABASE_URL)."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("store")
+        return
+    from sqlalchemy import text
+
+    server, admin = request.getfixturevalue("pg_template")
+    name = f"app_{next(_pg_databases)}"
+    with admin.connect() as c:
+        c.execute(text(f"CREATE DATABASE {name} TEMPLATE app_template STRATEGY FILE_COPY"))
+    monkeypatch.setenv("LDN_DATABASE_URL", server.url(name))
+    s = Store.open(server.url(name))
+    yield s
+    s.close()
+    with admin.connect() as c:
+        c.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
 def texts(at) -> str:
     parts = [e.value for kind in ("markdown", "caption", "error", "info", "success", "warning", "subheader", "title")
              for e in getattr(at, kind)]
@@ -177,7 +220,8 @@ def test_save_as_batch_needs_sign_in(store):
     assert not [b for b in at.button if b.key and b.key.startswith("rec.save")]
 
 
-def test_save_as_batch_records_the_lot_and_the_order(store):
+def test_save_as_batch_records_the_lot_and_the_order(any_store):
+    store = any_store
     at = calculate_capsules(sign_in("tech"))
     at.selectbox(key="rec.save.capsules.api").select_index(0)
     click(at, "rec.save.capsules.save")
@@ -234,7 +278,8 @@ def test_admin_cannot_save_a_batch(store):
     assert "A admin does not prepare batches" in texts(at)
 
 
-def test_actual_weights_with_verdicts_then_submit(store):
+def test_actual_weights_with_verdicts_then_submit(any_store):
+    store = any_store
     lot = batch(store, status="in_preparation")
     at = open_batch(sign_in("tech"), lot)
     # targets from the stored result: API 405 mg / 0.995 = 407.035 mg; filler 7692.96 mg
@@ -294,7 +339,8 @@ def review(at, lot: str) -> AppTest:
     return at
 
 
-def test_pharmacist_verifies_and_releases_with_the_password(store):
+def test_pharmacist_verifies_and_releases_with_the_password(any_store):
+    store = any_store
     lot = batch(store, status="ready_for_review")
     at = review(sign_in("pharm"), lot)
     at.text_input(key="rec.batch.verify_pw").set_value("wrong-password")
@@ -311,8 +357,9 @@ def test_pharmacist_verifies_and_releases_with_the_password(store):
     assert [s.meaning for s in b.signatures] == ["prepared", "verified", "released"]
 
 
-def test_the_preparer_cannot_verify_their_own_batch(store):
+def test_the_preparer_cannot_verify_their_own_batch(any_store):
     """The page shows Verify to every pharmacist; the service refuses the batch's own preparer."""
+    store = any_store
     lot = batch(store, preparer="pharm", status="ready_for_review")
     at = review(sign_in("pharm"), lot)
     at.text_input(key="rec.batch.verify_pw").set_value(PW["pharm"])
@@ -441,7 +488,8 @@ def test_pharmacist_releases_and_rejects_lots(store):
 
 # --- batches: search and paging -------------------------------------------------------------------
 
-def test_search_by_lot_patient_status_and_ingredient_lot(store):
+def test_search_by_lot_patient_status_and_ingredient_lot(any_store):
+    store = any_store
     a = batch(store, allocations=[{"patient": "Jane O'Brien", "rx_number": "RX-1", "quantity": 90}])
     b = batch(store, status="in_preparation")
     at = go(sign_in("pharm"), "batches")

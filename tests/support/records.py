@@ -16,14 +16,11 @@ API_LOT = "NX-2601"  # released, potency 99.5 %, naltrexone HCl anhydrous
 FILE = "ldn-records.sqlite3"
 
 
-def build(data_dir: Path) -> Path:
-    """Migrate a new store in ``data_dir`` and add the users and the released API lot."""
+def seed(url: str) -> None:
+    """Migrate the (empty) store at ``url`` and add the users and the released API lot."""
     from compounding.store import Store
-    from compounding.store.db import SQLITE_FILE
 
-    assert SQLITE_FILE == FILE
-    data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store.open(f"sqlite:///{data_dir / FILE}")
+    store = Store.open(url)
     try:
         for i, (username, name, initials, role) in enumerate(USERS):
             store.add_user(None if i == 0 else "admin", username=username, name=name, initials=initials,
@@ -35,6 +32,15 @@ def build(data_dir: Path) -> Path:
         store.release_ingredient_lot("pharm", lot.id)
     finally:
         store.close()
+
+
+def build(data_dir: Path) -> Path:
+    """A seeded SQLite store in ``data_dir`` (what LDN_DATA_DIR names)."""
+    from compounding.store.db import SQLITE_FILE
+
+    assert SQLITE_FILE == FILE
+    data_dir.mkdir(parents=True, exist_ok=True)
+    seed(f"sqlite:///{data_dir / FILE}")
     return data_dir
 
 
