@@ -111,7 +111,7 @@ def save_as_batch(kind: str, result: Any) -> None:
     today = result.compounding_date
     with st.form(f"{P}.{kind}.form", border=True, enter_to_submit=False):
         st.caption("A draft batch with a new lot number, this order and result, and the lots you pick "
-                   "(released and unexpired; optional now, needed before review).")
+                   "(released and unexpired; more can be added on the Batches page while it is prepared).")
         chosen = []
         cols = st.columns(2)
         for col, lot_kind in zip(cols, LOT_KINDS[(kind, result.source)]):
