@@ -68,8 +68,8 @@ def _use_lot(kind: str, lot: Any) -> None:
         rec.notice("error", f"Lot {lot.supplier_lot}: its potency {rec.q(lot.potency)} is not a decimal the form "
                             "takes; type it in.")
         return
-    # a text box (quantities typed as text) keeps text; a number box keeps a number
-    as_text = isinstance(s.get(f"{prefix}.potency"), str)
+    # quantities are typed as text (the app's convention); an older number box would keep a number
+    as_text = not isinstance(s.get(f"{prefix}.potency"), (int, float))
     s[f"{prefix}.potency"] = text if as_text else float(text)
     for key in (f"{prefix}.assay", f"{prefix}.water"):
         s[key] = "" if as_text else None
