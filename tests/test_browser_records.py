@@ -42,11 +42,22 @@ def nav(page, name: str) -> None:
 
 
 def choose(page, label: str, option_text: str) -> None:
-    """Pick the option containing ``option_text`` in a select box (typed into its search, then chosen)."""
+    """Pick the option containing ``option_text`` in a select box (typed into its search, then chosen).
+    A rerun that lands while the list is open closes it (the result scrolls into view after Calculate):
+    open it again."""
+    settle(page)
     box = page.get_by_label(label, exact=True)
-    box.click()
-    box.fill(option_text)
-    page.get_by_role("option").filter(has_text=option_text).first.click()
+    for attempt in range(3):
+        box.scroll_into_view_if_needed()
+        box.click()
+        box.fill(option_text)
+        try:
+            page.get_by_role("option").filter(has_text=option_text).first.click(timeout=5_000)
+            break
+        except Exception:  # noqa: BLE001 - the list closed under us
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
     settle(page)
 
 
