@@ -96,7 +96,7 @@ def _open(page) -> None:
     bv.actions(batch, rec.user())
 
 
-u = rec.require()
+rec.require()
 st.title("Batches")
 st.caption("Every batch record of this pharmacy, newest first, 50 to a page. All parts of a search must match; "
            "a patient is found by name, an ingredient lot by its supplier lot number.")

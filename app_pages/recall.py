@@ -4,7 +4,6 @@ Pharmacists can also recall the released batches on the list (with a reason)."""
 import streamlit as st
 
 from app_pages import _records as rec
-from app_pages import _widgets as w
 from compounding.store.recall import recall_list, recall_workbook
 
 P = "rec.recall"

@@ -6,7 +6,6 @@ import streamlit as st
 
 from app_pages import _batch_view as bv
 from app_pages import _records as rec
-from app_pages import _widgets as w
 
 P = "rec.review"
 QUEUES = {"ready_for_review": "Ready for review", "verified": "Verified, waiting for release",

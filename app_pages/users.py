@@ -9,7 +9,7 @@ from compounding.store.models import ROLES
 
 P = "rec.users"
 
-u = rec.require("admin")
+rec.require("admin")
 st.title("Users")
 users = rec.store().users()
 w.table([{"User name": x.username, "Name": x.name, "Initials": x.initials, "Role": x.role,
