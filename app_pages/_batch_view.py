@@ -78,10 +78,28 @@ def show(b, history) -> None:
                   "Signed hash": s.signed_hash[:16] + "…"} for s in b.signatures])
     else:
         st.caption("Not signed yet.")
+    _excel(b)
     with st.expander(f"History ({len(history)} events, append-only)"):
         w.table([{"#": str(e.seq), "At": rec.when(e.at), "Who": e.actor, "What": e.action.replace("_", " "),
                   "Old": _short(e.old_value), "New": _short(e.new_value), "Reason": e.reason or ""}
                  for e in history])
+
+
+def _excel(b) -> None:
+    """The batch's Excel record from the store (rebuilt from the stored order; refused if that no longer
+    gives the stored result): built on request, since it recalculates the batch."""
+    from compounding.errors import CompoundingError
+
+    key = f"{P}.excel.{b.lot_number}.{b.updated_at.isoformat()}"
+    if st.button("Excel batch record", key=f"{P}.excel", icon=":material/table_view:"):
+        try:
+            st.session_state[key] = rec.store().export_batch(b.lot_number)
+        except CompoundingError as exc:
+            st.error(rec.refusal_text(exc), icon=":material/error:")
+    if key in st.session_state:
+        st.download_button(f"Download {b.lot_number}.xlsx", data=st.session_state[key],
+                           file_name=f"{b.lot_number}.xlsx", key=f"{P}.excel_download", on_click="ignore",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 def _done(lot: str, what: str):

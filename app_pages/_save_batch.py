@@ -88,7 +88,9 @@ def _save(kind: str, result: Any, lots: list[Any]) -> None:
         rec.notice("error", "Not saved: " + "; ".join(problems) + ".")
         return
     result_dict = result.as_dict()
-    view = rec.act(lambda s, u: s.create_batch(u, kind=kind, order=order_of(kind, result_dict), result=result_dict,
+    # what the core was called with: the store can calculate it again (Excel export) and get this very result
+    order = getattr(result, "inputs", None) or order_of(kind, result_dict)
+    view = rec.act(lambda s, u: s.create_batch(u, kind=kind, order=order, result=result_dict,
                                                ingredient_lots=[x.id for x in lots]),
                    lambda b: f"Saved as draft batch {b.lot_number}: open it on the Batches page to start "
                              "preparing and enter the actual weights.")

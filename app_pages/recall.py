@@ -4,7 +4,6 @@ Pharmacists can also recall the released batches on the list (with a reason)."""
 import streamlit as st
 
 from app_pages import _records as rec
-from compounding.store.recall import recall_list, recall_workbook
 
 P = "rec.recall"
 
@@ -31,11 +30,11 @@ lots = rec.store().ingredient_lots()
 lot = st.selectbox("Ingredient lot", lots, index=None, format_func=rec.lot_label, key=f"{P}.lot",
                    placeholder="choose the lot to trace")
 if lot is not None:
-    lot, batches = recall_list(rec.store(), lot.id)
+    batches = rec.store().batches_using_lot(lot.id)[::-1]  # newest first
     st.markdown(f"**{len(batches)} batch(es)** used {lot.supplier} lot {lot.supplier_lot} ({lot.material}).")
     if batches:
         rec.batch_list(batches)
-        st.download_button("Recall list (Excel)", data=lambda: recall_workbook(lot, batches),
+        st.download_button("Recall list (Excel)", data=lambda: rec.store().export_recall(lot.id),
                            file_name=f"recall-{lot.supplier_lot.replace(' ', '_').replace('/', '_')}.xlsx",
                            key=f"{P}.download", on_click="ignore", icon=":material/table_view:",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
