@@ -68,6 +68,10 @@ def show(b, history) -> None:
                   else "within", "Recorded": rec.when(x.recorded_at)} for x in b.weights])
     else:
         st.caption("No actual weight entered yet.")
+    if getattr(b, "capsule_weights", ()):
+        nets = b.capsule_weights
+        st.markdown(f"#### Capsule weights ({len(nets)} weighed, net of the shell)")
+        st.caption(" · ".join(rec.q(x) for x in nets) + f" · mean {rec.q(sum(nets[1:], nets[0]) / len(nets))}")
     if b.allocations:
         st.markdown("#### Allocations")
         w.table([{"For": "anticipatory stock" if a.anticipatory else a.patient, "Rx": a.rx_number or "—",
@@ -123,6 +127,8 @@ def _preparer_actions(b) -> None:
             rec.act(lambda s, u: s.start_preparation(u, lot), _done(lot, "preparation started"))
             st.rerun()
     _weights_form(b)
+    if b.kind == "capsules":
+        _capsule_weights_form(b)
     _add_lot_form(b)
     _allocate_form(b)
     if b.status == "in_preparation":
@@ -152,6 +158,20 @@ def _weights_form(b) -> None:
                 if actual and rec.act(lambda s, u: s.record_weight(u, lot, step=step, actual=actual, tolerance=tol),
                                       lambda v: f"{lot}: actual weights recorded.") is None:
                     break  # the refusal names the field; later weights wait for the fix
+            st.rerun()
+
+
+def _capsule_weights_form(b) -> None:
+    lot = b.lot_number
+    with st.form(f"{P}.capsules_form", border=True, enter_to_submit=False):
+        st.markdown("**Capsule weights** (the weight check: each filled capsule, as the balance printed it)")
+        c = st.columns([3, 1])
+        weights = c[0].text_area("Capsule weights (one per line; a bare number is mg)", key=f"{P}.c.weights",
+                                 height=100)
+        shell = c[1].text_input("Empty shell (optional), e.g. 76 mg", key=f"{P}.c.shell")
+        if st.form_submit_button("Record capsule weights", key=f"{P}.capsules", icon=":material/scale:"):
+            rec.act(lambda s, u: s.record_capsule_weights(u, lot, weights, shell=shell.strip() or None),
+                    lambda v: f"{lot}: {len(v.capsule_weights)} capsule weights recorded.")
             st.rerun()
 
 

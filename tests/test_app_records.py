@@ -304,6 +304,17 @@ def test_actual_weights_with_verdicts_then_submit(any_store):
     assert [s.meaning for s in store.batch(lot).signatures] == ["prepared"]
 
 
+def test_capsule_weights_are_recorded_net_of_the_shell(store):
+    lot = batch(store, status="in_preparation")
+    at = open_batch(sign_in("tech"), lot)
+    at.text_area(key="rec.batch.c.weights").set_value("166 mg\n167.5 mg\n165 mg")
+    at.text_input(key="rec.batch.c.shell").set_value("76 mg")
+    click(at, "rec.batch.capsules")
+    # net: 90, 91.5, 89 mg; mean 270.5 / 3 = 90.17 mg
+    assert [x.magnitude for x in store.batch(lot).capsule_weights] == [90, Fraction(183, 2), 89]
+    assert "3 capsule weights recorded" in texts(at) and "mean 90.17 mg" in texts(at)
+
+
 @pytest.mark.parametrize("typed, words", [("4,5 mg", "comma"), ("-1 g", "actual"), ("", None)])
 def test_a_bad_actual_weight_is_refused_naming_the_field(store, typed, words):
     lot = batch(store, status="in_preparation")

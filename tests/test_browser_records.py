@@ -1,6 +1,6 @@
 """The whole day in a real browser (Streamlit server + Debian Chromium), on a SQLite store in a temporary
 LDN_DATA_DIR: a technician signs in, prepares 4.5 mg × 90 capsules from a released API lot, saves the batch,
-enters the actual weights, submits it; the technician has no way to verify it; a pharmacist signs in,
+enters the actual weights and the capsule weights, submits it; the technician has no way to verify it; a pharmacist signs in,
 verifies and releases it; the Recall page finds the batch from its API lot and exports the list to Excel."""
 
 from __future__ import annotations
@@ -110,6 +110,11 @@ def test_the_whole_day(streamlit_factory, browser_page, tmp_path):
     alert(page, "actual weights recorded").wait_for()
     weights = page.locator("[data-testid=stTable]").filter(has_text="Tolerance").first
     assert weights.inner_text().count("within") == 3
+    capsules = "\n".join(f"{166 + (i % 3) * 0.5} mg" for i in range(10))  # gross; shell 76 mg: net 90-91 mg
+    fill(page, "Capsule weights (one per line; a bare number is mg)", capsules)
+    fill(page, "Empty shell (optional), e.g. 76 mg", "76 mg")
+    press(page, "Record capsule weights")
+    alert(page, "10 capsule weights recorded").wait_for()
     fill(page, "Your password (signs as prepared)", records.PASSWORDS["tech"])
     press(page, "Submit for review")
     alert(page, "submitted for review").wait_for()
