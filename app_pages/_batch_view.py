@@ -224,6 +224,28 @@ def _reason_step(b, name: str, label: str, done: str) -> None:
             st.rerun()
 
 
+def _fill_weight(b) -> None:
+    """The filler lot's fill weight learned from this released batch's capsule weights: proposed by the
+    store, approved (or not) by a pharmacist; the audit trail records it."""
+    from compounding.errors import CompoundingError
+
+    try:
+        p = rec.store().propose_fill_weight(b.lot_number)
+    except CompoundingError as exc:
+        st.caption(f"No fill weight to learn from this batch: {exc}")
+        return
+    st.markdown("#### Filler fill weight learned from this batch")
+    st.caption(f"Filler lot {p.filler_lot}, size {p.capsule_size}: {p.capsules_weighed} capsules, mean net fill "
+               f"{rec.q(p.mean_net_fill)}; {p.method}. Now {rec.q(p.current)}; proposed **{rec.q(p.proposed)}**.")
+    lot = b.lot_number
+    with st.form(f"{P}.fill_form", border=True, enter_to_submit=False):
+        reason = st.text_input("Note (optional)", key=f"{P}.fill_reason")
+        if st.form_submit_button(f"Approve {rec.q(p.proposed)} for filler lot {p.filler_lot}", key=f"{P}.fill"):
+            rec.act(lambda s, u: s.approve_fill_weight(u, lot, reason=reason or None),
+                    f"Filler lot {p.filler_lot}: fill weight in size {p.capsule_size} is now {rec.q(p.proposed)}.")
+            st.rerun()
+
+
 def _pharmacist_actions(b) -> None:
     steps = []
     if b.status == "ready_for_review":
@@ -236,6 +258,9 @@ def _pharmacist_actions(b) -> None:
         steps.append(("reason", "scrap", "Scrap", "scrapped"))
     if b.status == "released":
         steps.append(("reason", "recall", "Recall", "recalled"))
+    if b.status == "released" and b.kind == "capsules" and getattr(b, "capsule_weights", ()) and \
+            sum(x.kind == "filler" for x in b.ingredient_lots) == 1:
+        _fill_weight(b)
     if not steps:
         return
     st.markdown("#### Pharmacist review")

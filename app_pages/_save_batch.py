@@ -89,7 +89,9 @@ def _save(kind: str, result: Any, lots: list[Any]) -> None:
         return
     result_dict = result.as_dict()
     # what the core was called with: the store can calculate it again (Excel export) and get this very result
-    order = getattr(result, "inputs", None) or order_of(kind, result_dict)
+    from compounding.jsonout import to_jsonable
+
+    order = to_jsonable(getattr(result, "inputs", None) or order_of(kind, result_dict))
     view = rec.act(lambda s, u: s.create_batch(u, kind=kind, order=order, result=result_dict,
                                                ingredient_lots=[x.id for x in lots]),
                    lambda b: f"Saved as draft batch {b.lot_number}: open it on the Batches page to start "

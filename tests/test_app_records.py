@@ -132,13 +132,16 @@ def api_lot(store) -> int:
 def result():
     from compounding import capsule_batch
 
-    return capsule_batch("4.5 mg", 90, potency="99.5%")
+    import datetime as dt
+
+    return capsule_batch("4.5 mg", 90, potency="99.5%", compounding_date=dt.date.today().isoformat())
 
 
 def batch(store, preparer: str = "tech", status: str = "draft", **create) -> str:
     """A 4.5 mg × 90 capsule batch from the released API lot, moved to ``status`` through the service."""
-    b = store.create_batch(preparer, kind="capsules", order={"strength": "4.5 mg", "quantity": 90},
-                           result=result(), ingredient_lots=[api_lot(store)], **create)
+    r = result()
+    b = store.create_batch(preparer, kind="capsules", order=r.inputs, result=r, ingredient_lots=[api_lot(store)],
+                           **create)
     lot = b.lot_number
     if status in ("in_preparation", "ready_for_review", "verified", "released"):
         store.start_preparation(preparer, lot)
@@ -313,6 +316,26 @@ def test_capsule_weights_are_recorded_net_of_the_shell(store):
     # net: 90, 91.5, 89 mg; mean 270.5 / 3 = 90.17 mg
     assert [x.magnitude for x in store.batch(lot).capsule_weights] == [90, Fraction(183, 2), 89]
     assert "3 capsule weights recorded" in texts(at) and "mean 90.17 mg" in texts(at)
+
+
+def test_a_pharmacist_approves_the_fill_weight_learned_from_a_released_batch(store):
+    import datetime as dt
+
+    filler = store.receive_ingredient_lot("tech", kind="filler", material="mcc_ph102", supplier="FillCo",
+                                          supplier_lot="F-1", expiry=dt.date.today() + dt.timedelta(days=400))
+    store.release_ingredient_lot("pharm", filler.id)
+    lot = batch(store, status="in_preparation")
+    store.add_ingredient_lot_to_batch("tech", lot, filler.id)
+    store.record_capsule_weights("tech", lot, "\n".join(f"{90 + i % 3} mg" for i in range(10)))  # at least 10
+    store.submit_for_review("tech", lot, password=PW["tech"])
+    store.verify("pharm2", lot, password=PW["pharm2"])
+    store.release("pharm2", lot, password=PW["pharm2"])
+    proposed = store.propose_fill_weight(lot).proposed
+    at = open_batch(sign_in("pharm"), lot)
+    assert "Filler fill weight learned from this batch" in texts(at)
+    click(at, "rec.batch.fill")
+    assert store.ingredient_lot(filler.id).fill_weights[store.propose_fill_weight(lot).capsule_size] == proposed
+    assert "fill weight in size" in texts(at)
 
 
 @pytest.mark.parametrize("typed, words", [("4,5 mg", "comma"), ("-1 g", "actual"), ("", None)])
