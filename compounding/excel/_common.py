@@ -14,6 +14,7 @@ import hashlib
 import json
 import math
 import re
+import weakref
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -164,6 +165,11 @@ def _style(cell, font, fill, align, border, entry: bool, fmt: str | None = None)
     # the hot path of every writer: the same cache as restyle(), keyed without building a dict
     if entry:
         fill, border = fill or st.ENTRY_FILL, border or st.BOX
+    if not STYLE_CACHE:
+        attrs = {"font": font, "protection": st.UNLOCKED if entry else st.LOCKED, "fill": fill, "alignment": align,
+                 "border": border, "number_format": fmt}
+        restyle(cell, **{k: v for k, v in attrs.items() if v is not None})
+        return
     cache = _style_cache(cell.parent.parent)
     base = cell._style
     key = ("w", b"" if base is None else base.tobytes(), id(font), id(fill), id(align), id(border), entry, fmt)
@@ -183,6 +189,13 @@ def _style(cell, font, fill, align, border, entry: bool, fmt: str | None = None)
     restyle(cell, **attrs)
     cache[key] = (StyleArray(cell._style), (font, fill, align, border))
 
+
+#: False: style every cell through openpyxl's public attribute setters (slow: openpyxl hashes each
+#: style object on each assignment). The cache below reaches into openpyxl's internals (a cell's
+#: ``_style`` array, the workbook's ``_fonts`` … lists); tests/test_excel_writer.py builds every
+#: record kind both ways and requires the same style on every cell, so an openpyxl update that
+#: breaks the cache fails there.
+STYLE_CACHE = True
 
 #: style attribute -> (the workbook's list of such objects, slot of its index in a cell's StyleArray)
 _STYLE_SLOTS = {"font": ("_fonts", 0), "fill": ("_fills", 1), "border": ("_borders", 2),
@@ -214,6 +227,10 @@ def restyle(cell, **attrs: Any) -> None:
     time; the resulting style (a small array of indices) is cached per workbook and copied instead.
     Style objects passed here must be long-lived constants (their ``id`` is the cache key).
     """
+    if not STYLE_CACHE:
+        for name, value in attrs.items():
+            setattr(cell, name, value)  # openpyxl's public setters
+        return
     wb = cell.parent.parent
     cache = _style_cache(wb)
     base = cell._style
@@ -304,6 +321,7 @@ def write_calculations(ws: Worksheet, title: str, sections: Sequence[Section], i
     ws.print_title_rows = f"{row}:{row}"
     rows: dict[str, int] = {}
     wb = ws.parent
+    exact = _core_values.setdefault(wb, {})
     for section in sections:
         row += 1
         put_text(ws, row, 1, section.title, font=st.BOLD, fill=st.SECTION_FILL, align=st.TOP)
@@ -314,10 +332,37 @@ def write_calculations(ws: Worksheet, title: str, sections: Sequence[Section], i
             row += 1
             rows[line.name] = row
             _write_line(ws, row, line)
+            if line.kind in ("calc", "text"):
+                exact[(ws.title, row, 2)] = _exact(line)
             wb.defined_names[line.name] = DefinedName(line.name, attr_text=f"'{ws.title}'!$B${row}")
     _status_colours(ws, f"E6:E{row}")
     trim_zeros(ws, 6, row, [line for sec in sections for line in sec.lines])
     return rows
+
+
+#: workbook → {(sheet, row, col): the core's exact value of a formula cell}: the cached value a
+#: formula is saved with is the core's own number, not the spreadsheet's binary approximation
+_core_values: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
+
+
+def _exact(line: Line) -> Any:
+    from ._evaluate import serial
+
+    if line.core is None:
+        return "" if line.kind == "text" else None
+    if line.is_date:
+        return serial(line.core)
+    if line.kind == "text" or isinstance(line.core, str):
+        return str(line.core)
+    return Fraction(line.core)
+
+
+def cache_formula_values(wb) -> None:
+    """Work out every formula's value (the core's, see :mod:`._evaluate`) for :func:`._writer.save`."""
+    from ._evaluate import Evaluator
+    from ._writer import set_cached
+
+    set_cached(wb, Evaluator(wb, _core_values.get(wb)).formulas())
 
 
 def _write_line(ws: Worksheet, r: int, line: Line) -> None:
@@ -508,6 +553,7 @@ def finish(wb, *, kind: str, prep: str, lot: str, footer: str, digest: str, pape
                   footer_left=f"{footer} · sha256 {digest[:16]}")
         protect(ws)
     set_properties(wb, kind=kind, title=f"Compounding record: {prep}", digest=digest, lot=lot)
+    cache_formula_values(wb)
 
 
 OPIOID_WARNING = ("Do not take with opioid medicines; tell your doctor before any procedure that needs "
