@@ -271,7 +271,11 @@ def verify_workbook(source: str | Path | bytes) -> VerifyReport:
             row = b.row
             d_value = formulas[sheet].cell(row=row, column=4).value
             checked += 1
-            if not _agrees(line, d_value, 0.0):
+            if line.kind == "choice" and line.shown is not None:
+                if d_value != line.shown:
+                    findings.append(Finding(where(line.name, "D"), line.name, "calculator value", d_value,
+                                            line.shown, line.label, line.unit))
+            elif not _agrees(line, d_value, 0.0):
                 findings.append(Finding(where(line.name, "D"), line.name, "calculator value", d_value, line.core,
                                         line.label, line.unit))
             if line.kind in ("input", "choice"):

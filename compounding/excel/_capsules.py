@@ -22,6 +22,9 @@ from ._sheets import (Cell, grid, ingredient_table, label_sheet, record_closing,
 
 KIND = "capsules"
 
+SOURCES = {"api": "naltrexone HCl powder (API)", "tablets": "crushed 50 mg tablets"}
+METHODS = {"packing_statistic": "packing statistic (measured fill weights)", "density": "bulk densities"}
+
 # Excel's ROUNDUP works on the binary double: 90 × 0.1 is 9.000000000000002 there, and
 # ROUNDUP(9.000000000000002, 0) = 10, where the exact answer is 9 (domain.md §5: 90 + 10 % is 99).
 # Rounding to 9 decimals first removes the binary noise (never a real digit of a capsule count)
@@ -71,21 +74,19 @@ def sections(b: CapsuleBatch) -> list[Section]:
         Line("record_kind", "Record type", "", KIND, kind="choice"),
         Line("formula_id", "Master formula", "", b.formula_id, kind="choice",
              how=f"{b.formula_name}, version {b.formula_version}"),
-        Line("source", "Drug source", "", b.source, kind="choice",
-             how="api: naltrexone HCl powder; tablets: crushed 50 mg tablets"),
+        Line("source", "Drug source", "", b.source, kind="choice", shown=SOURCES.get(b.source, b.source)),
     ]
     if api:
         choices.append(Line("api_form", "Form of the powder weighed", "", b.api_form, kind="choice",
-                            how=weighed.name))
+                            shown=weighed.name))
     choices += [
-        Line("strength_basis", "Strength stated as", "", basis_key, kind="choice", how=basis.name),
+        Line("strength_basis", "Strength stated as", "", basis_key, kind="choice", shown=basis.name),
         Line("capsule_size", "Capsule size", "", size, kind="choice"),
-        Line("filler", "Filler", "", b.filler, kind="choice", how=b.filler_name),
-        Line("method", "Filler method", "", b.method, kind="choice",
-             how="packing_statistic: measured fill weights; density: bulk densities"),
+        Line("filler", "Filler", "", b.filler, kind="choice", shown=b.filler_name),
+        Line("method", "Filler method", "", b.method, kind="choice", shown=METHODS.get(b.method, b.method)),
         Line("balance", "Balance", "", b.balance, kind="choice",
-             how=("minimum weighable quantity entered" if b.balance == "custom"
-                  else ref.balance(b.balance).name)),
+             shown=("minimum weighable quantity entered" if b.balance == "custom"
+                    else ref.balance(b.balance).name)),
     ]
 
     inputs = [

@@ -14,6 +14,7 @@ import hashlib
 import json
 import math
 import re
+import unicodedata
 import weakref
 from dataclasses import dataclass
 from decimal import Decimal
@@ -65,6 +66,7 @@ class Line:
     how: str = ""
     kind: str = "calc"
     places: int | None = None
+    shown: str | None = None  # a choice: the words printed for it (the key itself sits in a hidden cell)
 
     @property
     def shown_places(self) -> int:
@@ -112,9 +114,26 @@ def number_format(line: Line) -> str:
 # --- cell writers ----------------------------------------------------------------------------------
 
 def clean_text(value: Any) -> str:
-    """Text as the cell will hold it: control characters Excel cannot store are replaced."""
+    """Text as the cell will hold it: control characters Excel cannot store become spaces and
+    direction overrides are dropped (text from a formula file or the core; a record field with
+    either is refused, see :func:`check_record_fields`)."""
     text = "" if value is None else str(value)
-    return text if text.isprintable() else ILLEGAL_CHARACTERS_RE.sub("\N{REPLACEMENT CHARACTER}", text)
+    if text.isprintable():
+        return text
+    return _BIDI_CONTROLS.sub("", ILLEGAL_CHARACTERS_RE.sub(" ", text))
+
+
+_REF_IN_PARENS = re.compile(r"\s*\([\w.-]+\.md(?:\s*§\s*[0-9][0-9.\-–]*)?\)")
+_REF = re.compile(r"[;,]?\s*\b[\w.-]+\.md\b(?:\s*§\s*[0-9][0-9.\-–]*)?:?\s*")
+
+
+def public_text(text: str) -> str:
+    """Text for a printed record without the project's internal references (``domain.md §7``:
+    a file of this repository, meaningless on a pharmacy's record)."""
+    if ".md" not in text:
+        return text
+    out = _REF.sub(" ", _REF_IN_PARENS.sub("", text))
+    return re.sub(r"\s{2,}", " ", out).strip()
 
 
 def put_text(ws: Worksheet, row: int, col: int, value: Any, *, font=None, fill=None, align=None,
@@ -124,9 +143,12 @@ def put_text(ws: Worksheet, row: int, col: int, value: Any, *, font=None, fill=N
     openpyxl turns any string starting with ``=`` into a formula; the type is set back to string
     explicitly and the cell gets Excel's quote prefix, so ``=HYPERLINK(...)``, ``+1+1``, ``-2`` or
     ``@SUM(1)`` in a patient's name stay the letters typed, in this file and after editing.
+    Text that is not a pharmacy's entry loses internal references (:func:`public_text`).
     """
     cell = ws.cell(row=row, column=col)
     text = clean_text(value)
+    if not entry:
+        text = public_text(text)
     if text:
         cell.value = text
         cell.data_type = "s"
@@ -334,7 +356,8 @@ def write_calculations(ws: Worksheet, title: str, sections: Sequence[Section], i
             _write_line(ws, row, line)
             if line.kind in ("calc", "text"):
                 exact[(ws.title, row, 2)] = _exact(line)
-            wb.defined_names[line.name] = DefinedName(line.name, attr_text=f"'{ws.title}'!$B${row}")
+            col = get_column_letter(KEY_COL) if line.kind == "choice" else "B"
+            wb.defined_names[line.name] = DefinedName(line.name, attr_text=f"'{ws.title}'!${col}${row}")
     _status_colours(ws, f"E6:E{row}")
     trim_zeros(ws, 6, row, [line for sec in sections for line in sec.lines])
     return rows
@@ -372,8 +395,10 @@ def _write_line(ws: Worksheet, r: int, line: Line) -> None:
     fit_row(ws, r, [(line.label, CALC_COLUMNS[0][1]), (line.how, CALC_COLUMNS[5][1] * 1.25)])
     fmt = number_format(line)
     if line.kind == "choice":
-        put_text(ws, r, 2, line.core, border=st.BOX, align=st.TOP)
-        put_text(ws, r, 4, line.core, border=st.BOX, align=st.TOP)
+        shown = line.core if line.shown is None else line.shown
+        put_text(ws, r, 2, shown, border=st.BOX, align=st.TOP)
+        put_text(ws, r, 4, shown, border=st.BOX, align=st.TOP)
+        put_text(ws, r, KEY_COL, line.core)  # what the calculator reads back (hidden column)
         put_formula(ws, r, 5, f'=IF(B{r}=D{r},"OK","CHECK")', align=st.CENTER, border=st.BOX)
         return
     if line.kind == "text":
@@ -399,6 +424,7 @@ def _write_line(ws: Worksheet, r: int, line: Line) -> None:
 
 
 PLACES_COL = 7  # hidden columns G (decimal places shown) and H (2 for a percentage) of Calculations
+KEY_COL = 9  # hidden column I: the key of a choice (its words are in B and D)
 
 
 def trim_zeros(ws: Worksheet, first_row: int, last_row: int, lines: Sequence[Line]) -> None:
@@ -411,7 +437,7 @@ def trim_zeros(ws: Worksheet, first_row: int, last_row: int, lines: Sequence[Lin
     places = [line.shown_places for line in lines if not line.is_date and line.kind in ("input", "calc")]
     g = get_column_letter(PLACES_COL)
     h = get_column_letter(PLACES_COL + 1)
-    for col in (PLACES_COL, PLACES_COL + 1):
+    for col in (PLACES_COL, PLACES_COL + 1, KEY_COL):
         ws.column_dimensions[get_column_letter(col)].hidden = True
     cells = f"B{first_row}:D{last_row}"
     for percent in (False, True):
@@ -523,11 +549,46 @@ def set_properties(wb, *, kind: str, title: str, digest: str, lot: str = "") -> 
 
 
 def check_record_fields(fields: dict[str, Any]) -> dict[str, str]:
-    """The record fields given, as text; an unknown name is refused with the allowed ones."""
+    """The record fields given, as text; an unknown name is refused with the allowed ones, and so
+    is text that would not print as typed: longer than the field holds (never cut silently), a
+    control character (garbage on paper), a line break in a one-line field, or a bidirectional
+    override, embedding or isolate (it reverses or reorders the text printed after it; names in
+    right-to-left scripts print correctly without them)."""
     unknown = sorted(set(fields) - set(RECORD_FIELDS))
     if unknown:
         raise InputError("is not a record field", field=unknown[0], allowed=", ".join(RECORD_FIELDS))
-    return {k: clean_text(v) for k, v in fields.items() if v is not None and str(v) != ""}
+    out = {}
+    for key, value in fields.items():
+        if value is not None and str(value) != "":
+            out[key] = _field_text(key, str(value))
+    return out
+
+
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def _field_text(key: str, text: str) -> str:
+    from ._fields import FIELD_LIMIT, FIELD_LIMITS, MULTILINE
+
+    multiline = key in MULTILINE
+    text = text.replace("\r\n", "\n")
+    limit = FIELD_LIMITS.get(key, FIELD_LIMIT)
+    if len(text) > limit:
+        raise InputError(f"is {len(text):,} characters long: the record would have to cut it", field=key,
+                         value=f"{text[:40]}…", allowed=f"at most {limit:,} characters")
+    lines = "line breaks and printable characters" if multiline else "one line of printable characters"
+    for ch in text:
+        if ch == "\n" and multiline:
+            continue
+        if unicodedata.category(ch) == "Cc":
+            what = "a line break" if ch in "\r\n" else f"the control character U+{ord(ch):04X}"
+            raise InputError(f"holds {what}, which does not print", field=key, value=text[:80], allowed=lines)
+        if _BIDI_CONTROLS.match(ch):
+            raise InputError(f"holds the direction control U+{ord(ch):04X}, which reverses or reorders the text "
+                             "printed after it", field=key, value=text[:80].encode("unicode_escape").decode(),
+                             allowed=lines + " without direction overrides (right-to-left names print "
+                                             "correctly without them)")
+    return text
 
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")

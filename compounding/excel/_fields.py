@@ -30,6 +30,15 @@ RECORD_FIELDS: dict[str, str] = {
     "notes": "Notes and deviations",
 }
 
+#: Fields that may run over several lines (every other field is one line).
+MULTILINE = frozenset({"pharmacy_contact", "directions", "notes"})
+
+#: Longest text each field may hold, in characters: a cell holds at most 32,767 (Excel's limit);
+#: the lot number is printed in every page header, directions and address on the label, the rest
+#: on one line of a form. Longer text is refused, never cut.
+FIELD_LIMITS: dict[str, int] = {"notes": 32767, "directions": 1000, "pharmacy_contact": 1000, "lot_number": 60}
+FIELD_LIMIT = 200  # every other field
+
 _OPTION = {"pharmacy_name": "--pharmacy", "lot_number": "--lot"}
 
 

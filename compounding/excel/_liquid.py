@@ -66,14 +66,15 @@ def sections(b: LiquidPreparation) -> list[Section]:
         Line("formula_id", "Master formula", "", b.formula_id or "", kind="choice",
              how=f"{b.formula_name}, version {b.formula_version}" if b.formula_id else "none"),
         Line("source", "Drug source", "", b.source, kind="choice",
-             how="tablets: 50 mg tablets; api: naltrexone HCl powder"),
-        Line("vehicle", "Vehicle", "", b.vehicle.key, kind="choice", how=b.vehicle.name),
+             shown={"tablets": "50 mg tablets", "api": "naltrexone HCl powder (API)"}.get(b.source, b.source)),
+        Line("vehicle", "Vehicle", "", b.vehicle.key, kind="choice", shown=b.vehicle.name),
     ]
     if mode == "api":
         choices.append(Line("api_form", "Form of the powder weighed", "", b.api_form, kind="choice",
-                            how=ref.form(b.api_form).name))
+                            shown=ref.form(b.api_form).name))
     choices.append(Line("balance", "Balance", "", "custom" if _mwq_entered(b) else b.balance, kind="choice",
-                        how="minimum weighable quantity entered" if _mwq_entered(b) else ref.balance(b.balance).name))
+                        shown="minimum weighable quantity entered" if _mwq_entered(b)
+                        else ref.balance(b.balance).name))
 
     inputs: list[Line] = []
     if mode == "whole":
@@ -382,7 +383,7 @@ def _yield_sheet(ws) -> None:
     put_text(ws, 1, 1, "Final volume and yield", font=st.TITLE, align=st.TOP)
     merge(ws, 1, 1, 1, 4)
     note = ("Measure the final volume in the calibrated container after making up to volume. The yield "
-            "must lie within the limits (domain.md §7: 95-105 %).")
+            "(actual ÷ theoretical volume) must lie within the limits below.")
     put_text(ws, 2, 1, note, font=st.SMALL)
     merge(ws, 2, 1, 2, 4)
     fit_row(ws, 2, [(note, 90)], 11)

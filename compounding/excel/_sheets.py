@@ -220,6 +220,34 @@ def label_sheet(ws: Worksheet, lines: Sequence[tuple[str, Cell]], *, heading: st
     return row
 
 
+_WORDS = {"hcl": "HCl", "mw": "MW", "mwq": "MWQ", "bud": "BUD", "api": "API", "qc": "QC", "rsd": "RSD",
+          "ps": "PS", "usp": "USP", "ml": "mL", "mg": "mg"}
+
+
+def words(name: str) -> str:
+    """A key of the core (``naltrexone_hcl``) as the words a record prints (``naltrexone HCl``)."""
+    return " ".join(_WORDS.get(w, w) for w in name.split("_"))
+
+
+def step_text(step: Any) -> str:
+    """One step of the calculation trace in the record's words (the keys of its inputs spelled out)."""
+    from ..display import format_number, format_quantity
+
+    def show(v: Any) -> str:
+        if hasattr(v, "units") and hasattr(v, "magnitude"):
+            return format_quantity(v)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) or type(v).__name__ == "Fraction":
+            return format_number(v)
+        return str(v)
+
+    given = ", ".join(f"{words(name)} = {show(v)}" for name, v in step.inputs)
+    return f"{step.description}: {step.formula}" + (f" with {given}" if given else "") + f" → {show(step.value)}"
+
+
+def trace_lines(trace: Sequence[Any]) -> list[str]:
+    return [f"{i}. {step_text(s)}" for i, s in enumerate(trace, 1)]
+
+
 def record_closing(ws: Worksheet, row: int, *, qc_lines: Sequence[str], warnings: Sequence[str],
                    trace: Sequence[Any], record: dict[str, str], identity: str) -> None:
     """The end of every compounding record: QC lines with result boxes, the calculator's
@@ -240,5 +268,5 @@ def record_closing(ws: Worksheet, row: int, *, qc_lines: Sequence[str], warnings
     row = section(ws, row + 1, "Sign-off (record reviewed for completeness before release)")
     row = signoff(ws, row, record)
     row = section(ws, row + 1, "Calculation trace")
-    row = text_rows(ws, row, [f"{i}. {s}" for i, s in enumerate(trace, 1)], font=st.SMALL)
+    row = text_rows(ws, row, trace_lines(trace), font=st.SMALL)
     text_rows(ws, row + 1, [identity], font=st.SMALL)

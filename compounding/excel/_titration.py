@@ -20,7 +20,8 @@ from . import _styles as st
 from ._capsules import _date, _mag, _num, _qt
 from ._common import (CALC_SHEET, Line, Section, check_names, finish, fit_row, identity_text, merge, put_formula, put_text,
                       put_value, record_hash, restyle, write_calculations)
-from ._sheets import (Cell, entry_box, grid, section, setup_record, signoff, text_rows, title, write_cell)
+from ._sheets import (Cell, entry_box, grid, section, setup_record, signoff, text_rows, title, trace_lines,
+                      write_cell)
 
 KIND = "titration"
 
@@ -45,7 +46,7 @@ def sections(p: TitrationPlan) -> list[Section]:
     choices = [Line("record_kind", "Record type", "", KIND, kind="choice"),
                Line("form", "Dosage form", "", p.form, kind="choice", how="capsules or liquid")]
     if liquid:
-        choices.append(Line("vehicle", "Vehicle", "", p.vehicle, kind="choice"))
+        choices.append(Line("vehicle", "Vehicle", "", p.vehicle, kind="choice", shown=_vehicle_name(p)))
     inputs = [Line("start_date", "First day of the plan", "date", p.start_date, kind="input")]
     for i, s in enumerate(p.stages, 1):
         inputs += [Line(f"dose_{i}", f"Stage {i}: dose at bedtime", "mg", _mag(s.dose, mg), kind="input"),
@@ -164,8 +165,20 @@ def build(wb, p: TitrationPlan, record: dict[str, str], *, paper: str = "A4") ->
 
 def _regimen_text(p: TitrationPlan) -> str:
     """What the prescriber wrote, as a pharmacist reads it: "1.5 mg × 14 d → 3 mg × 14 d → …"."""
+    from ..liquid_data import liquid_data
+
     steps = " → ".join(f"{format_quantity(s.dose)} × {s.days} d" for s in p.stages)
-    return f"{p.preset}: {steps}" if p.preset else steps
+    if not p.preset:
+        return steps
+    regimen = liquid_data().regimens.get(p.preset)
+    return f"{regimen.name if regimen else p.preset}: {steps}"
+
+
+def _vehicle_name(p: TitrationPlan) -> str:
+    from ..liquid_data import liquid_data
+
+    vehicle = liquid_data().vehicles.get(p.vehicle) if p.vehicle else None
+    return vehicle.name if vehicle else str(p.vehicle)
 
 
 def _plan_sheet(ws, p: TitrationPlan, record: dict[str, str], identity: str, prep: str) -> None:
@@ -177,7 +190,7 @@ def _plan_sheet(ws, p: TitrationPlan, record: dict[str, str], identity: str, pre
          "Internal lot / Rx number", Cell.entry_text(record.get("lot_number"))),
         ("Patient", Cell.entry_text(record.get("patient")), "Prescriber", Cell.entry_text(record.get("prescriber"))),
         ("Regimen", Cell(text=_regimen_text(p)),
-         "Dosage form", Cell(text=f"liquid, {p.vehicle}" if liquid else "capsules, one per dose")),
+         "Dosage form", Cell(text=f"liquid, {_vehicle_name(p)}" if liquid else "capsules, one per dose")),
         ("First day", Cell(formula="=start_date", fmt=st.DATE_FORMAT),
          "Days in the plan", Cell(formula='=total_days&" days"')),
         ("Total naltrexone HCl", Cell(formula="=" + _qt("total_drug")),
@@ -249,7 +262,7 @@ def _plan_sheet(ws, p: TitrationPlan, record: dict[str, str], identity: str, pre
     row = section(ws, row + 1, "Sign-off")
     row = signoff(ws, row, record)
     row = section(ws, row + 1, "Calculation trace")
-    row = text_rows(ws, row, [f"{i}. {s}" for i, s in enumerate(p.trace, 1)], font=st.SMALL)
+    row = text_rows(ws, row, trace_lines(p.trace), font=st.SMALL)
     text_rows(ws, row + 1, [identity], font=st.SMALL)
 
 
