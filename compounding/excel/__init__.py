@@ -56,8 +56,9 @@ def workbook(result: Any, *, capsule_weights: int | None = None, paper: str = "A
 
     from ..errors import InputError
     from ._common import check_record_fields
+    from ._sheets import Fields
 
-    fields = check_record_fields(record)
+    fields = Fields(check_record_fields(record))
     if capsule_weights is not None and (not isinstance(capsule_weights, int) or isinstance(capsule_weights, bool)
                                         or not 1 <= capsule_weights <= 50):
         raise InputError("is not a number of capsules to weigh", field="capsule_weights", value=capsule_weights,

@@ -18,7 +18,7 @@ from . import _styles as st
 from ._common import (CALC_SHEET, OPIOID_WARNING, Line, Section, check_names, finish, fit_row, identity_text, merge,
                       put_formula, put_text, put_value, quantity_text_formula, record_hash, restyle,
                       status_colours, write_calculations)
-from ._sheets import (Cell, grid, ingredient_table, label_sheet, record_closing, section, setup_record, steps_table, title, wide, write_cell)
+from ._sheets import (Cell, Fields, grid, is_default_directions, ingredient_table, label_sheet, record_closing, section, setup_record, steps_table, title, wide, write_cell)
 
 KIND = "capsules"
 
@@ -415,7 +415,7 @@ def _weight_rows(b: CapsuleBatch, asked: int | None) -> int:
     return asked
 
 
-def build(wb, b: CapsuleBatch, record: dict[str, str], *, capsule_weights: int | None = None,
+def build(wb, b: CapsuleBatch, record: Fields, *, capsule_weights: int | None = None,
           paper: str = "A4") -> str:
     """Fill ``wb`` (a fresh workbook) with the capsule batch record; returns the record hash."""
     from ..display import format_quantity
@@ -449,15 +449,15 @@ def build(wb, b: CapsuleBatch, record: dict[str, str], *, capsule_weights: int |
     return digest
 
 
-def _record_sheet(ws, b: CapsuleBatch, mf, record: dict[str, str], identity: str, prep: str) -> None:
+def _record_sheet(ws, b: CapsuleBatch, mf, record: Fields, identity: str, prep: str) -> None:
     setup_record(ws)
     api = b.source == "api"
     material = "api_to_weigh" if api else "tablet_powder_to_weigh"
     row = title(ws, 1, "Compounding record", f"{mf.name} — {prep}")
     per_capsule = '&" per capsule"'
     row = grid(ws, row + 1, [
-        ("Pharmacy", Cell.entry_text(record.get("pharmacy_name")),
-         "Internal lot / Rx number", Cell.entry_text(record.get("lot_number"))),
+        ("Pharmacy", record.cell("pharmacy_name"),
+         "Internal lot / Rx number", record.cell("lot_number")),
         ("Preparation", Cell(text=mf.name), "Master formula", Cell(text=f"{mf.id}, version {mf.version}")),
         ("Strength", Cell(formula="=" + _qt("strength") + per_capsule), "Dosage form",
          Cell(text=f"{mf.dosage_form}, size {b.capsule_size}")),
@@ -465,8 +465,8 @@ def _record_sheet(ws, b: CapsuleBatch, mf, record: dict[str, str], identity: str
          "Filler", Cell(text=b.filler_name)),
         ("Compounding date", Cell(formula="=compounding_date", fmt=st.DATE_FORMAT),
          "Beyond-use date", Cell(formula="=bud_date", fmt=st.DATE_FORMAT)),
-        ("Patient", Cell.entry_text(record.get("patient")),
-         "Prescriber", Cell.entry_text(record.get("prescriber"))),
+        ("Patient", record.cell("patient"),
+         "Prescriber", record.cell("prescriber")),
     ])
     row = wide(ws, row, "Storage", Cell(text=b.bud.storage_label))
     row = wide(ws, row, "BUD basis", Cell(text=f"{b.bud.basis}. {mf.bud_reference}"))
@@ -660,25 +660,24 @@ def _weight_sheet(ws, n: int, balance_note: str) -> None:
     write_cell(ws, r + 1, 4, Cell.entry_text(""), last_col=6)
 
 
-def _label(ws, b: CapsuleBatch, mf, record: dict[str, str], hcl_basis: bool) -> None:
+def _label(ws, b: CapsuleBatch, mf, record: Fields, hcl_basis: bool) -> None:
     drug = '="Naltrexone hydrochloride "&' if hcl_basis else '="Naltrexone (as base) "&'
-    directions = record.get("directions") or (mf.labelling[0] if mf.labelling else "")
     lines: list[tuple[str, Cell]] = [
-        ("Pharmacy", Cell.entry_text(record.get("pharmacy_name"))),
-        ("Address and phone", Cell.entry_text(record.get("pharmacy_contact"))),
-        ("Patient", Cell.entry_text(record.get("patient"))),
+        ("Pharmacy", record.cell("pharmacy_name")),
+        ("Address and phone", record.cell("pharmacy_contact")),
+        ("Patient", record.cell("patient")),
         ("Preparation", Cell(formula=drug + _qt("strength") + '&" capsules"')),
         ("Dosage form", Cell(text=mf.dosage_form)),
         ("Quantity", Cell(formula='=capsules_ordered&" capsules"')),
-        ("Directions", Cell(text=directions)),
-        ("Internal lot / Rx number", Cell.entry_text(record.get("lot_number"))),
+        ("Directions", record.cell("directions")),
+        ("Internal lot / Rx number", record.cell("lot_number")),
         ("Compounded on", Cell(formula="=compounding_date", fmt=st.DATE_FORMAT)),
         ("Beyond-use date", Cell(formula="=bud_date", fmt=st.DATE_FORMAT)),
         ("Storage", Cell(text=b.bud.storage_label)),
     ]
-    for text in mf.labelling[1:] if not record.get("directions") else mf.labelling:
-        if text == directions:
-            continue
+    for text in mf.labelling:
+        if is_default_directions(text):
+            continue  # directions come from the prescription alone (a line to write in when none given)
         kind = "Warning" if "opioid" in text.lower() else (
             "Note" if "compounded" in text.lower() else "Instruction")
         lines.append((kind, Cell(text=text)))
@@ -686,7 +685,7 @@ def _label(ws, b: CapsuleBatch, mf, record: dict[str, str], hcl_basis: bool) -> 
         lines.append(("Warning", Cell(text=OPIOID_WARNING)))
     if not any("compounded preparation" in t.lower() for t in mf.labelling):
         lines.append(("Note", Cell(text="Compounded preparation.")))
-    lines.append(("Prescriber", Cell.entry_text(record.get("prescriber"))))
+    lines.append(("Prescriber", record.cell("prescriber")))
     label_sheet(ws, lines, heading="Label")
     for r in range(3, 3 + len(lines)):
         if ws.cell(row=r, column=1).value in ("Compounded on", "Beyond-use date"):

@@ -21,7 +21,7 @@ from ._capsules import _CRUSH, _date, _mag, _num, _qt
 from ._common import (CALC_SHEET, OPIOID_WARNING, Line, Section, check_names, finish, fit_row, identity_text,
                       merge, put_text, record_hash, restyle, status_colours,
                       write_calculations)
-from ._sheets import (Cell, grid, ingredient_table, label_sheet, record_closing, section, setup_record, steps_table, title, wide, write_cell)
+from ._sheets import (Cell, Fields, grid, is_default_directions, ingredient_table, label_sheet, record_closing, section, setup_record, steps_table, title, wide, write_cell)
 
 KIND = "liquid"
 
@@ -248,7 +248,7 @@ def recompute(values: dict[str, Any]) -> LiquidPreparation:
 
 # --- the workbook -------------------------------------------------------------------------------
 
-def build(wb, b: LiquidPreparation, record: dict[str, str], *, paper: str = "A4") -> str:
+def build(wb, b: LiquidPreparation, record: Fields, *, paper: str = "A4") -> str:
     from ..display import format_quantity
 
     secs = sections(b)
@@ -287,14 +287,14 @@ def _active_cell(b: LiquidPreparation) -> Cell:
     return Cell(formula='="weigh "&' + _qt("api_to_weigh"))
 
 
-def _record_sheet(ws, b: LiquidPreparation, mf, record: dict[str, str], identity: str, prep: str) -> None:
+def _record_sheet(ws, b: LiquidPreparation, mf, record: Fields, identity: str, prep: str) -> None:
     setup_record(ws)
     name = mf.name if mf else "Naltrexone hydrochloride oral liquid"
     row = title(ws, 1, "Compounding record", f"{name} — {prep}")
     conc = "=" + _qt("concentration", "mg/mL", 4)
     row = grid(ws, row + 1, [
-        ("Pharmacy", Cell.entry_text(record.get("pharmacy_name")),
-         "Internal lot / Rx number", Cell.entry_text(record.get("lot_number"))),
+        ("Pharmacy", record.cell("pharmacy_name"),
+         "Internal lot / Rx number", record.cell("lot_number")),
         ("Preparation", Cell(text=name),
          "Master formula", Cell(text=f"{mf.id}, version {mf.version}" if mf else "none (calculated preparation)")),
         ("Concentration", Cell(formula=conc),
@@ -304,8 +304,8 @@ def _record_sheet(ws, b: LiquidPreparation, mf, record: dict[str, str], identity
          "Vehicle", Cell(text=b.vehicle.name)),
         ("Compounding date", Cell(formula="=compounding_date", fmt=st.DATE_FORMAT),
          "Beyond-use date", Cell(formula="=bud_date", fmt=st.DATE_FORMAT)),
-        ("Patient", Cell.entry_text(record.get("patient")),
-         "Prescriber", Cell.entry_text(record.get("prescriber"))),
+        ("Patient", record.cell("patient"),
+         "Prescriber", record.cell("prescriber")),
     ])
     restyle(ws.cell(row=row - 4, column=2), font=st.BIG_BOLD)
     row = wide(ws, row, "Storage", Cell(text=b.bud.storage_label))
@@ -413,20 +413,19 @@ def _yield_sheet(ws) -> None:
         ws.row_dimensions[r].height = 26
 
 
-def _label(ws, b: LiquidPreparation, mf, record: dict[str, str]) -> None:
+def _label(ws, b: LiquidPreparation, mf, record: Fields) -> None:
     lines: list[tuple[str, Cell]] = [
-        ("Pharmacy", Cell.entry_text(record.get("pharmacy_name"))),
-        ("Address and phone", Cell.entry_text(record.get("pharmacy_contact"))),
-        ("Patient", Cell.entry_text(record.get("patient"))),
+        ("Pharmacy", record.cell("pharmacy_name")),
+        ("Address and phone", record.cell("pharmacy_contact")),
+        ("Patient", record.cell("patient")),
         ("Preparation", Cell(formula='="NALTREXONE HCl "&' + _qt("concentration", "mg/mL", 4) + '&" oral liquid"')),
         ("Contents", Cell(formula="=" + _qt("naltrexone_hcl") + '&" in "&' + _qt("final_volume", "mL"))),
     ]
-    if record.get("directions"):
-        lines.append(("Directions", Cell(text=record["directions"])))
+    lines.append(("Directions", record.cell("directions")))
     for i, _ in enumerate(b.dose_volumes, 1):
         lines.append(("Dose", Cell(formula="=" + _qt(f"dose_{i}") + '&" = "&' + _qt(f"dose_volume_{i}", "mL"))))
     lines += [
-        ("Internal lot / Rx number", Cell.entry_text(record.get("lot_number"))),
+        ("Internal lot / Rx number", record.cell("lot_number")),
         ("Compounded on", Cell(formula="=compounding_date", fmt=st.DATE_FORMAT)),
         ("Beyond-use date", Cell(formula="=bud_date", fmt=st.DATE_FORMAT)),
         ("Storage", Cell(text=b.bud.storage_label)),
@@ -435,7 +434,7 @@ def _label(ws, b: LiquidPreparation, mf, record: dict[str, str]) -> None:
     seen: set[str] = {b.bud.storage_label.lower()}
     for text in texts:
         key = text.lower()
-        if key in seen or key.startswith("naltrexone hcl"):
+        if key in seen or key.startswith("naltrexone hcl") or is_default_directions(text):
             continue
         seen.add(key)
         kind = "Warning" if "opioid" in key else ("Note" if "compounded preparation" in key else "Instruction")
@@ -444,7 +443,7 @@ def _label(ws, b: LiquidPreparation, mf, record: dict[str, str]) -> None:
         lines.append(("Warning", Cell(text=OPIOID_WARNING)))
     if not any("compounded preparation" in t for t in seen):
         lines.append(("Note", Cell(text="Compounded preparation.")))
-    lines.append(("Prescriber", Cell.entry_text(record.get("prescriber"))))
+    lines.append(("Prescriber", record.cell("prescriber")))
     label_sheet(ws, lines, heading="Label")
     for r in range(3, 3 + len(lines)):
         if ws.cell(row=r, column=1).value in ("Compounded on", "Beyond-use date"):

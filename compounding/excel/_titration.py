@@ -20,7 +20,7 @@ from . import _styles as st
 from ._capsules import _date, _mag, _num, _qt
 from ._common import (CALC_SHEET, Line, Section, check_names, finish, fit_row, identity_text, merge, put_formula, put_text,
                       put_value, record_hash, restyle, write_calculations)
-from ._sheets import (Cell, entry_box, grid, section, setup_record, signoff, text_rows, title, trace_lines,
+from ._sheets import (Cell, Fields, entry_box, grid, section, setup_record, signoff, text_rows, title, trace_lines,
                       write_cell)
 
 KIND = "titration"
@@ -140,7 +140,7 @@ def recompute(values: dict[str, Any]) -> TitrationPlan:
 
 # --- the workbook -------------------------------------------------------------------------------
 
-def build(wb, p: TitrationPlan, record: dict[str, str], *, paper: str = "A4") -> str:
+def build(wb, p: TitrationPlan, record: Fields, *, paper: str = "A4") -> str:
     from ..display import format_quantity
 
     secs = sections(p)
@@ -181,14 +181,14 @@ def _vehicle_name(p: TitrationPlan) -> str:
     return vehicle.name if vehicle else str(p.vehicle)
 
 
-def _plan_sheet(ws, p: TitrationPlan, record: dict[str, str], identity: str, prep: str) -> None:
+def _plan_sheet(ws, p: TitrationPlan, record: Fields, identity: str, prep: str) -> None:
     setup_record(ws)
     liquid = p.form == "liquid"
     row = title(ws, 1, "LDN titration plan", prep)
     row = grid(ws, row + 1, [
-        ("Pharmacy", Cell.entry_text(record.get("pharmacy_name")),
-         "Internal lot / Rx number", Cell.entry_text(record.get("lot_number"))),
-        ("Patient", Cell.entry_text(record.get("patient")), "Prescriber", Cell.entry_text(record.get("prescriber"))),
+        ("Pharmacy", record.cell("pharmacy_name"),
+         "Internal lot / Rx number", record.cell("lot_number")),
+        ("Patient", record.cell("patient"), "Prescriber", record.cell("prescriber")),
         ("Regimen", Cell(text=_regimen_text(p)),
          "Dosage form", Cell(text=f"liquid, {_vehicle_name(p)}" if liquid else "capsules, one per dose")),
         ("First day", Cell(formula="=start_date", fmt=st.DATE_FORMAT),
@@ -258,7 +258,7 @@ def _plan_sheet(ws, p: TitrationPlan, record: dict[str, str], identity: str, pre
         row = section(ws, row + 1, "Warnings from the calculator")
         row = text_rows(ws, row, [f"! {w}" for w in p.warnings], font=st.WARNING, fill=st.WARN_FILL)
     row = section(ws, row + 1, "Notes")
-    row = entry_box(ws, row, record.get("notes", ""), 3)
+    row = entry_box(ws, row, record.cell("notes"), 3)
     row = section(ws, row + 1, "Sign-off")
     row = signoff(ws, row, record)
     row = section(ws, row + 1, "Calculation trace")
@@ -266,7 +266,7 @@ def _plan_sheet(ws, p: TitrationPlan, record: dict[str, str], identity: str, pre
     text_rows(ws, row + 1, [identity], font=st.SMALL)
 
 
-def _chart_sheet(ws, p: TitrationPlan, record: dict[str, str]) -> None:
+def _chart_sheet(ws, p: TitrationPlan, record: Fields) -> None:
     """The day-by-day chart for the patient: date, dose, what to take, a box to tick, notes."""
     liquid = p.form == "liquid"
     ws.sheet_view.showGridLines = False
@@ -276,7 +276,7 @@ def _chart_sheet(ws, p: TitrationPlan, record: dict[str, str]) -> None:
     put_text(ws, 1, 1, "My LDN dose chart", font=st.TITLE, align=st.TOP)
     merge(ws, 1, 1, 1, 6)
     put_text(ws, 2, 1, "Patient", font=st.BOLD)
-    write_cell(ws, 2, 2, Cell.entry_text(record.get("patient")), last_col=4)
+    write_cell(ws, 2, 2, record.cell("patient"), last_col=4)
     how = ("Take the dose at bedtime. Measure it with an oral syringe; shake the bottle well first. "
            if liquid else "Take one capsule at bedtime. ")
     note = how + ("Tick each day. Vivid dreams or poor sleep in the first weeks are common and usually "
