@@ -121,10 +121,28 @@ def _named_cells(wb) -> dict[str, tuple[str, str]]:
             dests = list(dn.destinations)
         except Exception:  # noqa: BLE001 - an odd name is not ours
             continue
-        if len(dests) == 1:
+        if len(dests) == 1 and ":" not in dests[0][1]:
             sheet, coord = dests[0]
             if sheet in wb.sheetnames:
                 out[name.lower()] = (sheet, coord.replace("$", ""))
+    return out
+
+
+def _named_ranges(wb) -> dict[str, list]:
+    """name → the values of every multi-cell defined name (the record's expiry column)."""
+    from openpyxl.utils import range_boundaries
+
+    out = {}
+    for name, dn in wb.defined_names.items():
+        try:
+            dests = list(dn.destinations)
+        except Exception:  # noqa: BLE001 - an odd name is not ours
+            continue
+        if len(dests) == 1 and ":" in dests[0][1] and dests[0][0] in wb.sheetnames:
+            ws = wb[dests[0][0]]
+            c1, r1, c2, r2 = range_boundaries(dests[0][1].replace("$", ""))
+            out[name.lower()] = [c.value for row in ws.iter_rows(min_row=r1, max_row=r2, min_col=c1, max_col=c2)
+                                 for c in row]
     return out
 
 
@@ -240,6 +258,7 @@ def verify_workbook(source: str | Path | bytes) -> VerifyReport:
         return f"{sheet}!{coord}"
 
     inputs = {n: cell(n).value for n in names}
+    inputs.update(_named_ranges(formulas))
     findings: list[Finding] = []
     notes: list[str] = []
     try:

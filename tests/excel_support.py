@@ -68,7 +68,8 @@ def named_values(wb) -> dict[str, Any]:
         dests = list(dn.destinations)
         if len(dests) == 1:
             sheet, coord = dests[0]
-            out[name] = wb[sheet][coord.replace("$", "")].value
+            cells = wb[sheet][coord.replace("$", "")]
+            out[name] = [c.value for row in cells for c in row] if isinstance(cells, tuple) else cells.value
     return out
 
 

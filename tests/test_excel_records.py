@@ -71,3 +71,74 @@ def test_without_directions_the_label_has_a_blank_line_to_fill_by_hand(kind):
     cell = label.cell(row=row, column=2)
     assert cell.value is None and not cell.protection.locked
     assert label.row_dimensions[row].height >= 30
+
+
+# --- one LibreOffice run for the edited records below ------------------------------------------------
+
+def _first_expiry_cell(wb):
+    sheet, coord = next(iter(wb.defined_names["component_expiries"].destinations))
+    return wb[sheet][coord.replace("$", "").split(":")[0]]
+
+
+def _with_expiry(src, dst, when):
+    wb = openpyxl.load_workbook(src)
+    _first_expiry_cell(wb).value = when
+    wb.save(dst)
+    return dst
+
+
+@pytest.fixture(scope="module")
+def recalculated(soffice, tmp_path_factory):
+    import datetime as dt
+
+    from tests.excel_support import load_values, recalculate_many
+
+    src, out = tmp_path_factory.mktemp("rec-src"), tmp_path_factory.mktemp("rec-out")
+    jobs = {}
+    cap = src / "capsules.xlsx"
+    cap.write_bytes(workbook_bytes(KINDS["capsules-api"]))
+    liq = src / "liquid.xlsx"
+    liq.write_bytes(workbook_bytes(KINDS["liquid-tablets"]))
+    jobs["expiry-early"] = _with_expiry(cap, src / "expiry-early.xlsx", dt.datetime(2027, 1, 31))
+    jobs["expiry-late"] = _with_expiry(cap, src / "expiry-late.xlsx", dt.datetime(2028, 1, 31))
+    jobs["liquid-expiry"] = _with_expiry(liq, src / "liquid-expiry.xlsx", dt.datetime(2026, 11, 30))
+    converted = recalculate_many(list(jobs.values()), out, soffice)
+    return {k: (jobs[k], load_values(p)) for k, p in zip(jobs, converted)}
+
+
+# --- item 2: expiries typed in the ingredient table limit the BUD -----------------------------------
+
+def test_an_expiry_typed_in_the_ingredient_table_limits_the_bud(recalculated):
+    import datetime as dt
+
+    from compounding.verify import verify_workbook
+
+    # compounded 2026-11-22: Table 4 gives 180 days (2027-05-21); the API powder expires 2027-01-31
+    src, wb = recalculated["expiry-early"]
+    early = dt.datetime(2027, 1, 31)
+    assert named_cell(wb, "bud_date").value == early
+    assert named_cell(wb, "bud_limited_by").value == "the expiry of Naltrexone hydrochloride USP (powder)"
+    assert early in [c.value for row in wb["Label"].iter_rows() for c in row]
+    assert "the expiry of Naltrexone hydrochloride USP (powder)" in _sheet_texts(wb["Compounding record"])
+    # verify reads the typed expiry too: the core's BUD is now 2027-01-31, not the exported 2027-05-21
+    report = verify_workbook(src)
+    assert any(f.name == "bud_date" and f.expected == early.date() for f in report.findings), report
+
+    _, wb = recalculated["expiry-late"]  # an expiry after the Table 4 date changes nothing
+    assert named_cell(wb, "bud_date").value == dt.datetime(2027, 5, 21)
+    assert named_cell(wb, "bud_limited_by").value == "USP <795> Table 4: 180 days"
+
+    # liquid (aqueous, 14 days: 2026-12-06) with a component expiring 2026-11-30
+    _, wb = recalculated["liquid-expiry"]
+    assert named_cell(wb, "bud_date").value == dt.datetime(2026, 11, 30)
+    assert named_cell(wb, "bud_limited_by").value.startswith("the expiry of ")
+
+
+def test_the_bud_formula_reads_the_expiry_column_of_the_ingredient_table():
+    wb = workbook(KINDS["capsules-api"])
+    assert "component_expiries" in named_cell(wb, "bud_date").value
+    sheet, coord = next(iter(wb.defined_names["component_expiries"].destinations))
+    ws = wb[sheet]
+    first = coord.replace("$", "").split(":")[0]
+    head = ws.cell(row=ws[first].row - 1, column=ws[first].column).value
+    assert sheet == "Compounding record" and head == "Expiry"

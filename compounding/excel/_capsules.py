@@ -15,7 +15,7 @@ from ..formulas import formula as get_formula
 from ..reference import reference
 from ..units import Q, as_fraction, day, dimensionless, g_per_mol, mg, mg_per_capsule, mg_per_tablet, mL
 from . import _styles as st
-from ._common import (CALC_SHEET, OPIOID_WARNING, Line, Section, check_names, finish, fit_row, identity_text, merge,
+from ._common import (CALC_SHEET, OPIOID_WARNING, Line, bud_lines, expiries_read_back, Section, check_names, finish, fit_row, identity_text, merge,
                       put_formula, put_text, put_value, quantity_text_formula, record_hash, restyle,
                       status_colours, write_calculations)
 from ._sheets import (Cell, Fields, grid, is_default_directions, ingredient_table, label_sheet, record_closing, section, setup_record, steps_table, title, wide, write_cell)
@@ -281,10 +281,7 @@ def sections(b: CapsuleBatch) -> list[Section]:
         Line("weighings_check", "Every amount weighed at or above the MWQ", "", weigh[1], weigh[0],
              "drug, diluent and aliquots ≥ MWQ; filler to add 0 or ≥ MWQ", kind="text"),
     ]
-    bud = [Line("bud_date", "Beyond-use date", "date", b.bud.date,
-                "IF(ISNUMBER(earliest_expiry),MIN(compounding_date+bud_table_days,earliest_expiry),"
-                "compounding_date+bud_table_days)",
-                "compounding date + days, never past the earliest component expiry")]
+    bud = bud_lines(b.bud, "compounding_date+bud_table_days")
     return [Section("Choices (set when the record was calculated)", tuple(choices)),
             Section("Inputs (yellow: change here, everything follows)", tuple(inputs)),
             Section("Calculation", tuple(calc)),
@@ -359,8 +356,7 @@ def recompute(values: dict[str, Any]) -> CapsuleBatch:
         kwargs["balance"] = values.get("balance")
     if values.get("qc_low") is not None and values.get("qc_high") is not None:
         kwargs["qc_limits"] = (pct("qc_low"), pct("qc_high"))
-    if values.get("earliest_expiry") is not None:
-        kwargs["component_expiries"] = [_date(values["earliest_expiry"])]
+    kwargs["component_expiries"] = expiries_read_back(values) or None
     return capsule_batch(**{k: v for k, v in kwargs.items() if v is not None})
 
 
@@ -470,6 +466,7 @@ def _record_sheet(ws, b: CapsuleBatch, mf, record: Fields, identity: str, prep: 
     ])
     row = wide(ws, row, "Storage", Cell(text=b.bud.storage_label))
     row = wide(ws, row, "BUD basis", Cell(text=f"{b.bud.basis}. {mf.bud_reference}"))
+    row = wide(ws, row, "BUD set by", Cell(formula="=bud_limited_by", hint="USP <795> Table 4: 180 days"))
 
     row = section(ws, row + 1, "Ingredients (fill in manufacturer, lot, expiry, actual weight and initials)")
     active = next((i.name for i in mf.ingredients if i.role == "active"), "Naltrexone hydrochloride")

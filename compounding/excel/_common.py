@@ -617,5 +617,41 @@ def finish(wb, *, kind: str, prep: str, lot: str, footer: str, digest: str, pape
     cache_formula_values(wb)
 
 
+def bud_lines(bud: Any, table_date: str) -> list[Line]:
+    """The BUD and what limits it: ``table_date`` (USP <795> Table 4), the earliest expiry entered
+    on Calculations, or an expiry typed in the record's ingredient table (the range
+    ``component_expiries``; MIN skips its blank cells), whichever is earliest (USP <795>)."""
+    from ._sheets import COMPONENT_NAMES, EXPIRIES
+
+    limited = (f"USP <795> Table 4: {int(bud.table_days.magnitude)} days" if bud.capped_by_expiry is None
+               else "the earliest component expiry entered on the Calculations sheet")
+    return [
+        Line("bud_date", "Beyond-use date", "date", bud.date, f"MIN({table_date},earliest_expiry,{EXPIRIES})",
+             "compounding date + days, never past the earliest component expiry (Calculations or ingredient table)"),
+        Line("bud_limited_by", "The beyond-use date is set by", "", limited,
+             f'IF(bud_date={table_date},"USP <795> Table 4: "&bud_table_days&" days",'
+             f'IF(AND(COUNT({EXPIRIES})>0,MIN({EXPIRIES})=bud_date),'
+             f'"the expiry of "&INDEX({COMPONENT_NAMES},MATCH(bud_date,{EXPIRIES},0)),'
+             '"the earliest component expiry entered on the Calculations sheet"))',
+             "the earliest of Table 4 and every expiry entered", kind="text"),
+    ]
+
+
+def expiries_read_back(values: dict[str, Any]) -> list[Any]:
+    """The component expiries of a record read back: the Calculations input and every expiry typed
+    in the ingredient table (blank cells skipped; a number is a spreadsheet date)."""
+    from ._evaluate import EPOCH
+    from ._sheets import EXPIRIES
+
+    out = []
+    for v in [values.get("earliest_expiry"), *(values.get(EXPIRIES) or [])]:
+        if v is None or v == "":
+            continue
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            v = EPOCH + dt.timedelta(days=int(v))
+        out.append(v.date() if isinstance(v, dt.datetime) else v)
+    return out
+
+
 OPIOID_WARNING = ("Do not take with opioid medicines; tell your doctor before any procedure that needs "
                   "opioid pain relief.")

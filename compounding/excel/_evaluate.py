@@ -450,7 +450,13 @@ class Evaluator:
         fn = FUNCTIONS.get(name)
         if fn is None:
             raise Unsupported(f"function {name}")
-        return fn(*[self.eval(a, sheet) for a in args])
+        values = []
+        for a in args:
+            v = self.eval(a, sheet)
+            if name in _REFERENCE_ARGS and a[0] in ("ref", "name") and not isinstance(v, Range):
+                v = Range([v])  # a reference, even to one cell, counts only the numbers it holds
+            values.append(v)
+        return fn(*values)
 
     def formulas(self) -> dict[str, dict[str, tuple[str, Any]]]:
         """{sheet: {coordinate: (formula, value)}} for every formula cell of the workbook."""
@@ -590,6 +596,8 @@ def _sum(*args: Any) -> Any:
 def _match(x: Any, rng: Any, mode: Any = Fraction(1)) -> Any:
     if _number(mode) != 0:
         raise Unsupported("MATCH other than exact")
+    if isinstance(x, Range):
+        x = x[0] if len(x) == 1 else VALUE
     values = rng if isinstance(rng, Range) else [rng]
     for i, v in enumerate(values, 1):
         if v is not None and _rank(v) == _rank(x) and _compare("=", v, x) is True:
@@ -623,6 +631,10 @@ def _side(left: bool) -> Callable:
 
 
 _LAZY: dict[str, Callable] = {"IF": _if, "IFERROR": _iferror}
+
+#: functions whose reference arguments count only the numbers (or truth values) they hold
+_REFERENCE_ARGS = frozenset({"MIN", "MAX", "SUM", "COUNT", "AVERAGE", "STDEV", "AND", "OR", "COUNTIF", "MATCH",
+                             "INDEX"})
 
 FUNCTIONS: dict[str, Callable] = {
     "AND": _logical(all), "OR": _logical(any), "NOT": lambda x: (lambda t: t if isinstance(t, XLError) else not t)(_truth(x)),

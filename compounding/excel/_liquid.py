@@ -18,7 +18,7 @@ from ..reference import reference
 from ..units import Q, day, g_per_mol, mg, mg_per_mL, mg_per_tablet, mL
 from . import _styles as st
 from ._capsules import _CRUSH, _date, _mag, _num, _qt
-from ._common import (CALC_SHEET, OPIOID_WARNING, Line, Section, check_names, finish, fit_row, identity_text,
+from ._common import (CALC_SHEET, OPIOID_WARNING, Line, bud_lines, expiries_read_back, Section, check_names, finish, fit_row, identity_text,
                       merge, put_text, record_hash, restyle, status_colours,
                       write_calculations)
 from ._sheets import (Cell, Fields, grid, is_default_directions, ingredient_table, label_sheet, record_closing, section, setup_record, steps_table, title, wide, write_cell)
@@ -191,9 +191,7 @@ def sections(b: LiquidPreparation) -> list[Section]:
     calc.append(Line("weighings_check", "Every amount weighed at or above the MWQ", "", weigh_core, weigh_formula,
                      "powder and weighed vehicle components ≥ MWQ", kind="text"))
     bud_f = "compounding_date+bud_table_days-bud_day_one"
-    bud = [Line("bud_date", "Beyond-use date", "date", b.bud.date,
-                f"IF(ISNUMBER(earliest_expiry),MIN({bud_f},earliest_expiry),{bud_f})",
-                "compounding date + days, never past the earliest component expiry")]
+    bud = bud_lines(b.bud, bud_f)
     return [Section("Choices (set when the record was calculated)", tuple(choices)),
             Section("Inputs (yellow: change here, everything follows)", tuple(inputs)),
             Section("Calculation", tuple(calc)),
@@ -241,8 +239,9 @@ def recompute(values: dict[str, Any]) -> LiquidPreparation:
         kw["mwq"] = Q(_num(values["mwq"]), mg)
     else:
         kw["balance"] = values.get("balance")
-    if values.get("earliest_expiry") is not None:
-        kw["component_expiries"] = [_date(values["earliest_expiry"])]
+    expiries = expiries_read_back(values)
+    if expiries:
+        kw["component_expiries"] = expiries
     return prepare_liquid(**kw)
 
 
@@ -310,6 +309,7 @@ def _record_sheet(ws, b: LiquidPreparation, mf, record: Fields, identity: str, p
     restyle(ws.cell(row=row - 4, column=2), font=st.BIG_BOLD)
     row = wide(ws, row, "Storage", Cell(text=b.bud.storage_label))
     row = wide(ws, row, "BUD basis", Cell(text=b.bud.basis + (f". {mf.bud_reference}" if mf else "")))
+    row = wide(ws, row, "BUD set by", Cell(formula="=bud_limited_by", hint="USP <795> Table 4: 180 days"))
 
     row = section(ws, row + 1, "Ingredients (fill in manufacturer, lot, expiry, actual amount and initials)")
     active = next((i.name for i in mf.ingredients if i.role == "active"), None) if mf else None

@@ -150,6 +150,7 @@ def ingredient_table(ws: Worksheet, row: int, items: Iterable[tuple[str, str, Ce
     for c, head in enumerate(INGREDIENT_HEAD, 1):
         put_text(ws, row, c, head, font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX)
     row += 1
+    first = row
     for role, name, quantity in items:
         put_text(ws, row, 1, role, border=st.BOX)
         put_text(ws, row, 2, name, border=st.BOX)
@@ -161,7 +162,16 @@ def ingredient_table(ws: Worksheet, row: int, items: Iterable[tuple[str, str, Ce
         fit_row(ws, row, [(name, RECORD_WIDTHS[1]), (quantity.text or quantity.hint, RECORD_WIDTHS[2] * 0.9)], 13)
         ws.row_dimensions[row].height = max(ws.row_dimensions[row].height or 15, 24)
         row += 1
+    # the expiries typed here limit the BUD (USP <795>: never past the earliest component expiry)
+    from openpyxl.workbook.defined_name import DefinedName
+
+    for name, col in ((EXPIRIES, "F"), (COMPONENT_NAMES, "B")):
+        ws.parent.defined_names[name] = DefinedName(name, attr_text=f"'{ws.title}'!${col}${first}:${col}${row - 1}")
     return row
+
+
+EXPIRIES = "component_expiries"  # the expiry column of the ingredient table (a range)
+COMPONENT_NAMES = "component_names"
 
 
 def steps_table(ws: Worksheet, row: int, steps: Sequence[str]) -> int:
