@@ -276,7 +276,7 @@ def verify_workbook(source: str | Path | bytes) -> VerifyReport:
     except (KeyError, TypeError) as exc:
         raise UnreadableWorkbook(f"lacks the input cell {exc}", field="file") from None
 
-    sections = module.sections(result)
+    sections = module.sections(result, **module.options(inputs))
     checked = 0
     cached_any = False
     for sec in sections:

@@ -87,7 +87,8 @@ def recalculated(soffice, tmp_path_factory):
     src, out = tmp_path_factory.mktemp("liq-src"), tmp_path_factory.mktemp("liq-out")
     jobs = {}
     for cid, (b, mapping) in _reference().items():
-        jobs[cid] = (b, mapping, write_workbook(b, src / f"{cid}.xlsx"))
+        dose = {"patient_dose": "4.5 mg"} if cid == "LQ-04" else {}  # the label carries the patient's dose
+        jobs[cid] = (b, mapping, write_workbook(b, src / f"{cid}.xlsx", **dose))
     for key, b in _others().items():
         jobs[key] = (b, {}, write_workbook(b, src / f"{key}.xlsx"))
     for name, volume in (("yield-pass", 49.2), ("yield-fail", 46.0)):
@@ -143,7 +144,9 @@ def test_record_and_label_show_the_concentration_unmistakably(recalculated):
     label = {c.value for row in wb["Label"].iter_rows() for c in row if isinstance(c.value, str)}
     assert "0.5 mg/mL" in record
     assert "NALTREXONE HCl 0.5 mg/mL oral liquid" in label
-    assert "4.5 mg = 9 mL" in label
+    # the patient's dose (issue 10.5), on a mark of the syringe dispensed: 9 mL = 18 marks of 0.5 mL
+    assert "4.5 mg = 9 mL: fill the 10 mL oral syringe to the 9 mL mark" in label
+    assert not [t for t in label if t.startswith(("0.5 mg", "1.5 mg", "3 mg"))]  # no other dose of the table
     assert any("SHAKE WELL" in t for t in label)
     assert any("opioid" in t for t in label)
 

@@ -142,3 +142,53 @@ def test_the_bud_formula_reads_the_expiry_column_of_the_ingredient_table():
     first = coord.replace("$", "").split(":")[0]
     head = ws.cell(row=ws[first].row - 1, column=ws[first].column).value
     assert sheet == "Compounding record" and head == "Expiry"
+
+
+# --- item 5: the patient's dose on the liquid label ---------------------------------------------
+
+def _label_dose(data: bytes) -> tuple:
+    ws = _shown(data)["Label"]
+    rows = [r for r in range(1, ws.max_row + 1) if ws.cell(row=r, column=1).value == "Dose"]
+    return tuple(ws.cell(row=r, column=2).value for r in rows)
+
+
+def test_the_liquid_label_carries_the_patients_dose_on_its_syringe():
+    from compounding.liquids import prepare_liquid
+
+    # LQ-04: 0.5 mg/mL, doses 0.5/1.5/3/4.5 mg. The patient takes 1.5 mg = 3 mL: the 3 mL syringe
+    # (0.1 mL marks) holds it on a mark. The other doses of the table are not on the label.
+    liquid = prepare_liquid(concentration="0.5 mg/mL", final_volume="100 mL", tablet_weight="321 mg",
+                            doses="0.5mg,1.5mg,3mg,4.5mg", compounding_date=DATE)
+    assert _label_dose(workbook_bytes(liquid, patient_dose="1.5 mg")) == (
+        "1.5 mg = 3 mL: fill the 3 mL oral syringe to the 3 mL mark",)
+    # 1 mg/mL, 4.3 mg = 4.3 mL: the 5 mL syringe is marked every 0.2 mL, so 4.3 mL is not on a mark
+    liquid = prepare_liquid(tablets=1, final_volume="50 mL", doses="4.5mg", compounding_date=DATE)
+    dose = _label_dose(workbook_bytes(liquid, patient_dose="4.3 mg"))
+    assert dose == ("CHECK: 4.3 mg is 4.3 mL, not on a mark of the 5 mL oral syringe: it cannot be measured; "
+                    "do not dispense",)
+    # no dose given: one blank line to fill in by hand, no dose of the table
+    wb = workbook(liquid)
+    assert _label_dose(workbook_bytes(liquid)) == (None,)
+    label = wb["Label"]
+    row = next(r for r in range(1, label.max_row + 1) if label.cell(row=r, column=1).value == "Dose")
+    assert not label.cell(row=row, column=2).protection.locked
+
+
+def test_a_patient_dose_is_checked_like_any_dose():
+    from compounding.errors import InputError
+
+    with pytest.raises(InputError) as err:
+        workbook(KINDS["liquid-tablets"], patient_dose="45 mg")  # a ten-fold slip: above the LDN range
+    assert err.value.field == "patient_dose"
+    with pytest.raises(InputError) as err:
+        workbook(KINDS["capsules-api"], patient_dose="1.5 mg")
+    assert err.value.field == "patient_dose"
+
+
+def test_cli_writes_the_patient_dose(tmp_path, capsys):
+    from compounding.cli import main
+
+    path = tmp_path / "liquid.xlsx"
+    assert main(["liquid", "--tablets", "1", "--volume", "50 mL", "--doses", "1.5mg,4.5mg", "--date", DATE,
+                 "--xlsx", str(path), "--patient-dose", "1.5 mg"]) == 0
+    assert _label_dose(path.read_bytes()) == ("1.5 mg = 1.5 mL: fill the 3 mL oral syringe to the 1.5 mL mark",)

@@ -43,13 +43,16 @@ def record_kind(result: Any) -> str:
     raise TypeError(f"cannot export a {name} to Excel (expected a capsule batch, liquid or titration plan)")
 
 
-def workbook(result: Any, *, capsule_weights: int | None = None, paper: str = "A4", **record: Any):
+def workbook(result: Any, *, capsule_weights: int | None = None, paper: str = "A4", patient_dose: Any = None,
+             **record: Any):
     """The openpyxl ``Workbook`` of ``result``.
 
     ``capsule_weights``: rows on the capsule weight check, each to be weighed before the sheet gives a
     verdict (up to 50, never fewer than the QC rule requires: every capsule of the batch, or a sample
     of ``sample_size`` from ``qc.toml``, which is also the default).
     ``paper``: ``"A4"`` or ``"Letter"`` (every sheet also fits one page width on the other).
+    ``patient_dose``: an oral liquid's label carries this dose ("1.5 mg") and its volume on the
+    oral syringe dispensed; left out, the label has a line to write the dose in.
     ``record``: the pharmacy's fields, see :data:`RECORD_FIELDS`.
     """
     from openpyxl import Workbook
@@ -66,6 +69,9 @@ def workbook(result: Any, *, capsule_weights: int | None = None, paper: str = "A
     if str(paper).lower() not in ("a4", "letter"):
         raise InputError("is not a paper size", field="paper", value=paper, allowed="A4 or Letter")
     kind = record_kind(result)
+    if patient_dose is not None and kind != "liquid":
+        raise InputError("applies to an oral liquid's label only", field="patient_dose", value=patient_dose,
+                         allowed="leave it out for capsules and titration plans")
     wb = Workbook()
     if kind == "capsules":
         from . import _capsules
@@ -74,7 +80,7 @@ def workbook(result: Any, *, capsule_weights: int | None = None, paper: str = "A
     elif kind == "liquid":
         from . import _liquid
 
-        _liquid.build(wb, result, fields, paper=paper)
+        _liquid.build(wb, result, fields, paper=paper, patient_dose=patient_dose)
     else:
         from . import _titration
 

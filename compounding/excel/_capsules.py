@@ -307,6 +307,11 @@ def _weighings(b: CapsuleBatch, material: str) -> tuple[str, str]:
     return f'IF(AND({",".join(tests)}),"OK","BELOW MWQ")', "OK" if ok else "BELOW MWQ"
 
 
+def options(values: dict[str, Any]) -> dict[str, Any]:
+    """The export options a record's cells carry (none for this kind)."""
+    return {}
+
+
 def recompute(values: dict[str, Any]) -> CapsuleBatch:
     """The core's batch for the inputs read back from a record's named cells.
 

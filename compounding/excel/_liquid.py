@@ -57,8 +57,51 @@ def _amount_unit(q) -> tuple[str, Any]:
     return ("mg", mg) if q.dimensionality == mg.dimensionality else ("mL", mL)
 
 
-def sections(b: LiquidPreparation) -> list[Section]:
+def patient_dose_row(b: LiquidPreparation, dose: Any):
+    """The core's dose-volume row (volume, the oral syringe that holds it, on a mark or not) of the
+    patient's dose, ``None`` when no dose was given."""
+    if dose is None:
+        return None
+    from ..liquids import check_dose, dose_volume_table
+
+    return dose_volume_table([check_dose(dose, "patient_dose")], b.concentration, b.final_volume)[0]
+
+
+def _patient_lines(row) -> tuple[list[Line], list[Line]]:
+    """(inputs, calculations) of the patient's dose: the label prints it and its volume."""
+    if row is None:
+        return [], []
+    syringe = row.syringe
+    mark = "no syringe" if syringe is None else ("yes" if row.on_graduation else "no")
+    inputs = [
+        Line("patient_dose", "Patient's dose (printed on the label)", "mg", _mag(row.dose, mg), kind="input",
+             how="prescription"),
+        Line("patient_syringe_capacity", "Oral syringe dispensed: capacity", "mL",
+             None if syringe is None else _mag(syringe.capacity, mL), kind="input",
+             how=syringe.name if syringe else "no oral syringe holds the dose"),
+        Line("patient_syringe_graduation", "Oral syringe dispensed: graduation", "mL",
+             None if syringe is None else _mag(syringe.graduation, mL), kind="input"),
+    ]
+    calc = [
+        Line("patient_dose_volume", "Patient's dose: volume", "mL", _mag(row.volume, mL), "patient_dose/concentration",
+             "dose ÷ concentration"),
+        Line("patient_dose_on_mark", "Patient's dose: on a mark of the syringe", "", mark,
+             'IF(ISNUMBER(patient_syringe_graduation),IF(ROUND(patient_dose_volume/patient_syringe_graduation,9)='
+             'ROUND(patient_dose_volume/patient_syringe_graduation,0),"yes","no"),"no syringe")',
+             "volume a whole number of graduations", kind="text"),
+    ]
+    return inputs, calc
+
+
+def options(values: dict[str, Any]) -> dict[str, Any]:
+    """The export options a record's cells carry (the patient's dose), for :mod:`compounding.verify`."""
+    dose = values.get("patient_dose")
+    return {} if dose is None else {"patient_dose": Q(_num(dose), mg)}
+
+
+def sections(b: LiquidPreparation, *, patient_dose: Any = None) -> list[Section]:
     ref = reference()
+    patient_inputs, patient_calc = _patient_lines(patient_dose_row(b, patient_dose))
     mode = _mode(b)
     hcl = ref.form(ref.strength_basis)
     choices = [
@@ -126,6 +169,7 @@ def sections(b: LiquidPreparation) -> list[Section]:
         Line("earliest_expiry", "Earliest expiry of any component", "date", b.bud.capped_by_expiry, kind="input",
              how="blank: none that shortens the BUD; the BUD never passes it"),
     ]
+    inputs += patient_inputs
     if b.aliquot is not None:
         inputs.append(Line("aliquot_factor", "Liquid aliquot: factor", "", Fraction(b.aliquot.factor), kind="input",
                            places=0, how="planned: ROUNDUP(MWQ ÷ powder)"))
@@ -187,6 +231,7 @@ def sections(b: LiquidPreparation) -> list[Section]:
                  f"ROUNDDOWN(ROUND(final_volume/dose_volume_{i},9),0)", "ROUNDDOWN(final volume ÷ dose volume)",
                  places=0),
         ]
+    calc += patient_calc
     weigh_formula, weigh_core = _weighings(b, mode, amounts)
     calc.append(Line("weighings_check", "Every amount weighed at or above the MWQ", "", weigh_core, weigh_formula,
                      "powder and weighed vehicle components ≥ MWQ", kind="text"))
@@ -247,10 +292,10 @@ def recompute(values: dict[str, Any]) -> LiquidPreparation:
 
 # --- the workbook -------------------------------------------------------------------------------
 
-def build(wb, b: LiquidPreparation, record: Fields, *, paper: str = "A4") -> str:
+def build(wb, b: LiquidPreparation, record: Fields, *, paper: str = "A4", patient_dose: Any = None) -> str:
     from ..display import format_quantity
 
-    secs = sections(b)
+    secs = sections(b, patient_dose=patient_dose)
     check_names(secs)
     digest = record_hash(KIND, secs)
     identity = identity_text(KIND, digest)
@@ -266,7 +311,7 @@ def build(wb, b: LiquidPreparation, record: Fields, *, paper: str = "A4") -> str
     write_calculations(calc, f"Calculations — {b.formula_name or 'naltrexone HCl oral liquid'}", secs, identity)
     _record_sheet(rec, b, mf, record, identity, prep)
     _yield_sheet(yield_ws)
-    _label(label, b, mf, record)
+    _label(label, b, mf, record, patient_dose is not None)
     footer = f"{b.formula_id} v{b.formula_version}" if b.formula_id else "oral liquid"
     finish(wb, kind=KIND, prep=prep, lot=lot, footer=footer, digest=digest, paper=paper, print_cols={CALC_SHEET: 6})
     return digest
@@ -413,7 +458,21 @@ def _yield_sheet(ws) -> None:
         ws.row_dimensions[r].height = 26
 
 
-def _label(ws, b: LiquidPreparation, mf, record: Fields) -> None:
+def _dose_cell(given: bool) -> Cell:
+    """The patient's dose and its volume on the syringe dispensed; a volume off the syringe's marks
+    is said to be so, never printed as if it could be measured. Without a dose: a line to fill in."""
+    if not given:
+        return Cell(text="", entry=True)
+    dose, vol = _qt("patient_dose"), _qt("patient_dose_volume", "mL")
+    return Cell(formula=f'=IF(patient_dose_on_mark="yes",{dose}&" = "&{vol}&": fill the "&'
+                        f'{_qt("patient_syringe_capacity", "mL")}&" oral syringe to the "&{vol}&" mark",'
+                        f'"CHECK: "&{dose}&" is "&{vol}&", "&IF(patient_dose_on_mark="no","not on a mark of the "&'
+                        f'{_qt("patient_syringe_capacity", "mL")}&" oral syringe","more than an oral syringe holds")'
+                        '&": it cannot be measured; do not dispense")',
+                hint="1.5 mg = 1.5 mL: fill the 3 mL oral syringe to the 1.5 mL mark")
+
+
+def _label(ws, b: LiquidPreparation, mf, record: Fields, patient_dose: bool) -> None:
     lines: list[tuple[str, Cell]] = [
         ("Pharmacy", record.cell("pharmacy_name")),
         ("Address and phone", record.cell("pharmacy_contact")),
@@ -422,8 +481,7 @@ def _label(ws, b: LiquidPreparation, mf, record: Fields) -> None:
         ("Contents", Cell(formula="=" + _qt("naltrexone_hcl") + '&" in "&' + _qt("final_volume", "mL"))),
     ]
     lines.append(("Directions", record.cell("directions")))
-    for i, _ in enumerate(b.dose_volumes, 1):
-        lines.append(("Dose", Cell(formula="=" + _qt(f"dose_{i}") + '&" = "&' + _qt(f"dose_volume_{i}", "mL"))))
+    lines.append(("Dose", _dose_cell(patient_dose)))  # the patient's, not every dose of the table
     lines += [
         ("Internal lot / Rx number", record.cell("lot_number")),
         ("Compounded on", Cell(formula="=compounding_date", fmt=st.DATE_FORMAT)),

@@ -124,6 +124,11 @@ def sections(p: TitrationPlan) -> list[Section]:
             Section("Calculation", tuple(calc))]
 
 
+def options(values: dict[str, Any]) -> dict[str, Any]:
+    """The export options a record's cells carry (none for this kind)."""
+    return {}
+
+
 def recompute(values: dict[str, Any]) -> TitrationPlan:
     stages, i = [], 1
     while f"dose_{i}" in values:
