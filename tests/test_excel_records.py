@@ -192,3 +192,37 @@ def test_cli_writes_the_patient_dose(tmp_path, capsys):
     assert main(["liquid", "--tablets", "1", "--volume", "50 mL", "--doses", "1.5mg,4.5mg", "--date", DATE,
                  "--xlsx", str(path), "--patient-dose", "1.5 mg"]) == 0
     assert _label_dose(path.read_bytes()) == ("1.5 mg = 1.5 mL: fill the 3 mL oral syringe to the 1.5 mL mark",)
+
+
+# --- item 6: an aliquot record shows what goes on the balance ----------------------------------
+
+def _grid_pairs(ws) -> dict:
+    """label → value of the record's two-column grid (A → B, D → F), as a viewer shows them."""
+    out = {}
+    for r in range(1, ws.max_row + 1):
+        for label_col, value_col in ((1, 2), (4, 6)):
+            label = ws.cell(row=r, column=label_col).value
+            if isinstance(label, str):
+                out.setdefault(label, ws.cell(row=r, column=value_col).value)
+    return out
+
+
+def test_an_aliquot_record_shows_the_weighing_not_the_amount_below_the_mwq():
+    # 0.5 mg × 30 capsules from API: 15 mg of drug, below the Class III balance's MWQ of 120 mg, so
+    # the first aliquot stage weighs at least 120 mg of powder; 15 mg never goes on the balance
+    batch = capsule_batch("0.5 mg", 30, source="api", compounding_date=DATE)
+    assert batch.aliquot is not None
+    record = _shown(workbook_bytes(batch))["Compounding record"]
+    pairs = _grid_pairs(record)
+    assert "Drug powder to weigh" not in pairs
+    first = batch.aliquot.stages[0].drug_to_weigh
+    from compounding.display import format_quantity
+    from compounding.units import mg
+
+    assert pairs["Powder to weigh for the aliquot"] == format_quantity(first, mg)
+    assert first >= batch.mwq and pairs["Balance MWQ"] == "120 mg (OK)"
+    assert pairs["Why an aliquot"].startswith("The batch needs 15 mg of drug powder, below the balance's MWQ of "
+                                              "120 mg")
+    # without an aliquot the powder itself is weighed
+    pairs = _grid_pairs(_shown(workbook_bytes(KINDS["capsules-api"]))["Compounding record"])
+    assert pairs["Drug powder to weigh"] == "452.28 mg" and "Why an aliquot" not in pairs

@@ -502,10 +502,17 @@ def _record_sheet(ws, b: CapsuleBatch, mf, record: Fields, identity: str, prep: 
          "Blend total", Cell(formula="=" + _qt("blend_total"))),
         ("Fill weight per capsule", Cell(formula="=" + _qt("fill_weight_per_capsule")),
          "Acceptable fill", Cell(formula="=" + _qt("fill_weight_min") + '&" to "&' + _qt("fill_weight_max"))),
-        ("Drug powder to weigh", Cell(formula="=" + _qt(material)),
+        # what goes on the balance: the drug powder, or with an aliquot the powder for its first stage
+        ("Drug powder to weigh" if b.aliquot is None else "Powder to weigh for the aliquot",
+         Cell(formula="=" + _qt(material if b.aliquot is None else "aliquot_drug_to_weigh_1")),
          "Balance MWQ", Cell(formula="=" + _qt("mwq") + '&" ("&weighings_check&")"')),
     ]
     row = grid(ws, row, pairs)
+    if b.aliquot is not None:
+        row = wide(ws, row, "Why an aliquot", Cell(
+            formula='="The batch needs "&' + _qt(material) + '&" of drug powder, below the balance\'s MWQ of "&'
+                    + _qt("mwq") + '&": weigh the aliquot stages below, never that amount itself."',
+            hint="The batch needs 15.23 mg of drug powder, below the balance's MWQ of 120 mg: weigh the aliquot"))
     if b.aliquot is not None:
         row = section(ws, row + 1, "Aliquot (trituration) plan — mix every dilution geometrically")
         for i in range(1, len(b.aliquot.stages) + 1):
