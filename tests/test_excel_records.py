@@ -102,6 +102,13 @@ def recalculated(soffice, tmp_path_factory):
     jobs["expiry-early"] = _with_expiry(cap, src / "expiry-early.xlsx", dt.datetime(2027, 1, 31))
     jobs["expiry-late"] = _with_expiry(cap, src / "expiry-late.xlsx", dt.datetime(2028, 1, 31))
     jobs["liquid-expiry"] = _with_expiry(liq, src / "liquid-expiry.xlsx", dt.datetime(2026, 11, 30))
+    for kind in ("titration-capsules", "titration-liquid"):  # the first stage lengthened by a week
+        path = src / f"{kind}.xlsx"
+        path.write_bytes(workbook_bytes(KINDS[kind]))
+        wb = openpyxl.load_workbook(path)
+        named_cell(wb, "days_1").value = named_cell(wb, "days_1").value + 7
+        wb.save(src / f"{kind}-longer.xlsx")
+        jobs[f"{kind}-longer"] = src / f"{kind}-longer.xlsx"
     converted = recalculate_many(list(jobs.values()), out, soffice)
     return {k: (jobs[k], load_values(p)) for k, p in zip(jobs, converted)}
 
@@ -226,3 +233,26 @@ def test_an_aliquot_record_shows_the_weighing_not_the_amount_below_the_mwq():
     # without an aliquot the powder itself is weighed
     pairs = _grid_pairs(_shown(workbook_bytes(KINDS["capsules-api"]))["Compounding record"])
     assert pairs["Drug powder to weigh"] == "452.28 mg" and "Why an aliquot" not in pairs
+
+
+# --- item 7: a titration plan lengthened in the spreadsheet is a CHECK ---------------------------
+
+@pytest.mark.parametrize("kind, days", [("titration-capsules", 56), ("titration-liquid", 98)])
+def test_a_stage_lengthened_in_the_spreadsheet_is_a_check(recalculated, kind, days):
+    from compounding.verify import verify_workbook
+
+    # seed_neuropathic: 14 + 14 + 28 = 56 days; ldnrt_slow: 7 stages of 14 = 98 days; +7 days each
+    src, wb = recalculated[f"{kind}-longer"]
+    assert named_cell(wb, "total_days").value == days + 7
+    assert named_cell(wb, "layout_check").value == (f"CHECK: the layout covers {days} days; the plan has {days + 7}: "
+                                                    "export the plan again")
+    calc = wb["Calculations"]
+    assert calc.cell(row=named_cell(wb, "layout_check").row, column=5).value == "CHECK"
+    assert not verify_workbook(src).ok
+
+
+def test_an_unchanged_plan_covers_its_layout():
+    wb = _shown(workbook_bytes(KINDS["titration-liquid"]))
+    assert named_cell(wb, "layout_check").value == "OK"
+    chart = wb["Patient chart"]
+    assert chart.cell(row=5 + 98, column=1).value == 98 and chart.cell(row=6 + 98, column=1).value is None

@@ -119,6 +119,7 @@ def sections(p: TitrationPlan) -> list[Section]:
                 Line(f"fill_tablets_{k}", f"Fill {k}: tablets' worth", "tablets", f.tablets_equivalent,
                      f"fill_drug_{k}/tablet_strength", "drug ÷ tablet strength", places=4),
             ]
+    calc.append(_layout_line(p))
     return [Section("Choices (set when the plan was made)", tuple(choices)),
             Section("Inputs (yellow: change here, everything follows)", tuple(inputs)),
             Section("Calculation", tuple(calc))]
@@ -127,6 +128,20 @@ def sections(p: TitrationPlan) -> list[Section]:
 def options(values: dict[str, Any]) -> dict[str, Any]:
     """The export options a record's cells carry (none for this kind)."""
     return {}
+
+
+def _layout_line(p: TitrationPlan) -> Line:
+    """The layout was made for this plan's length: the patient chart has a row for each of its days
+    and (liquid) the fills cover them. A stage lengthened or shortened in the spreadsheet makes the
+    plan another length than the layout: CHECK, export the plan again (issue 10.7)."""
+    tests = [f"total_days={p.total_days}"]
+    if p.form == "liquid":
+        tests.append(f"ROUNDUP(total_days/bud_days,0)={len(p.fills)}")
+    return Line("layout_check", "Patient chart and fills cover the plan", "", "OK",
+                f'IF(AND({",".join(tests)}),"OK","CHECK: the layout covers {p.total_days} days; the plan has "'
+                '&total_days&": export the plan again")',
+                f"the chart has {p.total_days} days" + (f" and {len(p.fills)} fills" if p.form == "liquid" else ""),
+                kind="text")
 
 
 def recompute(values: dict[str, Any]) -> TitrationPlan:
