@@ -141,3 +141,20 @@ def record_kinds() -> dict[str, Any]:
         "titration-capsules": plan_titration(preset="seed_neuropathic", start_date=DATE),
         "titration-liquid": plan_titration(preset="ldnrt_slow", form="liquid", start_date=DATE),
     }
+
+
+def printed_cells(wb):
+    """(sheet, cell) of every cell with a value inside a sheet's print area, in no hidden row or
+    column: what a printout shows."""
+    from openpyxl.utils import range_boundaries
+
+    for ws in wb.worksheets:
+        area = (ws.print_area or f"A1:{ws.dimensions.split(':')[-1]}").split("!")[-1].replace("$", "")
+        c1, r1, c2, r2 = range_boundaries(area)
+        for row in ws.iter_rows(min_row=r1, max_row=r2, min_col=c1, max_col=c2):
+            for c in row:
+                if c.value is None:
+                    continue
+                hidden = ws.column_dimensions[c.column_letter].hidden or ws.row_dimensions[c.row].hidden
+                if not hidden:
+                    yield ws.title, c

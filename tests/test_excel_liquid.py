@@ -184,8 +184,9 @@ def test_liquid_workbook_sheets_and_print_setup():
 def test_hostile_text_in_a_liquid_record_stays_text():
     hostile = '=HYPERLINK("http://x","y")'
     wb = workbook(_reference()["LQ-01"][0], patient=hostile, directions="+1+1", notes="@SUM(1)")
-    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row
-             if c.value in (hostile, "+1+1", "@SUM(1)")]
+    from tests.excel_support import printed_cells
+
+    cells = [c for _, c in printed_cells(wb) if c.value in (hostile, "+1+1", "@SUM(1)")]
     # each typed once (issue 10: the label shows the record's cell by formula), each stored as text
     assert len(cells) == 3 and all(c.data_type == "s" for c in cells)
 

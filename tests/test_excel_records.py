@@ -17,7 +17,10 @@ KINDS = record_kinds()
 
 
 def _cells(wb):
-    return [(ws.title, c) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    """The cells a printout shows (the stored copies in hidden columns are not typed anywhere)."""
+    from tests.excel_support import printed_cells
+
+    return list(printed_cells(wb))
 
 
 def _shown(data: bytes):
@@ -109,6 +112,17 @@ def recalculated(soffice, tmp_path_factory):
         named_cell(wb, "days_1").value = named_cell(wb, "days_1").value + 7
         wb.save(src / f"{kind}-longer.xlsx")
         jobs[f"{kind}-longer"] = src / f"{kind}-longer.xlsx"
+    wb = openpyxl.load_workbook(cap)  # an input edited in the spreadsheet: 4.5 mg → 3 mg
+    named_cell(wb, "strength").value = 3
+    wb.save(src / "strength-edited.xlsx")
+    jobs["strength-edited"] = src / "strength-edited.xlsx"
+    wb = openpyxl.load_workbook(cap)  # a printed value overwritten: the label's opioid warning deleted
+    label = wb["Label"]
+    for row in label.iter_rows(min_col=2, max_col=2):
+        if "opioid" in str(row[0].value):
+            row[0].value = None
+    wb.save(src / "warning-deleted.xlsx")
+    jobs["warning-deleted"] = src / "warning-deleted.xlsx"
     converted = recalculate_many(list(jobs.values()), out, soffice)
     return {k: (jobs[k], load_values(p)) for k, p in zip(jobs, converted)}
 
@@ -248,6 +262,7 @@ def test_a_stage_lengthened_in_the_spreadsheet_is_a_check(recalculated, kind, da
                                                     "export the plan again")
     calc = wb["Calculations"]
     assert calc.cell(row=named_cell(wb, "layout_check").row, column=5).value == "CHECK"
+    assert _statuses(wb)["Patient chart"] == "Sheet check: CHECK"  # the chart's own status cell
     assert not verify_workbook(src).ok
 
 
@@ -256,3 +271,37 @@ def test_an_unchanged_plan_covers_its_layout():
     assert named_cell(wb, "layout_check").value == "OK"
     chart = wb["Patient chart"]
     assert chart.cell(row=5 + 98, column=1).value == 98 and chart.cell(row=6 + 98, column=1).value is None
+
+
+# --- item 3: every sheet's status cell ------------------------------------------------------------
+
+def _statuses(wb) -> dict[str, str]:
+    return {ws.title: next(c.value for c in ws[1] if isinstance(c.value, str) and c.value.startswith("Sheet check"))
+            for ws in wb.worksheets}
+
+
+def test_every_sheet_says_check_after_an_input_is_edited(recalculated):
+    _, wb = recalculated["strength-edited"]
+    assert _statuses(wb) == {title: "Sheet check: CHECK" for title in wb.sheetnames}
+    _, wb = recalculated["expiry-late"]  # an expiry that changes nothing: every sheet still agrees
+    assert set(_statuses(wb).values()) == {"Sheet check: OK"}
+
+
+def test_a_sheet_whose_printed_value_was_overwritten_says_check(recalculated):
+    _, wb = recalculated["warning-deleted"]
+    statuses = _statuses(wb)
+    assert statuses.pop("Label") == "Sheet check: CHECK"
+    assert set(statuses.values()) == {"Sheet check: OK"}
+
+
+def test_the_status_cell_is_visible_and_red_on_check():
+    wb = workbook(KINDS["capsules-api"])
+    for ws in wb.worksheets:
+        cell = next(c for c in ws[1] if c.data_type == "f")
+        area = ws.print_area.split("!")[-1].replace("$", "")
+        from openpyxl.utils import range_boundaries
+
+        c1, r1, c2, r2 = range_boundaries(area)
+        assert c1 <= cell.column <= c2 and not ws.column_dimensions[cell.column_letter].hidden
+        rules = [r for rng in ws.conditional_formatting for r in rng.rules if cell.coordinate in str(rng.sqref)]
+        assert any('"CHECK"' in r.formula[0] for r in rules)

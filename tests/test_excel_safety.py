@@ -139,17 +139,12 @@ FILE_SECTION = re.compile(r"\b[\w.-]+\.(?:md|toml|py|json|txt)\b|\S+\.\w+\s*§")
 
 
 def _printed_cells(wb):
-    """(sheet, coordinate, text) of every text cell inside a sheet's print area, not hidden."""
-    from openpyxl.utils import range_boundaries
+    """(sheet, coordinate, text) of every text cell a printout shows."""
+    from tests.excel_support import printed_cells
 
-    for ws in wb.worksheets:
-        area = (ws.print_area or f"A1:{ws.dimensions.split(':')[-1]}").split("!")[-1].replace("$", "")
-        c1, r1, c2, r2 = range_boundaries(area)
-        for row in ws.iter_rows(min_row=r1, max_row=r2, min_col=c1, max_col=c2):
-            for c in row:
-                hidden = ws.column_dimensions[c.column_letter].hidden or ws.row_dimensions[c.row].hidden
-                if isinstance(c.value, str) and not hidden and c.data_type == "s":
-                    yield ws.title, c.coordinate, c.value
+    for title, c in printed_cells(wb):
+        if isinstance(c.value, str) and c.data_type == "s":
+            yield title, c.coordinate, c.value
 
 
 @pytest.mark.parametrize("kind", ["capsules-api", "capsules-tablets-aliquot", "liquid-tablets",

@@ -9,9 +9,14 @@ One export for every result of the core::
 A capsule batch gives the sheets *Compounding record*, *Calculations*, *Weight check* and *Label*.
 On *Calculations* every input sits in a named, unlocked cell and every derived quantity is a live
 Excel formula over those names, beside the calculator's own value and a cell that says whether
-they agree. Computed cells are locked and the sheets protected (no password); free text is always
+they agree. Every value on the other sheets is a live formula over those names or fixed text;
+each formula is saved with its value (the core's), so viewers that do not recalculate show it.
+Each record field is typed in one cell; every other place shows it by formula. Every sheet has a
+status cell ("Sheet check: OK", red "CHECK" when anything on it differs from the result stored at
+export). Computed cells are locked and the sheets protected (no password); free text is always
 stored as text, never as a formula. Document properties and a visible cell carry the engine version
-and a SHA-256 of the inputs and results; ``python -m compounding verify FILE.xlsx`` checks a file.
+and a SHA-256 of the inputs and results; ``python -m compounding verify FILE.xlsx`` builds the
+record again from its inputs and compares every cell.
 
 Record fields (all optional, blank cells to fill by hand when left out): see :data:`RECORD_FIELDS`.
 """
@@ -72,19 +77,12 @@ def workbook(result: Any, *, capsule_weights: int | None = None, paper: str = "A
     if patient_dose is not None and kind != "liquid":
         raise InputError("applies to an oral liquid's label only", field="patient_dose", value=patient_dose,
                          allowed="leave it out for capsules and titration plans")
+    from ._kinds import kind_module
+
+    options = ({"capsule_weights": capsule_weights} if kind == "capsules" else
+               {"patient_dose": patient_dose} if kind == "liquid" else {})
     wb = Workbook()
-    if kind == "capsules":
-        from . import _capsules
-
-        _capsules.build(wb, result, fields, capsule_weights=capsule_weights, paper=paper)
-    elif kind == "liquid":
-        from . import _liquid
-
-        _liquid.build(wb, result, fields, paper=paper, patient_dose=patient_dose)
-    else:
-        from . import _titration
-
-        _titration.build(wb, result, fields, paper=paper)
+    kind_module(kind).build(wb, result, fields, paper=paper, **options)
     return wb
 
 

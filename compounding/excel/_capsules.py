@@ -84,6 +84,10 @@ def sections(b: CapsuleBatch) -> list[Section]:
         Line("capsule_size", "Capsule size", "", size, kind="choice"),
         Line("filler", "Filler", "", b.filler, kind="choice", shown=b.filler_name),
         Line("method", "Filler method", "", b.method, kind="choice", shown=METHODS.get(b.method, b.method)),
+        *([Line("filler_fill_weight_source", "Filler fill weight from", "",
+                "measured" if b.filler_fill_weight_measured else "estimate", kind="choice",
+                shown="a measured packing statistic" if b.filler_fill_weight_measured else "the table estimate")]
+          if b.method == "packing_statistic" else []),
         Line("balance", "Balance", "", b.balance, kind="choice",
              shown=("minimum weighable quantity entered" if b.balance == "custom"
                     else ref.balance(b.balance).name)),
@@ -156,6 +160,7 @@ def sections(b: CapsuleBatch) -> list[Section]:
         Line("qc_low", "Capsule weight limit, low", "%", b.qc_low, kind="input",
              how="of the theoretical fill weight"),
         Line("qc_high", "Capsule weight limit, high", "%", b.qc_high, kind="input"),
+        *qc_reference_lines(),
         Line("compounding_date", "Compounding date", "date", b.compounding_date, kind="input"),
         Line("bud_table_days", "Beyond-use days (USP <795> Table 4)", "days", _mag(b.bud.table_days, day),
              kind="input", how=b.bud.description),
@@ -289,6 +294,19 @@ def sections(b: CapsuleBatch) -> list[Section]:
             Section("Beyond-use date", tuple(bud))]
 
 
+def qc_reference_lines() -> list[Line]:
+    """The weight check's mean tolerance and RSD limit (DAC/NRF, qc.toml): reference data."""
+    from ..qc import qc_limits  # one source with the weight-check core
+
+    q = qc_limits()
+    return [Line("qc_mean_tolerance", "Weight check: mean within ± of target", "%",
+                 Fraction(q.mean_tolerance.quantity.to(dimensionless).magnitude), kind="input",
+                 how=f"reference data: {q.mean_tolerance.source}"),
+            Line("qc_rsd_limit", "Weight check: relative standard deviation at most", "%",
+                 Fraction(q.rsd_maximum.quantity.to(dimensionless).magnitude), kind="input",
+                 how=f"reference data: {q.rsd_maximum.source}")]
+
+
 def _weighings(b: CapsuleBatch, material: str) -> tuple[str, str]:
     """(Excel formula, the core's answer) for "every weighed amount is at or above the MWQ"."""
     mwq = b.mwq.to(mg)
@@ -362,7 +380,14 @@ def recompute(values: dict[str, Any]) -> CapsuleBatch:
     if values.get("qc_low") is not None and values.get("qc_high") is not None:
         kwargs["qc_limits"] = (pct("qc_low"), pct("qc_high"))
     kwargs["component_expiries"] = expiries_read_back(values) or None
-    return capsule_batch(**{k: v for k, v in kwargs.items() if v is not None})
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    if values.get("filler_fill_weight_source") == "estimate" and "fill_weight" in kwargs:
+        # exported with the table estimate: the same figure in the cell is that estimate (its
+        # warning stays); a different one is a packing statistic measured since
+        estimate = capsule_batch(**{k: v for k, v in kwargs.items() if k != "fill_weight"})
+        if estimate.filler_fill_weight == kwargs["fill_weight"]:
+            return estimate
+    return capsule_batch(**kwargs)
 
 
 def _num(value: Any) -> Fraction:
@@ -430,7 +455,6 @@ def build(wb, b: CapsuleBatch, record: Fields, *, capsule_weights: int | None = 
     mf = get_formula(b.formula_id)
     ref = reference()
     basis_key = b.inputs.get("strength_basis") or ref.strength_basis
-    lot = record.get("lot_number", "")
     strength_text = format_quantity(b.strength * Q(1, capsule), mg)
     prep = f"Naltrexone {'HCl ' if basis_key == ref.strength_basis else '(as base) '}{strength_text} capsules"
 
@@ -445,8 +469,8 @@ def build(wb, b: CapsuleBatch, record: Fields, *, capsule_weights: int | None = 
     _weight_sheet(weights, rows, _balance_note(b))
     _label(label, b, mf, record, basis_key == ref.strength_basis)
 
-    finish(wb, kind=KIND, prep=prep, lot=lot, footer=f"{b.formula_id} v{b.formula_version}", digest=digest,
-           paper=paper, print_cols={CALC_SHEET: 6})
+    finish(wb, kind=KIND, prep=prep, record=record, footer=f"{b.formula_id} v{b.formula_version}", digest=digest,
+           paper=paper, print_cols={CALC_SHEET: 6}, options={"capsule_weights": rows})
     return digest
 
 
@@ -604,13 +628,9 @@ def _weight_sheet(ws, n: int, balance_note: str) -> None:
     setting(4, "Target fill weight", Cell(formula="=fill_weight_per_capsule", fmt="0.00"), "mg")
     setting(5, "Acceptable net fill, lowest", Cell(formula="=fill_weight_min", fmt="0.00"), "mg")
     setting(6, "Acceptable net fill, highest", Cell(formula="=fill_weight_max", fmt="0.00"), "mg")
-    from ..qc import qc_limits  # DAC/NRF defaults, one source with the weight-check core
-
-    limits = qc_limits()
-    mean_tol = float(limits.mean_tolerance.quantity.to(dimensionless).magnitude)
-    rsd_max = float(limits.rsd_maximum.quantity.to(dimensionless).magnitude)
-    setting(7, "Mean within ± of target", Cell(value=mean_tol, fmt="0.0%", entry=True))
-    setting(8, "RSD at most", Cell(value=rsd_max, fmt="0.0%", entry=True))
+    # the DAC/NRF limits live on Calculations (reference data verify checks), not in an editable cell here
+    setting(7, "Mean within ± of target", Cell(formula="=qc_mean_tolerance", fmt="0.0%"))
+    setting(8, "RSD at most", Cell(formula="=qc_rsd_limit", fmt="0.0%"))
     setting(9, "Average empty shell weight (if not weighed one by one)", Cell(entry=True, value=None, text=""), "mg")
     restyle(ws.cell(row=9, column=4), number_format="0.0")
     ws.row_dimensions[9].height = 26

@@ -158,6 +158,14 @@ def put_text(ws: Worksheet, row: int, col: int, value: Any, *, font=None, fill=N
     return cell
 
 
+def put_raw_text(cell, text: str) -> None:
+    """``text`` exactly, as text (a stored copy): never a formula, in this file or after an edit."""
+    cell.value = text
+    cell.data_type = "s"
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r", "\n"):
+        cell.quotePrefix = True
+
+
 def put_value(ws: Worksheet, row: int, col: int, value: Any, fmt: str | None = None, *, font=None,
               fill=None, align=None, border=None, entry: bool = False):
     """A number (exact values stored as the nearest float) or a date."""
@@ -359,6 +367,9 @@ def write_calculations(ws: Worksheet, title: str, sections: Sequence[Section], i
             col = get_column_letter(KEY_COL) if line.kind == "choice" else "B"
             wb.defined_names[line.name] = DefinedName(line.name, attr_text=f"'{ws.title}'!${col}${row}")
     _status_colours(ws, f"E6:E{row}")
+    from ._status import define_checks
+
+    define_checks(ws, 6, row)
     trim_zeros(ws, 6, row, [line for sec in sections for line in sec.lines])
     return rows
 
@@ -380,12 +391,9 @@ def _exact(line: Line) -> Any:
     return Fraction(line.core)
 
 
-def cache_formula_values(wb) -> None:
-    """Work out every formula's value (the core's, see :mod:`._evaluate`) for :func:`._writer.save`."""
-    from ._evaluate import Evaluator
-    from ._writer import set_cached
-
-    set_cached(wb, Evaluator(wb, _core_values.get(wb)).formulas())
+def core_values(wb) -> dict:
+    """{(sheet, row, col): the core's exact value} of the workbook's Calculations formulas."""
+    return dict(_core_values.get(wb, {}))
 
 
 def _write_line(ws: Worksheet, r: int, line: Line) -> None:
@@ -604,17 +612,86 @@ def check_names(sections: Sequence[Section]) -> None:
             seen.add(line.name)
 
 
-def finish(wb, *, kind: str, prep: str, lot: str, footer: str, digest: str, paper: str,
-           print_cols: dict[str, int] | None = None) -> None:
-    """Print setup and protection of every sheet, and the document properties."""
+def finish(wb, *, kind: str, prep: str, record: dict[str, str], footer: str, digest: str, paper: str,
+           print_cols: dict[str, int] | None = None, options: dict[str, Any] | None = None) -> None:
+    """Print setup and protection of every sheet, the document properties, what the record was
+    exported with, each sheet's status cell, and every formula's value for the saved file."""
+    from ._status import add_status
+    from ._writer import set_cached
+
+    lot = record.get("lot_number", "")
     right = f"Lot / Rx: {lot}" if lot else "Lot / Rx: ____________"
+    widths = {}
     for ws in wb.worksheets:
-        last_col = (print_cols or {}).get(ws.title, ws.max_column)
+        widths[ws.title] = last_col = (print_cols or {}).get(ws.title, ws.max_column)
         printable(ws, f"A1:{get_column_letter(last_col)}{ws.max_row}", prep, right, paper=paper,
                   footer_left=f"{footer} · sha256 {digest[:16]}")
         protect(ws)
     set_properties(wb, kind=kind, title=f"Compounding record: {prep}", digest=digest, lot=lot)
-    cache_formula_values(wb)
+    store_export(wb[CALC_SHEET], dict(record), {"paper": paper, **(options or {})})
+    set_cached(wb, add_status(wb, widths, _core_values.get(wb)).formulas())
+
+
+# --- what the record was exported with -----------------------------------------------------------
+
+EXPORT_COL = 11  # hidden columns K (what) and L (value) of Calculations
+EXPORT_NAME = "export_data"
+
+
+def store_export(ws: Worksheet, record: dict[str, str], options: dict[str, Any]) -> None:
+    """The record fields and options as exported, in hidden cells of *Calculations*: verify builds
+    the expected record from them (a field filled in by hand later is not a change to the record)."""
+    rows = [(f"record:{k}", v) for k, v in record.items()] + [
+        (f"option:{k}", str(v)) for k, v in options.items() if v is not None]
+    put_text(ws, 1, EXPORT_COL, "exported with")
+    for r, (what, value) in enumerate(rows, 2):
+        put_text(ws, r, EXPORT_COL, what)
+        put_raw_text(ws.cell(row=r, column=EXPORT_COL + 1), value)  # exactly as typed
+    for col in (EXPORT_COL, EXPORT_COL + 1):
+        ws.column_dimensions[get_column_letter(col)].hidden = True
+    k, v = get_column_letter(EXPORT_COL), get_column_letter(EXPORT_COL + 1)
+    ws.parent.defined_names[EXPORT_NAME] = DefinedName(
+        EXPORT_NAME, attr_text=f"'{ws.title}'!${k}$1:${v}${max(len(rows) + 1, 1)}")
+    from openpyxl.packaging.custom import StringProperty
+
+    ws.parent.custom_doc_props.append(StringProperty(name=EXPORT_HASH, value=export_digest(rows)))
+
+
+EXPORT_HASH = "export_sha256"
+
+
+def export_digest(rows: Sequence[tuple[str, str]]) -> str:
+    """SHA-256 of the stored record fields and options (not part of the record's own hash: the
+    same batch keeps its fingerprint whoever's name is on it)."""
+    blob = json.dumps([list(r) for r in rows], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def read_export(wb) -> tuple[dict[str, str], dict[str, str], list[tuple[str, str]]]:
+    """(record fields, options, the stored rows) written by :func:`store_export`."""
+    record: dict[str, str] = {}
+    options: dict[str, str] = {}
+    rows: list[tuple[str, str]] = []
+    if CALC_SHEET not in wb.sheetnames:
+        return record, options, rows
+    ws = wb[CALC_SHEET]
+    for r in range(2, ws.max_row + 1):
+        what = ws.cell(row=r, column=EXPORT_COL).value
+        if not isinstance(what, str) or ":" not in what:
+            break
+        kind, key = what.split(":", 1)
+        value = ws.cell(row=r, column=EXPORT_COL + 1).value
+        value = "" if value is None else str(value)
+        rows.append((what, value))
+        (record if kind == "record" else options)[key] = value
+    return record, options, rows
+
+
+def status_text(ws: Worksheet, coordinate: str) -> None:
+    """Green for "… OK", red for "… CHECK" (a status cell)."""
+    for word, fill in (("OK", st.OK_FILL), ("CHECK", st.BAD_FILL)):
+        ws.conditional_formatting.add(coordinate, FormulaRule(
+            formula=[f'RIGHT({coordinate},{len(word)})="{word}"'], fill=fill))
 
 
 def bud_lines(bud: Any, table_date: str) -> list[Line]:

@@ -99,17 +99,20 @@ def _split_ref(text: str, sheet: str) -> tuple:
     if "!" in text:
         where, text = text.rsplit("!", 1)
         sheet = where[1:-1].replace("''", "'") if where.startswith("'") else where
-    parts = text.replace("$", "").split(":")
     coords = []
-    for p in parts:
-        letters = re.match(r"[A-Z]+", p).group(0)
-        coords.append((int(p[len(letters):]), column_index_from_string(letters)))
-    (r1, c1), (r2, c2) = coords[0], coords[-1]
-    return ("ref", sheet, min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2))
+    for p in text.split(":"):
+        m = re.fullmatch(r"\$?([A-Z]+)(\$?)([0-9]+)", p)
+        coords.append((int(m.group(3)), column_index_from_string(m.group(1)), not m.group(2)))
+    (r1, c1, rel1), (r2, c2, rel2) = coords[0], coords[-1]
+    # the last item: whether each row is relative (moves when a formula is copied down)
+    return ("ref", sheet, min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2), (rel1, rel2))
+
+
+_PRECEDENCE = {"=": 1, "<>": 1, "<": 1, ">": 1, "<=": 1, ">=": 1, "&": 2, "+": 3, "-": 3, "*": 4, "/": 4, "^": 5}
 
 
 class _Parser:
-    """Recursive descent over Excel's operator precedence (comparison < & < +- < */ < ^ < unary)."""
+    """Excel's operator precedence: comparison < & < + - < * / < ^ < unary minus."""
 
     def __init__(self, text: str, sheet: str) -> None:
         self.toks = _tokens(text[1:] if text.startswith("=") else text)
@@ -118,13 +121,10 @@ class _Parser:
         self.sheet = sheet
 
     def parse(self):
-        node = self.compare()
+        node = self.expr()
         if self.i != len(self.toks):
             raise Unsupported(f"unexpected {self.toks[self.i][1]!r}")
         return node
-
-    def peek(self) -> str | None:
-        return self.ops[self.i]
 
     def take(self) -> tuple[str, str]:
         if self.i >= len(self.toks):
@@ -132,30 +132,19 @@ class _Parser:
         self.i += 1
         return self.toks[self.i - 1]
 
-    def binary(self, ops: tuple[str, ...], nxt: Callable):
-        node = nxt()
-        while self.peek() in ops:
-            op = self.take()[1]
-            node = ("bin", op, node, nxt())
-        return node
-
-    def compare(self):
-        return self.binary(("=", "<>", "<", ">", "<=", ">="), self.concat)
-
-    def concat(self):
-        return self.binary(("&",), self.additive)
-
-    def additive(self):
-        return self.binary(("+", "-"), self.multiplicative)
-
-    def multiplicative(self):
-        return self.binary(("*", "/"), self.power)
-
-    def power(self):
-        return self.binary(("^",), self.unary)
+    def expr(self, least: int = 1):
+        """Binary operators by precedence climbing (all left-associative, as in Excel)."""
+        node = self.unary()
+        while True:
+            op = self.ops[self.i]
+            prec = _PRECEDENCE.get(op)
+            if prec is None or prec < least:
+                return node
+            self.i += 1
+            node = ("bin", op, node, self.expr(prec + 1))
 
     def unary(self):
-        if self.peek() in ("-", "+"):
+        if self.ops[self.i] in ("-", "+"):
             op = self.take()[1]
             return ("neg", self.unary()) if op == "-" else self.unary()
         return self.atom()
@@ -174,16 +163,16 @@ class _Parser:
         if kind == "func":
             self.take()  # "("
             args = []
-            if self.peek() != ")":
-                args.append(self.compare())
-                while self.peek() == ",":
+            if self.ops[self.i] != ")":
+                args.append(self.expr())
+                while self.ops[self.i] == ",":
                     self.take()
-                    args.append(self.compare())
+                    args.append(self.expr())
             if self.take()[1] != ")":
                 raise Unsupported("missing ')'")
             return ("call", re.sub(r"^_xlfn\.", "", text.upper()), args)
         if text == "(":
-            node = self.compare()
+            node = self.expr()
             if self.take()[1] != ")":
                 raise Unsupported("missing ')'")
             return node
@@ -192,6 +181,34 @@ class _Parser:
 
 def parse(formula: str, sheet: str):
     return _Parser(formula, sheet).parse()
+
+
+_STRING = re.compile(r'("(?:[^"]|"")*")')
+_ROW_REF = re.compile(r"(?<![\w.$])(\$?[A-Z]{1,3})([0-9]+)(?![\w(])")
+
+
+def template(formula: str, row: int) -> str:
+    """The formula with each relative row written as an offset from ``row``: formulas copied down a
+    column (the chart's days, the stored copies' checks) share one template, so one parse."""
+    parts = _STRING.split(formula)
+    for i in range(0, len(parts), 2):
+        parts[i] = _ROW_REF.sub(lambda m: f"{m.group(1)}[{int(m.group(2)) - row}]", parts[i])
+    return "".join(parts)
+
+
+def shifted(node, rows: int):
+    """A parsed formula moved down ``rows`` rows (relative references only)."""
+    kind = node[0]
+    if kind == "ref":
+        _, sheet, r1, c1, r2, c2, (rel1, rel2) = node
+        return ("ref", sheet, r1 + rows * rel1, c1, r2 + rows * rel2, c2, (rel1, rel2))
+    if kind == "bin":
+        return ("bin", node[1], shifted(node[2], rows), shifted(node[3], rows))
+    if kind == "neg":
+        return ("neg", shifted(node[1], rows))
+    if kind == "call":
+        return ("call", node[1], [shifted(a, rows) for a in node[2]])
+    return node
 
 
 def references(node) -> Iterable[tuple]:
@@ -333,8 +350,14 @@ class Evaluator:
             if "!" in text:
                 self.names[name.lower()] = _split_ref(text, "")
         self.parsed: dict[tuple[str, int, int], Any] = {}
+        self.templates: dict[tuple[str, str], tuple[int, Any]] = {}
         self.active: set[tuple[str, int, int]] = set()
         self.dims = {ws.title: (ws.max_row, ws.max_column) for ws in wb.worksheets}
+
+    def refresh(self) -> None:
+        """Take in cells added since (values already worked out stay: added cells are new ones)."""
+        self.dims = {ws.title: (ws.max_row, ws.max_column) for ws in self.wb.worksheets}
+        self.memo = {k: v for k, v in self.memo.items() if v is not None}
 
     # cells ------------------------------------------------------------------------------------
     def raw(self, sheet: str, row: int, col: int) -> Any:
@@ -371,7 +394,11 @@ class Evaluator:
     def node(self, sheet: str, row: int, col: int, formula: str):
         key = (sheet, row, col)
         if key not in self.parsed:
-            self.parsed[key] = parse(formula, sheet)
+            shape = (sheet, template(formula, row))
+            hit = self.templates.get(shape)
+            if hit is None:
+                self.templates[shape] = hit = (row, parse(formula, sheet))
+            self.parsed[key] = hit[1] if hit[0] == row else shifted(hit[1], row - hit[0])
         return self.parsed[key]
 
     @staticmethod
@@ -387,7 +414,7 @@ class Evaluator:
         return str(v)
 
     def ref(self, node) -> Any:
-        _, sheet, r1, c1, r2, c2 = node
+        sheet, r1, c1, r2, c2 = node[1:6]
         if (r1, c1) == (r2, c2):
             return self.value(sheet, r1, c1)
         return Range(self.value(sheet, r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1))

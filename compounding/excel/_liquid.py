@@ -25,12 +25,15 @@ from ._sheets import (Cell, Fields, grid, is_default_directions, ingredient_tabl
 
 KIND = "liquid"
 
-def _yield_limits() -> tuple[float, float]:
-    """Yield limits for a liquid batch from formulas/reference/qc.toml; editable on the sheet."""
+def _yield_lines() -> list[Line]:
+    """Yield limits of a liquid batch (qc.toml): reference data on Calculations, which verify checks."""
     from ..qc import qc_limits
 
     q = qc_limits()
-    return (float(q.yield_low.quantity.to("").magnitude), float(q.yield_high.quantity.to("").magnitude))
+    return [Line("yield_low", "Yield, lowest acceptable", "%", Fraction(q.yield_low.quantity.to("").magnitude),
+                 kind="input", how=f"reference data: {q.yield_low.source}"),
+            Line("yield_high", "Yield, highest acceptable", "%", Fraction(q.yield_high.quantity.to("").magnitude),
+                 kind="input", how=f"reference data: {q.yield_high.source}")]
 
 _GENERIC_STEPS = (
     "Calculate the quantities; check every weighed amount against the balance's minimum weighable quantity.",
@@ -161,6 +164,7 @@ def sections(b: LiquidPreparation, *, patient_dose: Any = None) -> list[Section]
                     (b.bud.date - b.compounding_date).days == int(b.bud.table_days.magnitude) - 1) else 0
     inputs += [
         Line("mwq", "Minimum weighable quantity of the balance", "mg", _mag(b.mwq, mg), kind="input"),
+        *_yield_lines(),
         Line("compounding_date", "Compounding date", "date", b.compounding_date, kind="input"),
         Line("bud_table_days", "Beyond-use days (USP <795> Table 4)", "days", _mag(b.bud.table_days, day),
              kind="input", how=b.bud.description),
@@ -300,7 +304,6 @@ def build(wb, b: LiquidPreparation, record: Fields, *, paper: str = "A4", patien
     digest = record_hash(KIND, secs)
     identity = identity_text(KIND, digest)
     mf = get_formula(b.formula_id) if b.formula_id else None
-    lot = record.get("lot_number", "")
     prep = (f"Naltrexone HCl {format_quantity(b.concentration)} oral liquid, "
             f"{format_quantity(b.final_volume)}")
     rec = wb.active
@@ -313,7 +316,8 @@ def build(wb, b: LiquidPreparation, record: Fields, *, paper: str = "A4", patien
     _yield_sheet(yield_ws)
     _label(label, b, mf, record, patient_dose is not None)
     footer = f"{b.formula_id} v{b.formula_version}" if b.formula_id else "oral liquid"
-    finish(wb, kind=KIND, prep=prep, lot=lot, footer=footer, digest=digest, paper=paper, print_cols={CALC_SHEET: 6})
+    finish(wb, kind=KIND, prep=prep, record=record, footer=footer, digest=digest, paper=paper,
+           print_cols={CALC_SHEET: 6}, options={"patient_dose": patient_dose})
     return digest
 
 
@@ -436,8 +440,8 @@ def _yield_sheet(ws) -> None:
         ("yc_theoretical", "Theoretical final volume", Cell(formula="=final_volume", fmt="0.0#"), "mL"),
         ("yc_actual", "Actual final volume (measured)", Cell(value=None, entry=True, fmt="0.0#"), "mL"),
         ("yc_yield", "Yield", Cell(formula='=IF(ISNUMBER(yc_actual),yc_actual/final_volume,"")', fmt="0.0%"), ""),
-        ("yc_low", "Yield, lowest acceptable", Cell(value=_yield_limits()[0], entry=True, fmt="0%"), ""),
-        ("yc_high", "Yield, highest acceptable", Cell(value=_yield_limits()[1], entry=True, fmt="0%"), ""),
+        ("yc_low", "Yield, lowest acceptable", Cell(formula="=yield_low", fmt="0%"), ""),
+        ("yc_high", "Yield, highest acceptable", Cell(formula="=yield_high", fmt="0%"), ""),
         ("yc_verdict", "Verdict", Cell(formula='=IF(ISNUMBER(yc_yield),IF(AND(ROUND(yc_yield,6)>=ROUND(yc_low,6),'
                                        'ROUND(yc_yield,6)<=ROUND(yc_high,6)),"PASS","FAIL"),'
                                        '"INCOMPLETE: measure the final volume")'), ""),

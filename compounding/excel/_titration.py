@@ -9,10 +9,12 @@ stages it produced.
 
 from __future__ import annotations
 
+import dataclasses
 from fractions import Fraction
 from typing import Any
 
 from ..display import format_quantity
+from ..errors import CompoundingError
 from ..reference import reference
 from ..titration import TitrationPlan, plan_titration
 from ..units import Q, mg, mg_per_mL, mg_per_tablet, mL
@@ -44,7 +46,9 @@ def sections(p: TitrationPlan) -> list[Section]:
     liquid = p.form == "liquid"
     n = len(p.stages)
     choices = [Line("record_kind", "Record type", "", KIND, kind="choice"),
-               Line("form", "Dosage form", "", p.form, kind="choice", how="capsules or liquid")]
+               Line("form", "Dosage form", "", p.form, kind="choice", how="capsules or liquid"),
+               Line("preset", "Regimen", "", p.preset or ("regimen" if _stepped(p) else ""), kind="choice",
+                    shown=_preset_name(p.preset) if p.preset else "the prescriber's own stages")]
     if liquid:
         choices.append(Line("vehicle", "Vehicle", "", p.vehicle, kind="choice", shown=_vehicle_name(p)))
     inputs = [Line("start_date", "First day of the plan", "date", p.start_date, kind="input")]
@@ -149,13 +153,40 @@ def recompute(values: dict[str, Any]) -> TitrationPlan:
     while f"dose_{i}" in values:
         stages.append((Q(_num(values[f"dose_{i}"]), mg), int(_num(values[f"days_{i}"]))))
         i += 1
-    kw: dict[str, Any] = {"stages": stages, "form": values["form"], "start_date": _date(values["start_date"])}
+    kw: dict[str, Any] = {"form": values["form"], "start_date": _date(values["start_date"])}
     if values["form"] == "liquid":
         kw["concentration"] = Q(_num(values["concentration"]), mg_per_mL)
         kw["vehicle"] = values["vehicle"]
         if values.get("overage"):
             kw["overage"] = Q(_num(values["overage"]) * 100, "percent")
-    return plan_titration(**kw)
+    preset = values.get("preset") or None
+    # a plan made from a regimen (a preset, or start/step/every/target) is made again that way when
+    # it gives the sheet's stages, so its name and notes come back with it
+    for regimen in _regimens(preset, stages):
+        try:
+            plan = plan_titration(**regimen, **kw)
+        except CompoundingError:
+            continue
+        if [(s.dose, s.days) for s in plan.stages] == stages:
+            return plan
+    plan = plan_titration(stages=stages, **kw)
+    return dataclasses.replace(plan, preset=preset) if preset and preset != "regimen" else plan
+
+
+def _stepped(p: TitrationPlan) -> bool:
+    """Made from start/step/every/target without a preset (the core notes an uneven last step)."""
+    return any(w.startswith("The last step is smaller") for w in p.warnings)
+
+
+def _regimens(preset: str | None, stages: list) -> list[dict[str, Any]]:
+    """Regimens that may have made ``stages``: the preset alone, then start, step, every, target and
+    days at target read off the stages (with the preset, when there is one)."""
+    out: list[dict[str, Any]] = [{"preset": preset}] if preset and preset != "regimen" else []
+    if preset and len(stages) >= 2:
+        inferred = {"start": stages[0][0], "step": stages[1][0] - stages[0][0], "every": stages[0][1],
+                    "target": stages[-1][0], "maintain": stages[-1][1]}
+        out.append(inferred if preset == "regimen" else {"preset": preset, **inferred})
+    return out
 
 
 # --- the workbook -------------------------------------------------------------------------------
@@ -167,7 +198,6 @@ def build(wb, p: TitrationPlan, record: Fields, *, paper: str = "A4") -> str:
     check_names(secs)
     digest = record_hash(KIND, secs)
     identity = identity_text(KIND, digest)
-    lot = record.get("lot_number", "")
     target = p.stages[-1].dose
     form = (f"liquid {format_quantity(p.concentration)}" if p.form == "liquid" else "capsules")
     prep = f"LDN titration to {format_quantity(target)}, {form}, from {p.start_date.isoformat()}"
@@ -178,20 +208,24 @@ def build(wb, p: TitrationPlan, record: Fields, *, paper: str = "A4") -> str:
     write_calculations(calc, "Calculations — LDN titration plan", secs, identity)
     _plan_sheet(plan_ws, p, record, identity, prep)
     _chart_sheet(chart, p, record)
-    finish(wb, kind=KIND, prep=prep, lot=lot, footer="titration plan", digest=digest, paper=paper,
+    finish(wb, kind=KIND, prep=prep, record=record, footer="titration plan", digest=digest, paper=paper,
            print_cols={CALC_SHEET: 6, "Patient chart": 6})
     return digest
 
 
 def _regimen_text(p: TitrationPlan) -> str:
     """What the prescriber wrote, as a pharmacist reads it: "1.5 mg × 14 d → 3 mg × 14 d → …"."""
-    from ..liquid_data import liquid_data
-
     steps = " → ".join(f"{format_quantity(s.dose)} × {s.days} d" for s in p.stages)
     if not p.preset:
         return steps
-    regimen = liquid_data().regimens.get(p.preset)
-    return f"{regimen.name if regimen else p.preset}: {steps}"
+    return f"{_preset_name(p.preset)}: {steps}"
+
+
+def _preset_name(key: str) -> str:
+    from ..liquid_data import liquid_data
+
+    regimen = liquid_data().regimens.get(key)
+    return regimen.name if regimen else key
 
 
 def _vehicle_name(p: TitrationPlan) -> str:
