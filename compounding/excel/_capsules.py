@@ -602,6 +602,8 @@ def _weight_sheet(ws, n: int, balance_note: str) -> None:
     ws.sheet_view.showGridLines = False
     for col, width in zip("ABCDEFG", (10, 15, 15, 15, 13, 11, 4)):
         ws.column_dimensions[col].width = width
+    from ._pages import mark
+
     put_text(ws, 1, 1, "Capsule weight check", font=st.TITLE, align=st.TOP)
     merge(ws, 1, 1, 1, 6)
     note = ("Weigh each filled capsule (gross) and its empty shell, or enter the average weight of empty "
@@ -639,6 +641,8 @@ def _weight_sheet(ws, n: int, balance_note: str) -> None:
     name("wc_shell_average", "D9")
 
     head = 11
+    mark(ws, head)  # the table of weights with its heading (repeated on each page of a long table)
+    ws.print_title_rows = f"{head}:{head}"
     for c, text in enumerate(("Capsule", "Gross (mg)", "Empty shell (mg)", "Net fill (mg)", "% of target",
                               "Result"), 1):
         put_text(ws, head, c, text, font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX, align=st.WRAP_CENTER)
@@ -655,6 +659,7 @@ def _weight_sheet(ws, n: int, balance_note: str) -> None:
     status_colours(ws, f"F{first}:F{last}")
     net = f"D{first}:D{last}"
     r = last + 2
+    mark(ws, r)  # the statistics and verdict
     summary = [
         ("wc_count", "Capsules weighed", f"=COUNT({net})", "0", ""),
         ("wc_mean", "Mean net fill", f'=IF(wc_count>0,AVERAGE({net}),"")', "0.00", "mg"),

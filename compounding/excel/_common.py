@@ -354,6 +354,9 @@ def write_calculations(ws: Worksheet, title: str, sections: Sequence[Section], i
     exact = _core_values.setdefault(wb, {})
     for section in sections:
         row += 1
+        from ._pages import mark
+
+        mark(ws, row)  # each section kept on one page
         put_text(ws, row, 1, section.title, font=st.BOLD, fill=st.SECTION_FILL, align=st.TOP)
         for col in range(2, 7):
             restyle(ws.cell(row=row, column=col), fill=st.SECTION_FILL)
@@ -616,6 +619,7 @@ def finish(wb, *, kind: str, prep: str, record: dict[str, str], footer: str, dig
            print_cols: dict[str, int] | None = None, options: dict[str, Any] | None = None) -> None:
     """Print setup and protection of every sheet, the document properties, what the record was
     exported with, each sheet's status cell, and every formula's value for the saved file."""
+    from ._pages import paginate
     from ._status import add_status
     from ._writer import set_cached
 
@@ -626,6 +630,7 @@ def finish(wb, *, kind: str, prep: str, record: dict[str, str], footer: str, dig
         widths[ws.title] = last_col = (print_cols or {}).get(ws.title, ws.max_column)
         printable(ws, f"A1:{get_column_letter(last_col)}{ws.max_row}", prep, right, paper=paper,
                   footer_left=f"{footer} · sha256 {digest[:16]}")
+        paginate(ws, paper, last_col, ws.max_row)
         protect(ws)
     set_properties(wb, kind=kind, title=f"Compounding record: {prep}", digest=digest, lot=lot)
     store_export(wb[CALC_SHEET], dict(record), {"paper": paper, **(options or {})})

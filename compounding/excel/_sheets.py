@@ -106,7 +106,11 @@ def title(ws: Worksheet, row: int, text: str, subtitle: str = "") -> int:
 
 
 def section(ws: Worksheet, row: int, text: str) -> int:
-    """A grey bar with the section's name; returns the next row."""
+    """A grey bar with the section's name; returns the next row. The section (to the next one)
+    is kept on one page."""
+    from ._pages import mark
+
+    mark(ws, row)
     put_text(ws, row, 1, text, font=st.BOLD, fill=st.SECTION_FILL, align=st.TOP)
     for c in range(2, len(RECORD_WIDTHS) + 1):
         restyle(ws.cell(row=row, column=c), fill=st.SECTION_FILL)
