@@ -409,7 +409,8 @@ def _record_lines():
 # What is NOT dose-determining in a record: counts of capsules and days, dates, QC limits, the MWQ,
 # excipients, syringe graduations and words. Every other numeric line sets the dose.
 NOT_DOSE = re.compile(r"capsules_ordered|extra(_count|_percent)?|capsules_to_make|capsules_\d+|single_strength_capsules"
-                      r"|mwq|qc_low|qc_high|qc_mean_tolerance|qc_rsd_limit|yield_low|yield_high|patient_syringe_\w+|bud_\w+|overage|days_\d+|total_days|(first|last)_day_\d+"
+                      r"|mwq|qc_low|qc_high|qc_mean_tolerance|qc_rsd_limit|yield_low|yield_high|patient_syringe_\w+"
+                      r"|minimum_dose_volume|bud_\w+|overage|days_\d+|total_days|(first|last)_day_\d+"
                       r"|fill_(first|last)_day_\d+|days_supply_\d+|doses_in_bottle_\d+|syringe_graduation_\d+"
                       r"|component_\d+(_per_100ml)?")
 

@@ -187,6 +187,13 @@ def test_the_liquid_label_carries_the_patients_dose_on_its_syringe():
     dose = _label_dose(workbook_bytes(liquid, patient_dose="4.3 mg"))
     assert dose == ("CHECK: 4.3 mg is 4.3 mL, not on a mark of the 5 mL oral syringe: it cannot be measured; "
                     "do not dispense",)
+    # at 5 mg/mL (API), 0.3 mg is 0.06 mL: on a 0.01 mL mark of the 1 mL syringe, but below
+    # the 0.1 mL an oral syringe measures accurately (syringes.toml)
+    strong = prepare_liquid(source="api", concentration="5 mg/mL", final_volume="30 mL", doses="4.5mg",
+                            compounding_date=DATE)
+    assert _label_dose(workbook_bytes(strong, patient_dose="0.3 mg")) == (
+        "CHECK: 0.3 mg is 0.06 mL, less than the 0.1 mL an oral syringe measures accurately: it cannot be "
+        "measured; do not dispense",)
     # no dose given: one blank line to fill in by hand, no dose of the table
     wb = workbook(liquid)
     assert _label_dose(workbook_bytes(liquid)) == (None,)

@@ -168,7 +168,9 @@ def test_libreoffice_computes_every_cached_value(soffice, tmp_path):
     paths = []
     for kind, result in KINDS.items():
         path = src / f"{kind}.xlsx"
-        path.write_bytes(workbook_bytes(result, lot_number="L-7", patient="A. Patient"))
+        dose = {"liquid-tablets": "4.3 mg", "liquid-api-aliquot": "1.5 mg"}  # off a mark, on a mark
+        path.write_bytes(workbook_bytes(result, lot_number="L-7", patient="A. Patient",
+                                        **({"patient_dose": dose[kind]} if kind in dose else {})))
         paths.append(path)
     converted = recalculate_many(paths, tmp_path / "out", soffice)
     problems = []

@@ -74,8 +74,12 @@ def _patient_lines(row) -> tuple[list[Line], list[Line]]:
     """(inputs, calculations) of the patient's dose: the label prints it and its volume."""
     if row is None:
         return [], []
+    from ..liquid_data import liquid_data
+
     syringe = row.syringe
-    mark = "no syringe" if syringe is None else ("yes" if row.on_graduation else "no")
+    minimum = liquid_data().minimum_dose_volume
+    mark = ("no syringe" if syringe is None else "too small" if row.volume < minimum.quantity
+            else "yes" if row.on_graduation else "no")
     inputs = [
         Line("patient_dose", "Patient's dose (printed on the label)", "mg", _mag(row.dose, mg), kind="input",
              how="prescription"),
@@ -84,14 +88,17 @@ def _patient_lines(row) -> tuple[list[Line], list[Line]]:
              how=syringe.name if syringe else "no oral syringe holds the dose"),
         Line("patient_syringe_graduation", "Oral syringe dispensed: graduation", "mL",
              None if syringe is None else _mag(syringe.graduation, mL), kind="input"),
+        Line("minimum_dose_volume", "Smallest dose volume an oral syringe measures accurately", "mL",
+             _mag(minimum.quantity, mL), kind="input", how=f"reference data: {minimum.source}"),
     ]
     calc = [
         Line("patient_dose_volume", "Patient's dose: volume", "mL", _mag(row.volume, mL), "patient_dose/concentration",
              "dose ÷ concentration"),
         Line("patient_dose_on_mark", "Patient's dose: on a mark of the syringe", "", mark,
-             'IF(ISNUMBER(patient_syringe_graduation),IF(ROUND(patient_dose_volume/patient_syringe_graduation,9)='
-             'ROUND(patient_dose_volume/patient_syringe_graduation,0),"yes","no"),"no syringe")',
-             "volume a whole number of graduations", kind="text"),
+             'IF(ISNUMBER(patient_syringe_graduation),IF(ROUND(patient_dose_volume,9)<ROUND(minimum_dose_volume,9),'
+             '"too small",IF(ROUND(patient_dose_volume/patient_syringe_graduation,9)='
+             'ROUND(patient_dose_volume/patient_syringe_graduation,0),"yes","no")),"no syringe")',
+             "at least the smallest volume, and a whole number of graduations", kind="text"),
     ]
     return inputs, calc
 
@@ -471,8 +478,9 @@ def _dose_cell(given: bool) -> Cell:
     return Cell(formula=f'=IF(patient_dose_on_mark="yes",{dose}&" = "&{vol}&": fill the "&'
                         f'{_qt("patient_syringe_capacity", "mL")}&" oral syringe to the "&{vol}&" mark",'
                         f'"CHECK: "&{dose}&" is "&{vol}&", "&IF(patient_dose_on_mark="no","not on a mark of the "&'
-                        f'{_qt("patient_syringe_capacity", "mL")}&" oral syringe","more than an oral syringe holds")'
-                        '&": it cannot be measured; do not dispense")',
+                        f'{_qt("patient_syringe_capacity", "mL")}&" oral syringe",IF(patient_dose_on_mark="too small",'
+                        f'"less than the "&{_qt("minimum_dose_volume", "mL")}&" an oral syringe measures accurately",'
+                        '"more than an oral syringe holds"))&": it cannot be measured; do not dispense")',
                 hint="1.5 mg = 1.5 mL: fill the 3 mL oral syringe to the 1.5 mL mark")
 
 
