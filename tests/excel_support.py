@@ -123,7 +123,9 @@ DATE = "2026-11-22"
 
 def record_kinds() -> dict[str, Any]:
     """name → a result of each kind of record: capsules from API powder, capsules from tablets
-    with an aliquot, liquids from whole tablets and from API powder with a liquid aliquot, and
+    with an aliquot, capsules from API powder by assay and water with a two-stage aliquot and
+    actual weights entered, liquids from whole tablets, from API powder with a liquid aliquot
+    and with a two-stage one (exported with a patient's dose, :data:`KIND_OPTIONS`), and
     titration plans in capsules and liquid."""
     from compounding.capsules import capsule_batch
     from compounding.liquids import prepare_liquid
@@ -134,13 +136,24 @@ def record_kinds() -> dict[str, Any]:
                                       fill_weight="270 mg", potency="98.5%", compounding_date=DATE),
         "capsules-tablets-aliquot": capsule_batch("0.5 mg", 30, source="tablets", tablet_weight="321 mg",
                                                   compounding_date=DATE),
+        # 0.1 mg × 10 from API (Class III balance, MWQ 120 mg): 1 mg of powder, two aliquot stages
+        "capsules-api-two-stage-actual": capsule_batch(
+            "0.1 mg", 10, source="api", assay="99.5%", water="0.4%", compounding_date=DATE,
+            actual_weights={"drug": "130 mg", "diluent": "1190 mg", "filler": "770 mg"}),
         "liquid-tablets": prepare_liquid(tablets=1, final_volume="50 mL", doses="0.5mg,1.5mg,4.5mg",
                                          compounding_date=DATE),
         "liquid-api-aliquot": prepare_liquid(source="api", concentration="1 mg/mL", final_volume="30 mL",
                                              potency="99%", doses="2mg,4.5mg", compounding_date=DATE),
+        # 0.01 mg/mL × 10 mL: 0.1 mg of powder, measured through two volumetric stages
+        "liquid-api-two-stage": prepare_liquid(source="api", concentration="0.01 mg/mL", final_volume="10 mL",
+                                               potency="99%", doses="0.1mg", compounding_date=DATE),
         "titration-capsules": plan_titration(preset="seed_neuropathic", start_date=DATE),
         "titration-liquid": plan_titration(preset="ldnrt_slow", form="liquid", start_date=DATE),
     }
+
+
+#: export options of a kind of :func:`record_kinds` (the liquid label's patient dose)
+KIND_OPTIONS: dict[str, dict[str, Any]] = {"liquid-api-two-stage": {"patient_dose": "0.1 mg"}}
 
 
 def printed_cells(wb):

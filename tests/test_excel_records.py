@@ -202,6 +202,16 @@ def test_the_liquid_label_carries_the_patients_dose_on_its_syringe():
     assert not label.cell(row=row, column=2).protection.locked
 
 
+@pytest.mark.parametrize("typed", ["1.5 mg", "1.5mg", "0.5 mg", "2 mg", "1500 mcg"])
+def test_a_record_with_a_patients_dose_verifies(typed):
+    # the dose is read back from its cell (1.5 → 3/2 exactly) and the record built again with it:
+    # a dose that is not a whole number of mg, or typed another way, is the same dose
+    from compounding.verify import verify_workbook
+
+    report = verify_workbook(workbook_bytes(KINDS["liquid-tablets"], patient_dose=typed))
+    assert report.ok, str(report)
+
+
 def test_a_patient_dose_is_checked_like_any_dose():
     from compounding.errors import InputError
 

@@ -147,12 +147,13 @@ def _printed_cells(wb):
             yield title, c.coordinate, c.value
 
 
-@pytest.mark.parametrize("kind", ["capsules-api", "capsules-tablets-aliquot", "liquid-tablets",
-                                  "liquid-api-aliquot", "titration-capsules", "titration-liquid"])
+@pytest.mark.parametrize("kind", ["capsules-api", "capsules-tablets-aliquot", "capsules-api-two-stage-actual",
+                                  "liquid-tablets", "liquid-api-aliquot", "liquid-api-two-stage",
+                                  "titration-capsules", "titration-liquid"])
 def test_no_internal_references_or_keys_are_printed(kind):
-    from tests.excel_support import record_kinds
+    from tests.excel_support import KIND_OPTIONS, record_kinds
 
-    wb = workbook(record_kinds()[kind])
+    wb = workbook(record_kinds()[kind], **KIND_OPTIONS.get(kind, {}))
     found = [(s, c, m) for s, c, text in _printed_cells(wb) for m in SNAKE.findall(text) + FILE_SECTION.findall(text)]
     assert found == []
     assert sum(1 for _ in _printed_cells(wb)) > 40

@@ -18,7 +18,7 @@ import pytest
 
 from compounding.excel import RECORD_FIELDS, workbook_bytes
 from compounding.verify import inspect, verify_workbook
-from tests.excel_support import named_cell, record_kinds
+from tests.excel_support import KIND_OPTIONS, named_cell, record_kinds
 
 KINDS = record_kinds()
 FIELDS = {key: f"{label} Q" for key, label in RECORD_FIELDS.items() if key != "notes"}
@@ -97,7 +97,7 @@ def _check(formulas, values, cells, *, book=None) -> list[str]:
 
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_every_edit_of_every_sheet_is_named(kind):
-    formulas, values = _load(workbook_bytes(KINDS[kind], **FIELDS))
+    formulas, values = _load(workbook_bytes(KINDS[kind], **FIELDS, **KIND_OPTIONS.get(kind, {})))
     assert inspect(formulas, values).ok
     targets = _targets(formulas)
     sheets = {s for s, _ in targets}
@@ -115,7 +115,7 @@ def test_every_edit_of_every_sheet_is_named(kind):
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_every_saved_formula_result_is_checked(kind):
     """A viewer that does not recalculate shows the saved results: each one changed is named."""
-    formulas, values = _load(workbook_bytes(KINDS[kind], **FIELDS))
+    formulas, values = _load(workbook_bytes(KINDS[kind], **FIELDS, **KIND_OPTIONS.get(kind, {})))
     cells = [(ws.title, c.coordinate) for ws in formulas.worksheets for row in ws.iter_rows() for c in row
              if c.data_type == "f"]
     assert len(cells) > 50

@@ -116,10 +116,25 @@ def _patient_lines(row) -> tuple[list[Line], list[Line]]:
     return inputs, calc
 
 
+def dose_text(dose: Any) -> str:
+    """A patient's dose as the record stores it: its exact mg, ``"1.5 mg"`` however it was typed
+    ("1.5mg", "1500 mcg") or read back from its cell (3/2), so the record built again from the
+    cell stores the same text."""
+    from decimal import Decimal, localcontext
+
+    from ..liquids import check_dose
+
+    m = Fraction(check_dose(dose, "patient_dose").to(mg).magnitude)
+    with localcontext() as ctx:
+        ctx.prec = 40
+        d = (Decimal(m.numerator) / Decimal(m.denominator)).normalize()
+    return f"{d:f} mg"
+
+
 def options(values: dict[str, Any]) -> dict[str, Any]:
     """The export options a record's cells carry (the patient's dose), for :mod:`compounding.verify`."""
     dose = values.get("patient_dose")
-    return {} if dose is None else {"patient_dose": Q(_num(dose), mg)}
+    return {} if dose is None else {"patient_dose": dose_text(Q(_num(dose), mg))}
 
 
 def sections(b: LiquidPreparation, *, patient_dose: Any = None) -> list[Section]:
@@ -393,6 +408,7 @@ def recompute(values: dict[str, Any]) -> LiquidPreparation:
 def build(wb, b: LiquidPreparation, record: Fields, *, paper: str = "A4", patient_dose: Any = None) -> str:
     from ..display import format_quantity
 
+    patient_dose = None if patient_dose is None else dose_text(patient_dose)
     secs = sections(b, patient_dose=patient_dose)
     check_names(secs)
     digest = record_hash(KIND, secs)
