@@ -152,8 +152,15 @@ def record_kinds() -> dict[str, Any]:
     }
 
 
-#: export options of a kind of :func:`record_kinds` (the liquid label's patient dose)
-KIND_OPTIONS: dict[str, dict[str, Any]] = {"liquid-api-two-stage": {"patient_dose": "0.1 mg"}}
+#: export options of a kind of :func:`record_kinds`: the liquid label's patient dose, a worklist's
+#: allocation (with a name that would be a formula if it were not kept as text)
+KIND_OPTIONS: dict[str, dict[str, Any]] = {
+    "liquid-api-two-stage": {"patient_dose": "0.1 mg"},
+    "capsules-api-two-stage-actual": {"allocation": [
+        ["Rx number", "Patient", "Quantity", "Unit", "Dose (mg)", "Directions"],
+        ["R1", '=HYPERLINK("http://evil.example","Ann")', 6, "capsules", 0.1, "Take one capsule at bedtime"],
+        ["anticipatory stock", "", 4, "capsules", None, ""]]},
+}
 
 
 def printed_cells(wb):

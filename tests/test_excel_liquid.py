@@ -11,7 +11,7 @@ import pytest
 
 from compounding.display import format_quantity
 from compounding.errors import CompoundingError
-from compounding.excel import workbook, write_workbook
+from compounding.excel import workbook, workbook_bytes, write_workbook
 from compounding.excel._liquid import recompute, sections
 from compounding.liquids import prepare_liquid
 from compounding.units import Q, mg, mL
@@ -230,3 +230,17 @@ def test_liquid_record_converts_to_pdf(libreoffice, tmp_path):
     b = _reference()["LQ-02"][0]
     pdf = libreoffice.to_pdf(write_workbook(b, tmp_path / "lq02.xlsx", lot_number="L-2"))
     assert pdf.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("given", [{"concentration": "1 mg/mL", "final_volume": "50 mL"},
+                                   {"tablets": 1, "final_volume": "50 mL"},
+                                   {"concentration": "0.5 mg/mL", "final_volume": "300 mL"}])
+def test_whole_tablets_verify_however_the_batch_was_given(given):
+    # 1 mg/mL × 50 mL is 50 mg: one whole 50 mg tablet, no powder weighed; 0.5 mg/mL × 300 mL is
+    # 150 mg, three tablets. Given by its concentration the core's trace says "concentration × final
+    # volume"; verify builds the record again the same way, not as "1 tablet × 50 mg"
+    liquid = prepare_liquid(doses="1mg", compounding_date="2026-03-02", **given)
+    assert liquid.tablets_to_use is not None
+    data = workbook_bytes(liquid)
+    report = verify_workbook(data)
+    assert report.ok, str(report)

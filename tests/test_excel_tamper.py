@@ -82,14 +82,15 @@ def _check(formulas, values, cells, *, book=None) -> list[str]:
     """Edit ``cells`` (in ``book``: the formulas, or the saved results), run verify, restore;
     return the cells verify did not name."""
     book = book or formulas
-    old = {k: book[k[0]][k[1]].value for k in cells}
-    for (sheet, coord), value in old.items():
+    old = {k: (book[k[0]][k[1]].value, book[k[0]][k[1]].data_type) for k in cells}
+    for (sheet, coord), (value, _) in old.items():
         book[sheet][coord].value = _tampered(value)
     try:
         report = inspect(formulas, values)
     finally:
-        for (sheet, coord), value in old.items():
+        for (sheet, coord), (value, data_type) in old.items():
             book[sheet][coord].value = value
+            book[sheet][coord].data_type = data_type  # text starting with "=" stays text
     named = {f.cell for f in report.findings}
     broken = any(f.what in HASHES or f.what == "inputs refused by the calculator" for f in report.findings)
     return [f"{s}!{c}" for s, c in cells if f"{s}!{c}" not in named and not (broken and len(cells) == 1)]

@@ -49,7 +49,7 @@ def record_kind(result: Any) -> str:
 
 
 def workbook(result: Any, *, capsule_weights: int | None = None, paper: str = "A4", patient_dose: Any = None,
-             **record: Any):
+             allocation: Any = None, **record: Any):
     """The openpyxl ``Workbook`` of ``result``.
 
     ``capsule_weights``: rows on the capsule weight check, each to be weighed before the sheet gives a
@@ -58,6 +58,8 @@ def workbook(result: Any, *, capsule_weights: int | None = None, paper: str = "A
     ``paper``: ``"A4"`` or ``"Letter"`` (every sheet also fits one page width on the other).
     ``patient_dose``: an oral liquid's label carries this dose ("1.5 mg") and its volume on the
     oral syringe dispensed; left out, the label has a line to write the dose in.
+    ``allocation``: rows (header first) of a worklist's *Allocation* sheet, who gets what from
+    the batch; verify checks it like every other sheet.
     ``record``: the pharmacy's fields, see :data:`RECORD_FIELDS`.
     """
     from openpyxl import Workbook
@@ -81,6 +83,10 @@ def workbook(result: Any, *, capsule_weights: int | None = None, paper: str = "A
 
     options = ({"capsule_weights": capsule_weights} if kind == "capsules" else
                {"patient_dose": patient_dose} if kind == "liquid" else {})
+    if allocation is not None:
+        from ._common import check_allocation
+
+        options["allocation"] = check_allocation(allocation)
     wb = Workbook()
     kind_module(kind).build(wb, result, fields, paper=paper, **options)
     return wb

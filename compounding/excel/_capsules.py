@@ -613,7 +613,7 @@ ACTUAL_ADVICE = ("Weigh each amount to its target. An actual weight inside its a
 
 
 def build(wb, b: CapsuleBatch, record: Fields, *, capsule_weights: int | None = None,
-          paper: str = "A4") -> str:
+          paper: str = "A4", allocation: Any = None) -> str:
     """Fill ``wb`` (a fresh workbook) with the capsule batch record; returns the record hash."""
     from ..display import format_quantity
     from ..units import capsule
@@ -641,7 +641,7 @@ def build(wb, b: CapsuleBatch, record: Fields, *, capsule_weights: int | None = 
     _label(label, b, mf, record, basis_key == ref.strength_basis)
 
     finish(wb, kind=KIND, prep=prep, record=record, footer=f"{b.formula_id} v{b.formula_version}", digest=digest,
-           paper=paper, print_cols={CALC_SHEET: 6}, options={"capsule_weights": rows})
+           paper=paper, print_cols={CALC_SHEET: 6}, options={"capsule_weights": rows}, allocation=allocation)
     return digest
 
 

@@ -616,12 +616,19 @@ def check_names(sections: Sequence[Section]) -> None:
 
 
 def finish(wb, *, kind: str, prep: str, record: dict[str, str], footer: str, digest: str, paper: str,
-           print_cols: dict[str, int] | None = None, options: dict[str, Any] | None = None) -> None:
+           print_cols: dict[str, int] | None = None, options: dict[str, Any] | None = None,
+           allocation: Sequence[Sequence[Any]] | None = None) -> None:
     """Print setup and protection of every sheet, the document properties, what the record was
-    exported with, each sheet's status cell, and every formula's value for the saved file."""
+    exported with, each sheet's status cell, and every formula's value for the saved file.
+    ``allocation``: rows of a worklist's *Allocation* sheet (header first), stored with the export
+    options so verify builds the sheet again and names any cell changed."""
     from ._pages import paginate
     from ._status import add_status
     from ._writer import set_cached
+
+    if allocation:
+        allocation_sheet(wb.create_sheet(ALLOCATION_SHEET), allocation)
+        options = {**(options or {}), "allocation": json.dumps([list(r) for r in allocation], ensure_ascii=False)}
 
     lot = record.get("lot_number", "")
     right = f"Lot / Rx: {lot}" if lot else "Lot / Rx: ____________"
@@ -635,6 +642,36 @@ def finish(wb, *, kind: str, prep: str, record: dict[str, str], footer: str, dig
     set_properties(wb, kind=kind, title=f"Compounding record: {prep}", digest=digest, lot=lot)
     store_export(wb[CALC_SHEET], dict(record), {"paper": paper, **(options or {})})
     set_cached(wb, add_status(wb, widths, _core_values.get(wb)).formulas())
+
+
+ALLOCATION_SHEET = "Allocation"
+
+
+def check_allocation(rows: Any) -> list[list[Any]]:
+    """A worklist's allocation rows as the record stores them: text, numbers or blanks; else refused."""
+    ok = isinstance(rows, (list, tuple)) and all(
+        isinstance(r, (list, tuple)) and all(v is None or (isinstance(v, (str, int, float)) and not isinstance(v, bool))
+                                             for v in r) for r in rows)
+    if not ok:
+        raise InputError("is not a table of allocations", field="allocation", value=str(rows)[:80],
+                         allowed="rows (header first) of text, numbers or blanks")
+    return [list(r) for r in rows]
+
+
+def allocation_sheet(ws: Worksheet, rows: Sequence[Sequence[Any]]) -> None:
+    """Who gets what from the batch: every text stays the text typed (never a formula)."""
+    ws.sheet_view.showGridLines = False
+    for r, values in enumerate(rows, 1):
+        for c, v in enumerate(values, 1):
+            if isinstance(v, str):
+                put_raw_text(ws.cell(row=r, column=c), clean_text(v))
+            elif v is not None:
+                ws.cell(row=r, column=c).value = v
+            if r == 1:
+                restyle(ws.cell(row=r, column=c), font=st.BOLD, fill=st.HEADER_FILL)
+    for c in range(1, max((len(v) for v in rows), default=0) + 1):
+        longest = max((len(str(v[c - 1])) for v in rows if len(v) >= c and v[c - 1] is not None), default=8)
+        ws.column_dimensions[get_column_letter(c)].width = min(max(longest + 2, 8), 40)
 
 
 # --- what the record was exported with -----------------------------------------------------------

@@ -52,6 +52,11 @@ def _mode(b: LiquidPreparation) -> str:
     return "whole" if b.tablets_to_use is not None else "crushed"
 
 
+def _by_concentration(b: LiquidPreparation) -> bool:
+    """Whole tablets reached from a concentration given (the core's trace says so), not a number of tablets."""
+    return any(s.key == "naltrexone_hcl" and s.formula.startswith("concentration") for s in b.trace)
+
+
 def _mwq_entered(b: LiquidPreparation) -> bool:
     return any(s.key == "mwq" and "entered" in s.description for s in b.trace)
 
@@ -160,6 +165,12 @@ def sections(b: LiquidPreparation, *, patient_dose: Any = None) -> list[Section]
     choices.append(Line("balance", "Balance", "", "custom" if _mwq_entered(b) else b.balance, kind="choice",
                         shown="minimum weighable quantity entered" if _mwq_entered(b)
                         else ref.balance(b.balance).name))
+
+    if mode == "whole":  # the tablets are the input either way; verify asks the core the same question
+        by_conc = _by_concentration(b)
+        choices.append(Line("batch_given_as", "The batch was given as", "", "concentration" if by_conc else "tablets",
+                            kind="choice", shown="its concentration and final volume (whole tablets follow)"
+                            if by_conc else "a number of whole tablets and the final volume"))
 
     inputs: list[Line] = []
     if mode == "whole":
@@ -380,7 +391,10 @@ def recompute(values: dict[str, Any]) -> LiquidPreparation:
     }
     if values.get("formula_id"):
         kw["formula"] = values["formula_id"]
-    if values.get("tablets") is not None:
+    if values.get("tablets") is not None and values.get("batch_given_as") == "concentration":
+        strength = _num(values["tablet_strength"])
+        kw["concentration"] = Q(_num(values["tablets"]) * strength / _num(values["final_volume"]), mg_per_mL)
+    elif values.get("tablets") is not None:
         kw["tablets"] = int(_num(values["tablets"]))
     else:
         kw["concentration"] = Q(_num(values["concentration"]), mg_per_mL)
@@ -405,7 +419,8 @@ def recompute(values: dict[str, Any]) -> LiquidPreparation:
 
 # --- the workbook -------------------------------------------------------------------------------
 
-def build(wb, b: LiquidPreparation, record: Fields, *, paper: str = "A4", patient_dose: Any = None) -> str:
+def build(wb, b: LiquidPreparation, record: Fields, *, paper: str = "A4", patient_dose: Any = None,
+          allocation: Any = None) -> str:
     from ..display import format_quantity
 
     patient_dose = None if patient_dose is None else dose_text(patient_dose)
@@ -427,7 +442,7 @@ def build(wb, b: LiquidPreparation, record: Fields, *, paper: str = "A4", patien
     _label(label, b, mf, record, patient_dose is not None)
     footer = f"{b.formula_id} v{b.formula_version}" if b.formula_id else "oral liquid"
     finish(wb, kind=KIND, prep=prep, record=record, footer=footer, digest=digest, paper=paper,
-           print_cols={CALC_SHEET: 6}, options={"patient_dose": patient_dose})
+           print_cols={CALC_SHEET: 6}, options={"patient_dose": patient_dose}, allocation=allocation)
     return digest
 
 

@@ -191,7 +191,7 @@ def _regimens(preset: str | None, stages: list) -> list[dict[str, Any]]:
 
 # --- the workbook -------------------------------------------------------------------------------
 
-def build(wb, p: TitrationPlan, record: Fields, *, paper: str = "A4") -> str:
+def build(wb, p: TitrationPlan, record: Fields, *, paper: str = "A4", allocation: Any = None) -> str:
     from ..display import format_quantity
 
     secs = sections(p)
@@ -209,7 +209,7 @@ def build(wb, p: TitrationPlan, record: Fields, *, paper: str = "A4") -> str:
     _plan_sheet(plan_ws, p, record, identity, prep)
     _chart_sheet(chart, p, record)
     finish(wb, kind=KIND, prep=prep, record=record, footer="titration plan", digest=digest, paper=paper,
-           print_cols={CALC_SHEET: 6, "Patient chart": 6})
+           print_cols={CALC_SHEET: 6, "Patient chart": 6}, allocation=allocation)
     return digest
 
 

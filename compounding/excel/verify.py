@@ -24,6 +24,7 @@ prints it (exit 0 when everything agrees, 1 when something differs, 2 when the f
 from __future__ import annotations
 
 import datetime as dt
+import json
 import io
 import re
 import zipfile
@@ -433,11 +434,14 @@ def _rebuilt(f: _File, kind: str, result: Any, options: dict[str, Any], digest: 
     from ._compare import compare, expected_workbook
 
     record, stored, _ = read_export(f.formulas)
-    build: dict[str, Any] = {k: v for k, v in stored.items() if k in ("paper", "capsule_weights", "patient_dose")}
+    build: dict[str, Any] = {k: v for k, v in stored.items()
+                             if k in ("paper", "capsule_weights", "patient_dose", "allocation")}
     build.update({k: str(v) for k, v in options.items()})
     try:
         if "capsule_weights" in build:
             build["capsule_weights"] = int(build["capsule_weights"])
+        if "allocation" in build:
+            build["allocation"] = json.loads(build["allocation"])
         expected = expected_workbook(kind, result, record, build, digest)
     except (CompoundingError, ValueError) as exc:
         return [Finding("workbook", "record", "record cannot be rebuilt", None, str(exc),
