@@ -5,8 +5,8 @@ when it fits on one.
 Each sheet prints one page wide (fit to width), so a page holds a known height of the sheet: the
 paper's height inside the margins, divided by the scale the width needs. Rows are given their
 heights when written; a row without one counts as 15 points. A block that would cross the bottom
-of a page starts a new page (a manual row break before it); a block taller than a page is left to
-the spreadsheet's own breaks. A margin of 8 % absorbs the difference between this estimate and the
+of a page starts a new page (a manual row break before it); a block taller than a page gets
+manual breaks where the estimate fills a page. A margin of 8 % absorbs the difference between this estimate and the
 program that prints.
 """
 
@@ -98,8 +98,12 @@ def paginate(ws, paper: str, last_col: int, last_row: int) -> list[tuple[int, in
                 used = repeat
             used += size
             continue
-        for h in heights:  # taller than a page: the spreadsheet breaks it where it must
-            if used + h > page:
+        # taller than a page: broken here, at the same estimate (a break left to the spreadsheet
+        # falls at the paper's full height, not this estimate, and every block after it would
+        # be placed against a page that is not where this count thinks it is)
+        for r, h in zip(range(first, last + 1), heights):
+            if used + h > page and used > repeat:
+                ws.row_breaks.append(Break(id=r - 1))
                 used = repeat
             used += h
     _KEPT[ws] = kept
