@@ -21,6 +21,7 @@ pages = [
     st.Page("app_pages/weight_check.py", title="Weight check", icon=":material/scale:"),
     st.Page("app_pages/reference_data.py", title="Reference data", icon=":material/menu_book:"),
 ]
-keep_inputs()  # a visit to another page must not wipe what was typed here
 # Navigation on top: the sidebar would take a third of a tablet's width from the forms.
-st.navigation(pages, position="top").run()
+page = st.navigation(pages, position="top")
+keep_inputs(page.title)  # a visit to another page must not wipe what was typed there
+page.run()

@@ -10,6 +10,7 @@ from typing import Any
 
 import streamlit as st
 
+from app_pages import _drug_form as df
 from app_pages import _widgets as w
 
 METHODS = {"packing_statistic": "Measured fill weight (packing statistic)", "density": "Bulk densities"}
@@ -17,7 +18,8 @@ METHODS = {"packing_statistic": "Measured fill weight (packing statistic)", "den
 LABELS = {
     "formula": "Formula", "source": "Source", "strength": "Strength per capsule", "quantity": "Capsules ordered",
     "extra": "Extra for losses", "api_form": "Powder form", "strength_basis": "Strength stated as",
-    "potency": "As-is potency", "assay": "Assay", "water": "Water content", "tablet_weight": "Average tablet weight",
+    "potency": "As-is potency", "assay": "Assay", "water": "Water content",
+    "potency_basis": "Potency is the content of", "tablet_weight": "Average tablet weight",
     "capsule_size": "Capsule size", "filler": "Filler", "fill_weight": "Filler fill weight",
     "api_fill_weight": "Drug powder fill weight", "method": "Method",
     "drug_bulk_density": "Drug bulk density", "filler_bulk_density": "Filler bulk density",
@@ -34,14 +36,12 @@ def setup(p: str) -> tuple[Any, str]:
     """Formula (which sets the source) and fill method: outside the form, so the form shows the
     fields that apply (potency for powder, tablet weight for tablets)."""
     forms = capsule_formulas()
-    left, right = st.columns([3, 2])
-    with left:
-        fid = st.selectbox("Formula (sets the source: naltrexone HCl powder or crushed 50 mg tablets)",
-                           list(forms), key=f"{p}.formula", on_change=w.forget_result(p),
-                           format_func=lambda k: f"{k} v{forms[k].version} · {forms[k].name}")
-    with right:
-        method = st.radio("Filler calculation", list(METHODS), key=f"{p}.method", horizontal=True,
-                          format_func=METHODS.get, on_change=w.forget_result(p))
+    # the whole width: in a column a tablet cut the formula's name
+    fid = st.selectbox("Formula (sets the source: naltrexone HCl powder or crushed 50 mg tablets)",
+                       list(forms), key=f"{p}.formula", on_change=w.forget_result(p),
+                       format_func=lambda k: f"{k} v{forms[k].version} · {forms[k].name}")
+    method = st.radio("Filler calculation", list(METHODS), key=f"{p}.method", horizontal=True,
+                      format_func=METHODS.get, on_change=w.forget_result(p))
     return forms[fid], method
 
 
@@ -64,22 +64,7 @@ def fields(p: str, mf: Any, method: str) -> None:
 
     if mf.source == "api":
         st.markdown("**Naltrexone HCl powder** (from the certificate of analysis)")
-        c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
-        forms = list(ref.forms)
-        with c1:
-            st.selectbox("Powder form", forms, key=f"{p}.api_form", index=forms.index("hcl_anhydrous")
-                         if "hcl_anhydrous" in forms else 0, format_func=lambda k: ref.forms[k].name.replace("naltrexone hydrochloride", "naltrexone HCl"))
-            w.field_error(p, "api_form", "strength_basis")
-        with c2:
-            st.number_input("As-is potency (%)", key=f"{p}.potency", value=None, step=0.1, format="%g",
-                            help="Leave blank (and assay blank) for no potency correction; the record says so.")
-            w.field_error(p, "potency")
-        with c3:
-            st.number_input("or assay (%, anhydrous basis)", key=f"{p}.assay", value=None, step=0.1, format="%g")
-            w.field_error(p, "assay")
-        with c4:
-            st.number_input("and water content (%)", key=f"{p}.water", value=None, step=0.1, format="%g")
-            w.field_error(p, "water")
+        df.fields(p, "hcl_anhydrous")
     else:
         st.markdown("**Commercial 50 mg tablets** (crushed)")
         c1, _ = st.columns([1, 1])
@@ -129,12 +114,12 @@ def fields(p: str, mf: Any, method: str) -> None:
     with st.expander("QC limits and dates"):
         c1, c2, c3, c4 = st.columns(4)
         with c1:
-            st.number_input("QC low limit (%)", key=f"{p}.qc_low", step=1.0, format="%g",
-                            value=float(limits.individual_low.quantity.to("percent").magnitude))
+            w.quantity_input("QC low limit", f"{p}.qc_low", ("%",),
+                             value=limits.individual_low.quantity.to("percent").magnitude)
             w.field_error(p, "qc_low")
         with c2:
-            st.number_input("QC high limit (%)", key=f"{p}.qc_high", step=1.0, format="%g",
-                            value=float(limits.individual_high.quantity.to("percent").magnitude))
+            w.quantity_input("QC high limit", f"{p}.qc_high", ("%",),
+                             value=limits.individual_high.quantity.to("percent").magnitude)
             w.field_error(p, "qc_high")
         with c3:
             st.date_input("Compounding date", key=f"{p}.date", value="today", format="YYYY-MM-DD")
@@ -149,7 +134,7 @@ def arguments(p: str, mf: Any, method: str) -> dict[str, Any]:
     """The keyword arguments of ``capsule_batch`` from the form's values (read in the callback)."""
     s = st.session_state
     args: dict[str, Any] = dict(
-        formula=mf.id, strength=w.typed_quantity(f"{p}.strength", "mg"), quantity=s.get(f"{p}.quantity"),
+        formula=mf.id, strength=w.typed_quantity(f"{p}.strength", "mg"), quantity=w.number_text(s.get(f"{p}.quantity")),
         capsule_size=s.get(f"{p}.capsule_size"), filler=s.get(f"{p}.filler"), method=method,
         balance=s.get(f"{p}.balance"), mwq=w.typed_quantity(f"{p}.mwq", "mg"),
         qc_limits=(w.percent_text(s.get(f"{p}.qc_low")), w.percent_text(s.get(f"{p}.qc_high"))),
@@ -160,9 +145,7 @@ def arguments(p: str, mf: Any, method: str) -> dict[str, Any]:
     extra = s.get(f"{p}.extra")
     args["extra"] = None if extra is None else (w.percent_text(extra) if extra_unit == "%" else w.number_text(extra))
     if mf.source == "api":
-        args.update(api_form=s.get(f"{p}.api_form", "hcl_anhydrous"),
-                    potency=w.percent_text(s.get(f"{p}.potency")), assay=w.percent_text(s.get(f"{p}.assay")),
-                    water=w.percent_text(s.get(f"{p}.water")))
+        args.update(df.arguments(p, "hcl_anhydrous"))
     else:
         args["tablet_weight"] = w.typed_quantity(f"{p}.tablet_weight", "mg")
     if method == "packing_statistic":

@@ -9,13 +9,14 @@ from typing import Any
 
 import streamlit as st
 
+from app_pages import _drug_form as df
 from app_pages import _widgets as w
 
 SOURCES = {"tablets": "50 mg tablets (crushed or whole)", "api": "naltrexone HCl powder"}
 COMMON_DOSES = [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5]
 LABELS = {"source": "Source", "tablets": "Tablets", "concentration": "Concentration", "final_volume": "Final volume",
           "vehicle": "Vehicle", "tablet_weight": "Average tablet weight", "doses": "Doses", "dose": "Doses",
-          "api_form": "Powder form", "potency": "As-is potency", "balance": "Balance", "mwq": "MWQ",
+          **df.LABELS, "balance": "Balance", "mwq": "MWQ",
           "date": "Compounding date", "component_expiries": "Earliest expiry",
           "weight_of_tablets": "Weight of tablets", "naltrexone_hcl": "Naltrexone HCl"}
 
@@ -43,7 +44,7 @@ def arguments(p: str) -> dict[str, Any]:
         args.update(tablets=w.number_text(s.get(f"{p}.tablets")),
                     tablet_weight=w.typed_quantity(f"{p}.tablet_weight", "mg"))
     else:
-        args.update(api_form=s.get(f"{p}.api_form"), potency=w.percent_text(s.get(f"{p}.potency")))
+        args.update(df.arguments(p, w.reference().strength_basis))
     return args
 
 
@@ -84,18 +85,9 @@ def fields(p: str, source: str, *, doses: bool = True) -> None:
             w.quantity_input("Average tablet weight (measured; needed for part tablets)", f"{p}.tablet_weight",
                              ("mg", "g"), help="Weigh at least 10-20 tablets and divide: no published figure exists.")
             w.field_error(p, "tablet_weight", "weight_of_tablets")
-        else:
-            d1, d2 = st.columns([3, 2])
-            forms = list(ref.forms)
-            with d1:
-                st.selectbox("Powder form", forms, key=f"{p}.api_form",
-                             index=forms.index(ref.strength_basis) if ref.strength_basis in forms else 0,
-                             format_func=lambda k: ref.forms[k].name.replace("naltrexone hydrochloride", "naltrexone HCl"))
-                w.field_error(p, "api_form")
-            with d2:
-                st.number_input("As-is potency (%)", key=f"{p}.potency", value=None, step=0.1, format="%g",
-                                help="Blank: no potency correction (the record says so).")
-                w.field_error(p, "potency")
+    if source != "tablets":
+        st.markdown("**Naltrexone HCl powder** (from the certificate of analysis)")
+        df.fields(p, ref.strength_basis)
 
     if doses:
         dose_fields(p)
@@ -117,13 +109,13 @@ def dose_fields(p: str) -> None:
 def _balance_and_dates(p: str, ref) -> None:
     w.balance_inputs(p, ref)
     with st.expander("Dates"):
-        c1, c2, c3 = st.columns(3)
+        c1, c2 = st.columns(2)
         with c1:
             st.date_input("Compounding date", key=f"{p}.date", value="today", format="YYYY-MM-DD")
             w.field_error(p, "date")
         with c2:
             st.date_input("Earliest expiry (optional)", key=f"{p}.expiry", value=None, format="YYYY-MM-DD")
             w.field_error(p, "component_expiries")
-        with c3:
-            st.checkbox("Count the compounding day as day 1", key=f"{p}.day_one",
-                        help="Some SOPs count the compounding day as day 1: the BUD is then one day earlier.")
+        # on its own line: in a third column a tablet cut its label
+        st.checkbox("Count the compounding day as day 1", key=f"{p}.day_one",
+                    help="Some SOPs count the compounding day as day 1: the BUD is then one day earlier.")

@@ -2,11 +2,15 @@
 
 Conventions every page follows:
 
-- inputs sit in an ``st.form``; its submit button's ``on_click`` callback runs the core and keeps the
-  result (or the error) in ``st.session_state`` under ``<page>.result`` / ``<page>.error``, so a later
-  rerun (a download, a link, a chart hover) never loses the result, and a form keeps what was typed;
-- a quantity is a number box plus a chosen unit; the two are joined into the text a person would
-  type (``"4.5 mg"``) and handed to the core, so the core's parser and limits apply unchanged;
+- inputs sit in a bordered box (not an ``st.form``: a change must reach the program to mark the
+  result out of date); the Calculate button's ``on_click`` callback runs the core and keeps the
+  result (or the error) in ``st.session_state`` under ``<page>.result`` / ``<page>.error`` with the
+  inputs it came from (:func:`run_and_store`), so a later rerun (a download, a link, a chart hover)
+  never loses it; once an input differs from those, the result and its downloads are hidden as out
+  of date and the error goes (:func:`forget_if_changed`, :func:`current_result`);
+- a quantity is a text box plus a chosen unit (never a browser number box, which reinterprets
+  ``0,5`` as 5); the two are joined into the text a person would type (``"4.5 mg"``) and handed to
+  the core, so the core's one parser and its limits apply unchanged (:func:`quantity_input`);
 - a :class:`~compounding.errors.CompoundingError` is shown beside the field it names (``.field``),
   with what is allowed; an error whose field has no widget is shown above the form;
 - numbers are shown with :mod:`compounding.display` (rounded once, no trailing zeros).
@@ -16,7 +20,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any, Callable, Iterable, Sequence
 
 import streamlit as st
@@ -38,20 +44,26 @@ MASS_UNITS = ("mg", "mcg", "g")
 # --- inputs that survive a visit to another page ---------------------------------------------------
 
 INPUT_PREFIXES = ("cap.", "liq.", "tit.", "qa.", "qal.", "qc.")
+PAGE_PREFIXES = {"Capsules": ("cap.",), "Oral liquid": ("liq.",), "Titration plan": ("tit.",),
+                 "Independent check (QA)": ("qa.", "qal."), "Weight check": ("qc.",)}
 # widgets whose value Streamlit does not let a script set (buttons, uploads, the table editor)
 NOT_SETTABLE = (".calculate", ".to_weight_check", ".file", ".stages")
 
 
-def keep_inputs() -> None:
+def keep_inputs(current: str | None = None) -> None:
     """Keep every page's inputs when the pharmacist visits another page and comes back.
 
     Streamlit forgets a widget's value when a run does not draw it; writing the value back into
     session state at the start of each run makes it the user's own value, which Streamlit keeps.
+    Not for the page being drawn (``current``, its title): a value written there is sent back to
+    the browser and would overwrite what was typed meanwhile into its next field. Its quantity
+    fields keep their own values when hidden (``persist_state``, :func:`quantity_input`).
     """
     state = st.session_state
+    skip = PAGE_PREFIXES.get(current or "", ())
     for key in list(state.keys()):
-        if isinstance(key, str) and key.startswith(INPUT_PREFIXES) and ".download" not in key \
-                and not key.endswith(NOT_SETTABLE):
+        if isinstance(key, str) and key.startswith(INPUT_PREFIXES) and not key.startswith(skip) \
+                and ".download" not in key and not key.endswith(NOT_SETTABLE):
             try:
                 state[key] = state[key]
             except Exception:  # noqa: BLE001 - a widget Streamlit will not let us set keeps its own behaviour
@@ -88,64 +100,144 @@ def qc_limits():
     return load()
 
 
-# --- numbers as text for the core -----------------------------------------------------------------
+# --- typed text for the core -----------------------------------------------------------------------
 
-def number_text(value: float | int | None) -> str | None:
-    """A number box's value as the decimal a person typed: 4.5 → "4.5", 1e-05 → "0.00001"."""
+def number_text(value: Any) -> str | None:
+    """The text handed to the core for a number box: what was typed, unchanged (None when blank);
+    a number the program itself put there (4.5, 271.03) as the decimal it prints as."""
     if value is None:
         return None
-    if isinstance(value, float):
-        d = Decimal(repr(value))
-    else:
-        d = Decimal(value)
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, Fraction):
+        from compounding.display import format_exact
+
+        return format_exact(value)
+    d = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     text = format(d, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text
 
 
-def quantity_text(value: float | int | None, unit: str | None) -> str | None:
-    """``"4.5 mg"`` from 4.5 and "mg"; None when the box is blank (the core then says what is missing)."""
+_TYPED_UNIT = re.compile(r"^\s*[+-]?[0-9.,]*\s*(?P<unit>.*?)\s*$")
+
+
+def quantity_text(value: Any, unit: str | None) -> str | None:
+    """``"4.5 mg"`` from the typed "4.5" and the chosen "mg"; None when the box is blank (the core
+    then says what is missing). A unit typed in the box too is kept when it is the one chosen
+    ("4.5 mg" beside mg); a different one ("4.5 mcg" beside mg) reaches the core as "4.5 mcg mg",
+    which it refuses: the program never picks one of two units silently."""
     number = number_text(value)
-    if number is None:
-        return None
-    if unit in ("%", "percent"):
-        return f"{number}%"
-    return f"{number} {unit}" if unit else number
+    if number is None or not unit:
+        return number
+    unit = "%" if unit == "percent" else unit
+    typed = _TYPED_UNIT.match(number).group("unit")
+    if typed == unit:
+        return number
+    return f"{number}%" if unit == "%" else f"{number} {unit}"
 
 
-def percent_text(value: float | None) -> str | None:
+def percent_text(value: Any) -> str | None:
     return quantity_text(value, "%")
 
 
 # --- input widgets ----------------------------------------------------------------------------------
 
-def quantity_input(label: str, key: str, units: Sequence[str], *, value: float | None = None,
-                   unit: str | None = None, help: str | None = None, step: float | None = None,
-                   placeholder: str | None = None, integer: bool = False) -> str | None:
-    """A number box and a unit chooser side by side; returns the typed text (``"4.5 mg"``) or None.
+# what the core parser reads for each unit a chooser offers (counts: a whole number of them)
+UNIT_KINDS = {"mg": "mass", "mcg": "mass", "g": "mass", "mL": "volume", "L": "volume", "mg/mL": "concentration",
+              "mcg/mL": "concentration", "g/mL": "density", "%": "percent", "days": "duration",
+              "weeks": "duration", "capsules": "capsule", "tablets": "tablet"}
 
+
+_PLURALS = ("capsules", "tablets", "days", "weeks")
+
+
+def box_key(key: str) -> str:
+    """The key of the container around a quantity field (CSS class ``st-key-<box_key>``)."""
+    return "q-" + re.sub(r"[^A-Za-z0-9_-]", "-", key)
+
+
+def quantity_input(label: str, key: str, units: Sequence[str], *, value: Any = None,
+                   unit: str | None = None, help: str | None = None, step: float | None = None,
+                   placeholder: str | None = None, integer: bool = False, field: str | None = None,
+                   page: str | None = None) -> str | None:
+    """A text box for the number and, with several units, a unit chooser beside it; returns the text
+    for the core (``"4.5 mg"``), or None when blank. ``value``: a default (text or number).
+
+    A text box, not a browser number box: a number box reinterprets what was typed (``0,5`` became 5)
+    before the program sees it. The core's one parser reads the text, and its reading is shown
+    under the box at once: a refusal ("has a comma …; write 0.5"), or, for a number written
+    differently from how the program writes it, what it was read as ("1.000" → "read as 1 mg").
     With one unit (a count of capsules, a %), the unit is part of the label and there is no chooser.
+    ``field``: the core's name for this input (default: the key after the page prefix); the core's
+    own error for it replaces the reading; ``page``: where that error is kept (default: the key's first
+    part, ``cap`` for ``cap.strength``). ``step`` and ``integer`` are accepted for old callers.
     """
-    if len(units) == 1:
-        number = st.number_input(label if units[0].lower() in label.lower() else f"{label} ({units[0]})", key=key,
-                                 value=value, step=step or (1 if integer else 0.1),
-                                 format="%d" if integer else "%g", help=help, placeholder=placeholder)
-        return quantity_text(number, units[0])
-    left, right = st.columns([5, 3], vertical_alignment="bottom", gap="small")
-    with left:
-        number = st.number_input(label, key=key, value=value, step=step or (1 if integer else 0.1),
-                                 format="%d" if integer else "%g", help=help, placeholder=placeholder)
-    with right:
-        index = units.index(unit) if unit in units else 0
-        chosen = st.selectbox(f"Unit of {label.lower()}", units, key=f"{key}.unit",
-                              label_visibility="collapsed", index=index)
-    return quantity_text(number, chosen)
+    default = number_text(value)
+    with st.container(key=box_key(key)):
+        if len(units) == 1:
+            shown = label if units[0].lower() in label.lower() else f"{label} ({units[0]})"
+            text = st.text_input(shown, key=key, value=default or "", help=help, placeholder=placeholder,
+                                 persist_state="session")
+            chosen = units[0]
+        else:
+            # the chooser as wide as its longest unit, the box takes the rest: on a tablet a share of
+            # the column cut "mg/mL" to "mg/m"
+            with st.container(horizontal=True, vertical_alignment="bottom", gap="small", wrap=False):
+                text = st.text_input(label, key=key, value=default or "", help=help, placeholder=placeholder,
+                                     persist_state="session")
+                index = units.index(unit) if unit in units else 0
+                chosen = st.selectbox(f"Unit of {label.lower()}", units, key=f"{key}.unit", index=index,
+                                      persist_state="session",
+                                      label_visibility="collapsed", width=56 + 8 * max(len(u) for u in units))
+        _show_reading(key, text, chosen, field, page)
+    return quantity_text(text, chosen)
+
+
+def read_as(text: str | None, unit: str) -> tuple[str | None, CompoundingError | None]:
+    """How the core's parser reads ``text`` in a box beside ``unit``: (``"1 mg"``, None), or
+    (None, its refusal). Ranges are not judged here (the calculation does that, with its reasons)."""
+    from compounding.display import format_exact
+    from compounding.errors import RangeError
+    from compounding.units import as_count, capsule, parse_quantity, tablet
+
+    joined = quantity_text(text, unit)
+    kind = UNIT_KINDS.get(unit)
+    if joined is None or kind is None:
+        return None, None
+    try:
+        if kind in ("capsule", "tablet"):
+            number = str(as_count(text, "typed", {"capsule": capsule, "tablet": tablet}[kind],
+                                  minimum=-10**12).magnitude)
+        else:
+            number = format_exact(parse_quantity(joined, "typed", kind).magnitude)
+    except RangeError:
+        return None, None
+    except CompoundingError as exc:
+        exc.value = joined
+        return None, exc
+    if unit == "%":
+        return f"{number}%", None
+    return f"{number} {unit[:-1] if number == '1' and unit in _PLURALS else unit}", None
+
+
+def _show_reading(key: str, text: str | None, unit: str, field: str | None, page: str | None) -> None:
+    first, _, name = key.partition(".")
+    err = st.session_state.get(f"{page or first}.error")
+    if err and err.get("field") == (field or name):
+        return  # the core's own message for this field is shown next
+    shown, refusal = read_as(text, unit)
+    if refusal is not None:
+        st.error(error_text({"value": refusal.value, "message": refusal.message, "allowed": refusal.allowed}),
+                 icon=":material/error:")
+    elif shown is not None and text not in (shown, shown.rsplit(" ", 1)[0], shown.rstrip("%")):
+        st.caption(f"Read as **{shown}**")
 
 
 def balance_inputs(page: str, ref) -> None:
     """The balance chooser (shown with its MWQ) and an optional MWQ of the user's own balance."""
-    c1, c2 = st.columns(2)
+    c1, c2 = st.columns([3, 2])  # the balance's name needs the width on a tablet
     balances = list(ref.balances)
     with c1:
         st.selectbox("Balance", balances, key=f"{page}.balance", index=balances.index(ref.default_balance),
@@ -197,12 +289,21 @@ def field_error(page: str, *fields: str) -> None:
     """Show the page's stored error here when it names one of ``fields``."""
     err = st.session_state.get(f"{page}.error")
     if err and err.get("field") in fields:
-        st.error(error_text(err), icon=":material/error:")
+        first = not st.session_state.get(f"{page}.error_shown")
+        # the first showing is the one brought into view after Calculate (see scroll_into_view)
+        with st.container(key=f"{page}-field-error") if first else st.container():
+            st.error(error_text(err), icon=":material/error:")
         st.session_state[f"{page}.error_shown"] = True
 
 
+def error_slot(page: str):
+    """The place above the form for :func:`form_error_summary` (brought into view when the error
+    has no field of its own)."""
+    return st.container(key=f"{page}-summary")
+
+
 def form_error_summary(page: str, slot, labels: dict[str, str]) -> None:
-    """Fill ``slot`` (an ``st.empty()`` above the form) with the error, or a pointer to the field."""
+    """Fill ``slot`` (from :func:`error_slot`, above the form) with the error, or a pointer to the field."""
     err = st.session_state.get(f"{page}.error")
     if not err:
         return
@@ -216,17 +317,25 @@ def form_error_summary(page: str, slot, labels: dict[str, str]) -> None:
 
 
 def forget_result(page: str) -> Callable[[], None]:
-    """An ``on_change`` for a choice outside the form (formula, source, form): the result and error
-    shown belong to the old choice, so they go."""
+    """An ``on_change`` for a choice that redraws the form (formula, source, form): the result and
+    error shown belong to the old choice, so they go."""
     def forget() -> None:
         for suffix in (".result", ".error"):
             st.session_state.pop(f"{page}{suffix}", None)
     return forget
 
 
-def run_and_store(page: str, compute: Callable[[], Any], *, on_result: Callable[[Any], None] | None = None) -> None:
-    """Call ``compute`` (in a form's on_click); keep its result, or the core's error, in session state."""
-    st.session_state.pop(f"{page}.error", None)
+# --- results that belong to the inputs on screen ------------------------------------------------------
+
+def run_and_store(page: str, compute: Callable[[], Any], *, inputs: Any = None,
+                  on_result: Callable[[Any], None] | None = None) -> None:
+    """Call ``compute`` (in the Calculate button's on_click); keep its result, or the core's error, in
+    session state, with ``inputs``: what it was computed from (compared by :func:`forget_if_changed`)."""
+    s = st.session_state
+    s.pop(f"{page}.error", None)
+    s[f"{page}.inputs"] = inputs
+    s[f"{page}.scroll"] = True  # bring the result (or the error) into view on the coming run
+    s[f"{page}.stale"] = False
     try:
         result = compute()
     except CompoundingError as exc:
@@ -240,10 +349,78 @@ def run_and_store(page: str, compute: Callable[[], Any], *, on_result: Callable[
             f"the calculator failed unexpectedly ({type(exc).__name__}: {exc}). This is a fault in the "
             "program, not in your input; nothing was calculated. Please report it."))
         return
-    st.session_state[f"{page}.result"] = result
-    st.session_state[f"{page}.result_id"] = st.session_state.get(f"{page}.result_id", 0) + 1
+    s[f"{page}.result"] = result
+    s[f"{page}.result_id"] = s.get(f"{page}.result_id", 0) + 1
+    s[f"{page}.result_time"] = dt.datetime.now()
     if on_result is not None:
         on_result(result)
+
+
+def forget_if_changed(page: str, inputs: Callable[[], Any]) -> None:
+    """At the top of a page, before its fields are drawn: a result or error computed from other
+    inputs than those now on screen no longer applies. The error goes; the result is kept (it comes
+    back if the inputs are put back) but :func:`current_result` shows it only when up to date.
+    ``inputs``: the page's function giving what Calculate would compute from (typed texts, choices)."""
+    s = st.session_state
+    if s.get(f"{page}.result") is None and s.get(f"{page}.error") is None:
+        return
+    try:
+        now = inputs()
+    except Exception:  # noqa: BLE001 - inputs that cannot even be read are not the ones computed from
+        now = _CHANGED
+    stale = now != s.get(f"{page}.inputs", _CHANGED)
+    s[f"{page}.stale"] = stale
+    if stale:
+        s.pop(f"{page}.error", None)
+
+
+_CHANGED = object()
+
+
+def current_result(page: str, what: str = "result"):
+    """The page's result when it belongs to the inputs on screen; otherwise None, with a notice in
+    its place that the last result (and its downloads) is out of date."""
+    s = st.session_state
+    result = s.get(f"{page}.result")
+    if result is None:
+        return None
+    if s.get(f"{page}.stale"):
+        st.info(f"**The inputs have changed since the last {what}.** Its figures and downloads are hidden: "
+                "press the button above to calculate from the inputs on screen.", icon=":material/update:")
+        return None
+    return result
+
+
+def scroll_into_view(page: str) -> None:
+    """Right after Calculate, bring what it gave into view: the key result at the top of the screen,
+    or the error beside its field. The button sits at the bottom of a long form, so without this the
+    result (or the reason there is none) would start below the screen."""
+    if not st.session_state.pop(f"{page}.scroll", False):
+        return
+    run = st.session_state.get(f"{page}.result_id", 0)
+    page = re.sub(r"[^a-zA-Z0-9_-]", "-", page)  # as Streamlit writes a key into its CSS class
+    st.html(f"""<script>/* {page} {run} {dt.datetime.now().timestamp()} */
+    (() => {{
+      const find = () => document.querySelector('.st-key-{page}-field-error')
+        || document.querySelector('.st-key-{page}-result') || document.querySelector('.st-key-{page}-summary');
+      // scroll, then again while the page is still settling (elements drawn late move it), for 2 s at most
+      let last = null, still = 0, tries = 0;
+      const go = () => {{
+        const el = find();
+        if (el) {{
+          const top = el.getBoundingClientRect().top;
+          still = last !== null && Math.abs(top - last) < 1 ? still + 1 : 0;
+          if (still === 0) {{
+            el.style.scrollMarginTop = '4.5rem';  // below the navigation bar
+            el.scrollIntoView({{block: el.classList.contains('st-key-{page}-result') ? 'start' : 'center'}});
+          }}
+          last = el.getBoundingClientRect().top;
+        }}
+        if (still < 3 && ++tries < 20) setTimeout(go, 100);
+      }};
+      requestAnimationFrame(go);
+    }})();
+    </script>""", unsafe_allow_javascript=True)
 
 
 # --- showing results --------------------------------------------------------------------------------
@@ -252,6 +429,13 @@ def fq(q, unit=None) -> str:
     from compounding.display import format_quantity
 
     return format_quantity(q, unit)
+
+
+def rounded_up(count, unrounded) -> str:
+    """A count rounded up, saying so: "9 tablets (rounded up from 8.91)" (one rule, in the core)."""
+    from compounding.display import format_rounded_up
+
+    return format_rounded_up(count, unrounded)
 
 
 def fn(x, places: int = 4) -> str:
@@ -265,6 +449,16 @@ def pct(ratio) -> str:
     from compounding.units import Q, dimensionless, percent
 
     return fq(Q(ratio, dimensionless).to(percent))
+
+
+def potency_note(r) -> str:
+    """A powder's potency correction in words, with its basis (what the potency is the content of)
+    and the salt factor when there is one: "as-is potency 98.5% of naltrexone HCl dihydrate ..."."""
+    note = ("no potency correction" if r.potency is None else
+            f"as-is potency {pct(r.potency)}" + (f" ({r.potency_basis_text})" if r.potency_basis_text else ""))
+    if r.salt_factor is not None and r.salt_factor != 1:
+        note += f" · salt factor {fn(r.salt_factor)}"
+    return note
 
 
 def per_capsule(q) -> str:
@@ -349,6 +543,25 @@ def record_fields(page: str, kind: str = "capsules") -> dict[str, str]:
             if value.strip():
                 out[key] = value.strip()
     return out
+
+
+def file_name(*parts: Any, ext: str) -> str:
+    """A download's name from its parts, blank ones left out, safe in any file system:
+    ``file_name("ldn-capsules", "api", "4.5 mg", "LOT 7/B", "2026-11-27", ext="json")`` is
+    ``"ldn-capsules-api-4.5mg-LOT-7-B-2026-11-27.json"``."""
+    clean = []
+    for part in parts:
+        text = re.sub(r"(\d) (?=[A-Za-z%])", r"\1", str(part or "").strip())  # "4.5 mg" → "4.5mg"
+        text = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")
+        if text:
+            clean.append(text[:40])
+    return "-".join(clean) + f".{ext}"
+
+
+def stamp(page: str) -> str:
+    """When the page's result was calculated, for the names of records kept as evidence (QA, weights)."""
+    when = st.session_state.get(f"{page}.result_time") or dt.datetime.now()
+    return when.strftime("%Y-%m-%d-%H%M%S")
 
 
 def json_download(result, *, file_name: str, key: str) -> None:

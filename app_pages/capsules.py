@@ -9,58 +9,78 @@ P = "cap"
 PA = "cap.actual"  # the actual-weight inputs under a result
 
 
+def _inputs() -> dict:
+    """What Calculate computes from: the keyword arguments of ``capsule_batch`` as typed."""
+    mf = cf.capsule_formulas()[st.session_state[f"{P}.formula"]]
+    return cf.arguments(P, mf, st.session_state.get(f"{P}.method", "packing_statistic"))
+
+
 def _calculate() -> None:
     from compounding.capsules import capsule_batch
 
-    forms = cf.capsule_formulas()
-    mf = forms[st.session_state[f"{P}.formula"]]
-    method = st.session_state.get(f"{P}.method", "packing_statistic")
-    w.run_and_store(P, lambda: capsule_batch(**cf.arguments(P, mf, method)))
+    args = _inputs()
+    w.run_and_store(P, lambda: capsule_batch(**args), inputs=args)
     for key in list(st.session_state.keys()):  # actual weights belong to the batch they were weighed for
         if isinstance(key, str) and key.startswith(f"{PA}.") and not key.endswith(".calculate"):
             del st.session_state[key]
 
 
+def _actual_inputs(b) -> dict:
+    """What Recalculate computes from: the actual weights as typed (blank: as planned)."""
+    return {x.key: w.typed_quantity(f"{PA}.{x.key}", "mg") for x in b.weighings}
+
+
 def _recalculate() -> None:
-    """Recalculate the batch on screen from the actual weights typed under it."""
+    """Recalculate the batch on screen from the actual weights typed under it. The planned batch
+    stays the page's result; the recalculated one is kept apart, shown while its weights are on screen."""
     from compounding.capsules import recalculate
 
     b = st.session_state.get(f"{P}.result")
     if b is None:
         return
-    actual = {x.key: w.typed_quantity(f"{PA}.{x.key}", "mg") for x in b.weighings}
-    w.run_and_store(PA, lambda: recalculate(b, actual),
-                    on_result=lambda r: st.session_state.__setitem__(f"{P}.result", r))
+    actual = _actual_inputs(b)
+    w.run_and_store(PA, lambda: recalculate(b, actual), inputs=actual)
 
 
 def _to_weight_check(b) -> None:
     """Carry this batch's fill weight and QC limits to the Weight check page."""
-    fill = (b.actual or b).fill_weight_per_capsule  # the blend actually made, when it was weighed
-    st.session_state["qc.target"] = float(w.fn(fill.magnitude, 2))
-    st.session_state["qc.target.unit"] = "mg"
-    st.session_state["qc.low"] = float(w.pct(b.qc_low).rstrip("%"))
-    st.session_state["qc.high"] = float(w.pct(b.qc_high).rstrip("%"))
-    st.session_state["qc.batch_size"] = int(b.capsules_to_make.magnitude)
+    # the figures as this page shows them (the target a pharmacist would copy from the batch sheet);
+    # the blend actually made, when it was weighed and recalculated
+    number, unit = w.per_capsule((b.actual or b).fill_weight_per_capsule).rsplit(" ", 1)
+    st.session_state["qc.target"] = number
+    st.session_state["qc.target.unit"] = unit
+    st.session_state["qc.low"] = w.pct(b.qc_low).rstrip("%")
+    st.session_state["qc.high"] = w.pct(b.qc_high).rstrip("%")
+    st.session_state["qc.batch_size"] = str(int(b.capsules_to_make.magnitude))
     if b.balance in w.reference().balances:  # the balance the batch was weighed on weighs its capsules too
         st.session_state["qc.balance"] = b.balance
     else:
-        st.session_state["qc.mwq"] = float(w.fn(b.mwq.magnitude, 2))
-        st.session_state["qc.mwq.unit"] = "mg"
+        number, unit = w.fq(b.mwq).rsplit(" ", 1)
+        st.session_state["qc.mwq"] = number
+        st.session_state["qc.mwq.unit"] = unit
+    lot = (st.session_state.get(f"{P}.record.lot_number") or "").strip()
     st.session_state["qc.batch"] = (f"{b.formula_id}, {w.per_capsule(b.strength)} per capsule, "
-                                    f"{int(b.capsules_to_make.magnitude)} capsules, size {b.capsule_size}")
+                                    f"{int(b.capsules_to_make.magnitude)} capsules, size {b.capsule_size}"
+                                    + (f", lot {lot}" if lot else ""))
+    st.session_state["qc.lot"] = lot
+    # leaving for the Weight check page: this page's choices become kept values now (in a callback,
+    # before its widgets are drawn), as keep_inputs does for a page not on screen; a switch in the
+    # middle of a run lost them (formula, capsule size), and the batch came back out of date
+    w.keep_inputs()
+    st.session_state["qc.from_capsules"] = True
 
 
 def results(b) -> None:
-    from compounding.display import format_quantity
-    from compounding.units import capsule, mg
+    from compounding.units import Q, capsule, mg, tablet
 
     strength = w.fq(b.strength * (1 * capsule), mg)
     st.subheader(f"Naltrexone HCl {strength} capsules: make {int(b.capsules_to_make.magnitude)}")
     st.caption(f"{b.formula_name} [{b.formula_id} v{b.formula_version}] · size {b.capsule_size} · "
                f"{b.filler_name} · compounded {b.compounding_date.isoformat()}")
-    extra = int(b.extra.magnitude)
+    from compounding.sheet import extra_text
+
     figures = [("Capsules to make", str(int(b.capsules_to_make.magnitude)),
-                f"{int(b.capsules_ordered.magnitude)} ordered + {extra} extra")]
+                f"{int(b.capsules_ordered.magnitude)} ordered + {extra_text(b)} extra")]
     plan = b.aliquot
     needed = b.drug_powder_to_weigh
     weighings = {x.key: x for x in b.weighings}
@@ -72,22 +92,22 @@ def results(b) -> None:
     if b.source == "api":
         notes = [f"holds {w.fq(b.naltrexone_hcl, mg)} naltrexone HCl" if plan is None else
                  f"batch: {w.fq(b.naltrexone_hcl, mg)} naltrexone HCl"]
-        notes.append("no potency correction" if b.potency is None else f"as-is potency {w.pct(b.potency)}")
-        if b.salt_factor != 1:
-            notes.append(f"salt factor {w.fn(b.salt_factor)}")
+        notes.append(w.potency_note(b))
         label = "Powder to weigh for the aliquot" if plan else "Naltrexone HCl powder to weigh"
         figures.append((label, weigh, " · ".join(notes) + plan_note))
     else:
+        from compounding.sheet import tablets_worth
+
         figures.append(("Tablet powder for the aliquot" if plan else "Tablet powder to weigh", weigh,
-                        f"crush {w.fq(b.tablets_to_crush)} (50 mg each; their powder holds the {drug.shown} "
-                        f"weighed; the batch needs {w.fn(b.tablets_equivalent, 2)} tablets' worth of drug) · "
-                        f"average tablet {w.fq(b.average_tablet_weight * (1 * b.tablets_to_crush.units), mg)}"
+                        f"crush {w.rounded_up(b.tablets_to_crush, tablets_worth(b))} of 50 mg (their powder "
+                        f"holds the {drug.shown} weighed; the batch needs {w.fq(Q(b.tablets_equivalent, tablet))}' "
+                        f"worth of drug) · average tablet {w.fq(b.average_tablet_weight * (1 * b.tablets_to_crush.units), mg)}"
                         + plan_note))
     figures.append(("Filler to weigh", filler.shown if filler else "none", f"{b.filler_name}" + (
         f" · plus {w.fq(plan.diluent_in_aliquot, mg)} carried in the aliquot" if plan else "")))
     p = b.planned
-    figures.append(("Drug per capsule delivered", format_quantity(p.drug_per_capsule * (1 * capsule), mg, 4),
-                    f"{w.fn(p.percent_of_target.magnitude, 2)}% of the {strength} strength, from the weighings "
+    figures.append(("Drug per capsule delivered", w.per_capsule(p.drug_per_capsule),
+                    f"{w.fq(p.percent_of_target)} of the {strength} strength, from the weighings "
                     f"as planned (limits {w.pct(b.qc_low)}-{w.pct(b.qc_high)})"))
     figures.append(("Blend total", w.fq(b.blend_total, mg), "drug powder + filler (calculated)"))
     figures.append(("Fill weight per capsule", w.per_capsule(b.fill_weight_per_capsule),
@@ -101,7 +121,7 @@ def results(b) -> None:
     drug_name = (w.reference().forms[b.api_form].name.replace("naltrexone hydrochloride", "Naltrexone HCl") + " powder"
                  if b.source == "api" else "Naltrexone HCl 50 mg tablets, crushed")
     drug_note = (f"crush {w.fq(b.tablets_to_crush)}" if b.source == "tablets" else
-                 ("no potency correction" if b.potency is None else f"as-is potency {w.pct(b.potency)}"))
+                 w.potency_note(b))
     fill_note = (f"fill weight {w.per_capsule(b.filler_fill_weight)} in size {b.capsule_size} "
                  f"({'measured' if b.filler_fill_weight_measured else 'table estimate'})"
                  if b.filler_fill_weight is not None else "bulk-density method")
@@ -146,47 +166,60 @@ def results(b) -> None:
     w.show_trace(b.trace)
 
     st.markdown("#### Records")
-    name = f"ldn-capsules-{w.fn(b.strength.magnitude)}mg-{b.compounding_date.isoformat()}"
     record = w.record_fields(P)
+    name = ("ldn-capsules", b.source, w.per_capsule(b.strength), record.get("lot_number"),
+            b.compounding_date.isoformat())
     with st.container(horizontal=True):
-        w.excel_download(b, file_name=f"{name}.xlsx", key=f"{P}.download_xlsx", **record)
-        w.json_download(b, file_name=f"{name}.json", key=f"{P}.download_json")
+        w.excel_download(b, file_name=w.file_name(*name, ext="xlsx"), key=f"{P}.download_xlsx", **record)
+        w.json_download(b, file_name=w.file_name(*name, ext="json"), key=f"{P}.download_json")
         from compounding.sheet import capsule_sheet
 
-        st.download_button("Batch sheet (text)", data=capsule_sheet(b), file_name=f"{name}.txt",
+        st.download_button("Batch sheet (text)", data=capsule_sheet(b), file_name=w.file_name(*name, ext="txt"),
                            key=f"{P}.download_txt", on_click="ignore", mime="text/plain",
                            icon=":material/description:")
-        if st.button("Check capsule weights", key=f"{P}.to_weight_check", icon=":material/scale:"):
-            _to_weight_check(b)
-            st.switch_page(w.PAGES["weight_check"])
+        st.button("Check capsule weights", key=f"{P}.to_weight_check", icon=":material/scale:",
+                  on_click=_to_weight_check, args=(b,))
+    if st.session_state.pop("qc.from_capsules", False):
+        st.switch_page(w.PAGES["weight_check"])
 
 
 def _actual_weights(b) -> None:
-    """Inputs for what was actually weighed, and the batch recalculated from them (issue 8.6)."""
-    from compounding.display import format_quantity
-    from compounding.units import capsule, mg
-
+    """Inputs for what was actually weighed, and the batch recalculated from them (issue 8.6). A
+    bordered box, not a form: each actual weight is read by the core's parser as it is typed, and a
+    recalculation whose weights are no longer on screen is hidden until Recalculate."""
     st.markdown("#### Recalculate from the actual weights")
-    with st.form(f"{PA}.form", border=True, enter_to_submit=False):
+    summary = w.error_slot(PA)
+    with st.container(border=True):
         st.caption("Enter what the balance showed; a weighing left blank is taken as planned.")
         columns = st.columns(2)
         for i, x in enumerate(b.weighings):
             with columns[i % 2]:
-                w.quantity_input(f"Actual: {x.what}", f"{PA}.{x.key}", ("mg", "g"),
+                w.quantity_input(f"Actual: {x.what}", f"{PA}.{x.key}", ("mg", "g"), page=PA, field=f"actual_{x.key}",
                                  help=f"Target {x.shown}" + (f"; acceptable {x.window}" if x.window else ""))
                 w.field_error(PA, f"actual_{x.key}")
-        st.form_submit_button("Recalculate", on_click=_recalculate, key=f"{PA}.calculate",
-                              icon=":material/calculate:")
-    w.form_error_summary(PA, st.empty(), {f"actual_{x.key}": f"Actual: {x.what}" for x in b.weighings})
+        st.button("Recalculate", on_click=_recalculate, key=f"{PA}.calculate", icon=":material/calculate:")
+    w.form_error_summary(PA, summary, {f"actual_{x.key}": f"Actual: {x.what}" for x in b.weighings})
+    if st.session_state.get(f"{PA}.result") is not None and st.session_state.get(f"{PA}.stale"):
+        st.info("**The actual weights have changed since the last recalculation.** Its figures are hidden and "
+                "the figures and downloads on this page are the plan's: press Recalculate.", icon=":material/update:")
+    with st.container(key=f"{PA}-result"):
+        _recalculated(b)
+    w.scroll_into_view(PA)
+
+
+def _recalculated(b) -> None:
+    from compounding.display import format_quantity
+    from compounding.units import capsule, mg
+
     a = b.actual
     if a is None:
         return
     w.table([{"Weighing": x.what[0].upper() + x.what[1:], "Target": x.shown,
-              "Used": format_quantity(a.weights[x.key], mg, 4) + ("" if x.key in a.actual else " (as planned)")}
+              "Used": format_quantity(a.weights[x.key], mg) + ("" if x.key in a.actual else " (as planned)")}
              for x in b.weighings])
     w.key_figures([
-        ("Drug per capsule (actual)", format_quantity(a.drug_per_capsule * (1 * capsule), mg, 4),
-         f"{w.fn(a.percent_of_target.magnitude, 2)}% of the strength"),
+        ("Drug per capsule (actual)", format_quantity(a.drug_per_capsule * (1 * capsule), mg),
+         f"{w.fq(a.percent_of_target)} of the strength"),
         ("Fill weight per capsule (actual)", w.per_capsule(a.fill_weight_per_capsule),
          f"weight check: {w.per_capsule(a.fill_weight_min)} to {w.per_capsule(a.fill_weight_max)}"),
         ("Blend total (actual)", w.fq(a.blend_total, mg), "from the weights used"),
@@ -198,17 +231,27 @@ def _actual_weights(b) -> None:
                  icon=":material/error:")
 
 
+def _shown_batch(planned):
+    """The batch recalculated from the actual weights when those are still on screen, else the plan:
+    its figures, downloads and weight-check target all come from the one shown."""
+    w.forget_if_changed(PA, lambda: _actual_inputs(planned))
+    recalculated = st.session_state.get(f"{PA}.result")
+    return planned if recalculated is None or st.session_state.get(f"{PA}.stale") else recalculated
+
+
 st.title("Capsules")
 st.caption("Naltrexone HCl low-dose capsules from powder or crushed 50 mg tablets. Enter the prescription and "
            "your measured figures; every number below is traced to its inputs.")
+w.forget_if_changed(P, _inputs)
 mf, method = cf.setup(P)
-summary = st.empty()
-with st.form(f"{P}.form", border=True, enter_to_submit=False):
+summary = w.error_slot(P)
+with st.container(border=True):
     cf.fields(P, mf, method)
-    st.form_submit_button("Calculate", type="primary", on_click=_calculate, key=f"{P}.calculate",
-                          icon=":material/calculate:")
+    st.button("Calculate", type="primary", on_click=_calculate, key=f"{P}.calculate", icon=":material/calculate:")
 w.form_error_summary(P, summary, cf.LABELS)
 
-batch = st.session_state.get(f"{P}.result")
+batch = w.current_result(P)
 if batch is not None:
-    results(batch)
+    with st.container(key=f"{P}-result"):
+        results(_shown_batch(batch))
+w.scroll_into_view(P)

@@ -34,31 +34,34 @@ def _amount_text(key: str, check, p: str = P) -> str | None:
     return w.typed_quantity(f"{p}.amount.{key}", check.units[0])
 
 
+def _inputs() -> tuple[dict, dict]:
+    """What Compare computes from (capsules): the prescription and the amounts, as typed."""
+    mf = cf.capsule_formulas()[st.session_state[f"{P}.formula"]]
+    method = st.session_state.get(f"{P}.method", "packing_statistic")
+    return cf.arguments(P, mf, method), {k: _amount_text(k, c) for k, c in _checkables(mf.source).items()}
+
+
+def _inputs_liquid() -> tuple[dict, dict, list]:
+    """What Compare computes from (oral liquid): the prescription, amounts and dose volumes, as typed."""
+    source = st.session_state.get(f"{PL}.source", "tablets")
+    amounts = {k: _amount_text(k, c, PL) for k, c in _checkables(source, "oral_liquid").items()}
+    pairs = [(w.typed_quantity(f"{PL}.dv{i}.dose", "mg"), w.typed_quantity(f"{PL}.dv{i}.volume", "mL"))
+             for i in range(DOSE_ROWS)]
+    return lf.arguments(PL), amounts, pairs
+
+
 def _calculate() -> None:
     from compounding.check import independent_check
 
-    mf = cf.capsule_formulas()[st.session_state[f"{P}.formula"]]
-    method = st.session_state.get(f"{P}.method", "packing_statistic")
-
-    def compute():
-        amounts = {k: _amount_text(k, c) for k, c in _checkables(mf.source).items()}
-        return independent_check("capsules", cf.arguments(P, mf, method), amounts)
-
-    w.run_and_store(P, compute)
+    typed = _inputs()
+    w.run_and_store(P, lambda: independent_check("capsules", *typed), inputs=typed)
 
 
 def _calculate_liquid() -> None:
     from compounding.check import independent_check
 
-    source = st.session_state.get(f"{PL}.source", "tablets")
-
-    def compute():
-        amounts = {k: _amount_text(k, c, PL) for k, c in _checkables(source, "oral_liquid").items()}
-        pairs = [(w.typed_quantity(f"{PL}.dv{i}.dose", "mg"), w.typed_quantity(f"{PL}.dv{i}.volume", "mL"))
-                 for i in range(DOSE_ROWS)]
-        return independent_check("oral_liquid", lf.arguments(PL), amounts, dose_volumes=pairs)
-
-    w.run_and_store(PL, compute)
+    args, amounts, pairs = typed = _inputs_liquid()
+    w.run_and_store(PL, lambda: independent_check("oral_liquid", args, amounts, dose_volumes=pairs), inputs=typed)
 
 
 def amount_fields(source: str, preparation: str = "capsules", p: str = P) -> None:
@@ -69,10 +72,8 @@ def amount_fields(source: str, preparation: str = "capsules", p: str = P) -> Non
         cols = st.columns(3)
         for col, (key, check) in zip(cols, items[start:start + 3]):
             with col:
-                if check.kind in ("capsules", "tablets"):
-                    w.quantity_input(check.label, f"{p}.amount.{key}", (check.kind,), integer=True)
-                else:
-                    w.quantity_input(check.label, f"{p}.amount.{key}", check.units)
+                units = (check.kind,) if check.kind in ("capsules", "tablets") else check.units
+                w.quantity_input(check.label, f"{p}.amount.{key}", units, field=f"qa.{key}")
                 w.field_error(p, f"qa.{key}")
     w.field_error(p, "qa.amounts")
 
@@ -82,10 +83,11 @@ def dose_volume_fields() -> None:
     for i in range(DOSE_ROWS):
         c1, c2 = st.columns(2)
         with c1:
-            w.quantity_input(f"Dose {i + 1}", f"{PL}.dv{i}.dose", ("mg", "mcg"))
+            w.quantity_input(f"Dose {i + 1}", f"{PL}.dv{i}.dose", ("mg", "mcg"), field=f"qa.dose_volumes[{i}].dose")
             w.field_error(PL, f"qa.dose_volumes[{i}].dose")
         with c2:
-            w.quantity_input(f"Your volume for dose {i + 1}", f"{PL}.dv{i}.volume", ("mL",))
+            w.quantity_input(f"Your volume for dose {i + 1}", f"{PL}.dv{i}.volume", ("mL",),
+                             field=f"qa.dose_volumes[{i}].volume")
             w.field_error(PL, f"qa.dose_volumes[{i}].volume")
     w.field_error(PL, "qa.dose_volumes")
 
@@ -118,7 +120,10 @@ def results(r, p: str = P) -> None:
         with st.expander("Warnings of the recalculation"):
             w.show_warnings(r.result.warnings)
     w.show_trace(r.result.trace)
-    w.json_download(r, file_name="independent-check.json", key=f"{p}.download_json")
+    preparation = "capsules" if p == P else "oral-liquid"
+    source = getattr(r.result, "source", None)
+    w.json_download(r, file_name=w.file_name("independent-check", preparation, source, w.stamp(p), ext="json"),
+                    key=f"{p}.download_json")
 
 
 def _check_record() -> None:
@@ -156,48 +161,55 @@ def record_results(r) -> None:
             st.warning(f.message, icon=":material/warning:")
     for note in rep.notes:
         st.caption(f"Note: {note}")
-    w.json_download(r, file_name="record-check.json", key=f"{R}.download_json")
+    stem = r.name.rsplit(".", 1)[0] if r.name != "the record" else None
+    w.json_download(r, file_name=w.file_name("record-check", stem, w.stamp(R), ext="json"), key=f"{R}.download_json")
 
 
 st.title("Independent check (QA)")
 st.caption("For the verifying pharmacist: re-enter the prescription and your own computed amounts, without "
            "looking at the first calculation, or upload the exported Excel record. The app recomputes and "
            "compares; ten-fold and salt-factor errors are flagged loudly.")
+w.forget_if_changed(P, _inputs)
+w.forget_if_changed(PL, _inputs_liquid)
 reenter, record = st.tabs(["Re-enter and compare", "Check an exported Excel record"])
 with reenter:
     preparation = st.radio("Preparation", list(PREPARATIONS), key=f"{P}.preparation", horizontal=True,
                            format_func=PREPARATIONS.get)
     if preparation == "capsules":
         mf, method = cf.setup(P)
-        summary = st.empty()
-        with st.form(f"{P}.form", enter_to_submit=False):
+        summary = w.error_slot(P)
+        with st.container(border=True):
             cf.fields(P, mf, method)
             st.divider()
             amount_fields(mf.source)
-            st.form_submit_button("Compare", type="primary", on_click=_calculate, key=f"{P}.calculate",
-                                  icon=":material/fact_check:")
+            st.button("Compare", type="primary", on_click=_calculate, key=f"{P}.calculate",
+                      icon=":material/fact_check:")
         labels = dict(cf.LABELS, **{f"qa.{k}": c.label for k, c in _checkables(mf.source).items()},
                       **{"qa.amounts": "Your own amounts"})
         w.form_error_summary(P, summary, labels)
-        check = st.session_state.get(f"{P}.result")
+        check = w.current_result(P, "comparison")
         if check is not None:
-            results(check)
+            with st.container(key=f"{P}-result"):
+                results(check)
+        w.scroll_into_view(P)
     else:
         source = lf.source_choice(PL)
-        summary = st.empty()
-        with st.form(f"{PL}.form", enter_to_submit=False):
+        summary = w.error_slot(PL)
+        with st.container(border=True):
             lf.fields(PL, source, doses=False)
             st.divider()
             amount_fields(source, "oral_liquid", PL)
             dose_volume_fields()
-            st.form_submit_button("Compare", type="primary", on_click=_calculate_liquid, key=f"{PL}.calculate",
-                                  icon=":material/fact_check:")
+            st.button("Compare", type="primary", on_click=_calculate_liquid, key=f"{PL}.calculate",
+                      icon=":material/fact_check:")
         labels = dict(lf.LABELS, **{f"qa.{k}": c.label for k, c in _checkables(source, "oral_liquid").items()},
                       **{"qa.amounts": "Your own amounts", "qa.dose_volumes": "Dose volumes"})
         w.form_error_summary(PL, summary, labels)
-        check = st.session_state.get(f"{PL}.result")
+        check = w.current_result(PL, "comparison")
         if check is not None:
-            results(check, PL)
+            with st.container(key=f"{PL}-result"):
+                results(check, PL)
+        w.scroll_into_view(PL)
 with record:
     st.file_uploader("Excel batch record exported by this calculator (.xlsx)", type=["xlsx"], key=f"{R}.file",
                      on_change=_check_record)

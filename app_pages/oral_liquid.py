@@ -13,7 +13,8 @@ P = "liq"
 def _calculate() -> None:
     from compounding.liquids import prepare_liquid
 
-    w.run_and_store(P, lambda: prepare_liquid(**lf.arguments(P)))
+    args = lf.arguments(P)
+    w.run_and_store(P, lambda: prepare_liquid(**args), inputs=args)
 
 
 def results(r) -> None:
@@ -24,23 +25,24 @@ def results(r) -> None:
     st.markdown(f"<div style='font-size:1.6rem;font-weight:700;border:3px solid #1565c0;border-radius:0.5rem;"
                 f"padding:0.4rem 0.8rem;display:inline-block'>Concentration: {conc}</div>", unsafe_allow_html=True)
     st.caption(f"{r.vehicle.name} · compounded {r.compounding_date.isoformat()}")
-    figures = [("Concentration", conc, f"{w.fq(r.naltrexone_hcl)} in {w.fq(r.final_volume)}"),
-               ("Final volume", w.fq(r.final_volume), f"at {conc}"),
-               ("Naltrexone HCl in the batch", w.fq(r.naltrexone_hcl), f"for {conc}")]
+    figures = []  # the first thing to weigh (or count) first, then what it makes
     if r.source == "tablets":
         if r.tablet_powder_to_weigh is not None:
             figures.append(("Tablet powder to weigh", w.fq(r.tablet_powder_to_weigh, mg),
-                            f"crush {w.fq(r.tablets_to_crush)} ({w.fn(r.tablets_equivalent, 2)} tablets' worth)"))
+                            f"crush {w.rounded_up(r.tablets_to_crush, r.tablets_equivalent)} of 50 mg"))
         else:
             figures.append(("Whole 50 mg tablets to use", w.fq(r.tablets_to_use), "no weighing needed"))
     else:
-        note = "no potency correction" if r.potency is None else f"as-is potency {w.pct(r.potency)}"
+        note = w.potency_note(r)
         if r.aliquot is not None:
             figures.append(("Naltrexone HCl powder to weigh", w.fq(r.aliquot.api_to_weigh, mg),
                             "below the MWQ: " + " ".join(r.aliquot.instructions()[1:]) + f" · {note}"))
         else:
             figures.append(("Naltrexone HCl powder to weigh", w.fq(r.api_to_weigh, mg), note))
-    figures.append(("Beyond-use date", r.bud.date.isoformat(), f"{w.fq(r.bud.days)} · {r.bud.storage_label}"))
+    figures += [("Concentration", conc, f"{w.fq(r.naltrexone_hcl)} in {w.fq(r.final_volume)}"),
+                ("Final volume", w.fq(r.final_volume), f"at {conc}"),
+                ("Naltrexone HCl in the batch", w.fq(r.naltrexone_hcl), f"for {conc}"),
+                ("Beyond-use date", r.bud.date.isoformat(), f"{w.fq(r.bud.days)} · {r.bud.storage_label}")]
     w.key_figures(figures)
 
     st.markdown(f"#### Vehicle for {w.fq(r.final_volume)} at {conc}")
@@ -71,26 +73,33 @@ def results(r) -> None:
     w.show_trace(r.trace)
 
     st.markdown("#### Records")
-    name = f"ldn-liquid-{w.fn(r.concentration.magnitude)}mg-per-mL-{w.fn(r.final_volume.magnitude)}mL-" \
-           f"{r.compounding_date.isoformat()}"
     record = w.record_fields(P, "liquid")
+    name = ("ldn-liquid", r.source, w.fq(r.concentration).replace("/", "-per-"), w.fq(r.final_volume),
+            record.get("lot_number"), r.compounding_date.isoformat())
     with st.container(horizontal=True):
-        w.excel_download(r, file_name=f"{name}.xlsx", key=f"{P}.download_xlsx", **record)
-        w.json_download(r, file_name=f"{name}.json", key=f"{P}.download_json")
+        w.excel_download(r, file_name=w.file_name(*name, ext="xlsx"), key=f"{P}.download_xlsx", **record)
+        w.json_download(r, file_name=w.file_name(*name, ext="json"), key=f"{P}.download_json")
+        from compounding.sheet import liquid_sheet
+
+        st.download_button("Batch sheet (text)", data=liquid_sheet(r), file_name=w.file_name(*name, ext="txt"),
+                           key=f"{P}.download_txt", on_click="ignore", mime="text/plain",
+                           icon=":material/description:")
 
 
 st.title("Oral liquid")
 st.caption("Naltrexone HCl oral liquid from 50 mg tablets (a suspension: shake well) or from powder. The usual "
            "strength is 1 mg/mL; several concentrations in circulation is a ten-fold-error risk, so the "
            "concentration is printed on every result.")
+w.forget_if_changed(P, lambda: lf.arguments(P))
 source = lf.source_choice(P)
-summary = st.empty()
-with st.form(f"{P}.form", enter_to_submit=False):
+summary = w.error_slot(P)
+with st.container(border=True):
     lf.fields(P, source)
-    st.form_submit_button("Calculate", type="primary", on_click=_calculate, key=f"{P}.calculate",
-                          icon=":material/calculate:")
+    st.button("Calculate", type="primary", on_click=_calculate, key=f"{P}.calculate", icon=":material/calculate:")
 w.form_error_summary(P, summary, lf.LABELS)
 
-prep = st.session_state.get(f"{P}.result")
+prep = w.current_result(P)
 if prep is not None:
-    results(prep)
+    with st.container(key=f"{P}-result"):
+        results(prep)
+w.scroll_into_view(P)

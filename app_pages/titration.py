@@ -11,8 +11,10 @@ FORMS = {"capsules": "Capsules", "liquid": "Oral liquid"}
 OWN = "(own regimen)"
 LABELS = {"preset": "Preset", "start": "Start dose", "step": "Step", "every": "Every", "target": "Target dose",
           "maintain": "Stay at target", "stages": "Stages", "form": "Form", "concentration": "Concentration",
-          "vehicle": "Vehicle", "start_date": "Start date", "overage": "Overage per fill"}
-DEFAULT_STAGES = {"Dose": [1.5, 3.0, 4.5], "Days": [14, 14, 28]}
+          "vehicle": "Vehicle", "start_date": "Start date", "overage": "Overage per fill",
+          **{f"stages[{i}].{x}": f"Stages, row {i + 1}, {x}" for i in range(60) for x in ("dose", "days")}}
+# text cells, read by the core's parser like every other quantity (a number cell reinterprets "0,5")
+DEFAULT_STAGES = {"Dose": ["1.5", "3", "4.5"], "Days": ["14", "14", "28"]}
 
 
 def _stages_table():
@@ -30,44 +32,41 @@ def _stages_table():
     return [r for i, r in enumerate(rows) if i not in deleted]
 
 
-def _calculate() -> None:
-    from compounding.titration import plan_titration
-
+def _inputs() -> dict:
+    """What Plan computes from: the keyword arguments of ``plan_titration`` as typed."""
     s = st.session_state
     form = s.get(f"{P}.form", "capsules")
     mode = s.get(f"{P}.mode", "regimen")
-
-    def compute():
-        args = dict(form=form, start_date=w.date_text(s.get(f"{P}.start_date")))
-        if mode == "stages":
-            unit = s.get(f"{P}.stages.unit", "mg")
-            rows = [r for r in _stages_table() if r.get("Dose") is not None or r.get("Days") is not None]
-            args["stages"] = [(w.quantity_text(_num(r.get("Dose")), unit) or "", _whole(r.get("Days")))
-                              for r in rows]
-        else:
-            preset = s.get(f"{P}.preset")
-            args.update(preset=None if preset == OWN else preset,
-                        start=w.typed_quantity(f"{P}.start", "mg"), step=w.typed_quantity(f"{P}.step", "mg"),
-                        every=w.typed_quantity(f"{P}.every", "days"), target=w.typed_quantity(f"{P}.target", "mg"),
-                        maintain=w.typed_quantity(f"{P}.maintain", "days"))
-        if form == "liquid":
-            args.update(concentration=w.typed_quantity(f"{P}.concentration", "mg/mL"), vehicle=s.get(f"{P}.vehicle"),
-                        overage=w.percent_text(s.get(f"{P}.overage")))
-        return plan_titration(**args)
-
-    w.run_and_store(P, compute)
+    args = dict(form=form, start_date=w.date_text(s.get(f"{P}.start_date")))
+    if mode == "stages":
+        unit = s.get(f"{P}.stages.unit", "mg")
+        rows = [(_cell(r.get("Dose")), _cell(r.get("Days"))) for r in _stages_table()]
+        args["stages"] = [(w.quantity_text(dose, unit) or "", days) for dose, days in rows
+                          if dose is not None or days is not None]
+    else:
+        preset = s.get(f"{P}.preset")
+        args.update(preset=None if preset == OWN else preset,
+                    start=w.typed_quantity(f"{P}.start", "mg"), step=w.typed_quantity(f"{P}.step", "mg"),
+                    every=w.typed_quantity(f"{P}.every", "days"), target=w.typed_quantity(f"{P}.target", "mg"),
+                    maintain=w.typed_quantity(f"{P}.maintain", "days"))
+    if form == "liquid":
+        args.update(concentration=w.typed_quantity(f"{P}.concentration", "mg/mL"), vehicle=s.get(f"{P}.vehicle"),
+                    overage=w.percent_text(s.get(f"{P}.overage")))
+    return args
 
 
-def _num(value):
-    try:
-        return None if value is None or value != value else float(value)  # NaN from an emptied cell
-    except (TypeError, ValueError):
-        return value
+def _calculate() -> None:
+    from compounding.titration import plan_titration
+
+    args = _inputs()
+    w.run_and_store(P, lambda: plan_titration(**args), inputs=args)
 
 
-def _whole(value):
-    v = _num(value)
-    return None if v is None else (int(v) if float(v).is_integer() else v)
+def _cell(value):
+    """A stage cell's text as typed; None for an empty cell (None, NaN or blank)."""
+    if value is None or value != value:  # NaN from an emptied cell
+        return None
+    return w.number_text(value if isinstance(value, str) else w.number_text(value))
 
 
 def fields(mode: str, form: str) -> None:
@@ -99,8 +98,8 @@ def fields(mode: str, form: str) -> None:
         c1, c2 = st.columns([4, 1])
         with c1:
             st.data_editor(pd.DataFrame(DEFAULT_STAGES), key=f"{P}.stages", num_rows="dynamic", hide_index=True,
-                           column_config={"Dose": st.column_config.NumberColumn("Dose", format="%g", step=0.1),
-                                          "Days": st.column_config.NumberColumn("Days", format="%d", step=1)})
+                           column_config={"Dose": st.column_config.TextColumn("Dose"),
+                                          "Days": st.column_config.TextColumn("Days")})
         with c2:
             st.selectbox("Unit of the doses", ("mg", "mcg"), key=f"{P}.stages.unit")
         w.field_error(P, "stages", *(f"stages[{i}].{x}" for i in range(60) for x in ("dose", "days")))
@@ -116,8 +115,8 @@ def fields(mode: str, form: str) -> None:
                          index=vehicles.index("purified_water") if "purified_water" in vehicles else 0)
             w.field_error(P, "vehicle")
         with c3:
-            st.number_input("Overage per fill (%)", key=f"{P}.overage", value=None, step=1.0, format="%g",
-                            help="Extra volume for losses in each bottle; blank: none.")
+            w.quantity_input("Overage per fill", f"{P}.overage", ("%",),
+                             help="Extra volume for losses in each bottle; blank: none.")
             w.field_error(P, "overage")
     st.date_input("Start date (day 1)", key=f"{P}.start_date", value="today", format="YYYY-MM-DD")
     w.field_error(P, "start_date")
@@ -181,7 +180,7 @@ def results(plan) -> None:
     else:
         w.table([{"Bottle": str(f.number), "Make on": f.date.isoformat(), "Days": f"{f.first_day}-{f.last_day}",
                   "Naltrexone HCl": w.fq(f.naltrexone_hcl), f"Volume at {conc}": w.fq(f.volume),
-                  "Tablets' worth": w.fn(f.tablets_equivalent, 2)} for f in plan.fills])
+                  "Tablets' worth": w.fn(f.tablets_equivalent)} for f in plan.fills])
 
     st.markdown("#### Patient chart")
     chart_rows = []
@@ -199,16 +198,18 @@ def results(plan) -> None:
         w.show_warnings(plan.warnings)
     w.show_trace(plan.trace)
     st.markdown("#### Records")
-    name = f"ldn-titration-{plan.form}-{plan.start_date.isoformat()}"
     record = w.record_fields(P, "titration")
+    name = ("ldn-titration", plan.form, record.get("lot_number"), plan.start_date.isoformat())
     with st.container(horizontal=True):
-        w.excel_download(plan, file_name=f"{name}.xlsx", key=f"{P}.download_xlsx", **record)
-        w.json_download(plan, file_name=f"{name}.json", key=f"{P}.download_json")
-        st.download_button("Patient chart (CSV)", data=chart.to_csv(index=False), file_name=f"{name}-chart.csv",
+        w.excel_download(plan, file_name=w.file_name(*name, ext="xlsx"), key=f"{P}.download_xlsx", **record)
+        w.json_download(plan, file_name=w.file_name(*name, ext="json"), key=f"{P}.download_json")
+        st.download_button("Patient chart (CSV)", data=chart.to_csv(index=False),
+                           file_name=w.file_name(*name, "chart", ext="csv"),
                            key=f"{P}.download_csv", on_click="ignore", mime="text/csv", icon=":material/event:")
 
 
 st.title("Titration plan")
+w.forget_if_changed(P, _inputs)
 st.caption("Doses of naltrexone HCl once daily at bedtime, stepping up to the target. The best dose is individual: "
            "allow 2-3 months at the target to judge the effect.")
 c1, c2 = st.columns(2)
@@ -218,13 +219,14 @@ with c1:
 with c2:
     form = st.radio("Form", list(FORMS), key=f"{P}.form", format_func=FORMS.get, horizontal=True,
                     on_change=w.forget_result(P))
-summary = st.empty()
-with st.form(f"{P}.form_inputs", enter_to_submit=False):
+summary = w.error_slot(P)
+with st.container(border=True):
     fields(mode, form)
-    st.form_submit_button("Plan", type="primary", on_click=_calculate, key=f"{P}.calculate",
-                          icon=":material/trending_up:")
+    st.button("Plan", type="primary", on_click=_calculate, key=f"{P}.calculate", icon=":material/trending_up:")
 w.form_error_summary(P, summary, LABELS)
 
-plan = st.session_state.get(f"{P}.result")
+plan = w.current_result(P, "plan")
 if plan is not None:
-    results(plan)
+    with st.container(key=f"{P}-result"):
+        results(plan)
+w.scroll_into_view(P)

@@ -28,31 +28,42 @@ def _weights():
     return parse_weights(text, unit), None
 
 
+def _inputs() -> dict:
+    """What Check weights computes from, as typed (an uploaded file by its name, size and id)."""
+    s = st.session_state
+    upload = s.get(f"{P}.file")
+    return dict(weights=s.get(f"{P}.weights") or "", unit=s.get(f"{P}.weights.unit", "mg"),
+                file=None if upload is None else (upload.name, upload.size, upload.file_id),
+                mode=s.get(f"{P}.mode", "net"), target=w.typed_quantity(f"{P}.target", "mg"),
+                shell=w.typed_quantity(f"{P}.shell", "mg"), individual_low=w.percent_text(s.get(f"{P}.low")),
+                individual_high=w.percent_text(s.get(f"{P}.high")),
+                mean_tolerance=w.percent_text(s.get(f"{P}.mean_tol")),
+                rsd_maximum=w.percent_text(s.get(f"{P}.rsd_max")),
+                batch_size=w.number_text(s.get(f"{P}.batch_size")), balance=s.get(f"{P}.balance"),
+                mwq=w.typed_quantity(f"{P}.mwq", "mg"))
+
+
 def _calculate() -> None:
     from compounding.qc import weight_check
 
     s = st.session_state
+    typed = _inputs()
 
     def compute():
         weights, source = _weights()
-        gross = s.get(f"{P}.mode", "net") == "gross"
-        shell = w.typed_quantity(f"{P}.shell", "mg")
-        if gross and shell is None:
+        gross = typed["mode"] == "gross"
+        if gross and typed["shell"] is None:
             from compounding.errors import InputError
 
             raise InputError("is needed to weigh gross capsules", field="shell",
                              allowed="the mean weight of an empty shell of this size, e.g. 48 mg")
-        result = weight_check(weights, w.typed_quantity(f"{P}.target", "mg"), shell=shell if gross else None,
-                              individual_low=w.percent_text(s.get(f"{P}.low")),
-                              individual_high=w.percent_text(s.get(f"{P}.high")),
-                              mean_tolerance=w.percent_text(s.get(f"{P}.mean_tol")),
-                              rsd_maximum=w.percent_text(s.get(f"{P}.rsd_max")),
-                              batch_size=w.number_text(s.get(f"{P}.batch_size")),
-                              balance=s.get(f"{P}.balance"), mwq=w.typed_quantity(f"{P}.mwq", "mg"))
+        result = weight_check(weights, typed["target"], shell=typed["shell"] if gross else None,
+                              **{k: typed[k] for k in ("individual_low", "individual_high", "mean_tolerance",
+                                                       "rsd_maximum", "batch_size", "balance", "mwq")})
         s[f"{P}.source"] = source
         return result
 
-    w.run_and_store(P, compute)
+    w.run_and_store(P, compute, inputs=typed)
 
 
 def _chart(r):
@@ -120,7 +131,8 @@ def results(r) -> None:
         rows.append(row)
     w.table(rows)
     w.show_trace(r.trace)
-    w.json_download(r, file_name="weight-check.json", key=f"{P}.download_json")
+    lot = st.session_state.get(f"{P}.lot") if st.session_state.get(f"{P}.batch") else None
+    w.json_download(r, file_name=w.file_name("weight-check", lot, w.stamp(P), ext="json"), key=f"{P}.download_json")
 
 
 st.title("Weight check")
@@ -129,9 +141,10 @@ st.caption(f"Weigh every capsule (or a sample of at least {int(w.qc_limits().sam
            "export; each capsule is compared with the target fill weight.")
 if st.session_state.get(f"{P}.batch"):
     st.info(f"Target and limits from the capsule batch: {st.session_state[f'{P}.batch']}.", icon=":material/link:")
+w.forget_if_changed(P, _inputs)
 limits = w.qc_limits()
-summary = st.empty()
-with st.form(f"{P}.form", enter_to_submit=False):
+summary = w.error_slot(P)
+with st.container(border=True):
     c1, c2 = st.columns(2)
     with c1:
         w.quantity_input("Target fill weight per capsule", f"{P}.target", ("mg", "g"),
@@ -147,20 +160,20 @@ with st.form(f"{P}.form", enter_to_submit=False):
         w.field_error(P, "batch_size")
     with c2:
         d1, d2 = st.columns(2)
-        pct = lambda fig: float(fig.quantity.to("percent").magnitude)  # noqa: E731
+        pct = lambda fig: fig.quantity.to("percent").magnitude  # noqa: E731
         with d1:
-            st.number_input("Each capsule at least (% of target)", key=f"{P}.low", value=pct(limits.individual_low),
-                            step=1.0, format="%g", help=limits.individual_low.source)
+            w.quantity_input("Each capsule at least (% of target)", f"{P}.low", ("%",),
+                             value=pct(limits.individual_low), help=limits.individual_low.source, field="individual_low")
             w.field_error(P, "individual_low")
-            st.number_input("Mean within ± (% of target)", key=f"{P}.mean_tol", value=pct(limits.mean_tolerance),
-                            step=0.5, format="%g", help=limits.mean_tolerance.source)
+            w.quantity_input("Mean within ± (% of target)", f"{P}.mean_tol", ("%",),
+                             value=pct(limits.mean_tolerance), help=limits.mean_tolerance.source, field="mean_tolerance")
             w.field_error(P, "mean_tolerance")
         with d2:
-            st.number_input("Each capsule at most (% of target)", key=f"{P}.high", value=pct(limits.individual_high),
-                            step=1.0, format="%g", help=limits.individual_high.source)
+            w.quantity_input("Each capsule at most (% of target)", f"{P}.high", ("%",),
+                             value=pct(limits.individual_high), help=limits.individual_high.source, field="individual_high")
             w.field_error(P, "individual_high")
-            st.number_input("RSD at most (%)", key=f"{P}.rsd_max", value=pct(limits.rsd_maximum), step=0.5,
-                            format="%g", help=limits.rsd_maximum.source)
+            w.quantity_input("RSD at most", f"{P}.rsd_max", ("%",), value=pct(limits.rsd_maximum),
+                             help=limits.rsd_maximum.source, field="rsd_maximum")
             w.field_error(P, "rsd_maximum")
     c1, c2 = st.columns([3, 1])
     with c1:
@@ -173,10 +186,11 @@ with st.form(f"{P}.form", enter_to_submit=False):
     w.balance_inputs(P, w.reference())
     st.file_uploader("or upload the balance's export (CSV or text)", type=["csv", "txt", "tsv"], key=f"{P}.file")
     w.field_error(P, "weights_file")
-    st.form_submit_button("Check weights", type="primary", on_click=_calculate, key=f"{P}.calculate",
-                          icon=":material/scale:")
+    st.button("Check weights", type="primary", on_click=_calculate, key=f"{P}.calculate", icon=":material/scale:")
 w.form_error_summary(P, summary, LABELS)
 
-result = st.session_state.get(f"{P}.result")
+result = w.current_result(P, "check")
 if result is not None:
-    results(result)
+    with st.container(key=f"{P}-result"):
+        results(result)
+w.scroll_into_view(P)

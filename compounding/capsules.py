@@ -236,9 +236,10 @@ def _strength(value: Any, ref: Reference) -> pint.Quantity:
 
 
 def _num(q: pint.Quantity) -> str:
-    from .display import format_number
+    """The number as every screen shows it (the one display rule), for texts that write the unit."""
+    from .display import format_magnitude
 
-    return format_number(q.magnitude, 4)
+    return format_magnitude(q)
 
 
 def _positive(q: pint.Quantity, field: str, value: Any, allowed: str, high: pint.Quantity | None = None):
@@ -330,7 +331,7 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
                                  f"{int(ordered.magnitude)} ordered")
     if kind == "percent":
         t.add("extra", "Extra capsules for losses", "ROUNDUP(ordered × extra %)", extra_q,
-              ordered=ordered, extra_percent=Q(amount, dimensionless).to(percent))
+              ordered=ordered, extra_percent=Q(amount, dimensionless).to(percent), unrounded=ordered * amount)
     else:
         t.add("extra", "Extra capsules for losses", "given", extra_q)
     t.add("capsules_to_make", "Capsules to make", "ordered + extra", to_make, ordered=ordered, extra=extra_q)
@@ -698,7 +699,7 @@ def _tablets_to_crush(bp: BlendPlan, powder: pint.Quantity, average_weight: pint
     return t.add("tablets_to_crush", f"Whole tablets to crush ({_num(Q(worth, dimensionless))} tablets' worth "
                  "of powder, rounded up)", "ROUNDUP(largest amount of tablet powder weighed ÷ average tablet "
                  "weight)", Q(math.ceil(worth), tablet), tablet_powder_weighed=most,
-                 average_tablet_weight=average_weight)
+                 average_tablet_weight=average_weight, tablets_worth=Q(worth, tablet))
 
 
 def recalculate(batch: CapsuleBatch, actual_weights: dict[str, Any]) -> CapsuleBatch:

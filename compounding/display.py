@@ -14,14 +14,17 @@ from typing import Any
 
 import pint
 
-__all__ = ["round_half_up", "format_number", "format_quantity", "format_weighing", "unit_symbol", "DISPLAY_PLACES",
-           "GRAMS_FROM"]
+__all__ = ["round_half_up", "format_number", "format_quantity", "format_magnitude", "format_rounded_up",
+           "format_exact", "format_weighing", "unit_symbol", "places_for", "DISPLAY_PLACES", "GRAMS_FROM"]
 
-# Decimal places shown per unit symbol; anything not listed gets DEFAULT_PLACES.
+# Decimal places shown per unit symbol; anything not listed gets DEFAULT_PLACES. Every figure the
+# program shows (screen, warnings, trace, sheets) goes through this table, so one value has one
+# figure everywhere. Counts of capsules and tablets show a whole count whole and a fractional one
+# (8.91 tablets' worth) with its fraction: 0 places made the trace say "9 tablets" for 8.91.
 DISPLAY_PLACES = {
     "mg": 2, "g": 4, "kg": 6, "mcg": 1, "mL": 2, "L": 4, "µL": 1,
     "mg/mL": 4, "mcg/mL": 2, "g/mL": 4, "mg/capsule": 2, "mg/tablet": 2, "g/mol": 2,
-    "capsules": 0, "tablets": 0, "days": 0, "weeks": 0, "%": 2, "": 4,
+    "capsules": 4, "tablets": 4, "days": 0, "weeks": 0, "%": 2, "": 4,
 }
 DEFAULT_PLACES = 4
 
@@ -61,6 +64,26 @@ def format_number(value: Any, places: int = DEFAULT_PLACES) -> str:
     return text
 
 
+def format_exact(value: Any) -> str:
+    """A typed number exactly, without rounding: ``"1.000"`` → ``"1"``, 1/8 → ``"0.125"``. For
+    echoing what a person typed (never for a result); a value with no finite decimal (1/3, from
+    "1 mg/3 mL") is shown to 12 places."""
+    frac = Fraction(value)
+    d = frac.denominator
+    while d % 2 == 0:
+        d //= 2
+    while d % 5 == 0:
+        d //= 5
+    if d != 1:
+        return format_number(frac, 12)
+    with localcontext() as ctx:
+        ctx.prec = 200
+        text = format(Decimal(frac.numerator) / Decimal(frac.denominator), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
 def unit_symbol(unit: pint.Unit) -> str:
     """The symbol shown for a unit: ``mg``, ``mcg``, ``mL``, ``mg/mL``, ``capsules``."""
     text = f"{unit:~}"
@@ -68,6 +91,31 @@ def unit_symbol(unit: pint.Unit) -> str:
     text = text.replace("µg", "mcg").replace("μg", "mcg").replace(" / ", "/").replace(" * ", "·")
     text = text.replace("ml", "mL").replace("/capsule", "/capsule").replace("/tablet", "/tablet")
     return text
+
+
+def places_for(unit: pint.Unit) -> int:
+    """The decimal places shown for a quantity in ``unit``."""
+    return DISPLAY_PLACES.get(unit_symbol(unit), DEFAULT_PLACES)
+
+
+def format_magnitude(q: pint.Quantity, unit: pint.Unit | None = None) -> str:
+    """The number of :func:`format_quantity` without its unit: ``"15.23"`` for 15.2284 mg, for a text
+    that writes the unit itself ("weigh 15.23 mg")."""
+    if unit is not None:
+        q = q.to(unit)
+    return format_number(q.magnitude, places_for(q.units))
+
+
+def format_rounded_up(count: pint.Quantity, unrounded: Any) -> str:
+    """A whole count rounded up from a fractional amount, saying so: ``"9 tablets (rounded up from
+    8.91)"``; just ``"9 tablets"`` when nothing was rounded. ``unrounded``: a quantity in the count's
+    unit, or a plain number of them."""
+    shown = format_quantity(count)
+    if isinstance(unrounded, pint.Quantity):
+        unrounded = unrounded.to(count.units).magnitude
+    if Fraction(unrounded) == Fraction(count.magnitude):
+        return shown
+    return f"{shown} (rounded up from {format_number(unrounded, places_for(count.units))})"
 
 
 def format_quantity(q: pint.Quantity, unit: pint.Unit | None = None, places: int | None = None) -> str:

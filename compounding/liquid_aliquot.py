@@ -229,6 +229,8 @@ def plan_liquid_aliquot(required: pint.Quantity, mwq: pint.Quantity, *, data: Li
                    Fraction(weighing_step(mwq).magnitude), content,
                    Fraction(data.solubility.quantity.to(mg_per_mL).magnitude), limits)
     opts = _options(data)
+    if rules.mwq * rules.content > rules.solubility * max(o.size for o in opts.all):
+        return None  # even the MWQ does not dissolve in the largest flask
     space = None if room is None else Fraction(room.to(mL).magnitude)
     last = [o for o in opts.all if space is None or o.take <= space]
     found = _one_stage(rules, opts, space) or _two_stages(rules, opts, last)

@@ -496,7 +496,7 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
                 avg = _tablet_weight(tablet_weight, strength)
         else:
             if tablet_weight is None:
-                raise InputError(f"must be measured: the batch needs {format_number(equivalent)} tablets "
+                raise InputError(f"must be measured: the batch needs {format_quantity(Q(equivalent, tablet))} "
                                  "(not whole tablets), so whole tablets are crushed and the powder weighed; "
                                  "weigh at least 10-20 tablets and enter their average weight",
                                  field="tablet_weight",

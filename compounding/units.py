@@ -178,6 +178,24 @@ def _refuse_odd_text(text: str, field: str, allowed: str) -> None:
                          field=field, value=text, allowed=allowed)
 
 
+def _refuse_comma(stripped: str, field: str, text: Any, allowed: str) -> None:
+    """Refuse a comma in a number, saying what to write: "0,5" → "write 0.5". Three digits after a
+    single comma ("1,000") are ambiguous (one, or one thousand), so both readings are offered."""
+    m = re.match(r"^([+-]?\d+)((?:,\d+)+)", stripped)
+    if not m:
+        return
+    groups = m.group(2)[1:].split(",")
+    if len(groups) == 1 and len(groups[0]) != 3:
+        advice = f"write {m.group(1)}.{groups[0]}"
+    elif len(groups) == 1:
+        decimal = format(Decimal(f"{m.group(1)}.{groups[0]}").normalize(), "f")
+        advice = f"write {decimal} or {m.group(1)}{groups[0]}, whichever you mean"
+    else:
+        advice = f"write {m.group(1)}{''.join(groups)} without separators"
+    raise InputError(f"has a comma in the number; {advice} (a point for decimals, no thousands separator)",
+                     field=field, value=text, allowed=allowed)
+
+
 def _refuse_number_text(text: str, field: str, kind: Kind) -> None:
     """Give a precise reason for text that does not even start like a quantity."""
     stripped = text.strip()
@@ -190,9 +208,7 @@ def _refuse_number_text(text: str, field: str, kind: Kind) -> None:
     if re.match(r"^[+-]?[0-9.]+[eE][+-]?[0-9]", stripped):
         raise InputError("is in scientific notation; write the number out (1000 mg, not 1e3 mg)",
                          field=field, value=text, allowed=f"{kind.allowed}, e.g. {kind.example}")
-    if re.match(r"^[+-]?\d+,\d", stripped):
-        raise InputError("has a comma in the number; use a point for decimals and no thousands "
-                         "separator", field=field, value=text, allowed=f"e.g. {kind.example}")
+    _refuse_comma(stripped, field, text, f"e.g. {kind.example}")
     raise InputError("is not a number with a unit", field=field, value=text,
                      allowed=f"{kind.allowed}, e.g. {kind.example}")
 
@@ -310,6 +326,7 @@ def as_count(value: Any, field: str, unit: pint.Unit, *, minimum: int = 1,
         words = {capsule: _COUNT_CAPSULE, tablet: _COUNT_TABLET}[unit]
         m = re.match(r"^([+-]?\d+(?:\.\d*)?)[ \t]*([^\s\d]*)$", text, re.ASCII)
         if not m:
+            _refuse_comma(text, field, typed, allowed)
             raise InputError("is not a whole number", field=field, value=typed, allowed=allowed)
         if m.group(2) not in words:
             raise UnitError(f"'{m.group(2)}' is not a count of {unit:~}s", field=field,

@@ -3,6 +3,8 @@ kind of bad input (an error beside the field, the inputs kept, no exception), an
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.support import REPO_ROOT
@@ -50,12 +52,18 @@ def errors(at) -> list[str]:
     return values(at, "error")
 
 
+def typed(value) -> str:
+    """What a person types for ``value`` in a quantity's text box: 4.5 → "4.5", None → ""."""
+    return "" if value is None else str(value)
+
+
 def set_inputs(at, prefix: str, **inputs) -> AppTest:
-    """``strength=(4.5, "mg")`` sets the number box and its unit; ``capsule_size="1"`` a select box."""
+    """``strength=(4.5, "mg")`` types 4.5 in the quantity's text box and chooses its unit;
+    ``quantity=90`` types 90; ``capsule_size="1"`` sets a select box."""
     for name, value in inputs.items():
         key = f"{prefix}.{name}"
         if isinstance(value, tuple):
-            at.number_input(key=key).set_value(value[0])
+            at.text_input(key=key).set_value(typed(value[0]))
             if any(s.key == f"{key}.unit" for s in at.selectbox):  # one-unit fields have no chooser
                 at.selectbox(key=f"{key}.unit").set_value(value[1])
         elif isinstance(value, str) and any(s.key == key for s in at.selectbox):
@@ -63,7 +71,7 @@ def set_inputs(at, prefix: str, **inputs) -> AppTest:
         elif isinstance(value, str) and any(t.key == key for t in at.text_area):
             at.text_area(key=key).set_value(value)
         else:
-            at.number_input(key=key).set_value(value)
+            at.text_input(key=key).set_value(typed(value))
     return at
 
 
@@ -118,7 +126,9 @@ def test_capsules_cap05_reference_values():
     # 4.5 mg × 99 = 445.5 mg → 450 mg; filler 26386.33 mg → 26390 mg = 26.39 g
     assert m["Naltrexone HCl powder to weigh"] == "450 mg"
     assert m["Filler to weigh"] == "26.39 g"
-    assert m["Drug per capsule delivered"] == "4.5455 mg"  # 4.5 × 450 ÷ 445.5 (101.01%)
+    # 4.5 × 450 ÷ 445.5 = 4.5454… mg (101.01%), shown by the one display rule for mg (2 places)
+    assert m["Drug per capsule delivered"] == "4.55 mg"
+    assert "101.01% of the 4.5 mg strength" in all_text(at)
     assert m["Blend total"] == "26831.83 mg"
     assert m["Fill weight per capsule"] == "271.03 mg"
     text = all_text(at)
@@ -148,7 +158,8 @@ def test_capsules_recalculated_from_the_actual_weights():
     at = capsules(**CAP05)
     submit(set_inputs(at, "cap.actual", drug=(452.0, "mg"), filler=(26.4, "g")), "cap.actual")
     m = metrics(at)
-    assert m["Drug per capsule (actual)"] == "4.5657 mg"
+    assert m["Drug per capsule (actual)"] == "4.57 mg"  # 4.5656… mg, 2 places for mg (one display rule)
+    assert "101.46% of the strength" in all_text(at)
     assert m["Fill weight per capsule (actual)"] == "271.23 mg"
     assert m["Blend total (actual)"] == "26852 mg"
     assert "the batch is within its limits" in all_text(at) and not errors(at)
@@ -242,19 +253,19 @@ def test_capsules_bad_input_shows_error_keeps_inputs(case, inputs, field, words)
     for name, value in inputs.items():  # every input kept as typed
         key = f"cap.{name}"
         if isinstance(value, tuple):
-            assert at.number_input(key=key).value == value[0]
+            assert at.text_input(key=key).value == typed(value[0])
             if any(s.key == f"{key}.unit" for s in at.selectbox):
                 assert at.selectbox(key=f"{key}.unit").value == value[1]
         elif isinstance(value, str):
             assert at.selectbox(key=key).value == value
         else:
-            assert at.number_input(key=key).value == value
+            assert at.text_input(key=key).value == typed(value)
 
 
 def test_capsules_error_sits_beside_its_field():
     at = capsules(**dict(CAP05, strength=(45.0, "mg")))
     # the error block directly follows the strength input in the same column
-    column = next(c for c in at.columns if any(n.key == "cap.strength" for n in c.number_input))
+    column = next(c for c in at.columns if any(n.key == "cap.strength" for n in c.text_input))
     assert any("outside the low-dose" in e.value for e in column.error)
 
 
@@ -281,7 +292,7 @@ def test_capsules_to_weight_check_carries_the_target():
     at = capsules(**CAP05)
     at.button(key="cap.to_weight_check").click().run()
     assert values(at, "title") == ["Weight check"]
-    assert at.number_input(key="qc.target").value == 271.03
+    assert at.text_input(key="qc.target").value == "271.03"
     assert any("LDN-CAP-API" in i for i in values(at, "info"))
 
 
@@ -343,7 +354,7 @@ def test_weight_check_a_small_batch_is_complete_when_every_capsule_is_weighed():
 def test_weight_check_carries_the_batch_size_from_the_capsules_page():
     at = capsules(**CAP05)
     at.button(key="cap.to_weight_check").click().run()
-    assert at.number_input(key="qc.batch_size").value == 99
+    assert at.text_input(key="qc.batch_size").value == "99"
 
 
 SIZE3 = "\n".join(["88", "89.5", "90", "90.5", "91", "92", "89", "90.2", "90.8", "91.5"])
@@ -477,9 +488,9 @@ def test_liquid_bad_input(case, inputs, words):
     assert not at.metric
     for name, value in inputs.items():
         if isinstance(value, tuple):
-            assert at.number_input(key=f"liq.{name}").value == value[0]
+            assert at.text_input(key=f"liq.{name}").value == typed(value[0])
         elif name == "tablets":
-            assert at.number_input(key="liq.tablets").value == value
+            assert at.text_input(key="liq.tablets").value == typed(value)
 
 
 # --- titration ------------------------------------------------------------------------------------
@@ -547,7 +558,7 @@ def test_titration_bad_input(case, inputs, words):
     assert at.selectbox(key="tit.preset").value == "(own regimen)"
     for name, value in inputs.items():
         if isinstance(value, tuple):
-            assert at.number_input(key=f"tit.{name}").value == value[0]
+            assert at.text_input(key=f"tit.{name}").value == typed(value[0])
 
 
 # --- independent check ----------------------------------------------------------------------------
@@ -596,7 +607,7 @@ def test_qa_difference_is_a_warning():
 def test_qa_does_not_show_the_capsules_page_result():
     at = capsules(**CAP05)
     at.switch_page("app_pages/independent_check.py").run()
-    assert at.number_input(key="qa.strength").value is None  # nothing carried over
+    assert not at.text_input(key="qa.strength").value  # nothing carried over
     assert not at.metric
 
 
@@ -677,7 +688,7 @@ def test_inputs_and_results_survive_a_visit_to_another_page():
     at.switch_page("app_pages/reference_data.py").run()
     at.switch_page("app_pages/capsules.py").run()
     assert not at.exception
-    assert at.number_input(key="cap.strength").value == 4.5
+    assert at.text_input(key="cap.strength").value == "4.5"
     assert at.selectbox(key="cap.capsule_size").value == "1"
     assert metrics(at)["Capsules to make"] == "99"
 
@@ -702,7 +713,7 @@ def test_qa_oral_liquid_bad_dose():
                                                                    "dv0.volume": (45.0, "mL")})
     at = submit(at, "qal")
     assert any("outside the low-dose" in e for e in errors(at))
-    assert at.number_input(key="qal.dv0.dose").value == 45.0
+    assert at.text_input(key="qal.dv0.dose").value == "45.0"
 
 
 def test_random_capsule_inputs_never_raise_and_never_show_a_stale_result():
@@ -760,3 +771,287 @@ def test_changing_the_formula_removes_the_old_result():
     assert metrics(at)["Capsules to make"] == "99"
     at.selectbox(key="cap.formula").set_value("LDN-CAP-TAB").run()
     assert not at.metric and not errors(at)
+
+
+# --- typed text reaches the core's parser unchanged (issue 8, item 1) ------------------------------
+# A browser number box turned "0,5" into 5 and "150,5" into 1505 before the program saw it.
+
+def _variant(at, radios=(), formula=None):
+    if formula:
+        at.selectbox(key="cap.formula").set_value(formula).run()
+    for key, value in radios:
+        at.radio(key=key).set_value(value).run()
+    return at
+
+
+PAGE_VARIANTS = {
+    "capsules powder": ("app_pages/capsules.py", "cap", {}),
+    "capsules tablets": ("app_pages/capsules.py", "cap", {"formula": "LDN-CAP-TAB"}),
+    "capsules densities": ("app_pages/capsules.py", "cap", {"radios": [("cap.method", "density")]}),
+    "liquid tablets": ("app_pages/oral_liquid.py", "liq", {}),
+    "liquid powder": ("app_pages/oral_liquid.py", "liq", {"radios": [("liq.source", "api")]}),
+    "titration liquid": ("app_pages/titration.py", "tit", {"radios": [("tit.form", "liquid")]}),
+    "QA capsules": ("app_pages/independent_check.py", "qa", {}),
+    "QA liquid": ("app_pages/independent_check.py", "qal", {"radios": [("qa.preparation", "oral_liquid")]}),
+    "weight check": ("app_pages/weight_check.py", "qc", {}),
+}
+
+
+@pytest.mark.parametrize("variant", list(PAGE_VARIANTS))
+def test_every_quantity_field_is_a_text_box_that_refuses_a_comma_beside_itself(variant):
+    page, prefix, how = PAGE_VARIANTS[variant]
+    at = _variant(start(page), **how)
+    assert not at.number_input  # no browser number box anywhere
+    boxes = [t for t in at.text_input if t.key.startswith(prefix + ".") and ".record." not in t.key]
+    assert len(boxes) >= 4
+    for box in boxes:
+        box.set_value("0,5")
+    submit(at, prefix)
+    # one refusal per field, each saying what to write; the core's own message replaces the
+    # field's reading for the field it stopped at, never both
+    refusals = [e for e in errors(at) if "has a comma" in e]
+    assert len(refusals) == len(boxes) and all("write 0.5" in e for e in refusals), refusals
+    assert not at.metric
+    assert all(at.text_input(key=b.key).value == "0,5" for b in boxes)  # every box keeps its text
+
+
+def test_liquid_concentration_typed_with_a_comma_is_refused_not_read_as_5():
+    # the issue's case: 0,5 mg/mL with 150 mL gave 5 mg/mL and 15 tablets
+    at = liquid(concentration=("0,5", "mg/mL"), final_volume=("150", "mL"))
+    assert not at.metric
+    assert any("0,5 mg/mL" in e and "write 0.5" in e for e in errors(at)), errors(at)
+    assert at.text_input(key="liq.concentration").value == "0,5"
+
+
+def test_capsule_fill_weight_typed_with_a_comma_is_refused_not_read_as_1505():
+    at = capsules(**dict(CAP05, fill_weight=("150,5", "mg")))
+    assert not at.metric
+    assert any("150,5 mg" in e and "write 150.5" in e for e in errors(at)), errors(at)
+    assert at.text_input(key="cap.fill_weight").value == "150,5"
+
+
+def test_a_number_written_differently_is_shown_as_it_was_read():
+    # "90.000" is 90 and " 4.5 " is 4.5 mg: calculated, and each field says how it was read
+    at = capsules(**dict(CAP05, quantity="90.000", strength=(" 4.5 ", "mg"), extra=("10.0", "%"),
+                         fill_weight=("270", "mg")))
+    assert metrics(at)["Capsules to make"] == "99"
+    captions = values(at, "caption")
+    for shown in ("Read as **90 capsules**", "Read as **4.5 mg**", "Read as **10%**"):
+        assert shown in captions, captions
+    assert "Read as **270 mg**" not in captions  # typed as the program writes it: nothing to say
+
+
+def test_a_unit_typed_in_the_box_must_agree_with_the_unit_chosen():
+    at = capsules(**dict(CAP05, strength=("4.5 mg", "mg")))
+    assert metrics(at)["Capsules to make"] == "99"
+    at = capsules(**dict(CAP05, strength=("4.5 mcg", "mg")))  # never a silent choice of one of the two
+    assert not at.metric and any("'mcg mg' is not one unit" in e for e in errors(at))
+
+
+# --- results belong to the inputs on screen (issue 8, item 8) --------------------------------------
+
+def _stale(at) -> bool:
+    return any("The inputs have changed" in i for i in values(at, "info"))
+
+
+def _downloads(at) -> set[str]:
+    return {b.key for b in at.get("download_button")}
+
+
+def test_a_changed_input_hides_the_result_and_its_downloads_until_calculate():
+    at = capsules(**CAP05)
+    assert metrics(at)["Capsules to make"] == "99" and "cap.download_json" in _downloads(at)
+    at.text_input(key="cap.strength").set_value("3").run()  # changed, not yet calculated
+    assert not at.metric and not _downloads(at) and _stale(at)
+    assert not any("download" in b.key for b in at.button)
+    at.text_input(key="cap.strength").set_value("4.5").run()  # back to what was calculated
+    assert metrics(at)["Capsules to make"] == "99" and not _stale(at)
+    at.selectbox(key="cap.capsule_size").set_value("0").run()  # any input: a choice too
+    assert not at.metric and _stale(at)
+    submit(at, "cap")
+    assert metrics(at)["Capsules to make"] == "99" and not _stale(at)
+
+
+def test_record_details_are_not_inputs_of_the_calculation():
+    at = capsules(**CAP05)
+    at.text_input(key="cap.record.lot_number").set_value("LOT-7").run()
+    assert metrics(at)["Capsules to make"] == "99" and not _stale(at)
+
+
+def test_a_changed_input_removes_the_error_of_the_old_inputs():
+    at = capsules(**dict(CAP05, strength=(45.0, "mg")))
+    assert any("outside the low-dose" in e for e in errors(at))
+    at.text_input(key="cap.quantity").set_value("100").run()
+    assert not any("outside the low-dose" in e for e in errors(at))
+    assert at.text_input(key="cap.strength").value == "45.0"  # the text stays
+
+
+@pytest.mark.parametrize("page, prefix, inputs, change", [
+    ("app_pages/oral_liquid.py", "liq", dict(tablets=1, final_volume=(50.0, "mL")), ("final_volume", "60")),
+    ("app_pages/titration.py", "tit", {}, ("target", "3")),
+    ("app_pages/weight_check.py", "qc", dict(target=(271.03, "mg"), weights=WEIGHTS), ("low", "85")),
+    ("app_pages/independent_check.py", "qa", dict(CAP05, **{"amount.capsules_to_make": 99}),
+     ("amount.capsules_to_make", "100")),
+])
+def test_every_page_hides_an_out_of_date_result(page, prefix, inputs, change):
+    at = submit(set_inputs(start(page), prefix, **inputs), prefix)
+    assert (at.metric or at.success) and not _stale(at) and _downloads(at)
+    at.text_input(key=f"{prefix}.{change[0]}").set_value(change[1]).run()
+    assert not at.metric and not at.success and not _downloads(at) and _stale(at)
+
+
+def test_weight_check_target_from_a_new_capsule_batch_hides_the_old_check():
+    at = weight_check(target=(271.03, "mg"), weights=WEIGHTS)
+    assert metrics(at)["Mean net fill weight"] == "271.1 mg"
+    at.switch_page("app_pages/capsules.py").run()
+    at = submit(set_inputs(at, "cap", **dict(CAP05, strength=(3.0, "mg"))), "cap")
+    at.button(key="cap.to_weight_check").click().run()
+    assert values(at, "title") == ["Weight check"] and not at.metric and _stale(at)
+
+
+def test_a_hidden_quantity_field_keeps_its_text():
+    at = start()
+    at.text_input(key="cap.potency").set_value("98.5").run()
+    at.selectbox(key="cap.formula").set_value("LDN-CAP-TAB").run()  # powder fields hidden
+    at.text_input(key="cap.tablet_weight").set_value("321").run()
+    at.selectbox(key="cap.formula").set_value("LDN-CAP-API").run()
+    assert at.text_input(key="cap.potency").value == "98.5"
+
+
+# --- one figure, one value; download names (issue 8, item 9) --------------------------------------
+
+@pytest.fixture
+def download_names(monkeypatch):
+    """The file name of each download button drawn, by key (AppTest does not expose it)."""
+    import streamlit
+
+    names, real = {}, streamlit.download_button
+
+    def spy(label, *args, **kwargs):
+        names[kwargs.get("key")] = kwargs.get("file_name")
+        return real(label, *args, **kwargs)
+
+    monkeypatch.setattr(streamlit, "download_button", spy)
+    return names
+
+
+def trace_text(at) -> str:
+    return next(e for e in at.expander if "Calculation trace" in e.label).markdown[0].value
+
+
+def test_tablets_batch_says_the_crush_count_was_rounded_up_and_the_trace_agrees():
+    # 4.5 mg × 99 = 445.5 mg = 8.91 tablets' worth: crush 9 (the trace said "→ 9 tablets")
+    at = capsules(formula="LDN-CAP-TAB", **CAP05, tablet_weight=(321.0, "mg"))
+    assert any("crush 9 tablets (rounded up from 8.91) of 50 mg" in c for c in values(at, "caption"))
+    assert "→ 8.91 tablets" in trace_text(at) and "tablets_worth = 8.91 tablets → 9 tablets" in trace_text(at)
+
+
+def test_extra_capsules_rounded_up_are_said_to_be():
+    at = capsules(**dict(CAP05, quantity=95))  # 10 % of 95 = 9.5
+    assert any("95 ordered + 10 (rounded up from 9.5) extra" in c for c in values(at, "caption"))
+
+
+def test_a_warning_shows_the_figure_the_table_shows():
+    # 0.5 mg × 30 ÷ 98.5 % = 15.2284… mg of powder: the warning said 15.2284 mg, the table 15.23 mg
+    at = capsules(strength=(0.5, "mg"), quantity=30, capsule_size="1", fill_weight=(270.0, "mg"), potency=98.5)
+    assert list(at.table[0].value["In the blend"])[0] == "15.23 mg"
+    warning = next(w for w in values(at, "warning") if w.startswith("Aliquot needed"))
+    assert "15.23 mg" in warning and "15.2284" not in warning
+
+
+def test_liquid_page_offers_the_text_batch_sheet():
+    at = liquid(concentration=(0.5, "mg/mL"), final_volume=(60.0, "mL"), tablet_weight=(321.0, "mg"))
+    assert "liq.download_txt" in {b.key for b in at.get("download_button")}
+    assert any("crush 1 tablet (rounded up from 0.6) of 50 mg" in c for c in values(at, "caption"))
+
+
+def test_download_names_carry_the_source_the_lot_and_a_time_for_evidence(download_names):
+    at = capsules(formula="LDN-CAP-TAB", **CAP05, tablet_weight=(321.0, "mg"))
+    day = at.date_input(key="cap.date").value.isoformat()
+    assert download_names["cap.download_json"] == f"ldn-capsules-tablets-4.5mg-{day}.json"
+    at.text_input(key="cap.record.lot_number").set_value("LOT 7/B").run()
+    assert download_names["cap.download_json"] == f"ldn-capsules-tablets-4.5mg-LOT-7-B-{day}.json"
+    assert download_names["cap.download_txt"] == f"ldn-capsules-tablets-4.5mg-LOT-7-B-{day}.txt"
+    at.button(key="cap.to_weight_check").click().run()  # the lot goes with the batch to the weight check
+    at = submit(set_inputs(at, "qc", weights=WEIGHTS), "qc")
+    assert re.fullmatch(r"weight-check-LOT-7-B-\d{4}-\d\d-\d\d-\d{6}\.json", download_names["qc.download_json"])
+
+    at = liquid(concentration=(0.5, "mg/mL"), final_volume=(60.0, "mL"), tablet_weight=(321.0, "mg"))
+    day = at.date_input(key="liq.date").value.isoformat()
+    assert download_names["liq.download_txt"] == f"ldn-liquid-tablets-0.5mg-per-mL-60mL-{day}.txt"
+
+    at = qa(**CAP05, amounts={"capsules_to_make": 99})
+    assert re.fullmatch(r"independent-check-capsules-api-\d{4}-\d\d-\d\d-\d{6}\.json", download_names["qa.download_json"])
+
+    from tests.test_check import _record
+
+    at.file_uploader(key="qa_record.file").set_value(("batch 12.xlsx", _record(), "application/octet-stream")).run()
+    assert re.fullmatch(r"record-check-batch-12-\d{4}-\d\d-\d\d-\d{6}\.json", download_names["qa_record.download_json"])
+
+
+# --- main's API-lot and actual-weight inputs are core-parsed text boxes too (merge of t-app) -------
+
+def test_actual_weights_are_text_boxes_that_refuse_a_comma_beside_themselves():
+    at = capsules(**CAP05)
+    boxes = [t for t in at.text_input if t.key.startswith("cap.actual.")]
+    assert {b.key for b in boxes} == {"cap.actual.drug", "cap.actual.filler"}
+    for box in boxes:
+        box.set_value("0,5")
+    submit(at, "cap.actual")
+    # one refusal per box (the core's own for the one it stopped at), each saying what to write
+    refusals = [e for e in errors(at) if "has a comma" in e]
+    assert len(refusals) == 2 and all("write 0.5" in e for e in refusals), refusals
+    m = metrics(at)
+    assert "Drug per capsule (actual)" not in m and m["Naltrexone HCl powder to weigh"] == "450 mg"
+    assert all(at.text_input(key=b.key).value == "0,5" for b in boxes)
+
+
+def test_a_changed_actual_weight_hides_the_recalculation_until_recalculate():
+    # CAP-05 weighed 452 mg and 26.4 g: fill (452 + 26400) ÷ 99 = 271.23 mg; the plan's is 271.03 mg
+    at = capsules(**CAP05)
+    submit(set_inputs(at, "cap.actual", drug=(452.0, "mg"), filler=(26.4, "g")), "cap.actual")
+    assert metrics(at)["Fill weight per capsule (actual)"] == "271.23 mg"
+    at.text_input(key="cap.actual.drug").set_value("460").run()  # typed, not recalculated
+    assert "Fill weight per capsule (actual)" not in metrics(at)
+    assert any("actual weights have changed" in i for i in values(at, "info"))
+    assert metrics(at)["Naltrexone HCl powder to weigh"] == "450 mg"  # the plan stays
+    at.button(key="cap.to_weight_check").click().run()  # and the weight check gets the plan's target
+    assert at.text_input(key="qc.target").value == "271.03"
+    at.switch_page("app_pages/capsules.py").run()
+    # recalculated: (460 + 26400) ÷ 99 = 271.31 mg; 4.5 × 460 ÷ 445.5 = 4.6465 mg = 103.25 %
+    submit(at, "cap.actual")
+    m = metrics(at)
+    assert m["Fill weight per capsule (actual)"] == "271.31 mg" and m["Drug per capsule (actual)"] == "4.65 mg"
+    at.button(key="cap.to_weight_check").click().run()
+    assert at.text_input(key="qc.target").value == "271.31"
+
+
+def test_capsules_potency_of_the_dihydrate_itself_is_a_basis_chosen_on_the_page():
+    # a CoA giving 98.5 % as the content of the dihydrate itself (issue 9.1):
+    # 445.5 × 413.89/377.86 ÷ 0.985 = 487.977… ÷ 0.985 = 495.41 mg
+    at = start()
+    at.selectbox(key="cap.potency_basis").set_value("as_weighed")
+    at = submit(set_inputs(at, "cap", **CAP05, api_form="hcl_dihydrate", potency=98.5), "cap")
+    assert not errors(at)
+    text = all_text(at)
+    assert "calculated need 495.41 mg" in text and "naltrexone hydrochloride dihydrate" in text
+
+
+def test_liquid_from_powder_takes_assay_and_water_as_text():
+    # assay 99.5 % and water 0.5 %: 0.995 × 0.995 = 99.0025 % as-is; 1 mg/mL × 150 mL = 150 mg
+    # ÷ 0.990025 = 151.51 mg of powder
+    at = liquid(source="api", concentration=(1.0, "mg/mL"), final_volume=(150.0, "mL"), assay=99.5, water=0.5)
+    assert metrics(at)["Naltrexone HCl powder to weigh"] == "151.51 mg"
+    at = liquid(source="api", concentration=(1.0, "mg/mL"), final_volume=(150.0, "mL"), assay="99,5", water=0.5)
+    assert not at.metric and any("write 99.5" in e for e in errors(at))
+
+
+def test_back_from_the_weight_check_the_batch_and_its_choices_are_still_there():
+    # "Check capsule weights" switched page in the middle of a run: the choices (formula, capsule
+    # size) were lost, and coming back the batch was hidden as out of date
+    at = capsules(formula="LDN-CAP-TAB", **CAP05, tablet_weight=(321.0, "mg"))
+    at.button(key="cap.to_weight_check").click().run()
+    assert values(at, "title") == ["Weight check"]
+    at.switch_page("app_pages/capsules.py").run()
+    assert at.selectbox(key="cap.formula").value == "LDN-CAP-TAB"
+    assert metrics(at)["Tablet powder to weigh"] == "2860 mg" and not _stale(at)

@@ -196,7 +196,7 @@ def test_cli_actual_weights_in_json_and_sheet():
     assert d["actual"]["blend_total"] == {"value": 26852, "unit": "mg"} and d["actual"]["within_limits"] is True
     sheet = subprocess.run(args, cwd=repo, capture_output=True, text=True, check=True).stdout
     assert "Recalculated from the actual weights:" in sheet and "Verdict: WITHIN LIMITS" in sheet
-    assert "4.5657 mg, 101.46% of the 4.5 mg strength" in sheet
+    assert "4.57 mg, 101.46% of the 4.5 mg strength" in sheet  # 4.5656… mg at the mg display rule
     bad = subprocess.run(args[:-4] + ["--actual-aliquot", "120mg"], cwd=repo, capture_output=True, text=True)
     assert bad.returncode == 2 and "actual_aliquot" in bad.stderr and bad.stdout == ""
 
@@ -223,7 +223,7 @@ def test_issue_example_one_tablet_is_not_enough_for_the_aliquot():
     assert b.tablets_to_crush.magnitude == 2
     step = next(s for s in b.trace if s.key == "tablets_to_crush")
     assert "1.1 tablets' worth of powder, rounded up" in str(step)
-    assert "2 tablets (their powder holds the 220 mg" in capsule_sheet(b)
+    assert "2 tablets (rounded up from 1.1): their powder holds the 220 mg" in capsule_sheet(b)
 
 
 def test_direct_weighing_rounded_up_past_the_last_tablet():

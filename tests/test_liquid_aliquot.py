@@ -189,7 +189,11 @@ def test_property_every_measured_volume_is_measurable_and_the_dose_within_limits
         assert e.field == "final_volume"
         salt = Fraction("413.89") / Fraction("377.86") if form == "hcl_dihydrate" else 1  # domain.md §1
         powder = conc.magnitude * volume.magnitude * salt / (Fraction(potency[:-1]) / 100 if potency else 1)
-        assert powder * MAX_DILUTION < as_quantity(mwq, "mwq", "mass").to(mg).magnitude
+        least = as_quantity(mwq, "mwq", "mass").to(mg).magnitude
+        content = conc.magnitude * volume.magnitude / powder  # mg of naltrexone HCl per mg of powder
+        # either no dilution reaches, or even the MWQ (with at most 1 % for its weighing step) does not
+        # dissolve in the largest flask (100 mL) at the solubility
+        assert powder * MAX_DILUTION < least or least * content * Fraction(101, 100) > SOLUBILITY * 100
         event("refused")
         return
     if p.api_to_weigh >= p.mwq:

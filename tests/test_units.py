@@ -56,6 +56,21 @@ def test_parse_refusals(text, error, words):
     assert info.value.field == "strength" and words.lower() in str(info.value).lower()
 
 
+@pytest.mark.parametrize("text, advice", [
+    ("0,5 mg", "write 0.5"), ("150,5 mg", "write 150.5"), ("4,5", "write 4.5"), ("1,25 mg", "write 1.25"),
+    # three digits after one comma: a decimal comma (one) or a thousands separator (one thousand)
+    ("1,000 mg", "write 1 or 1000"), ("1,500 mg", "write 1.5 or 1500"), ("1,000,000 mg", "write 1000000"),
+])
+def test_a_comma_in_a_number_is_refused_with_what_to_write(text, advice):
+    # issue 8 item 1: the app must say "write 0.5" beside a field where 0,5 was typed
+    with pytest.raises(InputError) as info:
+        parse_quantity(text, "strength", "mass")
+    assert info.value.field == "strength" and advice in info.value.message
+    with pytest.raises(InputError) as info:  # a count says the same
+        as_count(text.removesuffix(" mg"), "quantity", capsule)
+    assert info.value.field == "quantity" and advice in info.value.message
+
+
 def test_concentration_dividing_by_zero_is_refused():
     with pytest.raises(RangeError):
         parse_quantity("120 mg/0 mL", "concentration", "concentration")

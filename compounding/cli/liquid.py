@@ -7,6 +7,7 @@ import json
 import sys
 
 from ._drug_options import add_drug_lot_arguments
+from ..sheet import liquid_sheet  # noqa: F401  (kept importable here: the sheet moved to compounding.sheet)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -60,62 +61,3 @@ def run(args: argparse.Namespace) -> int:
         if args.xlsx:
             sys.stdout.write(f"\nExcel batch record written to {args.xlsx}\n")
     return 0
-
-
-def _rows(rows: list[tuple[str, str]]) -> list[str]:
-    width = max(len(k) for k, _ in rows)
-    return [f"  {k:<{width}}  {v}" for k, v in rows]
-
-
-def liquid_sheet(p) -> str:  # p: LiquidPreparation
-    from ..display import format_number, format_quantity as fq
-    from ..units import Q, dimensionless, mg, percent
-
-    out = [f"NALTREXONE HCl {fq(p.concentration)} ORAL LIQUID — {p.vehicle.name}"]
-    if p.formula_id:
-        out.append(f"{p.formula_name}  [{p.formula_id} v{p.formula_version}]")
-    out.append("")
-    rows = [("Concentration", f"{fq(p.concentration)}   <-- check on every label"),
-            ("Final volume", fq(p.final_volume)), ("Naltrexone HCl in batch", fq(p.naltrexone_hcl, mg))]
-    if p.source == "tablets":
-        if p.tablets_to_use is not None:
-            rows.append(("Whole 50 mg tablets to use", fq(p.tablets_to_use)))
-        else:
-            rows += [("Tablets equivalent", format_number(p.tablets_equivalent)),
-                     ("Whole 50 mg tablets to crush", fq(p.tablets_to_crush)),
-                     ("Average tablet weight", fq(p.average_tablet_weight * (1 * p.tablets_to_crush.units), mg)),
-                     ("Tablet powder to weigh", fq(p.tablet_powder_to_weigh, mg))]
-    else:
-        from ..sheet import potency_rows
-
-        rows += potency_rows(p)
-        rows.append(("Naltrexone powder needed" if p.aliquot else "Naltrexone powder to weigh", fq(p.api_to_weigh, mg)))
-        if p.aliquot is not None:
-            a = p.aliquot
-            steps = a.instructions()
-            rows.append(("Liquid aliquot", steps[0]))
-            rows += [("", s) for s in steps[1:]]
-            rows.append(("Powder it delivers", f"{fq(a.powder_delivered, mg)} "
-                         f"({fq(Q(a.percent_of_target, dimensionless).to(percent))} of {fq(a.required, mg)})"))
-    for c in p.components:
-        rows.append((c.name, "to the final volume" if c.amount is None else fq(c.amount)))
-    rows += [("Compounding date", p.compounding_date.isoformat()),
-             ("Beyond-use date", f"{p.bud.date.isoformat()} ({int(p.bud.days.magnitude)} days)"),
-             ("Storage", p.bud.storage_label), ("Balance MWQ", fq(p.mwq, mg))]
-    out += _rows(rows)
-    if p.dose_volumes:
-        out += ["", "Dose-volume table:"]
-        for r in p.dose_volumes:
-            syringe = r.syringe.name if r.syringe else "no single syringe"
-            mark = "on a graduation" if r.on_graduation else "NOT on a graduation"
-            supply = "" if r.days_supply is None else (
-                f", one bottle lasts {fq(r.days_supply)}" if not r.limited_by_bud else
-                f", one bottle usable for {fq(r.days_usable)} (limited by the BUD; {fq(r.days_supply)} at this dose)")
-            out.append(f"  {fq(r.dose):>8} = {fq(r.volume):>8}  {syringe}, {mark}{supply}")
-    if p.recommended_concentration is not None:
-        out += ["", f"Recommended concentration: {fq(p.recommended_concentration)}"]
-    out += ["", "Label:"] + [f"  {line}" for line in p.labels]
-    if p.warnings:
-        out += ["", "Warnings:"] + [f"  ! {w}" for w in p.warnings]
-    out += ["", "Calculation:"] + [f"  {s}" for s in p.trace]
-    return "\n".join(out) + "\n"
