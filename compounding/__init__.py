@@ -42,6 +42,16 @@ _EXPORTS: dict[str, str] = {
     "TitrationPlan": "titration:TitrationPlan",
     "reference": "reference",
     "formulas": "formulas",
+    "CapsuleOrder": "orders:CapsuleOrder",
+    "LiquidOrder": "orders:LiquidOrder",
+    "TitrationOrder": "orders:TitrationOrder",
+    "order_from_json": "orders:order_from_json",
+    "compute": "orders:compute",
+    "record_hash": "record:record_hash",
+    "ReferenceBundle": "bundle:ReferenceBundle",
+    "load_bundle": "bundle:load_bundle",
+    "shipped_bundle": "bundle:shipped_bundle",
+    "glossary_term": "glossary:term",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -34,10 +34,11 @@ EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
 
 
 def parse_date(value: dt.date | str | None, field: str) -> dt.date:
-    """An ISO date (``2026-11-22``) or a ``date``; today when ``None``."""
-    if value is None:
-        return dt.date.today()
+    """An ISO date (``2026-11-22``) or a ``date``. ``None`` is refused: "today" is an input the caller
+    gives (the CLI and the app pass it), never read from the clock down here."""
     allowed = f"an ISO date like 2026-11-22, from {EARLIEST.year} to {LATEST.year}"
+    if value is None:
+        raise InputError("is missing", field=field, allowed=allowed)
     date = None
     if isinstance(value, dt.datetime):
         date = value.date()
@@ -78,16 +79,17 @@ def beyond_use_date(category: str, compounding_date: dt.date | str | None = None
     date = start + dt.timedelta(days=offset)
     basis = f"USP <795> (2023) Table 4: {cat.description}, {int(table_days.magnitude)} days"
     capped = None
-    expiries = [parse_date(e, "component_expiry") for e in component_expiries]
+    # the field the form and the CLI know: component_expiries (glossary.py)
+    expiries = [parse_date(e, "component_expiries") for e in component_expiries]
     if expiries:
         earliest = min(expiries)
         if earliest < start:
             raise InputError("is before the compounding date: the component has expired",
-                             field="component_expiry", value=earliest.isoformat())
+                             field="component_expiries", value=earliest.isoformat())
         if earliest == start:
             raise InputError("is the compounding date: the preparation would expire the day it is made "
                              "(a 0-day beyond-use date cannot be dispensed); use a component that has not "
-                             "expired", field="component_expiry", value=earliest.isoformat(),
+                             "expired", field="component_expiries", value=earliest.isoformat(),
                              allowed=f"a date after {start.isoformat()}")
         if earliest < date:
             date, capped = earliest, earliest

@@ -27,7 +27,7 @@ import pint
 from .bud import BeyondUseDate, beyond_use_date, parse_date
 from .drug import as_is_potency, drug_content, refuse_other_source_inputs, salt_factor
 from .errors import CalculationError, InputError, RangeError
-from .formulas import MasterFormula, formula as get_formula, formulas as all_formulas
+from .formulas import MasterFormula
 from .reference import Reference, reference
 from .trace import Step, Trace
 from .units import (Q, as_count, as_fraction, as_quantity, capsule, dimensionless, exact, g_per_mL,
@@ -38,6 +38,8 @@ from .weighing import (WEIGHING_KEYS, AliquotPlan, BlendOutcome, BlendPlan, Blen
 __all__ = ["CapsuleBatch", "capsule_batch", "capsules_to_make", "parse_extra",
            "packing_stat_filler", "density_filler", "salt_factor", "as_is_potency",
            "tablet_powder", "next_size_that_fits", "recalculate"]
+
+from . import __version__ as ENGINE_VERSION  # noqa: E402
 
 # The most capsules one batch may make: ordered, and ordered + extra (a slip guard, not a USP figure).
 MAX_CAPSULES = 10000
@@ -168,6 +170,9 @@ class CapsuleBatch:
     # the form whose as-is content ``potency`` is (drug.py; None for tablets), and that basis in words
     potency_basis: str | None = None
     potency_basis_text: str | None = None
+    order: Any = None  # the CapsuleOrder it was computed from (orders.py), defaults filled in
+    reference_hash: str | None = None  # of the reference-data bundle used (bundle.py)
+    engine_version: str = ENGINE_VERSION
 
     @property
     def drug_powder_to_weigh(self) -> pint.Quantity:
@@ -260,7 +265,7 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
                   qc_limits: tuple[Any, Any] | None = None,
                   compounding_date: dt.date | str | None = None,
                   component_expiries: Iterable[dt.date | str] = (), actual_weights: dict[str, Any] | None = None,
-                  ref: Reference | None = None) -> CapsuleBatch:
+                  ref: Reference | None = None, bundle: Any = None) -> CapsuleBatch:
     """Calculate an LDN capsule batch.
 
     Parameters (typed text like ``"4.5 mg"`` or pint quantities; bare numbers only for counts):
@@ -278,9 +283,15 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
     qc_limits (``"90%"``, ``"110%"``); compounding_date (ISO); component_expiries (ISO dates);
     actual_weights {weighing key: mass actually weighed} (keys ``drug``, ``diluent``, ``aliquot``,
     ``diluent_2``, ``aliquot_2``, ``filler``; the others as planned): the batch recalculated from them
-    is ``actual``.
+    is ``actual``. ``bundle``: the reference data (:mod:`.bundle`; default the shipped data), whose hash
+    the result records; no compounding_date means today, read here (the caller's clock), never deeper.
     """
-    ref = ref or reference()
+    from .bundle import hash_of, shipped_bundle
+
+    bundle = bundle or shipped_bundle()
+    ref = ref or bundle.reference
+    ref_hash = hash_of(bundle, ref=ref)  # None when ref= overrides the bundle's
+    compounding_date = dt.date.today() if compounding_date is None else compounding_date
     t = Trace()
     warnings: list[str] = []
     inputs = {k: v for k, v in dict(
@@ -300,12 +311,12 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
         raise InputError("is not a source", field="source", value=source, allowed="api or tablets")
     if formula is None:
         wanted = source or "api"
-        matches = [f for f in all_formulas().values() if f.preparation == "capsules" and f.source == wanted]
+        matches = [f for f in bundle.formulas.values() if f.preparation == "capsules" and f.source == wanted]
         if not matches:
             raise InputError("has no capsule formula", field="source", value=wanted)
         mf: MasterFormula = matches[0]
     else:
-        mf = get_formula(formula)
+        mf = bundle.formula(formula)
         if mf.preparation != "capsules":
             raise InputError("is not a capsule formula", field="formula", value=formula)
         if source is not None and source != mf.source:
@@ -472,7 +483,7 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
                   drug_powder=material_total, filler=filler_total)
     fill = t.add("fill_weight_per_capsule", "Fill weight per capsule", "blend total ÷ capsules to make",
                  blend / to_make, blend_total=blend, capsules_to_make=to_make)
-    low, high = _qc(qc_limits)
+    low, high = _qc(qc_limits, bundle.qc)
     fmin = t.add("fill_weight_min", "Lowest acceptable capsule fill", "fill weight × low limit", fill * low,
                  fill_weight=fill, low_limit=Q(low, dimensionless).to(percent))
     fmax = t.add("fill_weight_max", "Highest acceptable capsule fill", "fill weight × high limit", fill * high,
@@ -480,7 +491,7 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
 
     # weighing: every amount on the balance at its readability; an aliquot below the MWQ
     readability_q = _readability(balance, mwq, readability, mwq_q, ref, t, warnings)
-    target = BlendTarget(material_total, blend, to_make, strength_q, fill, low, high, _fill_tolerance())
+    target = BlendTarget(material_total, blend, to_make, strength_q, fill, low, high, _fill_tolerance(bundle.qc))
     drug_name = f"{content.form.name} powder" if content is not None else "tablet powder (crushed tablets)"
     try:
         bp = plan_blend(target, filler_total, mwq_q, readability_q, names={"drug": drug_name, "filler": fil.name},
@@ -504,7 +515,7 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
           compounding_date=day0, days=bud.days)
     warnings[:0] = bud.warnings  # first: a batch that expires within days is the news of this sheet
 
-    return CapsuleBatch(
+    batch = CapsuleBatch(
         formula_id=mf.id, formula_version=mf.version, formula_name=mf.name, source=source,
         strength=strength_q.to(mg_per_capsule), capsules_ordered=ordered, extra=extra_q,
         capsules_to_make=to_make, capsule_size=size, filler=filler_key, filler_name=fil.name,
@@ -521,7 +532,20 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
         planned=bp.planned, actual=actual, compounding_date=day0, bud=bud,
         warnings=tuple(dict.fromkeys(warnings)), trace=t.freeze(), inputs=inputs,
         potency_basis=content.potency_basis.key if content else None,
-        potency_basis_text=content.basis_text if content else None)
+        potency_basis_text=content.basis_text if content else None, reference_hash=ref_hash)
+    return _with_order(batch, inputs)
+
+
+def _with_order(batch: CapsuleBatch, inputs: dict[str, Any]) -> CapsuleBatch:
+    """The batch carrying its order: the inputs, with the defaults the batch chose filled in."""
+    from dataclasses import replace
+
+    from .orders import CapsuleOrder, resolved
+
+    order = resolved(CapsuleOrder.from_text(**inputs), formula=batch.formula_id, source=batch.source,
+                     capsule_size=batch.capsule_size, filler=batch.filler, compounding_date=batch.compounding_date,
+                     balance=None if "mwq" in inputs else batch.balance)
+    return replace(batch, order=order)
 
 
 def _ps_capacity(size: str, ps: pint.Quantity, at_size: str, ref: Reference) -> pint.Quantity:
@@ -648,10 +672,8 @@ def _readability(balance: str | None, mwq: Any, readability: Any, mwq_q: pint.Qu
                  mwq=mwq_q)
 
 
-def _fill_tolerance() -> Fraction:
-    from .qc import qc_limits
-
-    return exact(qc_limits().mean_tolerance.quantity.to(dimensionless).magnitude)
+def _fill_tolerance(limits) -> Fraction:
+    return exact(limits.mean_tolerance.quantity.to(dimensionless).magnitude)
 
 
 def _trace_weighings(t: Trace, bp: BlendPlan, material: pint.Quantity, filler_total: pint.Quantity,
@@ -750,11 +772,8 @@ def _actual(bp: BlendPlan, target: BlendTarget, actual_weights: dict[str, Any] |
     return out
 
 
-def _qc(limits: tuple[Any, Any] | None) -> tuple[Fraction, Fraction]:
+def _qc(limits: tuple[Any, Any] | None, q) -> tuple[Fraction, Fraction]:
     if limits is None:
-        from .qc import qc_limits
-
-        q = qc_limits()
         return (exact(q.individual_low.quantity.to(dimensionless).magnitude),
                 exact(q.individual_high.quantity.to(dimensionless).magnitude))
     low = as_fraction(limits[0], "qc_low", low=Fraction(50, 100), high=Fraction(1), allowed="50-100%")

@@ -26,6 +26,7 @@ from typing import Any, Iterable, Sequence
 
 import pint
 
+from . import __version__ as ENGINE_VERSION
 from .bud import BeyondUseDate, beyond_use_date, parse_date
 from .display import format_number, format_quantity
 from .drug import DrugContent, drug_content, refuse_other_source_inputs
@@ -66,12 +67,12 @@ def check_dose(value: Any, field: str = "dose", ref: Reference | None = None) ->
     return dose
 
 
-def parse_doses(value: Any, field: str = "doses") -> tuple[pint.Quantity, ...]:
+def parse_doses(value: Any, field: str = "doses", ref: Reference | None = None) -> tuple[pint.Quantity, ...]:
     """Doses as ``"0.5mg,1.5mg,4.5mg"`` or a sequence of quantities/texts; each in the LDN range."""
     if value is None:
         return ()
     items: Iterable[Any] = [p for p in value.split(",") if p.strip()] if isinstance(value, str) else value
-    doses = tuple(check_dose(v, field) for v in items)
+    doses = tuple(check_dose(v, field, ref) for v in items)
     unique = {d.magnitude: d for d in doses}  # all in mg; pint quantities do not hash here
     return tuple(unique[k] for k in sorted(unique))
 
@@ -306,6 +307,9 @@ class LiquidPreparation:
     # the form whose as-is content ``potency`` is (drug.py; None from tablets), and that basis in words
     potency_basis: str | None = None
     potency_basis_text: str | None = None
+    order: Any = None  # the LiquidOrder it was computed from (orders.py), defaults filled in
+    reference_hash: str | None = None  # of the reference-data bundle used (bundle.py)
+    engine_version: str = ENGINE_VERSION
 
     def as_dict(self) -> dict[str, Any]:
         j = to_jsonable
@@ -381,7 +385,7 @@ def _api_amount(drug: pint.Quantity, content: DrugContent, trace: Trace) -> pint
 
 
 def _liquid_aliquot(drug: pint.Quantity, api: pint.Quantity, vol: pint.Quantity, mwq: pint.Quantity,
-                    vehicle: Vehicle, trace: Trace, warnings: list[str]) -> LiquidAliquot | None:
+                    vehicle: Vehicle, trace: Trace, warnings: list[str], bundle: Any) -> LiquidAliquot | None:
     """Powder below the MWQ: a stock solution measured into the batch with the devices of the
     reference data (:mod:`.liquid_aliquot`); None when the powder cannot dissolve in the vehicle."""
     if not vehicle.solution_from_api:
@@ -389,10 +393,10 @@ def _liquid_aliquot(drug: pint.Quantity, api: pint.Quantity, vol: pint.Quantity,
                         f"({format_quantity(mwq)}) and does not dissolve in {vehicle.name}: "
                         "make a larger batch or use a stock trituration.")
         return None
-    data = liquid_data()
+    data = bundle.liquid
     others = sum((c.volume.quantity.to(mL) for c in vehicle.components if c.volume is not None), Q(0, mL))
     room = vol - others * exact((vol / Q(100, mL)).to(dimensionless).magnitude)
-    low, high = _liquid_limits()
+    low, high = _liquid_limits(bundle.qc)
     aliquot = plan_liquid_aliquot(api, mwq, data=data, room=room, limits=(low, high),
                                   content=exact((drug / api).to(dimensionless).magnitude))
     if aliquot is None:
@@ -417,11 +421,8 @@ def _liquid_aliquot(drug: pint.Quantity, api: pint.Quantity, vol: pint.Quantity,
     return aliquot
 
 
-def _liquid_limits() -> tuple[Fraction, Fraction]:
+def _liquid_limits(q) -> tuple[Fraction, Fraction]:
     """The liquid's limits (qc.toml): the plan's delivered drug stays within them."""
-    from .qc import qc_limits
-
-    q = qc_limits()
     return tuple(exact(f.quantity.to(dimensionless).magnitude) for f in (q.yield_low, q.yield_high))
 
 
@@ -450,7 +451,7 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
                    potency_basis: str | None = None, balance: str | None = None,
                    mwq: Any = None, component_expiries: Iterable[Any] = (),
                    day_one_is_compounding_day: bool = False, ref: Reference | None = None,
-                   data: LiquidData | None = None) -> LiquidPreparation:
+                   data: LiquidData | None = None, bundle: Any = None) -> LiquidPreparation:
     """Prepare an LDN oral liquid [concentration mg/mL, final_volume mL, doses mg].
 
     Give two of ``tablets``, ``concentration`` and ``final_volume`` (``source="tablets"``), or the
@@ -461,10 +462,23 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
     as-is content of the anhydrous salt, unless ``potency_basis`` names the hydrate weighed.
     ``mwq`` [mg] overrides the balance's minimum weighable quantity. A master ``formula`` id
     (``formulas/*.toml``, e.g. LDN-LIQ-FAWCETT-1) sets the vehicle and source unless given; without
-    one the vehicle is purified water and the source tablets.
+    one the vehicle is purified water and the source tablets. ``bundle``: the reference data
+    (:mod:`.bundle`; default the shipped data), whose hash the result records; no compounding_date
+    means today, read here (the caller's clock), never deeper.
     """
-    ref, data = ref or reference(), data or liquid_data()
-    mfr = _master_formula(formula, vehicle, data)
+    from .bundle import hash_of, shipped_bundle
+
+    bundle = bundle or shipped_bundle()
+    ref, data = ref or bundle.reference, data or bundle.liquid
+    ref_hash = hash_of(bundle, ref=ref, data=data)  # None when ref= or data= overrides the bundle's
+    compounding_date = dt.date.today() if compounding_date is None else compounding_date
+    component_expiries = tuple(component_expiries)
+    inputs = dict(concentration=concentration, final_volume=final_volume, tablets=tablets, source=source,
+                  vehicle=vehicle, formula=formula, tablet_weight=tablet_weight, doses=doses,
+                  compounding_date=compounding_date, api_form=api_form, potency=potency, assay=assay, water=water,
+                  potency_basis=potency_basis, balance=balance, mwq=mwq, component_expiries=component_expiries,
+                  day_one_is_compounding_day=day_one_is_compounding_day)
+    mfr = _master_formula(formula, vehicle, data, bundle)
     source = source or (mfr.source if mfr else "tablets")
     vehicle = vehicle or (mfr.default_vehicle if mfr else "purified_water")
     if source not in SOURCES:
@@ -481,7 +495,7 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
     tablet_info = ref.tablet
     strength = tablet_info.strength.quantity.to(mg_per_tablet)
     drug, conc, vol = _solve_amounts(concentration, final_volume, tablets, strength, source, trace)
-    dose_list = parse_doses(doses)
+    dose_list = parse_doses(doses, ref=ref)
 
     equivalent = use = crush = avg = powder = api = aliquot = salt = pot = content = None
     weighed: list[pint.Quantity] = []
@@ -515,7 +529,7 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
                                ref=ref, trace=trace, warnings=warnings)
         api_form, salt, pot = content.form.key, content.salt_factor, content.potency
         api = _api_amount(drug, content, trace)
-        aliquot = _liquid_aliquot(drug, api, vol, mwq, veh, trace, warnings) if api < mwq else None
+        aliquot = _liquid_aliquot(drug, api, vol, mwq, veh, trace, warnings, bundle) if api < mwq else None
         weighed.append(aliquot.api_to_weigh if aliquot else api)
 
     components = _components(veh, vol, mwq, trace, warnings)
@@ -548,20 +562,32 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
         warnings.append(f"{format_quantity(conc)} is not the usual {format_quantity(standard)}: several "
                         "concentrations in circulation is a ten-fold-error risk; print the concentration "
                         "unmistakably on every label and sheet.")
-    return LiquidPreparation(
+    prep = LiquidPreparation(
         mfr.id if mfr else None, mfr.version if mfr else None, mfr.name if mfr else None, source, veh, drug, conc, vol, strength if source == "tablets" else None, equivalent, use, crush,
         avg, powder, api_form if source == "api" else None, salt, pot, api, aliquot, mwq, bal.key, above,
         components, rows, recommended, cdate, bud, bud.storage,
         tuple(labels), tuple(warnings), trace.freeze(),
-        content.potency_basis.key if content else None, content.basis_text if content else None)
+        content.potency_basis.key if content else None, content.basis_text if content else None,
+        reference_hash=ref_hash)
+    return _with_order(prep, inputs)
 
 
-def _master_formula(formula: str | None, vehicle: str | None, data: LiquidData):
+def _with_order(prep: LiquidPreparation, inputs: dict[str, Any]) -> LiquidPreparation:
+    """The preparation carrying its order: the inputs, with the defaults it chose filled in."""
+    from dataclasses import replace
+
+    from .orders import LiquidOrder, resolved
+
+    order = resolved(LiquidOrder.from_text(**inputs), formula=prep.formula_id, source=prep.source,
+                     vehicle=prep.vehicle.key, compounding_date=prep.compounding_date,
+                     balance=None if inputs["mwq"] is not None else prep.balance)
+    return replace(prep, order=order)
+
+
+def _master_formula(formula: str | None, vehicle: str | None, data: LiquidData, bundle: Any):
     if formula is None:
         return None
-    from .formulas import formula as find_formula
-
-    mfr = find_formula(formula)
+    mfr = bundle.formula(formula)
     if mfr.preparation != "oral_liquid":
         raise InputError("is not an oral liquid formula", field="formula", value=formula,
                          allowed="an oral_liquid master formula, e.g. LDN-LIQ-WATER-1")
@@ -595,7 +621,8 @@ def _recommendation(rows: tuple[DoseVolume, ...], conc: pint.Quantity, doses: tu
                 f"{s.name}: from {format_quantity(s.minimum)}" for s in holding if s.on_mark(r.volume)) + ")"
         warnings.append(f"{format_quantity(r.dose)} = {format_quantity(r.volume)} at {format_quantity(conc)}: "
                         f"no syringe in the data measures it: {why}.")
-    recommended = recommend_concentration(doses, syringes=data.syringes, minimum_dose_volume=minimum)
+    recommended = recommend_concentration(doses, syringes=data.syringes, minimum_dose_volume=minimum,
+                                          candidates=[f.quantity for f in data.standard_concentrations])
     if recommended is None:
         warnings.append("None of the standard concentrations makes every dose measurable; "
                         "consider capsules, or separate bottles for the low and high doses.")

@@ -23,6 +23,7 @@ from typing import Any, Iterable, Sequence
 
 import pint
 
+from . import __version__ as ENGINE_VERSION
 from .bud import parse_date
 from .display import format_quantity
 from .errors import CalculationError, InputError, RangeError
@@ -138,20 +139,26 @@ def regimen_stages(start: Any, step: Any, every: Any, target: Any, maintain: Any
     return tuple(stages) + ((goal, hold),)
 
 
-def parse_stages(value: Any, field: str = "stages", ref: Reference | None = None
-                 ) -> tuple[tuple[pint.Quantity, int], ...]:
+def split_stages(value: Any, field: str = "stages") -> Sequence[tuple[Any, Any]]:
+    """``"1.5mg:14,3mg:14"`` as [("1.5mg", "14"), ("3mg", "14")]; a sequence of pairs as it is."""
+    if not isinstance(value, str):
+        return value
+    pairs = []
+    for part in [p for p in value.split(",") if p.strip()]:
+        if part.count(":") != 1:
+            raise InputError("must be dose:days pairs separated by commas", field=field, value=value,
+                             allowed="e.g. 1.5mg:14,3mg:14,4.5mg:28")
+        pairs.append(tuple(x.strip() for x in part.split(":")))
+    return pairs
+
+
+def parse_stages(value: Any, field: str = "stages", ref: Reference | None = None,
+                 data: LiquidData | None = None) -> tuple[tuple[pint.Quantity, int], ...]:
     """Explicit stages: ``"1.5mg:14,3mg:14,4.5mg:28"`` or a sequence of (dose, days) pairs."""
-    if isinstance(value, str):
-        pairs = []
-        for part in [p for p in value.split(",") if p.strip()]:
-            if part.count(":") != 1:
-                raise InputError("must be dose:days pairs separated by commas", field=field, value=value,
-                                 allowed="e.g. 1.5mg:14,3mg:14,4.5mg:28")
-            pairs.append(tuple(x.strip() for x in part.split(":")))
-        value = pairs
+    value = split_stages(value, field)
     if not value:
         raise InputError("is empty", field=field, allowed="at least one dose:days stage, e.g. 1.5mg:14,3mg:14")
-    most = liquid_data().max_stages
+    most = (data or liquid_data()).max_stages
     if len(value) > most:
         raise InputError(f"has {len(value)} stages, more than {most}", field=field,
                          allowed=f"at most {most} dose:days stages")
@@ -234,10 +241,10 @@ class Fill:
 
 def liquid_fills(daily_doses: Sequence[pint.Quantity], concentration: pint.Quantity, bud_days: int,
                  start_date: dt.date, *, overage: Fraction = Fraction(0),
-                 tablet_strength: pint.Quantity | None = None) -> tuple[Fill, ...]:
+                 tablet_strength: pint.Quantity | None = None, ref: Reference | None = None) -> tuple[Fill, ...]:
     """Split a day-by-day dose list into fills of at most ``bud_days`` days each; each fill's
     volume [mL] = Σ doses ÷ concentration × (1 + overage)."""
-    strength = (tablet_strength or reference().tablet.strength.quantity).to(mg / tablet)
+    strength = (tablet_strength or (ref or reference()).tablet.strength.quantity).to(mg / tablet)
     fills = []
     for number, first in enumerate(range(0, len(daily_doses), bud_days), 1):
         period = daily_doses[first:first + bud_days]
@@ -285,6 +292,9 @@ class TitrationPlan:
     chart: tuple[ChartDay, ...]
     warnings: tuple[str, ...]
     trace: tuple[Step, ...]
+    order: Any = None  # the TitrationOrder it was computed from (orders.py), defaults filled in
+    reference_hash: str | None = None  # of the reference-data bundle used (bundle.py)
+    engine_version: str = ENGINE_VERSION
 
     def as_dict(self) -> dict[str, Any]:
         j = to_jsonable
@@ -307,16 +317,23 @@ def plan_titration(*, start: Any = None, step: Any = None, every: Any = None, ta
                    maintain: Any = None, stages: Any = None, preset: str | None = None,
                    form: str = "capsules", concentration: Any = None, vehicle: str = "purified_water",
                    start_date: Any = None, overage: Any = None, ref: Reference | None = None,
-                   data: LiquidData | None = None) -> TitrationPlan:
+                   data: LiquidData | None = None, bundle: Any = None) -> TitrationPlan:
     """Plan a titration [doses mg, intervals days, concentration mg/mL].
 
     Give ``stages`` (explicit), or a ``preset`` (regimens.toml) and/or start, step, every, target,
     maintain (these override the preset's). ``maintain`` defaults to one interval. ``form`` is
     ``capsules`` or ``liquid``; a liquid uses ``concentration`` (default: the preferred standard
     concentration, 1 mg/mL) in ``vehicle`` and is split into fills within the vehicle's BUD.
-    ``overage`` (e.g. "5%") is added to each fill's volume; none by default.
+    ``overage`` (e.g. "5%") is added to each fill's volume; none by default. ``bundle``: the reference
+    data (:mod:`.bundle`; default the shipped data), whose hash the plan records; no ``start_date``
+    means today, read here (the caller's clock), never deeper.
     """
-    ref, data = ref or reference(), data or liquid_data()
+    from .bundle import hash_of, shipped_bundle
+
+    bundle = bundle or shipped_bundle()
+    ref, data = ref or bundle.reference, data or bundle.liquid
+    ref_hash = hash_of(bundle, ref=ref, data=data)  # None when ref= or data= overrides the bundle's
+    start_date = dt.date.today() if start_date is None else start_date
     if form not in FORMS:
         raise InputError("is not a known form", field="form", value=form, allowed=", ".join(FORMS))
     trace, warnings = Trace(), []
@@ -348,12 +365,13 @@ def plan_titration(*, start: Any = None, step: Any = None, every: Any = None, ta
         veh_key = veh.key
         bud_days = int(ref.bud_category(veh.bud_category).days.quantity.to(day).magnitude)
         doses = sorted({d.magnitude for d, _ in pairs})
-        table = dose_volume_table([Q(m, mg) for m in doses], conc, syringes=data.syringes)
+        table = dose_volume_table([Q(m, mg) for m in doses], conc, syringes=data.syringes,
+                                  minimum_dose_volume=data.minimum_dose_volume.quantity)
         rows = {r.dose.magnitude: r for r in table}
         total_volume = trace.add("total_volume", "Liquid over the plan", "total drug ÷ concentration",
                                  (total_drug / conc).to(mL), total_drug=total_drug, concentration=conc)
         extra = Fraction(0) if overage is None else _overage(overage)
-        fills = liquid_fills(daily, conc, bud_days, begin, overage=extra)
+        fills = liquid_fills(daily, conc, bud_days, begin, overage=extra, ref=ref)
         trace.add("fills", f"Fills so no bottle outlives its BUD ({bud_days} days)",
                   "ceil(total days ÷ BUD days)", len(fills), total_days=Q(total_days, day), bud_days=Q(bud_days, day))
         recommended = _liquid_warnings(table, conc, data, warnings)
@@ -362,9 +380,23 @@ def plan_titration(*, start: Any = None, step: Any = None, every: Any = None, ta
         out_stages.append(Stage(d, n, first, begin + dt.timedelta(days=first - 1), rows.get(d.magnitude)))
         first += n
     chart = _chart(daily, begin, form, rows, fills)
-    return TitrationPlan(form, preset, begin, tuple(out_stages), total_days, total_drug, caps, single,
+    plan = TitrationPlan(form, preset, begin, tuple(out_stages), total_days, total_drug, caps, single,
                          conc, veh_key, bud_days, total_volume, fills, recommended, chart,
-                         tuple(warnings), trace.freeze())
+                         tuple(warnings), trace.freeze(), reference_hash=ref_hash)
+    return _with_order(plan, dict(start=start, step=step, every=every, target=target, maintain=maintain,
+                                  stages=stages, preset=preset, form=form, concentration=concentration,
+                                  vehicle=vehicle, start_date=start_date, overage=overage))
+
+
+def _with_order(plan: TitrationPlan, inputs: dict[str, Any]) -> TitrationPlan:
+    """The plan carrying its order: the inputs, with the defaults the plan chose filled in."""
+    from dataclasses import replace
+
+    from .orders import TitrationOrder, resolved
+
+    order = resolved(TitrationOrder.from_text(**inputs), start_date=plan.start_date,
+                     concentration=plan.concentration)
+    return replace(plan, order=order)
 
 
 def _stage_pairs(start, step, every, target, maintain, stages, preset, data, ref, warnings):
@@ -372,7 +404,7 @@ def _stage_pairs(start, step, every, target, maintain, stages, preset, data, ref
         if any(v is not None for v in (start, step, every, target, maintain, preset)):
             raise InputError("give either explicit stages or a regimen, not both", field="stages",
                              value=stages, allowed="stages alone, or start/step/every/target/maintain")
-        return parse_stages(stages, ref=ref)
+        return parse_stages(stages, ref=ref, data=data)
     if preset is not None:
         r = data.regimen(preset)
         start = r.start.quantity if start is None else start
@@ -421,7 +453,9 @@ def _liquid_warnings(table: tuple[DoseVolume, ...], conc: pint.Quantity, data: L
     shown = ", ".join(f"{format_quantity(r.dose)} = {format_quantity(r.volume)}" for r in bad)
     warnings.append(f"At {format_quantity(conc)} these doses do not land on a syringe graduation or are "
                     f"too small to measure: {shown}.")
-    recommended = recommend_concentration([r.dose for r in table], syringes=data.syringes)
+    recommended = recommend_concentration([r.dose for r in table], syringes=data.syringes,
+                                          candidates=[f.quantity for f in data.standard_concentrations],
+                                          minimum_dose_volume=data.minimum_dose_volume.quantity)
     if recommended is None:
         warnings.append("None of the standard concentrations makes every dose of the plan measurable.")
     else:

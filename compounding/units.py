@@ -33,7 +33,8 @@ __all__ = [
 ureg = pint.UnitRegistry(str(Path(__file__).with_name("units.txt")), non_int_type=Fraction,
                          autoconvert_offset_to_baseunit=False)
 ureg.formatter.default_format = "~"
-pint.set_application_registry(ureg)
+# Not pint.set_application_registry(ureg): importing a library must not replace the registry of the
+# application that imports it (issue 10). Quantities are built with Q/ureg from this module.
 Quantity = ureg.Quantity
 
 # Unit constants, built once.

@@ -175,7 +175,7 @@ BAD = [
     ("unknown formula", {"formula": "LDN-XYZ"}, InputError, "formula", "LDN-CAP-API"),
     ("bad date", {"compounding_date": "2026-02-30"}, InputError, "date", "ISO date"),
     ("date text", {"compounding_date": "yesterday"}, InputError, "date", "ISO date"),
-    ("expired component", {"component_expiries": ["2025-01-01"]}, InputError, "component_expiry", "expired"),
+    ("expired component", {"component_expiries": ["2025-01-01"]}, InputError, "component_expiries", "expired"),
     ("qc limits", {"qc_limits": ("95%", "99%")}, RangeError, "qc_high", "100-150%"),
     # 4.5 mg × 600 mg ÷ 50 mg = 54 mg of tablet powder per capsule: more than a size 5 holds (39 mg of
     # filler at 0.3 g/mL; 54 mg ÷ 0.3 g/mL = 0.18 mL > 0.13 mL), and a size 4 holds it

@@ -61,7 +61,7 @@ CONTEXT = {("capsules", "--tablet-weight"): ["--source", "tablets"],
            ("titration", "--vehicle"): ["--form", "liquid"]}
 # what an error about an option may call it
 FIELDS = {"--volume": ("final_volume", "--volume"), "--date": ("date",), "--start-date": ("start_date",),
-          "--component-expiry": ("component_expiry",), "--capsule-size": ("capsule_size",),
+          "--component-expiry": ("component_expiries",), "--capsule-size": ("capsule_size",),
           "--tablet-weight": ("tablet_weight",), "--fill-weight": ("fill_weight",),
           "--api-fill-weight": ("api_fill_weight",), "--stages": ("stages",), "--preset": ("preset",)}
 
@@ -153,7 +153,7 @@ REFUSED = [  # (subcommand, option, value, field named in the message)
     ("capsules", "--extra", "١٠", "extra"), ("capsules", "--potency", "98.5", "potency"),
     ("capsules", "--date", "2026-02-30", "date"), ("capsules", "--date", "9999-12-31", "date"),
     ("capsules", "--date", "0001-01-01", "date"), ("capsules", "--date", "2026W052", "date"),
-    ("capsules", "--component-expiry", "9999-12-31", "component_expiry"),
+    ("capsules", "--component-expiry", "9999-12-31", "component_expiries"),
     ("capsules", "--filler", "", "--filler"), ("capsules", "--balance", " ", "--balance"),
     ("capsules", "--strength", "4.5 g", "strength"),
     ("liquid", "--concentration", "4.5 mcg/mL", "concentration"),

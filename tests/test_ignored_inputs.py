@@ -3,7 +3,7 @@
 * a potency, assay, water, powder form or potency basis with tablets, and a tablet weight with
   powder: refused naming the field ("applies only to … source api/tablets");
 * a component expiring on the compounding day (a 0-day BUD, which cannot be dispensed): refused
-  naming component_expiry; a BUD cut below 7 days (bud.toml: short_bud) is warned first on the sheet;
+  naming component_expiries; a BUD cut below 7 days (bud.toml: short_bud) is warned first on the sheet;
 * an extra that takes the capsules to make past 10000 (the batch limit for ``quantity``): refused
   naming extra.
 """
@@ -130,12 +130,12 @@ def test_liquids_never_ignore_an_input_of_the_other_source(case, volume, concent
 def test_a_component_expiring_on_the_compounding_day_is_refused(make):
     with pytest.raises(InputError) as e:
         make(component_expiries=[DATE])
-    assert e.value.field == "component_expiry" and "0-day" in str(e.value)
+    assert e.value.field == "component_expiries" and "0-day" in str(e.value)
 
 
 def test_cli_refuses_a_component_expiring_today():
     code, err = cli("capsules", "--strength", "4.5mg", "--quantity", "90", "--component-expiry", DATE)
-    assert code == 2 and err.startswith(f"error: --component-expiry: component_expiry = '{DATE}'"), err
+    assert code == 2 and err.startswith(f"error: --component-expiry: component_expiries = '{DATE}'"), err
 
 
 @given(offset=st.integers(1, 400), liquid_not_capsules=st.booleans())

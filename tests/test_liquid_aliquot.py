@@ -137,13 +137,16 @@ def test_a_stock_above_the_solubility_is_replanned():
     assert a.stock_volume > Q(10, mL) and a.stock_concentration <= Q(10, mg_per_mL)
 
 
-def test_no_plan_within_the_solubility_is_refused_with_the_reason(monkeypatch):
+def test_no_plan_within_the_solubility_is_refused_with_the_reason():
     # 120 mg at most 1 mg/mL needs 120 mL: more than the largest flask (100 mL)
+    from compounding.bundle import shipped_bundle
+
     data = dataclasses.replace(liquid_data(), solubility=Figure(Q(1, mg_per_mL), "test"))
     assert plan_liquid_aliquot(Q(3, mg), Q(120, mg), data=data, room=Q(30, mL)) is None
-    monkeypatch.setattr("compounding.liquids.liquid_data", lambda: data)
+    bundle = dataclasses.replace(shipped_bundle(), liquid=data)  # the data is an input, not a global
     with pytest.raises(CalculationError) as e:
-        prepare_liquid(source="api", concentration="0.1 mg/mL", final_volume="30 mL", compounding_date=DATE)
+        prepare_liquid(source="api", concentration="0.1 mg/mL", final_volume="30 mL", compounding_date=DATE,
+                       bundle=bundle)
     assert e.value.field == "final_volume" and "solubility" in str(e.value) and "MWQ" in str(e.value)
 
 

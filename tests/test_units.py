@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from pathlib import Path
 
 import pint
 import pytest
@@ -16,8 +19,16 @@ from compounding.units import (KINDS, Q, as_count, as_fraction, as_quantity, cap
                                parse_quantity, percent, tablet, ureg)
 
 
-def test_one_application_registry():
-    assert pint.get_application_registry().get() is ureg  # quantities from anywhere interoperate
+def test_importing_compounding_leaves_the_application_registry_alone():
+    # issue 10: a library does not replace its host's pint registry. In a fresh interpreter (this one
+    # has imported compounding long ago), the application registry is the same object before and after.
+    code = ("import pint; before = pint.get_application_registry().get(); "
+            "import compounding, compounding.units, compounding.capsules; "
+            "after = pint.get_application_registry().get(); "
+            "print(after is before, after is compounding.units.ureg)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.stdout.split() == ["True", "False"]
 
 
 @pytest.mark.parametrize("text", ["4.5 mg", "4.5mg", " 4.5  mg ", "4500 mcg", "4500 µg", "4500 μg", "4500 ug",

@@ -16,9 +16,10 @@ SUBCOMMANDS = {
     "capsules": "Calculate an LDN capsule batch",
     "liquid": "Calculate an LDN oral liquid from 50 mg tablets or powder",
     "titration": "Plan an LDN titration (dated schedule, dispensing, patient chart)",
+    "compute": "Compute an order given as JSON and print its record (order, result, hashes)",
     "verify": "Re-check an exported Excel batch record against the core",
     "weight-check": "Check capsule weights from the balance against the target fill weight",
-    "records": "Batch records in the store: list, show, audit (LDN_DATABASE_URL / LDN_DATA_DIR)",
+    "records": "Batch records in the store: list, show, export, recall, audit (LDN_DATABASE_URL / LDN_DATA_DIR)",
     "users": "Users of the batch-record store: add (the first admin), list, deactivate",
     "worklist": "Plan a day's prescriptions from a CSV/XLSX worklist (batches, allocation, labels)",
 }
@@ -69,8 +70,35 @@ def _attach_dash_values(parser: argparse.ArgumentParser, argv: list[str]) -> lis
     return out
 
 
-# fields whose option is spelled differently (the field is the core's name, the option the CLI's)
-_FIELD_OPTIONS = {"final_volume": "volume", "doses": "doses", "dose": "doses"}
+def _field_options() -> dict[str, str]:
+    """Fields whose option is spelled differently (the field is the core's name, the option the CLI's),
+    as argparse dests, from the glossary."""
+    from ..glossary import GLOSSARY
+
+    return {k: t.option.lstrip("-").replace("-", "_") for k, t in GLOSSARY.items() if t.option}
+
+
+def save_order(path: str | None, result: object) -> None:
+    """Write the order a result was computed from as JSON (the public order format) to ``path``."""
+    if path is None:
+        return
+    import json
+
+    from ..errors import InputError
+
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(result.order.to_json(), f, indent=2, ensure_ascii=False)  # type: ignore[attr-defined]
+            f.write("\n")
+    except OSError as exc:
+        raise InputError(f"cannot be written ({exc.strerror or exc})", field="save_order", value=path) from None
+
+
+def today_unless(value: object) -> object:
+    """The date given, or today: "today" is read here, by the caller, and handed to the core."""
+    import datetime as dt
+
+    return dt.date.today() if value is None else value
 
 
 def _option_for(parser: argparse.ArgumentParser, field: str | None) -> str | None:
@@ -78,7 +106,7 @@ def _option_for(parser: argparse.ArgumentParser, field: str | None) -> str | Non
     the one line on stderr says what to retype; None when no option sets it."""
     if not field:
         return None
-    dest = _FIELD_OPTIONS.get(field, field.split("[")[0].split(".")[0])
+    dest = _field_options().get(field, field.split("[")[0].split(".")[0])
     for action in parser._actions:  # noqa: SLF001 - argparse keeps its options here
         if action.dest == dest and action.option_strings:
             return action.option_strings[-1]

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from . import save_order, today_unless
+
 from ._drug_options import add_drug_lot_arguments
 
 
@@ -47,6 +49,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--component-expiry", action="append", default=[],
                    help="expiry date of a component (ISO); the BUD never passes it; repeatable")
     p.add_argument("--json", action="store_true", help="print the result as JSON only")
+    p.add_argument("--save-order", metavar="PATH", help="also write the order (inputs with the defaults "
+                   "used, as JSON) to this path; python -m compounding compute PATH computes it again")
     p.add_argument("--xlsx", help="also write the Excel batch record to this path")
     from ..excel import add_record_arguments
 
@@ -62,9 +66,10 @@ def run(args: argparse.Namespace) -> int:
         api_form=args.api_form, strength_basis=args.strength_basis,
         tablet_weight=args.tablet_weight, capsule_size=args.capsule_size, filler=args.filler,
         fill_weight=args.fill_weight, api_fill_weight=args.api_fill_weight, balance=args.balance,
-        mwq=args.mwq, readability=args.readability, compounding_date=args.date,
+        mwq=args.mwq, readability=args.readability, compounding_date=today_unless(args.date),
         component_expiries=args.component_expiry,
         actual_weights={k: getattr(args, f"actual_{k}") for k in ACTUAL_OPTIONS})
+    save_order(args.save_order, batch)
     if args.xlsx:
         from ..excel import record_options, write_workbook
 

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from . import save_order, today_unless
+
 from ._drug_options import add_drug_lot_arguments
 from ..sheet import liquid_sheet  # noqa: F401  (kept importable here: the sheet moved to compounding.sheet)
 
@@ -33,6 +35,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--day-one", action="store_true",
                    help="count the compounding day as day 1 of the BUD (default: BUD = date + days)")
     p.add_argument("--json", action="store_true", help="print the result as JSON only")
+    p.add_argument("--save-order", metavar="PATH", help="also write the order (inputs with the defaults "
+                   "used, as JSON) to this path; python -m compounding compute PATH computes it again")
     p.add_argument("--xlsx", help="also write the Excel batch record to this path")
     from ..excel import add_record_arguments
 
@@ -45,10 +49,11 @@ def run(args: argparse.Namespace) -> int:
     prep = prepare_liquid(
         concentration=args.concentration, final_volume=args.volume, tablets=args.tablets,
         source=args.source, vehicle=args.vehicle, formula=args.formula, tablet_weight=args.tablet_weight,
-        doses=args.doses, compounding_date=args.date, api_form=args.api_form, potency=args.potency,
+        doses=args.doses, compounding_date=today_unless(args.date), api_form=args.api_form, potency=args.potency,
         assay=args.assay, water=args.water, potency_basis=args.potency_basis,
         balance=args.balance, mwq=args.mwq, component_expiries=args.component_expiry,
         day_one_is_compounding_day=args.day_one)
+    save_order(args.save_order, prep)
     if args.xlsx:
         from ..excel import record_options, write_workbook
 

@@ -1,8 +1,10 @@
-"""``python -m compounding records list|show|audit``: the batch records in the store.
+"""``python -m compounding records list|show|export|recall|audit``: the batch records in the store.
 
 ``list`` searches (all filters optional, combined), ``show`` prints one batch with its ingredient
-lots, weights, allocations, signatures and history, ``audit`` walks the audit trail's hash chain
-(exit status 1 when a link is broken). ``--json`` on each gives the same as JSON.
+lots, weights, allocations, signatures and history, ``export`` writes a batch's Excel record (the
+same record gives the same file; ``verify`` checks it), ``lots`` lists ingredient lots with their
+ids, ``recall`` writes the Excel summary of every batch that used an ingredient lot, ``audit`` walks the audit trail's hash chain (exit status 1 when a
+link is broken). ``--json`` on each gives the same as JSON.
 """
 
 from __future__ import annotations
@@ -26,6 +28,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     find.add_argument("--page-size", default="50")
     show = sub.add_parser("show", help="one batch with its history")
     show.add_argument("lot_number")
+    export = sub.add_parser("export", help="a batch's Excel record from the store")
+    export.add_argument("lot_number")
+    export.add_argument("out", metavar="OUT.xlsx")
+    export.add_argument("--pharmacy", dest="pharmacy_name", help="pharmacy name on the record")
+    export.add_argument("--pharmacy-contact", help="pharmacy address and phone")
+    export.add_argument("--paper", default="A4", choices=["A4", "Letter"])
+    lots = sub.add_parser("lots", help="ingredient lots with their ids (for recall)")
+    lots.add_argument("--kind", choices=["api", "tablets", "filler", "vehicle"])
+    lots.add_argument("--status", choices=["quarantined", "released", "rejected"])
+    recall = sub.add_parser("recall", help="every batch that used an ingredient lot, to Excel")
+    recall.add_argument("ingredient_lot", metavar="INGREDIENT_LOT_ID",
+                        help="the ingredient lot's id (see records lots)")
+    recall.add_argument("out", metavar="OUT.xlsx")
     sub.add_parser("audit", help="check the audit trail's hash chain")
     for p in sub.choices.values():
         p.add_argument("--json", action="store_true", help="print JSON")
@@ -36,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
 
     store = Store.open()
     try:
-        return {"list": _list, "show": _show, "audit": _audit}[args.action](store, args)
+        return {"list": _list, "show": _show, "export": _export, "lots": _lots, "recall": _recall,
+                "audit": _audit}[args.action](store, args)
     finally:
         store.close()
 
@@ -81,6 +97,57 @@ def _show(store, args) -> int:
     for e in history:
         print(f"  {e.seq:>6} {e.at:%Y-%m-%d %H:%M:%S} {e.actor:<12} {e.action}"
               + (f": {e.reason}" if e.reason else ""))
+    return 0
+
+
+def _write(data: bytes, out: str) -> str:
+    import hashlib
+    from pathlib import Path
+
+    from ..errors import InputError
+
+    try:
+        Path(out).write_bytes(data)
+    except OSError as exc:
+        raise InputError(f"cannot be written ({exc.strerror or exc})", field="out", value=out) from None
+    return hashlib.sha256(data).hexdigest()
+
+
+def _export(store, args) -> int:
+    data = store.export_batch(args.lot_number, pharmacy_name=args.pharmacy_name,
+                              pharmacy_contact=args.pharmacy_contact, paper=args.paper)
+    digest = _write(data, args.out)
+    if args.json:
+        _print_json({"lot_number": args.lot_number.upper(), "file": args.out, "sha256": digest})
+    else:
+        print(f"{args.out}: record of {args.lot_number.upper()} (file SHA-256 {digest})")
+    return 0
+
+
+def _lots(store, args) -> int:
+    lots = store.ingredient_lots(kind=args.kind, status=args.status)
+    if args.json:
+        _print_json([lot.as_dict() for lot in lots])
+        return 0
+    for lot in lots:
+        print(f"{lot.id:>6}  {lot.kind:<8} {lot.status:<11} {lot.supplier} {lot.supplier_lot}, expires {lot.expiry}"
+              f"  ({lot.material})")
+    return 0
+
+
+def _recall(store, args) -> int:
+    from ..store import validate
+
+    lot_id = validate.whole_number(args.ingredient_lot, "ingredient_lot", maximum=2**31 - 1)
+    batches = store.batches_using_lot(lot_id)
+    digest = _write(store.export_recall(lot_id), args.out)
+    if args.json:
+        _print_json({"ingredient_lot": lot_id, "file": args.out, "sha256": digest,
+                     "batches": [{"lot_number": b.lot_number, "status": b.status} for b in batches]})
+    else:
+        for b in batches:
+            print(f"{b.lot_number:<20} {b.kind:<12} {b.strength:<10} {b.status}")
+        print(f"{args.out}: {len(batches)} batch(es) used ingredient lot {lot_id}")
     return 0
 
 

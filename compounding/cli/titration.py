@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from . import save_order, today_unless
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", help="regimen preset (formulas/reference/regimens.toml), e.g. seed_neuropathic, "
@@ -22,6 +24,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--overage", help="extra volume per liquid fill, e.g. 5%% (default none)")
     p.add_argument("--start-date", help="first day of the plan, ISO (default today)")
     p.add_argument("--json", action="store_true", help="print the result as JSON only")
+    p.add_argument("--save-order", metavar="PATH", help="also write the order (inputs with the defaults "
+                   "used, as JSON) to this path; python -m compounding compute PATH computes it again")
     p.add_argument("--xlsx", help="also write the Excel plan (schedule, dispensing, patient chart) to this path")
     from ..excel import add_record_arguments
 
@@ -34,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
     plan = plan_titration(start=args.start, step=args.step, every=args.every, target=args.target,
                           maintain=args.maintain, stages=args.stages, preset=args.preset, form=args.form,
                           concentration=args.concentration, vehicle=args.vehicle,
-                          start_date=args.start_date, overage=args.overage)
+                          start_date=today_unless(args.start_date), overage=args.overage)
+    save_order(args.save_order, plan)
     if args.xlsx:
         from ..excel import record_options, write_workbook
 

@@ -13,6 +13,8 @@ import argparse
 import json
 import sys
 
+from . import today_unless
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="action", required=True, metavar="{template,plan}")
@@ -63,7 +65,7 @@ def _plan(args: argparse.Namespace) -> int:
     from ..worklist.plan import plan_worklist
     from ..worklist.stock import LotsError
 
-    wl = read_worklist(args.file, compounding_date=args.date)
+    wl = read_worklist(args.file, compounding_date=today_unless(args.date))
     if wl.problems and not args.drop_bad_rows:
         return _bad([str(p) for p in wl.problems])
     if (args.labels or args.charts) and not (args.pharmacy and args.pharmacy_contact):

@@ -517,27 +517,20 @@ def protect(ws: Worksheet) -> None:
 
 
 def canonical(value: Any) -> Any:
-    """A value as the record hash sees it: exact fractions as "n/d", dates as ISO text."""
-    if isinstance(value, pint.Quantity):
-        value = value.magnitude
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, float):
-        value = Fraction(repr(value))
-    if isinstance(value, (int, Fraction)):
-        return str(Fraction(value))
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()[:10]
-    return str(value)
+    """A value as the record hash sees it: exact fractions as "n/d", dates as ISO text (the core's rule,
+    :func:`compounding.record.canonical_value`)."""
+    from ..record import canonical_value
+
+    return canonical_value(value)
 
 
 def record_hash(kind: str, sections: Sequence[Section], extra: Any = None) -> str:
-    """SHA-256 of the record's inputs and results (every line's name and exact value)."""
-    payload = {"kind": kind,
-               "lines": [[line.name, canonical(line.core)] for s in sections for line in s.lines],
-               "extra": extra}
-    blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    """SHA-256 of the record's inputs and results (every line's name and exact value), by the core's
+    canonical JSON (:mod:`compounding.record`)."""
+    from ..record import digest
+
+    return digest({"kind": kind, "lines": [[line.name, canonical(line.core)] for s in sections for line in s.lines],
+                   "extra": extra})
 
 
 def identity_text(kind: str, digest: str) -> str:

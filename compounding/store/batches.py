@@ -18,7 +18,7 @@ from ..errors import InputError
 from ..units import Q, exact
 from . import validate
 from .columns import fraction_text, unit_of
-from .models import ActualWeight, Allocation, Batch, BatchIngredientLot, IngredientLot
+from .models import ActualWeight, Allocation, Batch, BatchIngredientLot, CapsuleWeight, IngredientLot
 from .record_snapshot import canonical_json, sha256_text
 
 __all__ = ["weight_spec", "verdict", "batch_total", "summary", "content_hash", "quantity_text", "TOLERANCE_RANGE"]
@@ -87,23 +87,27 @@ def summary(batch: Batch) -> dict[str, Any]:
 
 
 def content_hash(s: Session, batch: Batch) -> str:
-    """SHA-256 of what a signature signs: the record identity, ingredient lots, weights, allocations."""
+    """SHA-256 of what a signature signs: the record identity, ingredient lots, weights, allocations and
+    the capsule weight check."""
     s.flush()
     lots = s.execute(select(IngredientLot).join(BatchIngredientLot)
                      .where(BatchIngredientLot.batch_id == batch.id).order_by(IngredientLot.id)).scalars()
     weights = s.execute(select(ActualWeight).where(ActualWeight.batch_id == batch.id)
                         .order_by(ActualWeight.step)).scalars()
     allocations = s.execute(select(Allocation).where(Allocation.batch_id == batch.id).order_by(Allocation.id)).scalars()
+    capsules = s.execute(select(CapsuleWeight.net_weight).where(CapsuleWeight.batch_id == batch.id)
+                         .order_by(CapsuleWeight.position)).scalars()
     q = lambda v: None if v is None else quantity_text(v)  # noqa: E731
     content = {
         **summary(batch), "status": None, "amends_id": batch.amends_id,
         "ingredient_lots": [{"kind": x.kind, "material": x.material, "supplier": x.supplier,
                              "supplier_lot": x.supplier_lot, "expiry": x.expiry.isoformat(),
-                             "potency": q(x.potency), "salt_form": x.salt_form,
+                             "potency": q(x.potency), "salt_form": x.salt_form, "potency_basis": x.potency_basis,
                              "tablet_weight": q(x.tablet_weight)} for x in lots],
         "weights": [{"step": w.step, "target": q(w.target), "actual": q(w.actual), "tolerance": q(w.tolerance),
                      "verdict": w.verdict} for w in weights],
         "allocations": [{"anticipatory": a.anticipatory, "patient": a.patient, "rx_number": a.rx_number,
                          "quantity": a.quantity} for a in allocations],
+        "capsule_weights": [q(w) for w in capsules],
     }
     return sha256_text(canonical_json(content))

@@ -34,7 +34,8 @@ POTENCY_RANGE = (Fraction(80, 100), Fraction(105, 100))
 WATER_RANGE = (Fraction(0), Fraction(20, 100))
 TABLET_WEIGHT_RANGE_MG = (Fraction(50), Fraction(2000))  # a 50 mg tablet weighs at least its drug
 FILL_WEIGHT_RANGE_MG = (Fraction(1), Fraction(2000))
-_ONLY_FOR = {"assay": "api", "water": "api", "potency": "api", "salt_form": "api", "tablet_weight": "tablets",
+_ONLY_FOR = {"assay": "api", "water": "api", "potency": "api", "salt_form": "api", "potency_basis": "api",
+             "tablet_weight": "tablets",
              "fill_weights": "filler"}
 
 
@@ -54,6 +55,7 @@ def lot_columns(*, kind: Any, material: Any, supplier: Any, supplier_lot: Any, e
     columns["material"] = _material(kind, material)
     if kind == "api":
         columns.update(_api(extra))
+        columns["potency_basis"] = _potency_basis(columns, extra.get("potency_basis"))
     elif kind == "tablets":
         columns["tablet_weight"] = _mass_in(extra.get("tablet_weight"), "tablet_weight", TABLET_WEIGHT_RANGE_MG)
     elif kind == "filler":
@@ -96,6 +98,17 @@ def _api(extra: Mapping[str, Any]) -> dict[str, Any]:
                                   high=WATER_RANGE[1], allowed="0-20%")
     potency_f = as_is_potency(assay_q.magnitude / 100, water_q.magnitude / 100)
     return {"salt_form": salt_form, "assay": assay_q, "water": water_q, "potency": Q(potency_f * 100, percent)}
+
+
+def _potency_basis(api: Mapping[str, Any], basis: Any) -> str | None:
+    """The form the certificate's potency is the content of; the core's rule (compounding.drug) decides."""
+    if basis in (None, ""):
+        return None
+    from ..drug import drug_content
+
+    drug_content(api["salt_form"], potency=api.get("potency") if api.get("assay") is None else None,
+                 assay=api.get("assay"), water=api.get("water"), potency_basis=basis)  # refuses a wrong basis
+    return basis
 
 
 def _mass_in(value: Any, field: str, bounds: tuple[Fraction, Fraction]) -> Any:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from .columns import ExactQuantity, UTCDateTime
 
 __all__ = ["Base", "User", "IngredientLot", "FillerFillWeight", "Batch", "BatchIngredientLot",
-           "ActualWeight", "Allocation", "Signature", "AuditEvent", "AuditChainHead", "LotCounter",
+           "ActualWeight", "CapsuleWeight", "Allocation", "Signature", "AuditEvent", "AuditChainHead", "LotCounter",
            "ROLES", "LOT_KINDS", "LOT_STATUSES", "BATCH_KINDS", "BATCH_STATUSES", "VERDICTS", "MEANINGS"]
 
 ROLES = ("technician", "pharmacist", "admin")
@@ -81,6 +81,8 @@ class IngredientLot(Base):
     water: Mapped[pint.Quantity | None] = mapped_column(ExactQuantity("percent"))
     potency: Mapped[pint.Quantity | None] = mapped_column(ExactQuantity("percent"))  # as-is
     salt_form: Mapped[str | None] = mapped_column(String(40))
+    # the form whose as-is content ``potency`` is (compounding.drug); None: the anhydrous salt
+    potency_basis: Mapped[str | None] = mapped_column(String(40))
     tablet_weight: Mapped[pint.Quantity | None] = mapped_column(ExactQuantity("mg"))  # average, per tablet
     status: Mapped[str] = mapped_column(String(16), default="quarantined")
     status_reason: Mapped[str | None] = mapped_column(Text)
@@ -133,6 +135,7 @@ class Batch(Base):
     verifier: Mapped[User | None] = relationship(foreign_keys=[verifier_id])
     ingredient_lots: Mapped[list[BatchIngredientLot]] = relationship(order_by="BatchIngredientLot.id")
     weights: Mapped[list[ActualWeight]] = relationship(order_by="ActualWeight.id")
+    capsule_weights: Mapped[list[CapsuleWeight]] = relationship(order_by="CapsuleWeight.position")
     allocations: Mapped[list[Allocation]] = relationship(order_by="Allocation.id")
     signatures: Mapped[list[Signature]] = relationship(order_by="Signature.id")
 
@@ -164,6 +167,20 @@ class ActualWeight(Base):
     actual: Mapped[pint.Quantity] = mapped_column(ExactQuantity("mg"))
     tolerance: Mapped[pint.Quantity] = mapped_column(ExactQuantity("percent"))
     verdict: Mapped[str] = mapped_column(String(8))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class CapsuleWeight(Base):
+    """The net fill weight of one capsule of the weight check (gross − empty shell, or weighed net)."""
+
+    __tablename__ = "capsule_weights"
+    __table_args__ = (UniqueConstraint("batch_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    position: Mapped[int] = mapped_column(Integer)  # 1, 2, … in the order weighed
+    net_weight: Mapped[pint.Quantity] = mapped_column(ExactQuantity("mg"))
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 

@@ -21,7 +21,8 @@ from .models import BATCH_STATUSES, Allocation, AuditEvent, Batch, BatchIngredie
 from .record_snapshot import strength_text
 from .views import AuditEventView, BatchSummary, BatchView, LotView, Page
 
-__all__ = ["BatchQuery", "search_batches", "get_batch", "batch_history", "list_ingredient_lots", "MAX_PAGE_SIZE"]
+__all__ = ["BatchQuery", "search_batches", "get_batch", "batch_history", "entity_history", "batches_using_lot",
+           "list_ingredient_lots", "MAX_PAGE_SIZE"]
 
 MAX_PAGE_SIZE = 200
 
@@ -95,14 +96,17 @@ def load_batch(session: Session, lot_number: str, *, lock: bool = False) -> Batc
     return batch
 
 
+def _with_everything(stmt):
+    return stmt.options(
+        selectinload(Batch.preparer), selectinload(Batch.verifier), selectinload(Batch.weights),
+        selectinload(Batch.allocations), selectinload(Batch.signatures), selectinload(Batch.capsule_weights),
+        selectinload(Batch.ingredient_lots).selectinload(BatchIngredientLot.ingredient_lot)
+        .selectinload(IngredientLot.fill_weights))
+
+
 def get_batch(session: Session, lot_number: str) -> BatchView:
     lot = validate.lot_number(lot_number)
-    batch = session.execute(
-        select(Batch).where(Batch.lot_number == lot).options(
-            selectinload(Batch.preparer), selectinload(Batch.verifier), selectinload(Batch.weights),
-            selectinload(Batch.allocations), selectinload(Batch.signatures),
-            selectinload(Batch.ingredient_lots).selectinload(BatchIngredientLot.ingredient_lot)
-            .selectinload(IngredientLot.fill_weights))).scalar_one_or_none()
+    batch = session.execute(_with_everything(select(Batch).where(Batch.lot_number == lot))).scalar_one_or_none()
     if batch is None:
         raise InputError("is not a batch in the store", field="lot_number", value=lot)
     amends = session.get(Batch, batch.amends_id).lot_number if batch.amends_id else None
@@ -113,6 +117,24 @@ def batch_history(session: Session, lot_number: str) -> list[AuditEventView]:
     batch = load_batch(session, lot_number)
     events = session.execute(select(AuditEvent).where(AuditEvent.entity == "batch",
                                                       AuditEvent.entity_id == str(batch.id))
+                             .order_by(AuditEvent.seq)).scalars()
+    return [AuditEventView.of(e) for e in events]
+
+
+def batches_using_lot(session: Session, lot_id: int) -> list[BatchView]:
+    """Every batch that recorded the ingredient lot, oldest first (the recall list)."""
+    used = select(BatchIngredientLot.batch_id).where(BatchIngredientLot.ingredient_lot_id == lot_id)
+    batches = session.execute(_with_everything(select(Batch).where(Batch.id.in_(used)))
+                              .order_by(Batch.created_at, Batch.id)).scalars().all()
+    amended = {b.amends_id for b in batches if b.amends_id}
+    numbers = dict(session.execute(select(Batch.id, Batch.lot_number).where(Batch.id.in_(amended))).all()) \
+        if amended else {}
+    return [BatchView.of(b, numbers.get(b.amends_id)) for b in batches]
+
+
+def entity_history(session: Session, entity: str, entity_id: int) -> list[AuditEventView]:
+    events = session.execute(select(AuditEvent).where(AuditEvent.entity == entity,
+                                                      AuditEvent.entity_id == str(entity_id))
                              .order_by(AuditEvent.seq)).scalars()
     return [AuditEventView.of(e) for e in events]
 

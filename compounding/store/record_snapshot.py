@@ -1,7 +1,7 @@
 """The batch snapshot the store keeps: order, result, record hash, engine version, reference hash.
 
-Interim: issue 10 moves the canonical form and hash of a record into the core (``record``); this
-module is the one place the store computes them until then, and is replaced by the core's.
+The canonical form and hash of a record are the core's (:mod:`compounding.record`), the reference
+hash the reference-data bundle's (:mod:`compounding.bundle`); the names here delegate to them:
 
 * canonical JSON: sorted keys, no whitespace, UTF-8 kept, NaN refused.
 * record hash: SHA-256 of the canonical JSON of
@@ -13,8 +13,6 @@ module is the one place the store computes them until then, and is replaced by t
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -22,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..bundle import content_hash
 from ..errors import InputError
+from ..record import canonical_json, record_digest, sha256_text
 from ..units import parse_quantity, ureg
 from .columns import fraction_text
 from .models import BATCH_KINDS
@@ -33,26 +33,12 @@ __all__ = ["canonical_json", "sha256_text", "reference_hash", "record_hash", "Sn
 FORMULAS_DIR = Path(__file__).resolve().parents[2] / "formulas"
 
 
-def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def reference_hash(directory: Path = FORMULAS_DIR) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(directory.rglob("*.toml"), key=lambda p: p.relative_to(directory).as_posix()):
-        data = path.read_bytes()
-        digest.update(f"{path.relative_to(directory).as_posix()}\0{len(data)}\0".encode())
-        digest.update(data)
-    return digest.hexdigest()
+    return content_hash(directory)
 
 
 def record_hash(order: Any, result: Any, engine_version: str, reference: str) -> str:
-    return sha256_text(canonical_json({"order": order, "result": result, "engine_version": engine_version,
-                                       "reference_hash": reference}))
+    return record_digest(order, result, engine_version, reference)
 
 
 @dataclass(frozen=True)
@@ -67,12 +53,15 @@ class Snapshot:
 
 
 def snapshot(kind: str, order: Mapping[str, Any], result: Any, *, reference: str | None = None) -> Snapshot:
-    """The snapshot of a computed result (anything with ``as_dict()``, or its dict) and its order."""
+    """The snapshot of a computed result (anything with ``as_dict()``, or its dict) and its order (an order
+    object of :mod:`compounding.orders`, or its JSON). A result that records the reference data it was
+    computed with (``reference_hash``) is stored with that hash."""
     if kind not in BATCH_KINDS:
         raise InputError("is not a preparation kind", field="kind", value=kind, allowed=", ".join(BATCH_KINDS))
     result_dict = result.as_dict() if hasattr(result, "as_dict") else dict(result)
-    order_dict = dict(order)
-    ref = reference_hash() if reference is None else reference
+    order_dict = order.to_json() if hasattr(order, "to_json") else dict(order)
+    own = getattr(result, "reference_hash", None)
+    ref = own or (reference_hash() if reference is None else reference)
     try:
         order_text, result_text = canonical_json(order_dict), canonical_json(result_dict)
     except (TypeError, ValueError) as exc:

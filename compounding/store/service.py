@@ -29,15 +29,18 @@ from sqlalchemy import Engine, exists, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..errors import CompoundingError, InputError, PermissionDenied, StateError
+from ..errors import CompoundingError, InputError, PermissionDenied, RangeError, StateError
 from . import auth, queries, validate
 from .audit import ChainReport, append_event, audit_chain_check
-from .batches import batch_total, content_hash, summary, weight_spec
+from .batches import batch_total, content_hash, quantity_text, summary, weight_spec
+from .calculate import calculate, recalculate
+from .fill_learning import FillWeightProposal, propose
 from .db import WRITE_OPTION, database_url, make_engine
-from .ingredients import lot_columns
+from .ingredients import FILL_WEIGHT_RANGE_MG, lot_columns
+from .lot_inputs import LotInputs, inputs_from_lots, merge_order
 from .lotnumbers import amendment_lot_number, next_lot_number
-from .models import (ROLES, ActualWeight, Allocation, AuditChainHead, Batch, BatchIngredientLot, FillerFillWeight,
-                     IngredientLot, Signature, User)
+from .models import (ROLES, ActualWeight, Allocation, AuditChainHead, Batch, BatchIngredientLot, CapsuleWeight,
+                     FillerFillWeight, IngredientLot, Signature, User)
 from .record_snapshot import reference_hash, snapshot
 from .views import AuditEventView, BatchView, LotView, Page, UserView
 
@@ -47,6 +50,7 @@ T = TypeVar("T")
 PREPARERS = ("technician", "pharmacist")
 PRE_RELEASE = ("draft", "in_preparation", "ready_for_review", "verified")
 EDITABLE = ("draft", "in_preparation")  # weights and lots are locked once submitted for review
+SIGNED_CONTENT = ("ready_for_review", "verified", "released", "recalled")  # content = the last signature's
 MAX_ATTEMPTS = 5  # a write that meets a deadlock / serialization failure / busy database is retried
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 _INITIALS = re.compile(r"^[A-Za-z]{1,8}$")
@@ -84,6 +88,7 @@ ROLES_FOR: dict[str, tuple[str, ...]] = {
     "receive_ingredient_lot": PREPARERS, "release_ingredient_lot": ("pharmacist",),
     "reject_ingredient_lot": ("pharmacist",),
     "create_batch": PREPARERS, "edit_batch": PREPARERS, "amend": PREPARERS, "allocate_stock": ("pharmacist",),
+    "approve_fill_weight": ("pharmacist",),
     **{name: t.roles for name, t in TRANSITIONS.items()},
 }
 _ACTION_TEXT = {"add_user": "add users", "deactivate_user": "deactivate users",
@@ -91,7 +96,9 @@ _ACTION_TEXT = {"add_user": "add users", "deactivate_user": "deactivate users",
                 "release_ingredient_lot": "release ingredient lots",
                 "reject_ingredient_lot": "reject ingredient lots", "create_batch": "create batches",
                 "edit_batch": "edit a batch", "amend": "amend a released batch",
-                "allocate_stock": "allocate released stock", **{n: t.verb for n, t in TRANSITIONS.items()}}
+                "allocate_stock": "allocate released stock",
+                "approve_fill_weight": "approve a filler lot's fill weight",
+                **{n: t.verb for n, t in TRANSITIONS.items()}}
 
 
 def _utc_now() -> dt.datetime:
@@ -305,7 +312,8 @@ class Store:
                      allocations: Iterable[Mapping[str, Any]] = ()) -> BatchView:
         """Save a calculation as a draft batch with a new lot number ("Save as batch"), in one transaction."""
         result_dict = result.as_dict() if hasattr(result, "as_dict") else dict(result)  # once: it is not cheap
-        snap = snapshot(kind, order, result_dict, reference=self.reference_hash)
+        snap = snapshot(kind, order, result_dict,
+                        reference=getattr(result, "reference_hash", None) or self.reference_hash)
         specs = [weight_spec(result_dict, **w) for w in weights]
         allocs = [_allocation_input(**a) for a in allocations]
         lot_ids = list(ingredient_lots)
@@ -514,7 +522,8 @@ class Store:
             if old.status not in ("released", "recalled"):
                 raise StateError(f"is {old.status}: only a released record is amended; edit or send this one back",
                                  field="status", value=old.status, allowed="released, recalled")
-            snap = snapshot(old.kind, order, result_dict, reference=self.reference_hash)
+            snap = snapshot(old.kind, order, result_dict,
+                            reference=getattr(result, "reference_hash", None) or self.reference_hash)
             now = self._now()
             new = Batch(lot_number=amendment_lot_number(s, old.lot_number), kind=old.kind, status="draft",
                         strength=snap.strength, order_json=snap.order_json, result_json=snap.result_json,
@@ -539,6 +548,179 @@ class Store:
             if isinstance(result.get(w.step), Mapping):
                 self._put_weight(s, user, new, weight_spec(result, step=w.step, actual=w.actual,
                                                            tolerance=w.tolerance))
+        for c in s.execute(select(CapsuleWeight).where(CapsuleWeight.batch_id == old.id)).scalars():
+            s.add(CapsuleWeight(batch_id=new.id, position=c.position, net_weight=c.net_weight,
+                                recorded_by_id=c.recorded_by_id, recorded_at=c.recorded_at))
+
+    # ------------------------------------------------------------------ lots feed calculations
+
+    def calculation_inputs(self, *, kind: str = "capsules", api_lot: int | None = None, tablet_lot: int | None = None,
+                           filler_lot: int | None = None, vehicle_lots: Iterable[int] = (),
+                           capsule_size: str | None = None, compounding_date: Any = None) -> LotInputs:
+        """The core's inputs from the chosen lots (potency, salt form, tablet or fill weight, expiries).
+
+        See :mod:`.lot_inputs`. A lot that is not released, or has expired by the compounding date
+        (default today), is refused naming the field it was chosen in.
+        """
+        on = self._today() if compounding_date in (None, "") else \
+            validate.iso_date(compounding_date, "compounding_date")
+        chosen = {"api_lot": api_lot, "tablet_lot": tablet_lot, "filler_lot": filler_lot,
+                  "vehicle_lots": list(vehicle_lots) or None}
+
+        def work(s: Session) -> dict[str, Any]:
+            return {f: ([LotView.of(_ingredient_lot(s, i, field=f)) for i in v] if f == "vehicle_lots"
+                        else LotView.of(_ingredient_lot(s, v, field=f))) for f, v in chosen.items() if v is not None}
+
+        return inputs_from_lots(self._read(work), kind=kind, on=on, capsule_size=capsule_size)
+
+    def create_batch_from_lots(self, actor: str, *, kind: str, order: Mapping[str, Any], api_lot: int | None = None,
+                               tablet_lot: int | None = None, filler_lot: int | None = None,
+                               vehicle_lots: Iterable[int] = (), capsule_size: str | None = None,
+                               weights: Iterable[Mapping[str, Any]] = (),
+                               allocations: Iterable[Mapping[str, Any]] = ()) -> BatchView:
+        """"Save as batch" from lots: the order plus the lots' inputs, calculated by the core and stored
+        with the lots recorded on the batch. ``order`` holds what the user typed (strength, quantity,
+        …), never what a lot gives; the compounding date defaults to today."""
+        day = order.get("compounding_date")
+        day = self._today() if day in (None, "") else validate.iso_date(day, "compounding_date")
+        order = {**order, "compounding_date": day.isoformat()}  # JSON text, as the core takes it
+        lots = self.calculation_inputs(kind=kind, api_lot=api_lot, tablet_lot=tablet_lot, filler_lot=filler_lot,
+                                       vehicle_lots=vehicle_lots, capsule_size=capsule_size,
+                                       compounding_date=order["compounding_date"])
+        merged = merge_order(order, lots)
+        return self.create_batch(actor, kind=kind, order=merged, result=calculate(kind, merged),
+                                 ingredient_lots=lots.lot_ids, weights=weights, allocations=allocations)
+
+    def record_capsule_weights(self, actor: str, lot_number: str, weights: Any, *, shell: Any = None) -> BatchView:
+        """The weight check's capsules (net = weighed − ``shell``; text pasted from a balance, or a list)."""
+        nets = _net_capsule_weights(weights, shell)
+
+        def work(s: Session) -> BatchView:
+            user, batch = self._editable(s, actor, lot_number)
+            if batch.kind != "capsules":
+                raise InputError("are for capsule batches only", field="capsule_weights", value=batch.kind)
+            made = batch_total(batch.result_json)
+            if made is not None and len(nets) > made:
+                raise InputError(f"has {len(nets)} capsules: the batch makes {made}", field="capsule_weights",
+                                 value=len(nets), allowed=f"1 to {made} weights")
+            old = s.execute(select(CapsuleWeight).where(CapsuleWeight.batch_id == batch.id)
+                            .order_by(CapsuleWeight.position)).scalars().all()
+            for row in old:
+                s.delete(row)
+            s.flush()
+            now = self._now()
+            s.add_all(CapsuleWeight(batch_id=batch.id, position=i, net_weight=w, recorded_by_id=user.id,
+                                    recorded_at=now) for i, w in enumerate(nets, 1))
+            self._event(s, user, "capsule_weights_recorded", "batch", batch.id,
+                        old=[quantity_text(r.net_weight) for r in old] or None, new=[quantity_text(w) for w in nets])
+            return self._view(s, batch)
+
+        return self._write(work)
+
+    def propose_fill_weight(self, lot_number: str) -> FillWeightProposal:
+        """A filler lot's fill weight learned from a released capsule batch (see :mod:`.fill_learning`)."""
+        def work(s: Session) -> tuple[Batch, list[Any], LotView]:
+            batch = queries.load_batch(s, lot_number)
+            fillers = [LotView.of(x.ingredient_lot) for x in batch.ingredient_lots if x.ingredient_lot.kind == "filler"]
+            return batch, [c.net_weight for c in batch.capsule_weights], fillers
+
+        batch, weights, fillers = self._read(work)
+        if batch.kind != "capsules":
+            raise InputError("is not a capsule batch", field="lot_number", value=batch.lot_number)
+        if len(fillers) != 1:
+            raise StateError(f"records {len(fillers)} filler lots: a fill weight is learned for exactly one",
+                             field="ingredient_lot", value=batch.lot_number, allowed="one filler lot on the batch")
+        return propose(batch=batch.lot_number, status=batch.status, weights=tuple(weights), filler_lot=fillers[0],
+                       result=recalculate(batch.kind, batch.order_json, batch.result_json))
+
+    def approve_fill_weight(self, actor: str, lot_number: str, *, reason: str | None = None) -> LotView:
+        """A pharmacist approves the proposal: the filler lot's fill weight for that size becomes it."""
+        reason = validate.optional_text(reason, "reason", max_len=validate.MAX_REASON)
+        self._read(lambda s: self._actor(s, actor, "approve_fill_weight"))  # the role before any work
+        p = self.propose_fill_weight(lot_number)
+        if not FILL_WEIGHT_RANGE_MG[0] <= p.proposed.magnitude <= FILL_WEIGHT_RANGE_MG[1]:
+            raise InputError("is out of range", field="fill_weight", value=quantity_text(p.proposed),
+                             allowed=f"{FILL_WEIGHT_RANGE_MG[0]}-{FILL_WEIGHT_RANGE_MG[1]} mg")
+
+        def work(s: Session) -> LotView:
+            user = self._actor(s, actor, "approve_fill_weight")
+            lot = _ingredient_lot(s, p.filler_lot_id, lock=True)
+            row = next((f for f in lot.fill_weights if f.capsule_size == p.capsule_size), None)
+            old = None if row is None else quantity_text(row.fill_weight)
+            if row is not None and row.fill_weight == p.proposed:
+                raise StateError(f"is {old} for size {p.capsule_size} already: nothing to approve", field="fill_weight",
+                                 value=old)
+            if row is None:
+                lot.fill_weights.append(FillerFillWeight(capsule_size=p.capsule_size, fill_weight=p.proposed))
+            else:
+                row.fill_weight = p.proposed
+            s.flush()
+            self._event(s, user, "fill_weight_learned", "ingredient_lot", lot.id,
+                        old={"capsule_size": p.capsule_size, "fill_weight": old},
+                        new={"capsule_size": p.capsule_size, "fill_weight": quantity_text(p.proposed),
+                             "from_batch": p.batch, "capsules_weighed": p.capsules_weighed,
+                             "mean_net_fill": quantity_text(p.mean_net_fill), "method": p.method},
+                        reason=reason or f"learned from the weight check of batch {p.batch}")
+            return LotView.of(lot)
+
+        return self._write(work)
+
+    def usable_ingredient_lots(self, kind: str, *, compounding_date: Any = None) -> list[LotView]:
+        """The lots a calculation may start from: released, of ``kind``, not expired by the compounding
+        date (default today); earliest expiry first (first expiry, first out)."""
+        on = self._today() if compounding_date in (None, "") else \
+            validate.iso_date(compounding_date, "compounding_date")
+        lots = self.ingredient_lots(kind=kind, status="released")
+        return sorted((x for x in lots if x.expiry >= on), key=lambda x: (x.expiry, x.id))
+
+    def ingredient_lot(self, lot_id: int) -> LotView:
+        return self._read(lambda s: LotView.of(_ingredient_lot(s, lot_id)))
+
+    def ingredient_lot_history(self, lot_id: int) -> list[AuditEventView]:
+        return self._read(lambda s: queries.entity_history(s, "ingredient_lot", _ingredient_lot(s, lot_id).id))
+
+    def batches_using_lot(self, lot_id: int) -> list[BatchView]:
+        """Recall: every batch that used the ingredient lot, oldest first (amendments included)."""
+        return self._read(lambda s: queries.batches_using_lot(s, _ingredient_lot(s, lot_id).id))
+
+    def signature_check(self, lot_number: str) -> bool | None:
+        """Is the batch's content still what its last signature signed? None while it may still change
+        (draft, in preparation, or quarantined/scrapped before review) or was never signed."""
+        def work(s: Session) -> bool | None:
+            batch = queries.load_batch(s, lot_number)
+            last = s.execute(select(Signature.signed_hash).where(Signature.batch_id == batch.id)
+                             .order_by(Signature.id.desc()).limit(1)).scalar_one_or_none()
+            if last is None or batch.status not in SIGNED_CONTENT:
+                return None
+            return content_hash(s, batch) == last
+
+        return self._read(work)
+
+    # ------------------------------------------------------------------ exports
+
+    def export_batch(self, lot_number: str, *, pharmacy_name: str | None = None, pharmacy_contact: str | None = None,
+                     paper: str = "A4") -> bytes:
+        """The batch's Excel record from the store (same record, same bytes; see :mod:`.export`)."""
+        from .export import batch_workbook_bytes
+
+        def work(s: Session) -> tuple[BatchView, str, str]:
+            row = queries.load_batch(s, lot_number)
+            return queries.get_batch(s, lot_number), row.order_json, row.result_json
+
+        batch, order_json, result_json = self._read(work)
+        return batch_workbook_bytes(batch, order_json, result_json, pharmacy_name=pharmacy_name,
+                                    pharmacy_contact=pharmacy_contact, paper=paper,
+                                    signed_content=self.signature_check(lot_number))
+
+    def export_recall(self, lot_id: int) -> bytes:
+        """Recall: every batch that used the ingredient lot, as an Excel summary."""
+        from .export import recall_workbook_bytes
+
+        def work(s: Session) -> tuple[LotView, list[BatchView]]:
+            lot = _ingredient_lot(s, lot_id)
+            return LotView.of(lot), queries.batches_using_lot(s, lot.id)
+
+        return recall_workbook_bytes(*self._read(work))
 
     # ------------------------------------------------------------------ reads
 
@@ -576,14 +758,43 @@ def _active_admins(s: Session) -> int:
     return s.execute(select(func.count()).where(User.role == "admin", User.active.is_(True))).scalar_one()
 
 
-def _ingredient_lot(s: Session, lot_id: Any, *, lock: bool = False) -> IngredientLot:
+def _ingredient_lot(s: Session, lot_id: Any, *, lock: bool = False, field: str = "ingredient_lot") -> IngredientLot:
     if isinstance(lot_id, bool) or not isinstance(lot_id, int):
-        raise InputError("is not an ingredient lot id", field="ingredient_lot", value=lot_id)
+        raise InputError("is not an ingredient lot id", field=field, value=lot_id)
     stmt = select(IngredientLot).where(IngredientLot.id == lot_id)
     lot = s.execute(stmt.with_for_update() if lock else stmt).scalar_one_or_none()
     if lot is None:
-        raise InputError("is not an ingredient lot in the store", field="ingredient_lot", value=lot_id)
+        raise InputError("is not an ingredient lot in the store", field=field, value=lot_id)
     return lot
+
+
+MAX_CAPSULE_WEIGHTS = 10_000  # one batch makes at most this many capsules (compounding.capsules)
+
+
+def _net_capsule_weights(weights: Any, shell: Any) -> list[Any]:
+    """Net fill weights in mg: each weighed mass less the empty shell (exact)."""
+    from ..qc import parse_weights
+
+    if isinstance(weights, str):
+        raw = parse_weights(weights, "mg", "capsule_weights")
+    elif isinstance(weights, (list, tuple)):
+        raw = list(weights)
+    else:
+        raise InputError("must be a list of weights or text pasted from a balance", field="capsule_weights",
+                         value=weights, allowed="e.g. 271.3 mg, one per line")
+    if not 1 <= len(raw) <= MAX_CAPSULE_WEIGHTS:
+        raise InputError(f"has {len(raw)} weights", field="capsule_weights", allowed=f"1 to {MAX_CAPSULE_WEIGHTS}")
+    shell_q = None if shell in (None, "") else validate.positive_mass(shell, "shell")
+    nets = []
+    for w in raw:
+        net = validate.positive_mass(w, "capsule_weights")
+        if shell_q is not None:
+            if net <= shell_q:
+                raise RangeError("has a capsule no heavier than its empty shell", field="capsule_weights",
+                                 value=quantity_text(net), allowed=f"more than the shell, {quantity_text(shell_q)}")
+            net = net - shell_q
+        nets.append(net)
+    return nets
 
 
 def _allocation_input(*, quantity: Any, patient: Any = None, rx_number: Any = None,

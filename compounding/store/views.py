@@ -54,12 +54,13 @@ class LotView(_AsDict):
     salt_form: str | None
     tablet_weight: pint.Quantity | None
     fill_weights: dict[str, pint.Quantity] = field(default_factory=dict)  # capsule size -> mg per capsule
+    potency_basis: str | None = None  # the form whose as-is content ``potency`` is; None: the anhydrous salt
 
     @classmethod
     def of(cls, lot: m.IngredientLot) -> LotView:
         return cls(lot.id, lot.kind, lot.material, lot.supplier, lot.supplier_lot, lot.expiry, lot.status,
                    lot.status_reason, lot.assay, lot.water, lot.potency, lot.salt_form, lot.tablet_weight,
-                   {f.capsule_size: f.fill_weight for f in lot.fill_weights})
+                   {f.capsule_size: f.fill_weight for f in lot.fill_weights}, lot.potency_basis)
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,7 @@ class BatchView(_AsDict):
     weights: tuple[WeightView, ...]
     allocations: tuple[AllocationView, ...]
     signatures: tuple[SignatureView, ...]
+    capsule_weights: tuple[pint.Quantity, ...] = ()  # net fill weight of each capsule weighed, in order
 
     @classmethod
     def of(cls, b: m.Batch, amends: str | None) -> BatchView:
@@ -142,7 +144,7 @@ class BatchView(_AsDict):
                    b.preparer.username, b.verifier.username if b.verifier else None, amends, b.created_at,
                    b.updated_at, tuple(LotView.of(x.ingredient_lot) for x in b.ingredient_lots),
                    tuple(WeightView.of(w) for w in b.weights), tuple(AllocationView.of(a) for a in b.allocations),
-                   tuple(SignatureView.of(s) for s in b.signatures))
+                   tuple(SignatureView.of(s) for s in b.signatures), tuple(c.net_weight for c in b.capsule_weights))
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,9 @@ def file_bytes(source: str | os.PathLike | bytes, field: str = "file") -> tuple[
 
 def read_worklist(source: str | os.PathLike | bytes, *, compounding_date: dt.date | str | None = None,
                   name: str | None = None) -> Worklist:
-    """Read and validate a worklist file (a path, or the file's bytes)."""
+    """Read and validate a worklist file (a path, or the file's bytes); no compounding date means today
+    (read here, at the entry point: the checks below take the date as an input)."""
+    compounding_date = dt.date.today() if compounding_date is None else compounding_date
     data, default = file_bytes(source)
     label = name or default
     return validate(read_table(data, label), compounding_date=compounding_date, name=label)

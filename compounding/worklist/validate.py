@@ -309,7 +309,7 @@ def _required(r: _Row, column: str, fn: Callable[..., Any], *extra: Any) -> Any:
 # --- the file ------------------------------------------------------------------------------------
 
 def validate(table: Table, *, compounding_date: dt.date | str | None = None, name: str = "worklist") -> Worklist:
-    """Every row of ``table`` checked; ``compounding_date`` (default today) is the day the batches are made."""
+    """Every row of ``table`` checked; ``compounding_date`` (required) is the day the batches are made."""
     from ..bud import parse_date
 
     date = parse_date(compounding_date, "date")

@@ -42,6 +42,30 @@ def quarantined_lot(store: Store) -> int:
                                         expiry=TODAY.replace(year=TODAY.year + 1)).id
 
 
+def released_filler_lot(store: Store, fill_weights: dict | None = None) -> int:
+    lot = store.receive_ingredient_lot("tech", kind="filler", material="mcc_ph102", supplier="FillCo",
+                                       supplier_lot=f"F-{next(_lot_serial):04d}",
+                                       expiry=TODAY.replace(year=TODAY.year + 1), fill_weights=fill_weights)
+    store.release_ingredient_lot("pharm", lot.id)
+    return lot.id
+
+
+def batch_with_capsule_weights(store: Store, status: str = "released", *, preparer: str = "tech") -> str:
+    """4.5 mg × 90 from a released API lot and filler lot (size 1, 212.5 mg), ten capsules of 210 mg weighed."""
+    lot = store.create_batch_from_lots(preparer, kind="capsules", order={"strength": "4.5 mg", "quantity": 90},
+                                       api_lot=released_api_lot(store),
+                                       filler_lot=released_filler_lot(store, {"1": "212.5 mg"}),
+                                       capsule_size="1").lot_number
+    steps = _PATHS[status]
+    for who, method, kwargs in steps:
+        actor = preparer if who == "preparer" else who
+        if method == "submit_for_review":
+            store.record_capsule_weights(preparer, lot, ["210 mg"] * 10)
+        kwargs = {"password": PASSWORDS[actor]} if kwargs == "pw" else kwargs
+        getattr(store, method)(actor, lot, **kwargs)
+    return lot
+
+
 # status -> the steps that lead there from a draft (actor, method, keyword arguments)
 _PATHS = {
     "draft": [],

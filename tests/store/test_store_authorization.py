@@ -6,7 +6,8 @@ technician; ``pharm``, a pharmacist who did not prepare it. The expectations are
 issue 11 (not derived from the service's own tables):
 admins manage users and never sign; technicians and pharmacists create, prepare and submit their
 own batches and receive ingredient lots; only pharmacists verify, release, send back, quarantine,
-scrap, recall, allocate released stock and release/reject ingredient lots.
+scrap, recall, allocate released stock, release/reject ingredient lots and approve a filler lot's
+learned fill weight; only the preparer records a batch's capsule weight check.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import pytest
 from compounding.errors import InputError, PermissionDenied, StateError
 
 from .conftest import PASSWORDS
-from .helpers import ORDER, capsule_result, db_state, make_batch, quarantined_lot, released_api_lot
+from .helpers import (ORDER, batch_with_capsule_weights, capsule_result, db_state, make_batch, quarantined_lot,
+                      released_api_lot)
 
 pytestmark = pytest.mark.store
 
@@ -73,6 +75,15 @@ ACTIONS = {
     "edit a batch under review": ("ready_for_review", lambda s, a, t: s.record_weight(a, t, step="naltrexone_hcl",
                                                                                      actual="400 mg", tolerance="5%"),
                                   dict(admin=ROLE, tech=STATE, tech2=STATE, pharm=STATE)),
+    "create_batch_from_lots": ("api_lot", lambda s, a, t: s.create_batch_from_lots(
+        a, kind="capsules", order={"strength": "4.5 mg", "quantity": 90}, api_lot=t),
+        dict(admin=ROLE, tech=OK, tech2=OK, pharm=OK)),
+    "record_capsule_weights": ("in_preparation", lambda s, a, t: s.record_capsule_weights(a, t, ["210 mg"] * 10),
+                               dict(admin=ROLE, tech=OK, tech2=NOT_PREPARER, pharm=NOT_PREPARER)),
+    "record capsule weights on a released batch": ("released", lambda s, a, t: s.record_capsule_weights(
+        a, t, ["210 mg"] * 10), dict(admin=ROLE, tech=STATE, tech2=STATE, pharm=STATE)),
+    "approve_fill_weight": ("learned", lambda s, a, t: s.approve_fill_weight(a, t),
+                            dict(admin=ROLE, tech=ROLE, tech2=ROLE, pharm=OK)),
     "receive_ingredient_lot": ("lot", lambda s, a, t: s.receive_ingredient_lot(
         a, kind="vehicle", material="purified water", supplier="AquaCo", supplier_lot=f"W-{a}", expiry="2027-01-01"),
         dict(admin=ROLE, tech=OK, tech2=OK, pharm=OK)),
@@ -93,6 +104,10 @@ def _target(store, kind, actor):
         return None
     if kind == "lot":
         return quarantined_lot(store)
+    if kind == "api_lot":
+        return released_api_lot(store)
+    if kind == "learned":  # a released batch with its capsule weight check, to learn a fill weight from
+        return batch_with_capsule_weights(store, "released", preparer="tech")
     if kind == "user":
         username = f"target-{actor}"
         store.add_user("admin", username=username, name="Target Person", initials="TP", role="technician",

@@ -57,6 +57,21 @@ BAD = {
     "tolerance 50 %": (lambda s, lot: s.record_weight("tech", lot, step="naltrexone_hcl", actual="405 mg",
                                                       tolerance="50%"), "tolerance"),
     "10,000-character reason": (lambda s, lot: s.quarantine("pharm", lot, reason=LONG), "reason"),
+    "10,000-character reason approving a fill weight": (lambda s, lot: s.approve_fill_weight("pharm", lot,
+                                                                                             reason=LONG), "reason"),
+    "potency basis that is not a form": (_api(potency_basis="sulfate"), "potency_basis"),
+    "hydrate potency basis with an assay": (_api(potency=None, assay="99.5%", water="8.5%", salt_form="hcl_dihydrate",
+                                                 potency_basis="hcl_dihydrate"), "potency_basis"),
+    "capsule weight 4,5 mg": (lambda s, lot: s.record_capsule_weights("tech", lot, ["4,5 mg"]), "capsule_weights"),
+    "capsule weight -1 g": (lambda s, lot: s.record_capsule_weights("tech", lot, "210 mg\n-1 g"),
+                            "capsule_weights"),
+    "SQL pasted as capsule weights": (lambda s, lot: s.record_capsule_weights("tech", lot, SQL), "capsule_weights"),
+    "SQL as an API lot id": (lambda s, lot: s.calculation_inputs(api_lot="1; DROP TABLE batches"), "api_lot"),
+    "compounding date not a date": (lambda s, lot: s.calculation_inputs(compounding_date="05/01/2026"),
+                                    "compounding_date"),
+    "potency typed beside an API lot": (lambda s, lot: s.create_batch_from_lots(
+        "tech", kind="capsules", order={**ORDER, "potency": "985%"}, api_lot=s.ingredient_lots(kind="api")[0].id),
+        "potency"),
     "reason with a line break": (lambda s, lot: s.scrap("pharm", lot, reason="spilled\nDROP"), "reason"),
     "empty reason": (lambda s, lot: s.scrap("pharm", lot, reason="  "), "reason"),
     "allocation of 0 capsules": (lambda s, lot: s.allocate("tech", lot, quantity=0, patient="Jane Doe",
@@ -97,8 +112,8 @@ BAD = {
 
 @pytest.fixture
 def prepared(store):
-    """A batch in preparation by tech, and an API lot NX-1 already received."""
-    store.receive_ingredient_lot("tech", **{**API, "supplier_lot": "NX-1"})
+    """A batch in preparation by tech, and an API lot NX-1 already received and released."""
+    store.release_ingredient_lot("pharm", store.receive_ingredient_lot("tech", **{**API, "supplier_lot": "NX-1"}).id)
     return make_batch(store, "in_preparation")
 
 
