@@ -237,7 +237,7 @@ def test_an_edited_input_is_listed_and_a_record_field_filled_in_is_a_note():
         named_cell(wb, "record_lot_number").value = "L-2"  # exported as L-1: changed
 
     report = verify_workbook(_edited(cap, edit))
-    assert [(e.name, e.exported, e.now) for e in report.edited_inputs] == [("strength", 4.5, 3)]
+    assert [(e.name, e.exported, e.in_file) for e in report.edited_inputs] == [("strength", 4.5, 3)]
     assert any("Prescriber filled in by hand" in n for n in report.notes)
     lot = [f for f in report.findings if f.name == "record_lot_number"]
     assert [(f.what, f.in_file, f.expected) for f in lot] == [("record field changed after export", "L-2", "L-1")]

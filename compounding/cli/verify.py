@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
                              "in_file": to_jsonable(f.in_file), "expected": to_jsonable(f.expected)}
                             for f in report.findings],
                "edited_inputs": [{"cell": e.cell, "name": e.name, "label": e.label,
-                                  "exported": to_jsonable(e.exported), "now": to_jsonable(e.now)}
+                                  "exported": to_jsonable(e.exported), "now": to_jsonable(e.in_file)}
                                  for e in report.edited_inputs],
                "notes": list(report.notes)}
         json.dump(out, sys.stdout, indent=2, ensure_ascii=False, default=str)

@@ -69,10 +69,10 @@ class EditedInput:
     name: str
     label: str
     exported: Any
-    now: Any
+    in_file: Any  # what the cell holds now (not "now": no module but the entry points names the clock)
 
     def __str__(self) -> str:
-        return f"{self.cell} ({self.label}): exported {_show(self.exported)}, now {_show(self.now)}"
+        return f"{self.cell} ({self.label}): exported {_show(self.exported)}, now {_show(self.in_file)}"
 
 
 @dataclass(frozen=True)
@@ -347,7 +347,7 @@ def _refused(f: _File, kind: str, exc: CompoundingError) -> VerifyReport:
     edits = f.edited_inputs()
     for e in edits:
         label, unit = f.label_and_unit(e.name)
-        findings.append(Finding(e.cell, e.name, "input changed after export", e.now, e.exported, label, unit))
+        findings.append(Finding(e.cell, e.name, "input changed after export", e.in_file, e.exported, label, unit))
     return VerifyReport(f.path, kind, _prop(f.formulas, "engine_version"), _prop(f.formulas, "sha256"), "", 0,
                         tuple(findings), (), tuple(edits))
 
