@@ -19,6 +19,7 @@ pages = [
     st.Page("app_pages/titration.py", title="Titration plan", icon=":material/trending_up:"),
     st.Page("app_pages/independent_check.py", title="Independent check (QA)", icon=":material/fact_check:"),
     st.Page("app_pages/weight_check.py", title="Weight check", icon=":material/scale:"),
+    st.Page("app_pages/worklist.py", title="Worklist", icon=":material/checklist:"),
     st.Page("app_pages/reference_data.py", title="Reference data", icon=":material/menu_book:"),
 ]
 # Navigation on top: the sidebar would take a third of a tablet's width from the forms.

@@ -43,11 +43,11 @@ MASS_UNITS = ("mg", "mcg", "g")
 
 # --- inputs that survive a visit to another page ---------------------------------------------------
 
-INPUT_PREFIXES = ("cap.", "liq.", "tit.", "qa.", "qal.", "qc.")
+INPUT_PREFIXES = ("cap.", "liq.", "tit.", "qa.", "qal.", "qc.", "wl.")
 PAGE_PREFIXES = {"Capsules": ("cap.",), "Oral liquid": ("liq.",), "Titration plan": ("tit.",),
-                 "Independent check (QA)": ("qa.", "qal."), "Weight check": ("qc.",)}
+                 "Independent check (QA)": ("qa.", "qal."), "Weight check": ("qc.",), "Worklist": ("wl.",)}
 # widgets whose value Streamlit does not let a script set (buttons, uploads, the table editor)
-NOT_SETTABLE = (".calculate", ".to_weight_check", ".file", ".stages")
+NOT_SETTABLE = (".calculate", ".to_weight_check", ".file", ".stages", ".write", ".create")
 
 
 def keep_inputs(current: str | None = None) -> None:

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from compounding.glossary import term
 from app_pages import _capsule_form as cf
 from app_pages import _widgets as w
 
@@ -103,7 +104,7 @@ def results(b) -> None:
                         f"holds the {drug.shown} weighed; the batch needs {w.fq(Q(b.tablets_equivalent, tablet))}' "
                         f"worth of drug) · average tablet {w.fq(b.average_tablet_weight * (1 * b.tablets_to_crush.units), mg)}"
                         + plan_note))
-    figures.append(("Filler to weigh", filler.shown if filler else "none", f"{b.filler_name}" + (
+    figures.append((term("filler_to_add").label, filler.shown if filler else "none", f"{b.filler_name}" + (
         f" · plus {w.fq(plan.diluent_in_aliquot, mg)} carried in the aliquot" if plan else "")))
     p = b.planned
     figures.append(("Drug per capsule delivered", w.per_capsule(p.drug_per_capsule),

@@ -125,7 +125,7 @@ def test_capsules_cap05_reference_values():
     # issue 8.5: amounts to weigh at the Class III balance's 10 mg readability, in g from 10 g:
     # 4.5 mg × 99 = 445.5 mg → 450 mg; filler 26386.33 mg → 26390 mg = 26.39 g
     assert m["Naltrexone HCl powder to weigh"] == "450 mg"
-    assert m["Filler to weigh"] == "26.39 g"
+    assert m["Filler to add"] == "26.39 g"
     # 4.5 × 450 ÷ 445.5 = 4.5454… mg (101.01%), shown by the one display rule for mg (2 places)
     assert m["Drug per capsule delivered"] == "4.55 mg"
     assert "101.01% of the 4.5 mg strength" in all_text(at)
@@ -209,7 +209,7 @@ def test_capsules_aliquot_plan_for_a_tiny_dose():
     assert metrics(at)["Powder to weigh for the aliquot"] == "120 mg"
     ingredients = at.table[0].value
     assert list(ingredients["In the blend"])[0] == "10 mg" and list(ingredients["Weigh"])[0] == "120 mg"
-    assert list(ingredients["Weigh"])[1] == metrics(at)["Filler to weigh"]
+    assert list(ingredients["Weigh"])[1] == metrics(at)["Filler to add"]
 
 
 def test_capsules_mcg_strength_is_converted():

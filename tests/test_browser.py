@@ -129,7 +129,7 @@ def test_capsule_batch_in_the_browser(app_server, page_at, tmp_path, device):
     assert m["Capsules to make"] == "99"
     # at the Class III balance's 10 mg readability (issue 8.5): 445.5 → 450 mg; 26386.33 mg → 26.39 g
     assert m["Naltrexone HCl powder to weigh"] == "450 mg"
-    assert m["Filler to weigh"] == "26.39 g"
+    assert m["Filler to add"] == "26.39 g"
     assert m["Blend total"] == "26831.83 mg"
     assert m["Fill weight per capsule"] == "271.03 mg"
     assert page.get_by_text("243.93 mg to 298.13 mg", exact=False).count() >= 1

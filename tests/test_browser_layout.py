@@ -119,7 +119,7 @@ def test_capsules_key_result_in_view_nothing_cut_and_out_of_date_after_a_change(
                       ("cap-fill_weight", "270"), ("cap-api_fill_weight", "350")):
         type_in(page, key, text)
     press(page, "Calculate")
-    assert_in_view(page, "Capsules to make", "Naltrexone HCl powder to weigh", "Filler to weigh")
+    assert_in_view(page, "Capsules to make", "Naltrexone HCl powder to weigh", "Filler to add")
     assert_nothing_cut(page)
     # main's actual weights: the recalculation is brought into view, nothing cut, and hidden once a
     # weight changes. 452 mg and 26400 mg: fill (452 + 26400) ÷ 99 = 271.23 mg

@@ -1,6 +1,6 @@
 """``python -m compounding worklist``: a day's prescriptions as batches, records and labels.
 
-    python -m compounding worklist template FILE.csv|FILE.xlsx
+    python -m compounding worklist template FILE.csv|FILE.xlsx|FILE.json
     python -m compounding worklist plan FILE [--json] [--xlsx OUT.xlsx] [--records DIR]
                                              [--drop-bad-rows] [--labels OUT.pdf] [--charts OUT.pdf] …
 
@@ -18,10 +18,10 @@ from . import today_unless
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="action", required=True, metavar="{template,plan}")
-    t = sub.add_parser("template", help="write the worklist template (CSV or XLSX by the file's extension)")
+    t = sub.add_parser("template", help="write the worklist template (CSV, XLSX or JSON by the file's extension)")
     t.add_argument("file", help="where to write it: a .csv or .xlsx path")
     q = sub.add_parser("plan", help="validate a worklist and plan its batches")
-    q.add_argument("file", help="the worklist: a CSV (UTF-8 or Windows-1252) or .xlsx file")
+    q.add_argument("file", help="the worklist: a CSV (UTF-8 or Windows-1252), .xlsx, or JSON list of orders")
     q.add_argument("--date", help="compounding date, ISO (default today)")
     q.add_argument("--json", action="store_true", help="print the plan as JSON only")
     q.add_argument("--xlsx", help="write the plan workbook (summary, batches, allocation, needs, stock)")

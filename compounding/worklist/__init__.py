@@ -5,6 +5,9 @@
     if wl.problems: ...            # every bad cell: row (header = row 1), column, reason
     plan = plan_worklist(wl)       # batches, allocations, ingredient needs (and stock with lots=)
 
+A worklist is a CSV, an .xlsx, or a JSON list of row objects with the same column names (see
+:mod:`.read`). :mod:`.drafts` puts a plan into the batch-record store as draft batches.
+
 The columns and limits are in :mod:`compounding.worklist.columns`. Nothing here edits the core: the
 batches are computed by :func:`compounding.capsule_batch`, :func:`compounding.prepare_liquid` and
 :func:`compounding.plan_titration`.

@@ -18,7 +18,7 @@ import io
 import os
 import zipfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ..errors import InputError
 from .columns import COLUMNS, COLUMN_NAMES, TEMPLATE_ROWS
@@ -49,8 +49,13 @@ def _save(wb: Any) -> bytes:
 # --- template -------------------------------------------------------------------------------------
 
 def template_bytes(kind: str) -> bytes:
-    """The worklist template as ``csv`` or ``xlsx`` bytes: the header and one row of each kind of order."""
+    """The worklist template as ``csv``, ``xlsx`` or ``json`` bytes: one row (order) of each kind."""
     rows = [[r.get(c, "") for c in COLUMN_NAMES] for r in TEMPLATE_ROWS]
+    if kind == "json":
+        import json
+
+        orders = [{c: r[c] for c in COLUMN_NAMES if r.get(c)} for r in TEMPLATE_ROWS]
+        return (json.dumps(orders, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
     if kind == "csv":
         out = io.StringIO()
         w = csv.writer(out, lineterminator="\r\n")
@@ -74,8 +79,9 @@ def template_bytes(kind: str) -> bytes:
 def write_template(path: str | os.PathLike) -> Path:
     target = Path(path)
     kind = target.suffix.lower().lstrip(".")
-    if kind not in ("csv", "xlsx"):
-        raise InputError("must end in .csv or .xlsx", field="file", value=str(target), allowed="a .csv or .xlsx path")
+    if kind not in ("csv", "xlsx", "json"):
+        raise InputError("must end in .csv or .xlsx (or .json)", field="file", value=str(target),
+                         allowed="a .csv, .xlsx or .json path")
     _write(target, template_bytes(kind))
     return target
 
@@ -215,11 +221,17 @@ def write_records(plan: Any, directory: str | os.PathLike, **record: Any) -> lis
     return out
 
 
-def records_zip(plan: Any, **record: Any) -> bytes:
-    """One zip: ``plan.xlsx`` (the summary) and ``records/<lot>.xlsx`` per batch (for a download)."""
+def records_zip(plan: Any, *, progress: Callable[[int, int], None] | None = None, **record: Any) -> bytes:
+    """One zip: ``plan.xlsx`` (the summary) and ``records/<lot>.xlsx`` per batch (for a download).
+    ``progress(done, total)`` is called after each workbook (the app's progress bar)."""
+    total = len(plan.batches) + 1
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("plan.xlsx", summary_workbook_bytes(plan))
-        for name, data in record_workbooks(plan, **record):
+        if progress:
+            progress(1, total)
+        for done, (name, data) in enumerate(record_workbooks(plan, **record), 2):
             z.writestr(f"records/{name}", data)
+            if progress:
+                progress(done, total)
     return buf.getvalue()

@@ -1,8 +1,17 @@
-"""Read a worklist file (CSV or XLSX, recognised by its content) into rows of text.
+"""Read a worklist file (CSV, XLSX or JSON, recognised by its content) into rows of text.
 
 Every cell comes back as the text a person sees: numbers as typed (90, 4.5), dates as ISO dates,
 formulas as their formula text (``=HYPERLINK(…)``: read, never evaluated). Row numbers are the
 spreadsheet's (header = row 1); blank rows are skipped but keep their numbers counted.
+
+A JSON worklist is a list (or ``{"orders": [...]}``) of prescription objects. Each has the CSV's
+column names as keys (a quantity may be ``{"value": 4.5, "unit": "mg"}``), or the prescription keys
+(``rx_number``, ``patient``, ``prescriber``, ``directions``, ``due_date``) and ``"order"``: the core's
+order JSON (:mod:`compounding.orders`, ``{"kind": …, "fields": {…}}``). From an order a row takes what a
+worklist row holds (capsules: strength, quantity, formula; oral liquid: concentration, final volume,
+one dose, formula; titration: form, preset or stages, concentration, start date); any other field
+given (a potency, a tablet weight…: options of the whole plan) is a problem of that row. Rows are
+numbered as a spreadsheet of them would be (header = row 1, the first order row 2).
 
 Refused with a clear message (an :class:`~compounding.errors.InputError` with ``field="file"``):
 an empty file, a file above :data:`~.columns.MAX_FILE_BYTES`, more than :data:`~.columns.MAX_ROWS`
@@ -15,6 +24,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import io
+import json
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -30,14 +40,15 @@ __all__ = ["Table", "read_table", "cell_text"]
 class Table:
     """A file's header and rows as text. ``rows`` are (spreadsheet row number, cells)."""
 
-    kind: str  # csv | xlsx
+    kind: str  # csv | xlsx | json
     encoding: str | None  # csv only
     header: tuple[str, ...]
     rows: tuple[tuple[int, tuple[str, ...]], ...]
     notes: tuple[str, ...] = field(default=())
+    problems: tuple[tuple[int, str, str], ...] = field(default=())  # (row, column, reason) found on reading
 
 
-def _refuse(message: str, name: str, allowed: str = "a CSV (UTF-8 or Windows-1252) or .xlsx file") -> InputError:
+def _refuse(message: str, name: str, allowed: str = "a CSV (UTF-8 or Windows-1252), .xlsx or JSON file") -> InputError:
     return InputError(message, field="file", value=name, allowed=allowed)
 
 
@@ -52,6 +63,8 @@ def read_table(data: bytes, name: str = "worklist") -> Table:
         return _read_xlsx(data, name)
     _refuse_binary(data, name)
     text, encoding, notes = _decode(data, name)
+    if text.lstrip("\ufeff \t\r\n")[:1] in ("[", "{"):  # no CSV header starts with a bracket
+        return _read_json(text, encoding, name)
     return _read_csv(text, encoding, notes, name)
 
 
@@ -128,6 +141,100 @@ def _read_csv(text: str, encoding: str, notes: list[str], name: str) -> Table:
         raise _refuse("is empty (no header row)", name) from None
     values = df.to_numpy(dtype=object).tolist()
     return _table("csv", encoding, values, notes, name)
+
+
+# --- JSON ---------------------------------------------------------------------------------------
+
+def _read_json(text: str, encoding: str, name: str) -> Table:
+    from .columns import COLUMN_NAMES
+
+    allowed = 'a JSON list of orders, e.g. [{"rx_number": "RX-1001", "patient": "Jane Doe", ...}]'
+    try:
+        data = json.loads(text.lstrip("\ufeff"))
+    except (json.JSONDecodeError, RecursionError) as exc:
+        where = f" (line {exc.lineno}, column {exc.colno}: {exc.msg})" if isinstance(exc, json.JSONDecodeError) else ""
+        raise _refuse(f"is not valid JSON{where}", name, allowed) from None
+    if isinstance(data, dict) and isinstance(data.get("orders"), list):
+        data = data["orders"]
+    if not isinstance(data, list):
+        raise _refuse("is JSON but not a list of orders", name, allowed)
+    if not data:
+        raise _refuse("is an empty list of orders", name, allowed)
+    if len(data) > MAX_ROWS:
+        raise _refuse(f"has more than {MAX_ROWS:,} orders; split it into files of at most {MAX_ROWS:,}", name)
+    bad = next((i for i, item in enumerate(data, 2) if not isinstance(item, dict)), None)
+    if bad is not None:
+        raise _refuse(f"row {bad} (order {bad - 1} of the list) is not a JSON object", name, allowed)
+    problems: list[tuple[int, str, str]] = []
+    items = []
+    for number, item in enumerate(data, 2):
+        if "order" in item:
+            item, found = _order_cells(item, number)
+            problems += found
+        items.append(item)
+    header = list(COLUMN_NAMES) + list(dict.fromkeys(k for item in items for k in item if k not in COLUMN_NAMES))
+    rows = [[_json_cell(item.get(k)) for k in header] for item in items]
+    table = _table("json", encoding, [header] + rows, [], name)
+    return Table(table.kind, table.encoding, table.header, table.rows, table.notes, tuple(problems))
+
+
+#: What a worklist row takes from an order of each kind (order field → column).
+_ORDER_COLUMNS = {"capsules": {"strength": "strength", "quantity": "quantity", "formula": "formula"},
+                  "oral_liquid": {"concentration": "strength", "final_volume": "quantity", "formula": "formula",
+                                  "doses": "dose"},
+                  "titration": {"concentration": "strength", "preset": "titration", "stages": "titration",
+                                "form": "form", "start_date": "due_date"}}
+
+
+def _order_cells(item: dict[str, Any], row: int) -> tuple[dict[str, Any], list[tuple[int, str, str]]]:
+    """The row of a prescription holding an order (issue 10's JSON), and the problems of that order."""
+    import dataclasses
+
+    from ..errors import CompoundingError
+    from ..orders import order_from_json, quantity_json
+    from .validate import reason
+
+    cells = {k: v for k, v in item.items() if k != "order"}
+    try:
+        order = order_from_json(item["order"])
+    except CompoundingError as exc:
+        return cells, [(row, "order", f"{exc.field}: {reason(exc)}" if exc.field else reason(exc))]
+    except (TypeError, ValueError, AttributeError):
+        return cells, [(row, "order", 'is not an order (allowed: {"kind": "capsules", "fields": {...}})')]
+    taken = _ORDER_COLUMNS[order.KIND]
+    bare = type(order)(**{k: getattr(order, k) for k in taken})
+    other = [f.name for f in dataclasses.fields(order) if getattr(order, f.name) != getattr(bare, f.name)]
+    problems = [(row, "order", f"field {', '.join(other)} is given: a worklist row takes only "
+                               f"{', '.join(taken)} from a {order.KIND} order (set the lot's potency, tablet "
+                               "weight and the like once for the whole plan)")] if other else []
+    text = lambda q: " ".join(quantity_json(q).values())  # noqa: E731 - "4.5 mg"; exact ("1/3 mg" is refused)
+    cells["form"] = "capsules" if order.KIND == "capsules" or getattr(order, "form", "") == "capsules" \
+        else "oral liquid"
+    for name, column in taken.items():
+        value = getattr(order, name)
+        if value in (None, ()) or name == "form":
+            continue
+        if name == "doses":
+            if len(value) > 1:
+                problems.append((row, "order", f"has {len(value)} doses: a prescription row has one dose"))
+            value = value[0]
+        if name == "stages":
+            cells[column] = ",".join(f"{text(d).replace(' ', '')}:{n}" for d, n in value)
+        elif name == "start_date":
+            cells.setdefault(column, value.isoformat())
+        else:
+            cells[column] = value if isinstance(value, (int, str)) else text(value)
+    return cells, problems
+
+
+def _json_cell(value: Any) -> str:
+    """A JSON value as the text a person would type: 4.5, "4.5 mg", {"value": 4.5, "unit": "mg"}."""
+    if isinstance(value, dict) and set(value) == {"value", "unit"} and isinstance(value["unit"], str) \
+            and isinstance(value["value"], (int, float, str)) and not isinstance(value["value"], bool):
+        return f"{cell_text(value['value'])} {value['unit']}"
+    if isinstance(value, (dict, list)):  # refused by the column's own check, with the text shown
+        return json.dumps(value, ensure_ascii=False)
+    return cell_text(value)
 
 
 # --- XLSX -----------------------------------------------------------------------------------------

@@ -317,13 +317,15 @@ def validate(table: Table, *, compounding_date: dt.date | str | None = None, nam
     where, problems = _columns(table, notes)
     orders: list[Order] = []
     if not problems:
+        problems = [Problem(*p) for p in table.problems]
+        unreadable = {p.row for p in problems}
         for number, cells in table.rows:
             values = {k: (cells[i] if i < len(cells) else "") for k, i in where.items()}
             values.update({k: "" for k in COLUMN_NAMES if k not in where})
             r = _Row(number, values)
             order = _order(r, date, notes)
             problems += r.problems
-            if order is not None:
+            if order is not None and number not in unreadable:
                 orders.append(order)
         if not table.rows:
             problems.append(Problem(2, "rx_number", "the file has a header but no prescription rows"))
