@@ -5,6 +5,7 @@ import streamlit as st
 from compounding.glossary import term
 from app_pages import _capsule_form as cf
 from app_pages import _widgets as w
+from app_pages._save_batch import save_as_batch
 
 P = "cap"
 PA = "cap.actual"  # the actual-weight inputs under a result
@@ -255,4 +256,5 @@ batch = w.current_result(P)
 if batch is not None:
     with st.container(key=f"{P}-result"):
         results(_shown_batch(batch))
+        save_as_batch("capsules", batch)  # the calculation as a batch record (store); signed-in preparers only
 w.scroll_into_view(P)

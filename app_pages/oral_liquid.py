@@ -6,6 +6,7 @@ import streamlit as st
 
 from app_pages import _liquid_form as lf
 from app_pages import _widgets as w
+from app_pages._save_batch import save_as_batch
 
 P = "liq"
 
@@ -102,4 +103,5 @@ prep = w.current_result(P)
 if prep is not None:
     with st.container(key=f"{P}-result"):
         results(prep)
+        save_as_batch("oral_liquid", prep)  # the calculation as a batch record (store); signed-in preparers only
 w.scroll_into_view(P)
