@@ -74,6 +74,7 @@ _DOSE_NAMES = frozenset({
     "concentration", "final_volume", "total_drug", "total_volume", "single_strength",
 })
 _DOSE_PATTERN = re.compile(r"aliquot_\w+|dose_\d+|dose_volume_\d+|dose_volumes\[\d+\]|capsule_strength_\d+"
+                           r"|patient_dose|patient_dose_volume"
                            r"|fill_(?:drug|volume|tablets)_\d+"
                            r"|(?:weigh|planned|actual|used|recalc)_\w+")  # the weighings and what they make
 
@@ -460,7 +461,18 @@ def _record_message(f: Any, why: str, ratio: Fraction | None = None) -> str:
         "named cell missing": f"missing from the file (the recalculation gives {b})",
         "hash of inputs and results": "does not match the file's inputs and results: it was changed after export",
         "hash shown on the sheet": "the fingerprint printed on the sheet does not match: it was changed after export",
-    }.get(f.what, f"{f.what}: the file has {a}; expected {b}")
+        # the record built again and compared cell by cell (issue 10)
+        "text": "the words on the page are not what the calculator writes for the record's inputs",
+        "value": f"the file has {a}; the calculator writes {b}",
+        "saved formula result": f"a viewer that does not recalculate shows {a}; the formula gives {b}",
+        "cell added": "the file has an entry where the calculator writes nothing",
+        "number format": "its display format was changed after export",
+        "record field changed after export": f"the file has {a}; the record was exported with {b}",
+        "document property": "the document property was changed after export",
+        "hash in the Keywords property": "the fingerprint in the Keywords property does not match",
+        "hash in the Description property": "the fingerprint in the Description property does not match",
+        "hash of the record fields as exported": "the record fields stored at export were changed",
+    }.get(f.what, f"{f.what}: the file differs from the record the calculator writes")
     if why == "differs":
         size = "" if ratio is None else f" ({'+' if ratio > 1 else '−'}{format_number(abs(ratio - 1) * 100, 2)}%)"
         return f"{label}: {words}{size} (cell {f.cell})"

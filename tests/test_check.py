@@ -411,7 +411,8 @@ def _record_lines():
 # graduations and words. Every other numeric line sets the dose.
 NOT_DOSE = re.compile(r"capsules_ordered|extra(_count|_percent)?|capsules_to_make|capsules_\d+|single_strength_capsules"
                       r"|mwq|readability|acceptable_(low|high)_\w+|fill_tolerance"
-                      r"|qc_low|qc_high|bud_\w+|overage|days_\d+|total_days|(first|last)_day_\d+"
+                      r"|qc_low|qc_high|qc_mean_tolerance|qc_rsd_limit|yield_low|yield_high|patient_syringe_\w+"
+                      r"|minimum_dose_volume|bud_\w+|overage|days_\d+|total_days|(first|last)_day_\d+"
                       r"|fill_(first|last)_day_\d+|days_supply_\d+|days_usable_\d+|solubility|doses_in_bottle_\d+|syringe_graduation_\d+"
                       r"|component_\d+(_per_100ml)?")
 

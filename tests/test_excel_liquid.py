@@ -11,7 +11,7 @@ import pytest
 
 from compounding.display import format_quantity
 from compounding.errors import CompoundingError
-from compounding.excel import workbook, write_workbook
+from compounding.excel import workbook, workbook_bytes, write_workbook
 from compounding.excel._liquid import recompute, sections
 from compounding.liquids import prepare_liquid
 from compounding.units import Q, mg, mL
@@ -94,7 +94,8 @@ def recalculated(soffice, tmp_path_factory):
     src, out = tmp_path_factory.mktemp("liq-src"), tmp_path_factory.mktemp("liq-out")
     jobs = {}
     for cid, (b, mapping) in _reference().items():
-        jobs[cid] = (b, mapping, write_workbook(b, src / f"{cid}.xlsx"))
+        dose = {"patient_dose": "4.5 mg"} if cid == "LQ-04" else {}  # the label carries the patient's dose
+        jobs[cid] = (b, mapping, write_workbook(b, src / f"{cid}.xlsx", **dose))
     for key, b in _others().items():
         jobs[key] = (b, {}, write_workbook(b, src / f"{key}.xlsx"))
     for name, volume in (("yield-pass", 49.2), ("yield-fail", 46.0)):
@@ -178,7 +179,9 @@ def test_record_and_label_show_the_concentration_unmistakably(recalculated):
     label = {c.value for row in wb["Label"].iter_rows() for c in row if isinstance(c.value, str)}
     assert "0.5 mg/mL" in record
     assert "NALTREXONE HCl 0.5 mg/mL oral liquid" in label
-    assert "4.5 mg = 9 mL" in label
+    # the patient's dose (issue 10.5), on a mark of the syringe dispensed: 9 mL = 18 marks of 0.5 mL
+    assert "4.5 mg = 9 mL: fill the 10 mL oral syringe to the 9 mL mark" in label
+    assert not [t for t in label if t.startswith(("0.5 mg", "1.5 mg", "3 mg"))]  # no other dose of the table
     assert any("SHAKE WELL" in t for t in label)
     assert any("opioid" in t for t in label)
 
@@ -216,12 +219,28 @@ def test_liquid_workbook_sheets_and_print_setup():
 def test_hostile_text_in_a_liquid_record_stays_text():
     hostile = '=HYPERLINK("http://x","y")'
     wb = workbook(_reference()["LQ-01"][0], patient=hostile, directions="+1+1", notes="@SUM(1)")
-    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row
-             if c.value in (hostile, "+1+1", "@SUM(1)")]
-    assert len(cells) >= 4 and all(c.data_type == "s" for c in cells)
+    from tests.excel_support import printed_cells
+
+    cells = [c for _, c in printed_cells(wb) if c.value in (hostile, "+1+1", "@SUM(1)")]
+    # each typed once (issue 10: the label shows the record's cell by formula), each stored as text
+    assert len(cells) == 3 and all(c.data_type == "s" for c in cells)
 
 
 def test_liquid_record_converts_to_pdf(libreoffice, tmp_path):
     b = _reference()["LQ-02"][0]
     pdf = libreoffice.to_pdf(write_workbook(b, tmp_path / "lq02.xlsx", lot_number="L-2"))
     assert pdf.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("given", [{"concentration": "1 mg/mL", "final_volume": "50 mL"},
+                                   {"tablets": 1, "final_volume": "50 mL"},
+                                   {"concentration": "0.5 mg/mL", "final_volume": "300 mL"}])
+def test_whole_tablets_verify_however_the_batch_was_given(given):
+    # 1 mg/mL × 50 mL is 50 mg: one whole 50 mg tablet, no powder weighed; 0.5 mg/mL × 300 mL is
+    # 150 mg, three tablets. Given by its concentration the core's trace says "concentration × final
+    # volume"; verify builds the record again the same way, not as "1 tablet × 50 mg"
+    liquid = prepare_liquid(doses="1mg", compounding_date="2026-03-02", **given)
+    assert liquid.tablets_to_use is not None
+    data = workbook_bytes(liquid)
+    report = verify_workbook(data)
+    assert report.ok, str(report)

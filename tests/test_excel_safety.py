@@ -12,6 +12,7 @@ import pytest
 
 import compounding.excel._capsules as excel_capsules
 from compounding.capsules import capsule_batch
+from compounding.errors import InputError
 from compounding.excel import ENGINE_VERSION, RECORD_FIELDS, workbook, write_workbook
 from compounding.formulas import Ingredient, formula
 from compounding.verify import verify_workbook
@@ -82,11 +83,80 @@ def test_hostile_text_stays_text(tmp_path, hostile_formula, libreoffice):
     assert "Err:" not in " ".join(str(t) for t in shown)
 
 
-def test_control_characters_and_header_codes_are_neutralised(tmp_path):
-    wb = workbook(_batch(), patient="Ann\x07 Lee", lot_number="A&B &P")
-    assert "Ann\ufffd Lee" in _texts(wb)
+def test_header_codes_are_neutralised(tmp_path):
+    wb = workbook(_batch(), patient="Ann Lee", lot_number="A&B &P")
     header = wb["Compounding record"].oddHeader.right.text
     assert header == "Lot / Rx: A&&B &&P"  # '&' starts a header code; doubled, it prints as '&'
+
+
+# --- issue 10, item 10: text that would not print as typed -----------------------------------------
+
+def test_a_note_longer_than_a_cell_is_refused_not_cut():
+    with pytest.raises(InputError) as err:
+        workbook(_batch(), notes="word " * 8000)  # 40,000 characters; a cell holds 32,767
+    assert err.value.field == "notes" and "32,767" in str(err.value.allowed)
+    note = "x" * 32767
+    wb = workbook(_batch(), notes=note)
+    assert note in _texts(wb)  # the longest note that fits is kept whole
+    with pytest.raises(InputError) as err:
+        workbook(_batch(), lot_number="L" * 61)  # the lot is printed in every page header
+    assert err.value.field == "lot_number"
+
+
+@pytest.mark.parametrize("field", ["patient", "directions", "prescriber"])
+@pytest.mark.parametrize("text", ["Ann\x07 Lee", "Ann\x1b[31mLee", "\u202eeeL nnA", "Ann \u2067Lee\u2069",
+                                  "Ann\x00Lee"])
+def test_control_characters_and_direction_overrides_on_the_label_are_refused(field, text):
+    with pytest.raises(InputError) as err:
+        workbook(_batch(), **{field: text})
+    assert err.value.field == field
+
+
+def test_right_to_left_names_and_line_breaks_where_they_belong_print_as_typed():
+    wb = workbook(_batch(), patient="\u05d3\u05e0\u05d4 \u05db\u05d4\u05df", directions="Take 1 capsule\nat bedtime",
+                  notes="line 1\r\nline 2")
+    texts = _texts(wb)
+    assert "\u05d3\u05e0\u05d4 \u05db\u05d4\u05df" in texts and "Take 1 capsule\nat bedtime" in texts
+    assert "line 1\nline 2" in texts
+    with pytest.raises(InputError) as err:
+        workbook(_batch(), patient="Ann\nLee")  # one line on the label
+    assert err.value.field == "patient"
+
+
+def test_control_characters_from_a_formula_file_are_neutralised_on_the_label(monkeypatch):
+    real = formula("LDN-CAP-API")
+    odd = dataclasses.replace(real, labelling=("Do not take with opioid medicines.\x07",
+                                               "Compounded \u202enoitaraperp."))
+    monkeypatch.setattr(excel_capsules, "get_formula", lambda _id: odd)
+    ws = workbook(_batch())["Label"]
+    label = {c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+    assert "Do not take with opioid medicines. " in label and "Compounded noitaraperp." in label
+    assert not any(ch in t for t in label for ch in "\x07\u202e\ufffd")
+
+
+SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+FILE_SECTION = re.compile(r"\b[\w.-]+\.(?:md|toml|py|json|txt)\b|\S+\.\w+\s*§")
+
+
+def _printed_cells(wb):
+    """(sheet, coordinate, text) of every text cell a printout shows."""
+    from tests.excel_support import printed_cells
+
+    for title, c in printed_cells(wb):
+        if isinstance(c.value, str) and c.data_type == "s":
+            yield title, c.coordinate, c.value
+
+
+@pytest.mark.parametrize("kind", ["capsules-api", "capsules-tablets-aliquot", "capsules-api-two-stage-actual",
+                                  "liquid-tablets", "liquid-api-aliquot", "liquid-api-two-stage",
+                                  "titration-capsules", "titration-liquid"])
+def test_no_internal_references_or_keys_are_printed(kind):
+    from tests.excel_support import KIND_OPTIONS, record_kinds
+
+    wb = workbook(record_kinds()[kind], **KIND_OPTIONS.get(kind, {}))
+    found = [(s, c, m) for s, c, text in _printed_cells(wb) for m in SNAKE.findall(text) + FILE_SECTION.findall(text)]
+    assert found == []
+    assert sum(1 for _ in _printed_cells(wb)) > 40
 
 
 def test_computed_cells_locked_entry_cells_unlocked_sheets_protected():

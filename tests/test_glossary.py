@@ -19,7 +19,8 @@ DATE = "2026-03-02"
 # the calculation core and the QA check (store, CLI, Excel, labels and worklist name their own fields:
 # columns, options)
 CORE = ["units", "bud", "capsules", "liquids", "liquid_aliquot", "titration", "drug", "weighing", "qc",
-        "orders", "reference", "liquid_data", "formulas", "bundle", "check", "verify"]
+        "orders", "reference", "liquid_data", "formulas", "bundle", "check", "verify",
+        "excel/verify"]  # verify sits with the Excel code (issue 10); compounding/verify.py re-exports it
 
 
 def _trees():

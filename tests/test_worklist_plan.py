@@ -172,3 +172,33 @@ def test_a_bad_lots_file_lists_every_bad_cell():
     with pytest.raises(LotsError) as err:
         read_lots(bad)
     assert [(p.row, p.column) for p in err.value.problems] == [(2, "expiry"), (3, "expiry"), (3, "quantity")]
+
+
+def test_each_batch_record_verifies_with_its_allocation_covered():
+    # a worklist's batch record is the core's record plus an Allocation sheet: verify passes on it
+    # as written (cached results included), and an allocation changed afterwards is named
+    import io
+
+    import openpyxl
+
+    from compounding.verify import verify_workbook
+    from compounding.worklist.export import record_workbooks
+
+    plan = _plan([row("R1", patient="Ann Lee"), row("R2", "oral liquid", "1 mg/mL", "50 mL", dose="1 mg")])
+    files = dict(record_workbooks(plan, pharmacy_name="Test Pharmacy"))
+    assert len(files) == 2
+    for name, data in files.items():
+        report = verify_workbook(data)
+        assert report.ok, f"{name}: {report}"
+        shown = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+        label = {r[0].value: r[1].value for r in shown["Label"].iter_rows() if r[0].value}
+        assert label["Preparation"] and label["Beyond-use date"]  # saved results, not blanks
+        alloc = shown["Allocation"]
+        assert [c.value for c in alloc[1]][:3] == ["Rx number", "Patient", "Quantity"]
+        assert alloc["A2"].value in ("R1", "R2") and alloc.protection.sheet
+        wb = openpyxl.load_workbook(io.BytesIO(data))
+        wb["Allocation"]["B2"].value = "Someone Else"
+        out = io.BytesIO()
+        wb.save(out)
+        report = verify_workbook(out.getvalue())
+        assert "Allocation!B2" in {f.cell for f in report.findings}, str(report)

@@ -40,7 +40,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--xlsx", help="also write the Excel batch record to this path")
     from ..excel import add_record_arguments
 
-    add_record_arguments(p)
+    add_record_arguments(p, liquid=True)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,9 +9,14 @@ One export for every result of the core::
 A capsule batch gives the sheets *Compounding record*, *Calculations*, *Weight check* and *Label*.
 On *Calculations* every input sits in a named, unlocked cell and every derived quantity is a live
 Excel formula over those names, beside the calculator's own value and a cell that says whether
-they agree. Computed cells are locked and the sheets protected (no password); free text is always
+they agree. Every value on the other sheets is a live formula over those names or fixed text;
+each formula is saved with its value (the core's), so viewers that do not recalculate show it.
+Each record field is typed in one cell; every other place shows it by formula. Every sheet has a
+status cell ("Sheet check: OK", red "CHECK" when anything on it differs from the result stored at
+export). Computed cells are locked and the sheets protected (no password); free text is always
 stored as text, never as a formula. Document properties and a visible cell carry the engine version
-and a SHA-256 of the inputs and results; ``python -m compounding verify FILE.xlsx`` checks a file.
+and a SHA-256 of the inputs and results; ``python -m compounding verify FILE.xlsx`` builds the
+record again from its inputs and compares every cell.
 
 Record fields (all optional, blank cells to fill by hand when left out): see :data:`RECORD_FIELDS`.
 """
@@ -43,21 +48,27 @@ def record_kind(result: Any) -> str:
     raise TypeError(f"cannot export a {name} to Excel (expected a capsule batch, liquid or titration plan)")
 
 
-def workbook(result: Any, *, capsule_weights: int | None = None, paper: str = "A4", **record: Any):
+def workbook(result: Any, *, capsule_weights: int | None = None, paper: str = "A4", patient_dose: Any = None,
+             allocation: Any = None, **record: Any):
     """The openpyxl ``Workbook`` of ``result``.
 
     ``capsule_weights``: rows on the capsule weight check, each to be weighed before the sheet gives a
     verdict (up to 50, never fewer than the QC rule requires: every capsule of the batch, or a sample
     of ``sample_size`` from ``qc.toml``, which is also the default).
     ``paper``: ``"A4"`` or ``"Letter"`` (every sheet also fits one page width on the other).
+    ``patient_dose``: an oral liquid's label carries this dose ("1.5 mg") and its volume on the
+    oral syringe dispensed; left out, the label has a line to write the dose in.
+    ``allocation``: rows (header first) of a worklist's *Allocation* sheet, who gets what from
+    the batch; verify checks it like every other sheet.
     ``record``: the pharmacy's fields, see :data:`RECORD_FIELDS`.
     """
     from openpyxl import Workbook
 
     from ..errors import InputError
     from ._common import check_record_fields
+    from ._sheets import Fields
 
-    fields = check_record_fields(record)
+    fields = Fields(check_record_fields(record))
     if capsule_weights is not None and (not isinstance(capsule_weights, int) or isinstance(capsule_weights, bool)
                                         or not 1 <= capsule_weights <= 50):
         raise InputError("is not a number of capsules to weigh", field="capsule_weights", value=capsule_weights,
@@ -65,19 +76,19 @@ def workbook(result: Any, *, capsule_weights: int | None = None, paper: str = "A
     if str(paper).lower() not in ("a4", "letter"):
         raise InputError("is not a paper size", field="paper", value=paper, allowed="A4 or Letter")
     kind = record_kind(result)
+    if patient_dose is not None and kind != "liquid":
+        raise InputError("applies to an oral liquid's label only", field="patient_dose", value=patient_dose,
+                         allowed="leave it out for capsules and titration plans")
+    from ._kinds import kind_module
+
+    options = ({"capsule_weights": capsule_weights} if kind == "capsules" else
+               {"patient_dose": patient_dose} if kind == "liquid" else {})
+    if allocation is not None:
+        from ._common import check_allocation
+
+        options["allocation"] = check_allocation(allocation)
     wb = Workbook()
-    if kind == "capsules":
-        from . import _capsules
-
-        _capsules.build(wb, result, fields, capsule_weights=capsule_weights, paper=paper)
-    elif kind == "liquid":
-        from . import _liquid
-
-        _liquid.build(wb, result, fields, paper=paper)
-    else:
-        from . import _titration
-
-        _titration.build(wb, result, fields, paper=paper)
+    kind_module(kind).build(wb, result, fields, paper=paper, **options)
     return wb
 
 

@@ -16,12 +16,15 @@ from ..formulas import formula as get_formula
 from ..reference import reference
 from ..units import Q, as_fraction, day, dimensionless, g_per_mol, mg, mg_per_capsule, mg_per_tablet, mL
 from . import _styles as st
-from ._common import (CALC_SHEET, OPIOID_WARNING, Line, Section, check_names, finish, fit_row, identity_text, merge,
+from ._common import (CALC_SHEET, OPIOID_WARNING, Line, bud_lines, expiries_read_back, Section, check_names, finish, fit_row, identity_text, merge,
                       put_formula, put_text, put_value, quantity_text_formula, record_hash, restyle,
                       status_colours, write_calculations)
-from ._sheets import (Cell, grid, ingredient_table, label_sheet, record_closing, section, setup_record, steps_table, title, wide, write_cell)
+from ._sheets import (Cell, Fields, grid, is_default_directions, ingredient_table, label_sheet, record_closing, section, setup_record, steps_table, title, wide, write_cell)
 
 KIND = "capsules"
+
+SOURCES = {"api": "naltrexone HCl powder (API)", "tablets": "crushed 50 mg tablets"}
+METHODS = {"packing_statistic": "packing statistic (measured fill weights)", "density": "bulk densities"}
 
 # Excel's ROUNDUP works on the binary double: 90 × 0.1 is 9.000000000000002 there, and
 # ROUNDUP(9.000000000000002, 0) = 10, where the exact answer is 9 (domain.md §5: 90 + 10 % is 99).
@@ -72,24 +75,26 @@ def sections(b: CapsuleBatch) -> list[Section]:
         Line("record_kind", "Record type", "", KIND, kind="choice"),
         Line("formula_id", "Master formula", "", b.formula_id, kind="choice",
              how=f"{b.formula_name}, version {b.formula_version}"),
-        Line("source", "Drug source", "", b.source, kind="choice",
-             how="api: naltrexone HCl powder; tablets: crushed 50 mg tablets"),
+        Line("source", "Drug source", "", b.source, kind="choice", shown=SOURCES.get(b.source, b.source)),
     ]
     if api:
         potency_basis = ref.form(b.inputs.get("potency_basis") or weighed.anhydrous_form)
-        choices += [Line("api_form", "Form of the powder weighed", "", b.api_form, kind="choice", how=weighed.name),
+        choices += [Line("api_form", "Form of the powder weighed", "", b.api_form, kind="choice", shown=weighed.name),
                     Line("potency_basis", "A potency is the as-is content of", "", potency_basis.key, kind="choice",
-                         how=f"{potency_basis.name} in the powder (drug.py: the anhydrous salt unless the CoA "
-                             "states the hydrate itself)")]
+                         shown=potency_basis.name,
+                         how="in the powder: the anhydrous salt unless the certificate states the hydrate itself")]
     choices += [
-        Line("strength_basis", "Strength stated as", "", basis_key, kind="choice", how=basis.name),
+        Line("strength_basis", "Strength stated as", "", basis_key, kind="choice", shown=basis.name),
         Line("capsule_size", "Capsule size", "", size, kind="choice"),
-        Line("filler", "Filler", "", b.filler, kind="choice", how=b.filler_name),
-        Line("method", "Filler method", "", b.method, kind="choice",
-             how="packing_statistic: measured fill weights; density: bulk densities"),
+        Line("filler", "Filler", "", b.filler, kind="choice", shown=b.filler_name),
+        Line("method", "Filler method", "", b.method, kind="choice", shown=METHODS.get(b.method, b.method)),
+        *([Line("filler_fill_weight_source", "Filler fill weight from", "",
+                "measured" if b.filler_fill_weight_measured else "estimate", kind="choice",
+                shown="a measured packing statistic" if b.filler_fill_weight_measured else "the table estimate")]
+          if b.method == "packing_statistic" else []),
         Line("balance", "Balance", "", b.balance, kind="choice",
-             how=("minimum weighable quantity entered" if b.balance == "custom"
-                  else ref.balance(b.balance).name)),
+             shown=("minimum weighable quantity entered" if b.balance == "custom"
+                    else ref.balance(b.balance).name)),
     ]
 
     inputs = [
@@ -166,6 +171,7 @@ def sections(b: CapsuleBatch) -> list[Section]:
         Line("qc_low", "Capsule weight limit, low", "%", b.qc_low, kind="input",
              how="of the theoretical fill weight"),
         Line("qc_high", "Capsule weight limit, high", "%", b.qc_high, kind="input"),
+        *qc_reference_lines(),
         Line("compounding_date", "Compounding date", "date", b.compounding_date, kind="input"),
         Line("bud_table_days", "Beyond-use days (USP <795> Table 4)", "days", _mag(b.bud.table_days, day),
              kind="input", how=b.bud.description),
@@ -264,10 +270,7 @@ def sections(b: CapsuleBatch) -> list[Section]:
     ]
 
     weighing = _weighing_lines(b, material)
-    bud = [Line("bud_date", "Beyond-use date", "date", b.bud.date,
-                "IF(ISNUMBER(earliest_expiry),MIN(compounding_date+bud_table_days,earliest_expiry),"
-                "compounding_date+bud_table_days)",
-                "compounding date + days, never past the earliest component expiry")]
+    bud = bud_lines(b.bud, "compounding_date+bud_table_days")
     sections_ = [Section("Choices (set when the record was calculated)", tuple(choices)),
             Section("Inputs (yellow: change here, everything follows)", tuple(inputs)),
             Section("Calculation", tuple(calc)),
@@ -276,6 +279,19 @@ def sections(b: CapsuleBatch) -> list[Section]:
             Section("Beyond-use date", tuple(bud))]
     return sections_[:4] + [Section("Actual weights (yellow: enter what was weighed; blank = as planned)",
                                     tuple(_actual_lines(b, material)))] + sections_[4:]
+
+
+def qc_reference_lines() -> list[Line]:
+    """The weight check's mean tolerance and RSD limit (DAC/NRF, qc.toml): reference data."""
+    from ..qc import qc_limits  # one source with the weight-check core
+
+    q = qc_limits()
+    return [Line("qc_mean_tolerance", "Weight check: mean within ± of target", "%",
+                 Fraction(q.mean_tolerance.quantity.to(dimensionless).magnitude), kind="input",
+                 how=f"reference data: {q.mean_tolerance.source}"),
+            Line("qc_rsd_limit", "Weight check: relative standard deviation at most", "%",
+                 Fraction(q.rsd_maximum.quantity.to(dimensionless).magnitude), kind="input",
+                 how=f"reference data: {q.rsd_maximum.source}")]
 
 
 def _weighable(x: str) -> str:
@@ -388,9 +404,10 @@ def _actual_lines(b: CapsuleBatch, material: str) -> list[Line]:
     what = {w.key: w.what for w in b.weighings} | {"filler": f"{b.filler_name} to add to the blend"}
     from ..qc import qc_limits
 
-    tolerance = Fraction(qc_limits().mean_tolerance.quantity.to(dimensionless).magnitude)
+    mean = qc_limits().mean_tolerance
+    tolerance = Fraction(mean.quantity.to(dimensionless).magnitude)
     lines = [Line("fill_tolerance", "Fill weight within ± of the plan", "%", tolerance, kind="input",
-                  how="qc.toml: mean fill weight tolerance (DAC/NRF)")]
+                  how=f"reference data: the weight check's mean tolerance, {mean.source}")]
     for key in keys:
         lines.append(Line(f"actual_{key}", f"Actual weight: {what[key]}", "mg", _mag(given.get(key), mg),
                           kind="input", how="blank: as planned (--actual-" + key.replace("_", "-") + ")"))
@@ -449,6 +466,11 @@ def _weighings_check(b: CapsuleBatch) -> Line:
                 "drug, diluent and aliquots ≥ MWQ; filler to add 0 or ≥ MWQ", kind="text")
 
 
+def options(values: dict[str, Any]) -> dict[str, Any]:
+    """The export options a record's cells carry (none for this kind)."""
+    return {}
+
+
 def recompute(values: dict[str, Any]) -> CapsuleBatch:
     """The core's batch for the inputs read back from a record's named cells.
 
@@ -501,13 +523,19 @@ def recompute(values: dict[str, Any]) -> CapsuleBatch:
         kwargs["balance"] = values.get("balance")
     if values.get("qc_low") is not None and values.get("qc_high") is not None:
         kwargs["qc_limits"] = (pct("qc_low"), pct("qc_high"))
-    if values.get("earliest_expiry") is not None:
-        kwargs["component_expiries"] = [_date(values["earliest_expiry"])]
+    kwargs["component_expiries"] = expiries_read_back(values) or None
     actual = {k.removeprefix("actual_"): Q(_num(v), mg) for k, v in values.items()
               if k.startswith("actual_") and v not in (None, "")}
     if actual:
         kwargs["actual_weights"] = actual
-    return capsule_batch(**{k: v for k, v in kwargs.items() if v is not None})
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    if values.get("filler_fill_weight_source") == "estimate" and "fill_weight" in kwargs:
+        # exported with the table estimate: the same figure in the cell is that estimate (its
+        # warning stays); a different one is a packing statistic measured since
+        estimate = capsule_batch(**{k: v for k, v in kwargs.items() if k != "fill_weight"})
+        if estimate.filler_fill_weight == kwargs["fill_weight"]:
+            return estimate
+    return capsule_batch(**kwargs)
 
 
 def _num(value: Any) -> Fraction:
@@ -584,8 +612,8 @@ ACTUAL_ADVICE = ("Weigh each amount to its target. An actual weight inside its a
                  "Calculations sheet (or run the calculator with --actual-drug, --actual-filler, ...).")
 
 
-def build(wb, b: CapsuleBatch, record: dict[str, str], *, capsule_weights: int | None = None,
-          paper: str = "A4") -> str:
+def build(wb, b: CapsuleBatch, record: Fields, *, capsule_weights: int | None = None,
+          paper: str = "A4", allocation: Any = None) -> str:
     """Fill ``wb`` (a fresh workbook) with the capsule batch record; returns the record hash."""
     from ..display import format_quantity
     from ..units import capsule
@@ -598,7 +626,6 @@ def build(wb, b: CapsuleBatch, record: dict[str, str], *, capsule_weights: int |
     mf = get_formula(b.formula_id)
     ref = reference()
     basis_key = b.inputs.get("strength_basis") or ref.strength_basis
-    lot = record.get("lot_number", "")
     strength_text = format_quantity(b.strength * Q(1, capsule), mg)
     prep = f"Naltrexone {'HCl ' if basis_key == ref.strength_basis else '(as base) '}{strength_text} capsules"
 
@@ -613,20 +640,20 @@ def build(wb, b: CapsuleBatch, record: dict[str, str], *, capsule_weights: int |
     _weight_sheet(weights, rows, _balance_note(b))
     _label(label, b, mf, record, basis_key == ref.strength_basis)
 
-    finish(wb, kind=KIND, prep=prep, lot=lot, footer=f"{b.formula_id} v{b.formula_version}", digest=digest,
-           paper=paper, print_cols={CALC_SHEET: 6})
+    finish(wb, kind=KIND, prep=prep, record=record, footer=f"{b.formula_id} v{b.formula_version}", digest=digest,
+           paper=paper, print_cols={CALC_SHEET: 6}, options={"capsule_weights": rows}, allocation=allocation)
     return digest
 
 
-def _record_sheet(ws, b: CapsuleBatch, mf, record: dict[str, str], identity: str, prep: str) -> None:
+def _record_sheet(ws, b: CapsuleBatch, mf, record: Fields, identity: str, prep: str) -> None:
     setup_record(ws)
     api = b.source == "api"
     material = "api_to_weigh" if api else "tablet_powder_to_weigh"
     row = title(ws, 1, "Compounding record", f"{mf.name} — {prep}")
     per_capsule = '&" per capsule"'
     row = grid(ws, row + 1, [
-        ("Pharmacy", Cell.entry_text(record.get("pharmacy_name")),
-         "Internal lot / Rx number", Cell.entry_text(record.get("lot_number"))),
+        ("Pharmacy", record.cell("pharmacy_name"),
+         "Internal lot / Rx number", record.cell("lot_number")),
         ("Preparation", Cell(text=mf.name), "Master formula", Cell(text=f"{mf.id}, version {mf.version}")),
         ("Strength", Cell(formula="=" + _qt("strength") + per_capsule), "Dosage form",
          Cell(text=f"{mf.dosage_form}, size {b.capsule_size}")),
@@ -634,11 +661,12 @@ def _record_sheet(ws, b: CapsuleBatch, mf, record: dict[str, str], identity: str
          "Filler", Cell(text=b.filler_name)),
         ("Compounding date", Cell(formula="=compounding_date", fmt=st.DATE_FORMAT),
          "Beyond-use date", Cell(formula="=bud_date", fmt=st.DATE_FORMAT)),
-        ("Patient", Cell.entry_text(record.get("patient")),
-         "Prescriber", Cell.entry_text(record.get("prescriber"))),
+        ("Patient", record.cell("patient"),
+         "Prescriber", record.cell("prescriber")),
     ])
     row = wide(ws, row, "Storage", Cell(text=b.bud.storage_label))
     row = wide(ws, row, "BUD basis", Cell(text=f"{b.bud.basis}. {mf.bud_reference}"))
+    row = wide(ws, row, "BUD set by", Cell(formula="=bud_limited_by", hint="USP <795> Table 4: 180 days"))
 
     row = section(ws, row + 1, "Ingredients (fill in manufacturer, lot, expiry, actual weight and initials)")
     active = next((i.name for i in mf.ingredients if i.role == "active"), "Naltrexone hydrochloride")
@@ -668,6 +696,11 @@ def _record_sheet(ws, b: CapsuleBatch, mf, record: dict[str, str], identity: str
         ("Fill weight per capsule", Cell(formula="=" + _qt("fill_weight_per_capsule")),
          "Acceptable fill", Cell(formula="=" + _qt("fill_weight_min") + '&" to "&' + _qt("fill_weight_max"))),
         ("Drug powder needed (calculated)", Cell(formula="=" + _qt(material)),
+         "Balance readability", Cell(formula="=" + _qt("readability", "mg", 4))),
+        # what goes on the balance, at its readability: the drug powder, or with an aliquot the
+        # powder for its first stage (never the amount needed when that is below the MWQ)
+        ("Drug powder to weigh" if b.aliquot is None else "Powder to weigh for the aliquot",
+         Cell(formula="=" + _wt(b, weigh_name(b, "drug"))),
          "Balance MWQ", Cell(formula="=" + _qt("mwq") + '&" ("&weighings_check&")"')),
     ]
     row = grid(ws, row, pairs)
@@ -681,6 +714,11 @@ def _record_sheet(ws, b: CapsuleBatch, mf, record: dict[str, str], identity: str
                                                  + _qt("recalc_fill_weight") + '&" per capsule, drug "&'
                                                  + _qt("recalc_drug_per_capsule", "mg", 4) + '&" per capsule ("&'
                                                  + _qt("recalc_percent_of_target*100", "%", 2) + '&"): "&recalc_verdict'))
+    if b.aliquot is not None:
+        row = wide(ws, row, "Why an aliquot", Cell(
+            formula='="The batch needs "&' + _qt(material) + '&" of drug powder, below the balance\'s MWQ of "&'
+                    + _qt("mwq") + '&": weigh the aliquot stages below, never that amount itself."',
+            hint="The batch needs 15.23 mg of drug powder, below the balance's MWQ of 120 mg: weigh the aliquot"))
     if b.aliquot is not None:
         row = section(ws, row + 1, "Aliquot (trituration) plan — mix every dilution geometrically")
         windows = {w.key: w for w in b.weighings}
@@ -748,6 +786,8 @@ def _weight_sheet(ws, n: int, balance_note: str) -> None:
     ws.sheet_view.showGridLines = False
     for col, width in zip("ABCDEFG", (10, 15, 15, 15, 13, 11, 4)):
         ws.column_dimensions[col].width = width
+    from ._pages import mark
+
     put_text(ws, 1, 1, "Capsule weight check", font=st.TITLE, align=st.TOP)
     merge(ws, 1, 1, 1, 6)
     note = ("Weigh each filled capsule (gross) and its empty shell, or enter the average weight of empty "
@@ -774,13 +814,9 @@ def _weight_sheet(ws, n: int, balance_note: str) -> None:
     setting(4, "Target fill weight", Cell(formula="=fill_weight_per_capsule", fmt="0.00"), "mg")
     setting(5, "Acceptable net fill, lowest", Cell(formula="=fill_weight_min", fmt="0.00"), "mg")
     setting(6, "Acceptable net fill, highest", Cell(formula="=fill_weight_max", fmt="0.00"), "mg")
-    from ..qc import qc_limits  # DAC/NRF defaults, one source with the weight-check core
-
-    limits = qc_limits()
-    mean_tol = float(limits.mean_tolerance.quantity.to(dimensionless).magnitude)
-    rsd_max = float(limits.rsd_maximum.quantity.to(dimensionless).magnitude)
-    setting(7, "Mean within ± of target", Cell(value=mean_tol, fmt="0.0%", entry=True))
-    setting(8, "RSD at most", Cell(value=rsd_max, fmt="0.0%", entry=True))
+    # the DAC/NRF limits live on Calculations (reference data verify checks), not in an editable cell here
+    setting(7, "Mean within ± of target", Cell(formula="=qc_mean_tolerance", fmt="0.0%"))
+    setting(8, "RSD at most", Cell(formula="=qc_rsd_limit", fmt="0.0%"))
     setting(9, "Average empty shell weight (if not weighed one by one)", Cell(entry=True, value=None, text=""), "mg")
     restyle(ws.cell(row=9, column=4), number_format="0.0")
     ws.row_dimensions[9].height = 26
@@ -789,6 +825,8 @@ def _weight_sheet(ws, n: int, balance_note: str) -> None:
     name("wc_shell_average", "D9")
 
     head = 11
+    mark(ws, head)  # the table of weights with its heading (repeated on each page of a long table)
+    ws.print_title_rows = f"{head}:{head}"
     for c, text in enumerate(("Capsule", "Gross (mg)", "Empty shell (mg)", "Net fill (mg)", "% of target",
                               "Result"), 1):
         put_text(ws, head, c, text, font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX, align=st.WRAP_CENTER)
@@ -805,6 +843,7 @@ def _weight_sheet(ws, n: int, balance_note: str) -> None:
     status_colours(ws, f"F{first}:F{last}")
     net = f"D{first}:D{last}"
     r = last + 2
+    mark(ws, r)  # the statistics and verdict
     summary = [
         ("wc_count", "Capsules weighed", f"=COUNT({net})", "0", ""),
         ("wc_mean", "Mean net fill", f'=IF(wc_count>0,AVERAGE({net}),"")', "0.00", "mg"),
@@ -839,25 +878,24 @@ def _weight_sheet(ws, n: int, balance_note: str) -> None:
     write_cell(ws, r + 1, 4, Cell.entry_text(""), last_col=6)
 
 
-def _label(ws, b: CapsuleBatch, mf, record: dict[str, str], hcl_basis: bool) -> None:
+def _label(ws, b: CapsuleBatch, mf, record: Fields, hcl_basis: bool) -> None:
     drug = '="Naltrexone hydrochloride "&' if hcl_basis else '="Naltrexone (as base) "&'
-    directions = record.get("directions") or (mf.labelling[0] if mf.labelling else "")
     lines: list[tuple[str, Cell]] = [
-        ("Pharmacy", Cell.entry_text(record.get("pharmacy_name"))),
-        ("Address and phone", Cell.entry_text(record.get("pharmacy_contact"))),
-        ("Patient", Cell.entry_text(record.get("patient"))),
+        ("Pharmacy", record.cell("pharmacy_name")),
+        ("Address and phone", record.cell("pharmacy_contact")),
+        ("Patient", record.cell("patient")),
         ("Preparation", Cell(formula=drug + _qt("strength") + '&" capsules"')),
         ("Dosage form", Cell(text=mf.dosage_form)),
         ("Quantity", Cell(formula='=capsules_ordered&" capsules"')),
-        ("Directions", Cell(text=directions)),
-        ("Internal lot / Rx number", Cell.entry_text(record.get("lot_number"))),
+        ("Directions", record.cell("directions")),
+        ("Internal lot / Rx number", record.cell("lot_number")),
         ("Compounded on", Cell(formula="=compounding_date", fmt=st.DATE_FORMAT)),
         ("Beyond-use date", Cell(formula="=bud_date", fmt=st.DATE_FORMAT)),
         ("Storage", Cell(text=b.bud.storage_label)),
     ]
-    for text in mf.labelling[1:] if not record.get("directions") else mf.labelling:
-        if text == directions:
-            continue
+    for text in mf.labelling:
+        if is_default_directions(text):
+            continue  # directions come from the prescription alone (a line to write in when none given)
         kind = "Warning" if "opioid" in text.lower() else (
             "Note" if "compounded" in text.lower() else "Instruction")
         lines.append((kind, Cell(text=text)))
@@ -865,7 +903,7 @@ def _label(ws, b: CapsuleBatch, mf, record: dict[str, str], hcl_basis: bool) -> 
         lines.append(("Warning", Cell(text=OPIOID_WARNING)))
     if not any("compounded preparation" in t.lower() for t in mf.labelling):
         lines.append(("Note", Cell(text="Compounded preparation.")))
-    lines.append(("Prescriber", Cell.entry_text(record.get("prescriber"))))
+    lines.append(("Prescriber", record.cell("prescriber")))
     label_sheet(ws, lines, heading="Label")
     for r in range(3, 3 + len(lines)):
         if ws.cell(row=r, column=1).value in ("Compounded on", "Beyond-use date"):

@@ -14,6 +14,8 @@ import hashlib
 import json
 import math
 import re
+import unicodedata
+import weakref
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -64,6 +66,7 @@ class Line:
     how: str = ""
     kind: str = "calc"
     places: int | None = None
+    shown: str | None = None  # a choice: the words printed for it (the key itself sits in a hidden cell)
 
     @property
     def shown_places(self) -> int:
@@ -111,9 +114,26 @@ def number_format(line: Line) -> str:
 # --- cell writers ----------------------------------------------------------------------------------
 
 def clean_text(value: Any) -> str:
-    """Text as the cell will hold it: control characters Excel cannot store are replaced."""
+    """Text as the cell will hold it: control characters Excel cannot store become spaces and
+    direction overrides are dropped (text from a formula file or the core; a record field with
+    either is refused, see :func:`check_record_fields`)."""
     text = "" if value is None else str(value)
-    return text if text.isprintable() else ILLEGAL_CHARACTERS_RE.sub("\N{REPLACEMENT CHARACTER}", text)
+    if text.isprintable():
+        return text
+    return _BIDI_CONTROLS.sub("", ILLEGAL_CHARACTERS_RE.sub(" ", text))
+
+
+_REF_IN_PARENS = re.compile(r"\s*\([\w.-]+\.md(?:\s*§\s*[0-9][0-9.\-–]*)?\)")
+_REF = re.compile(r"[;,]?\s*\b[\w.-]+\.md\b(?:\s*§\s*[0-9][0-9.\-–]*)?:?\s*")
+
+
+def public_text(text: str) -> str:
+    """Text for a printed record without the project's internal references (``domain.md §7``:
+    a file of this repository, meaningless on a pharmacy's record)."""
+    if ".md" not in text:
+        return text
+    out = _REF.sub(" ", _REF_IN_PARENS.sub("", text))
+    return re.sub(r"\s{2,}", " ", out).strip()
 
 
 def put_text(ws: Worksheet, row: int, col: int, value: Any, *, font=None, fill=None, align=None,
@@ -123,9 +143,12 @@ def put_text(ws: Worksheet, row: int, col: int, value: Any, *, font=None, fill=N
     openpyxl turns any string starting with ``=`` into a formula; the type is set back to string
     explicitly and the cell gets Excel's quote prefix, so ``=HYPERLINK(...)``, ``+1+1``, ``-2`` or
     ``@SUM(1)`` in a patient's name stay the letters typed, in this file and after editing.
+    Text that is not a pharmacy's entry loses internal references (:func:`public_text`).
     """
     cell = ws.cell(row=row, column=col)
     text = clean_text(value)
+    if not entry:
+        text = public_text(text)
     if text:
         cell.value = text
         cell.data_type = "s"
@@ -133,6 +156,14 @@ def put_text(ws: Worksheet, row: int, col: int, value: Any, *, font=None, fill=N
             cell.quotePrefix = True
     _style(cell, font or st.BASE, fill, align or st.WRAP, border, entry, st.TEXT_FORMAT if entry else None)
     return cell
+
+
+def put_raw_text(cell, text: str) -> None:
+    """``text`` exactly, as text (a stored copy): never a formula, in this file or after an edit."""
+    cell.value = text
+    cell.data_type = "s"
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r", "\n"):
+        cell.quotePrefix = True
 
 
 def put_value(ws: Worksheet, row: int, col: int, value: Any, fmt: str | None = None, *, font=None,
@@ -164,6 +195,11 @@ def _style(cell, font, fill, align, border, entry: bool, fmt: str | None = None)
     # the hot path of every writer: the same cache as restyle(), keyed without building a dict
     if entry:
         fill, border = fill or st.ENTRY_FILL, border or st.BOX
+    if not STYLE_CACHE:
+        attrs = {"font": font, "protection": st.UNLOCKED if entry else st.LOCKED, "fill": fill, "alignment": align,
+                 "border": border, "number_format": fmt}
+        restyle(cell, **{k: v for k, v in attrs.items() if v is not None})
+        return
     cache = _style_cache(cell.parent.parent)
     base = cell._style
     key = ("w", b"" if base is None else base.tobytes(), id(font), id(fill), id(align), id(border), entry, fmt)
@@ -183,6 +219,13 @@ def _style(cell, font, fill, align, border, entry: bool, fmt: str | None = None)
     restyle(cell, **attrs)
     cache[key] = (StyleArray(cell._style), (font, fill, align, border))
 
+
+#: False: style every cell through openpyxl's public attribute setters (slow: openpyxl hashes each
+#: style object on each assignment). The cache below reaches into openpyxl's internals (a cell's
+#: ``_style`` array, the workbook's ``_fonts`` … lists); tests/test_excel_writer.py builds every
+#: record kind both ways and requires the same style on every cell, so an openpyxl update that
+#: breaks the cache fails there.
+STYLE_CACHE = True
 
 #: style attribute -> (the workbook's list of such objects, slot of its index in a cell's StyleArray)
 _STYLE_SLOTS = {"font": ("_fonts", 0), "fill": ("_fills", 1), "border": ("_borders", 2),
@@ -214,6 +257,10 @@ def restyle(cell, **attrs: Any) -> None:
     time; the resulting style (a small array of indices) is cached per workbook and copied instead.
     Style objects passed here must be long-lived constants (their ``id`` is the cache key).
     """
+    if not STYLE_CACHE:
+        for name, value in attrs.items():
+            setattr(cell, name, value)  # openpyxl's public setters
+        return
     wb = cell.parent.parent
     cache = _style_cache(wb)
     base = cell._style
@@ -304,8 +351,12 @@ def write_calculations(ws: Worksheet, title: str, sections: Sequence[Section], i
     ws.print_title_rows = f"{row}:{row}"
     rows: dict[str, int] = {}
     wb = ws.parent
+    exact = _core_values.setdefault(wb, {})
     for section in sections:
         row += 1
+        from ._pages import mark
+
+        mark(ws, row)  # each section kept on one page
         put_text(ws, row, 1, section.title, font=st.BOLD, fill=st.SECTION_FILL, align=st.TOP)
         for col in range(2, 7):
             restyle(ws.cell(row=row, column=col), fill=st.SECTION_FILL)
@@ -314,10 +365,38 @@ def write_calculations(ws: Worksheet, title: str, sections: Sequence[Section], i
             row += 1
             rows[line.name] = row
             _write_line(ws, row, line)
-            wb.defined_names[line.name] = DefinedName(line.name, attr_text=f"'{ws.title}'!$B${row}")
+            if line.kind in ("calc", "text"):
+                exact[(ws.title, row, 2)] = _exact(line)
+            col = get_column_letter(KEY_COL) if line.kind == "choice" else "B"
+            wb.defined_names[line.name] = DefinedName(line.name, attr_text=f"'{ws.title}'!${col}${row}")
     _status_colours(ws, f"E6:E{row}")
+    from ._status import define_checks
+
+    define_checks(ws, 6, row)
     trim_zeros(ws, 6, row, [line for sec in sections for line in sec.lines])
     return rows
+
+
+#: workbook → {(sheet, row, col): the core's exact value of a formula cell}: the cached value a
+#: formula is saved with is the core's own number, not the spreadsheet's binary approximation
+_core_values: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
+
+
+def _exact(line: Line) -> Any:
+    from ._evaluate import serial
+
+    if line.core is None:
+        return "" if line.kind == "text" else None
+    if line.is_date:
+        return serial(line.core)
+    if line.kind == "text" or isinstance(line.core, str):
+        return str(line.core)
+    return Fraction(line.core)
+
+
+def core_values(wb) -> dict:
+    """{(sheet, row, col): the core's exact value} of the workbook's Calculations formulas."""
+    return dict(_core_values.get(wb, {}))
 
 
 def _write_line(ws: Worksheet, r: int, line: Line) -> None:
@@ -327,8 +406,10 @@ def _write_line(ws: Worksheet, r: int, line: Line) -> None:
     fit_row(ws, r, [(line.label, CALC_COLUMNS[0][1]), (line.how, CALC_COLUMNS[5][1] * 1.25)])
     fmt = number_format(line)
     if line.kind == "choice":
-        put_text(ws, r, 2, line.core, border=st.BOX, align=st.TOP)
-        put_text(ws, r, 4, line.core, border=st.BOX, align=st.TOP)
+        shown = line.core if line.shown is None else line.shown
+        put_text(ws, r, 2, shown, border=st.BOX, align=st.TOP)
+        put_text(ws, r, 4, shown, border=st.BOX, align=st.TOP)
+        put_text(ws, r, KEY_COL, line.core)  # what the calculator reads back (hidden column)
         put_formula(ws, r, 5, f'=IF(B{r}=D{r},"OK","CHECK")', align=st.CENTER, border=st.BOX)
         return
     if line.kind == "text":
@@ -354,6 +435,7 @@ def _write_line(ws: Worksheet, r: int, line: Line) -> None:
 
 
 PLACES_COL = 7  # hidden columns G (decimal places shown) and H (2 for a percentage) of Calculations
+KEY_COL = 9  # hidden column I: the key of a choice (its words are in B and D)
 
 
 def trim_zeros(ws: Worksheet, first_row: int, last_row: int, lines: Sequence[Line]) -> None:
@@ -366,7 +448,7 @@ def trim_zeros(ws: Worksheet, first_row: int, last_row: int, lines: Sequence[Lin
     places = [line.shown_places for line in lines if not line.is_date and line.kind in ("input", "calc")]
     g = get_column_letter(PLACES_COL)
     h = get_column_letter(PLACES_COL + 1)
-    for col in (PLACES_COL, PLACES_COL + 1):
+    for col in (PLACES_COL, PLACES_COL + 1, KEY_COL):
         ws.column_dimensions[get_column_letter(col)].hidden = True
     cells = f"B{first_row}:D{last_row}"
     for percent in (False, True):
@@ -471,11 +553,46 @@ def set_properties(wb, *, kind: str, title: str, digest: str, lot: str = "") -> 
 
 
 def check_record_fields(fields: dict[str, Any]) -> dict[str, str]:
-    """The record fields given, as text; an unknown name is refused with the allowed ones."""
+    """The record fields given, as text; an unknown name is refused with the allowed ones, and so
+    is text that would not print as typed: longer than the field holds (never cut silently), a
+    control character (garbage on paper), a line break in a one-line field, or a bidirectional
+    override, embedding or isolate (it reverses or reorders the text printed after it; names in
+    right-to-left scripts print correctly without them)."""
     unknown = sorted(set(fields) - set(RECORD_FIELDS))
     if unknown:
         raise InputError("is not a record field", field=unknown[0], allowed=", ".join(RECORD_FIELDS))
-    return {k: clean_text(v) for k, v in fields.items() if v is not None and str(v) != ""}
+    out = {}
+    for key, value in fields.items():
+        if value is not None and str(value) != "":
+            out[key] = _field_text(key, str(value))
+    return out
+
+
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def _field_text(key: str, text: str) -> str:
+    from ._fields import FIELD_LIMIT, FIELD_LIMITS, MULTILINE
+
+    multiline = key in MULTILINE
+    text = text.replace("\r\n", "\n")
+    limit = FIELD_LIMITS.get(key, FIELD_LIMIT)
+    if len(text) > limit:
+        raise InputError(f"is {len(text):,} characters long: the record would have to cut it", field=key,
+                         value=f"{text[:40]}…", allowed=f"at most {limit:,} characters")
+    lines = "line breaks and printable characters" if multiline else "one line of printable characters"
+    for ch in text:
+        if ch == "\n" and multiline:
+            continue
+        if unicodedata.category(ch) == "Cc":
+            what = "a line break" if ch in "\r\n" else f"the control character U+{ord(ch):04X}"
+            raise InputError(f"holds {what}, which does not print", field=key, value=text[:80], allowed=lines)
+        if _BIDI_CONTROLS.match(ch):
+            raise InputError(f"holds the direction control U+{ord(ch):04X}, which reverses or reorders the text "
+                             "printed after it", field=key, value=text[:80].encode("unicode_escape").decode(),
+                             allowed=lines + " without direction overrides (right-to-left names print "
+                                             "correctly without them)")
+    return text
 
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -491,16 +608,161 @@ def check_names(sections: Sequence[Section]) -> None:
             seen.add(line.name)
 
 
-def finish(wb, *, kind: str, prep: str, lot: str, footer: str, digest: str, paper: str,
-           print_cols: dict[str, int] | None = None) -> None:
-    """Print setup and protection of every sheet, and the document properties."""
+def finish(wb, *, kind: str, prep: str, record: dict[str, str], footer: str, digest: str, paper: str,
+           print_cols: dict[str, int] | None = None, options: dict[str, Any] | None = None,
+           allocation: Sequence[Sequence[Any]] | None = None) -> None:
+    """Print setup and protection of every sheet, the document properties, what the record was
+    exported with, each sheet's status cell, and every formula's value for the saved file.
+    ``allocation``: rows of a worklist's *Allocation* sheet (header first), stored with the export
+    options so verify builds the sheet again and names any cell changed."""
+    from ._pages import paginate
+    from ._status import add_status
+    from ._writer import set_cached
+
+    if allocation:
+        allocation_sheet(wb.create_sheet(ALLOCATION_SHEET), allocation)
+        options = {**(options or {}), "allocation": json.dumps([list(r) for r in allocation], ensure_ascii=False)}
+
+    lot = record.get("lot_number", "")
     right = f"Lot / Rx: {lot}" if lot else "Lot / Rx: ____________"
+    widths = {}
     for ws in wb.worksheets:
-        last_col = (print_cols or {}).get(ws.title, ws.max_column)
+        widths[ws.title] = last_col = (print_cols or {}).get(ws.title, ws.max_column)
         printable(ws, f"A1:{get_column_letter(last_col)}{ws.max_row}", prep, right, paper=paper,
                   footer_left=f"{footer} · sha256 {digest[:16]}")
+        paginate(ws, paper, last_col, ws.max_row)
         protect(ws)
     set_properties(wb, kind=kind, title=f"Compounding record: {prep}", digest=digest, lot=lot)
+    store_export(wb[CALC_SHEET], dict(record), {"paper": paper, **(options or {})})
+    set_cached(wb, add_status(wb, widths, _core_values.get(wb)).formulas())
+
+
+ALLOCATION_SHEET = "Allocation"
+
+
+def check_allocation(rows: Any) -> list[list[Any]]:
+    """A worklist's allocation rows as the record stores them: text, numbers or blanks; else refused."""
+    ok = isinstance(rows, (list, tuple)) and all(
+        isinstance(r, (list, tuple)) and all(v is None or (isinstance(v, (str, int, float)) and not isinstance(v, bool))
+                                             for v in r) for r in rows)
+    if not ok:
+        raise InputError("is not a table of allocations", field="allocation", value=str(rows)[:80],
+                         allowed="rows (header first) of text, numbers or blanks")
+    return [list(r) for r in rows]
+
+
+def allocation_sheet(ws: Worksheet, rows: Sequence[Sequence[Any]]) -> None:
+    """Who gets what from the batch: every text stays the text typed (never a formula)."""
+    ws.sheet_view.showGridLines = False
+    for r, values in enumerate(rows, 1):
+        for c, v in enumerate(values, 1):
+            if isinstance(v, str):
+                put_raw_text(ws.cell(row=r, column=c), clean_text(v))
+            elif v is not None:
+                ws.cell(row=r, column=c).value = v
+            if r == 1:
+                restyle(ws.cell(row=r, column=c), font=st.BOLD, fill=st.HEADER_FILL)
+    for c in range(1, max((len(v) for v in rows), default=0) + 1):
+        longest = max((len(str(v[c - 1])) for v in rows if len(v) >= c and v[c - 1] is not None), default=8)
+        ws.column_dimensions[get_column_letter(c)].width = min(max(longest + 2, 8), 40)
+
+
+# --- what the record was exported with -----------------------------------------------------------
+
+EXPORT_COL = 11  # hidden columns K (what) and L (value) of Calculations
+EXPORT_NAME = "export_data"
+
+
+def store_export(ws: Worksheet, record: dict[str, str], options: dict[str, Any]) -> None:
+    """The record fields and options as exported, in hidden cells of *Calculations*: verify builds
+    the expected record from them (a field filled in by hand later is not a change to the record)."""
+    rows = [(f"record:{k}", v) for k, v in record.items()] + [
+        (f"option:{k}", str(v)) for k, v in options.items() if v is not None]
+    put_text(ws, 1, EXPORT_COL, "exported with")
+    for r, (what, value) in enumerate(rows, 2):
+        put_text(ws, r, EXPORT_COL, what)
+        put_raw_text(ws.cell(row=r, column=EXPORT_COL + 1), value)  # exactly as typed
+    for col in (EXPORT_COL, EXPORT_COL + 1):
+        ws.column_dimensions[get_column_letter(col)].hidden = True
+    k, v = get_column_letter(EXPORT_COL), get_column_letter(EXPORT_COL + 1)
+    ws.parent.defined_names[EXPORT_NAME] = DefinedName(
+        EXPORT_NAME, attr_text=f"'{ws.title}'!${k}$1:${v}${max(len(rows) + 1, 1)}")
+    from openpyxl.packaging.custom import StringProperty
+
+    ws.parent.custom_doc_props.append(StringProperty(name=EXPORT_HASH, value=export_digest(rows)))
+
+
+EXPORT_HASH = "export_sha256"
+
+
+def export_digest(rows: Sequence[tuple[str, str]]) -> str:
+    """SHA-256 of the stored record fields and options (not part of the record's own hash: the
+    same batch keeps its fingerprint whoever's name is on it)."""
+    blob = json.dumps([list(r) for r in rows], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def read_export(wb) -> tuple[dict[str, str], dict[str, str], list[tuple[str, str]]]:
+    """(record fields, options, the stored rows) written by :func:`store_export`."""
+    record: dict[str, str] = {}
+    options: dict[str, str] = {}
+    rows: list[tuple[str, str]] = []
+    if CALC_SHEET not in wb.sheetnames:
+        return record, options, rows
+    ws = wb[CALC_SHEET]
+    for r in range(2, ws.max_row + 1):
+        what = ws.cell(row=r, column=EXPORT_COL).value
+        if not isinstance(what, str) or ":" not in what:
+            break
+        kind, key = what.split(":", 1)
+        value = ws.cell(row=r, column=EXPORT_COL + 1).value
+        value = "" if value is None else str(value)
+        rows.append((what, value))
+        (record if kind == "record" else options)[key] = value
+    return record, options, rows
+
+
+def status_text(ws: Worksheet, coordinate: str) -> None:
+    """Green for "… OK", red for "… CHECK" (a status cell)."""
+    for word, fill in (("OK", st.OK_FILL), ("CHECK", st.BAD_FILL)):
+        ws.conditional_formatting.add(coordinate, FormulaRule(
+            formula=[f'RIGHT({coordinate},{len(word)})="{word}"'], fill=fill))
+
+
+def bud_lines(bud: Any, table_date: str) -> list[Line]:
+    """The BUD and what limits it: ``table_date`` (USP <795> Table 4), the earliest expiry entered
+    on Calculations, or an expiry typed in the record's ingredient table (the range
+    ``component_expiries``; MIN skips its blank cells), whichever is earliest (USP <795>)."""
+    from ._sheets import COMPONENT_NAMES, EXPIRIES
+
+    limited = (f"USP <795> Table 4: {int(bud.table_days.magnitude)} days" if bud.capped_by_expiry is None
+               else "the earliest component expiry entered on the Calculations sheet")
+    return [
+        Line("bud_date", "Beyond-use date", "date", bud.date, f"MIN({table_date},earliest_expiry,{EXPIRIES})",
+             "compounding date + days, never past the earliest component expiry (Calculations or ingredient table)"),
+        Line("bud_limited_by", "The beyond-use date is set by", "", limited,
+             f'IF(bud_date={table_date},"USP <795> Table 4: "&bud_table_days&" days",'
+             f'IF(AND(COUNT({EXPIRIES})>0,MIN({EXPIRIES})=bud_date),'
+             f'"the expiry of "&INDEX({COMPONENT_NAMES},MATCH(bud_date,{EXPIRIES},0)),'
+             '"the earliest component expiry entered on the Calculations sheet"))',
+             "the earliest of Table 4 and every expiry entered", kind="text"),
+    ]
+
+
+def expiries_read_back(values: dict[str, Any]) -> list[Any]:
+    """The component expiries of a record read back: the Calculations input and every expiry typed
+    in the ingredient table (blank cells skipped; a number is a spreadsheet date)."""
+    from ._evaluate import EPOCH
+    from ._sheets import EXPIRIES
+
+    out = []
+    for v in [values.get("earliest_expiry"), *(values.get(EXPIRIES) or [])]:
+        if v is None or v == "":
+            continue
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            v = EPOCH + dt.timedelta(days=int(v))
+        out.append(v.date() if isinstance(v, dt.datetime) else v)
+    return out
 
 
 OPIOID_WARNING = ("Do not take with opioid medicines; tell your doctor before any procedure that needs "

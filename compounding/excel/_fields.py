@@ -30,10 +30,19 @@ RECORD_FIELDS: dict[str, str] = {
     "notes": "Notes and deviations",
 }
 
+#: Fields that may run over several lines (every other field is one line).
+MULTILINE = frozenset({"pharmacy_contact", "directions", "notes"})
+
+#: Longest text each field may hold, in characters: a cell holds at most 32,767 (Excel's limit);
+#: the lot number is printed in every page header, directions and address on the label, the rest
+#: on one line of a form. Longer text is refused, never cut.
+FIELD_LIMITS: dict[str, int] = {"notes": 32767, "directions": 1000, "pharmacy_contact": 1000, "lot_number": 60}
+FIELD_LIMIT = 200  # every other field
+
 _OPTION = {"pharmacy_name": "--pharmacy", "lot_number": "--lot"}
 
 
-def add_record_arguments(p: argparse.ArgumentParser, *, capsules: bool = False) -> None:
+def add_record_arguments(p: argparse.ArgumentParser, *, capsules: bool = False, liquid: bool = False) -> None:
     """``--pharmacy``, ``--lot``, ``--patient`` … for the Excel record (used with ``--xlsx``)."""
     g = p.add_argument_group("Excel record (with --xlsx; each left out stays a blank to fill by hand)")
     for key, label in RECORD_FIELDS.items():
@@ -43,6 +52,10 @@ def add_record_arguments(p: argparse.ArgumentParser, *, capsules: bool = False) 
         g.add_argument("--capsule-weights", type=int, metavar="N",
                        help="rows on the capsule weight check, all to be weighed (default and minimum: the QC "
                             "sample of 10, or every capsule of a smaller batch; up to 50)")
+    if liquid:
+        g.add_argument("--patient-dose", metavar="DOSE",
+                       help="the patient's dose for the label, e.g. '1.5 mg': printed with its volume on the oral "
+                            "syringe dispensed (left out: a line on the label to write it in)")
     g.add_argument("--paper", default="A4", choices=["A4", "Letter"], help="paper size (default A4)")
 
 
@@ -50,8 +63,9 @@ def record_options(args: argparse.Namespace) -> dict[str, Any]:
     """The keyword arguments of :func:`compounding.excel.write_workbook` from parsed options."""
     out: dict[str, Any] = {key: getattr(args, f"record_{key}") for key in RECORD_FIELDS
                            if getattr(args, f"record_{key}", None) is not None}
-    if getattr(args, "capsule_weights", None) is not None:
-        out["capsule_weights"] = args.capsule_weights
+    for option in ("capsule_weights", "patient_dose"):
+        if getattr(args, option, None) is not None:
+            out[option] = getattr(args, option)
     if getattr(args, "paper", None):
         out["paper"] = args.paper
     return out

@@ -19,19 +19,22 @@ from ..reference import reference
 from ..units import Q, day, g_per_mol, mg, mg_per_mL, mg_per_tablet, mL
 from . import _styles as st
 from ._capsules import _CRUSH, _date, _mag, _num, _qt
-from ._common import (CALC_SHEET, OPIOID_WARNING, Line, Section, check_names, finish, fit_row, identity_text,
+from ._common import (CALC_SHEET, OPIOID_WARNING, Line, bud_lines, expiries_read_back, Section, check_names, finish, fit_row, identity_text,
                       merge, put_text, record_hash, restyle, status_colours,
                       write_calculations)
-from ._sheets import (Cell, grid, ingredient_table, label_sheet, record_closing, section, setup_record, steps_table, title, wide, write_cell)
+from ._sheets import (Cell, Fields, grid, is_default_directions, ingredient_table, label_sheet, record_closing, section, setup_record, steps_table, title, wide, write_cell)
 
 KIND = "liquid"
 
-def _yield_limits() -> tuple[float, float]:
-    """Yield limits for a liquid batch from formulas/reference/qc.toml; editable on the sheet."""
+def _yield_lines() -> list[Line]:
+    """Yield limits of a liquid batch (qc.toml): reference data on Calculations, which verify checks."""
     from ..qc import qc_limits
 
     q = qc_limits()
-    return (float(q.yield_low.quantity.to("").magnitude), float(q.yield_high.quantity.to("").magnitude))
+    return [Line("yield_low", "Yield, lowest acceptable", "%", Fraction(q.yield_low.quantity.to("").magnitude),
+                 kind="input", how=f"reference data: {q.yield_low.source}"),
+            Line("yield_high", "Yield, highest acceptable", "%", Fraction(q.yield_high.quantity.to("").magnitude),
+                 kind="input", how=f"reference data: {q.yield_high.source}")]
 
 _GENERIC_STEPS = (
     "Calculate the quantities; check every weighed amount against the balance's minimum weighable quantity.",
@@ -49,6 +52,11 @@ def _mode(b: LiquidPreparation) -> str:
     return "whole" if b.tablets_to_use is not None else "crushed"
 
 
+def _by_concentration(b: LiquidPreparation) -> bool:
+    """Whole tablets reached from a concentration given (the core's trace says so), not a number of tablets."""
+    return any(s.key == "naltrexone_hcl" and s.formula.startswith("concentration") for s in b.trace)
+
+
 def _mwq_entered(b: LiquidPreparation) -> bool:
     return any(s.key == "mwq" and "entered" in s.description for s in b.trace)
 
@@ -58,19 +66,85 @@ def _amount_unit(q) -> tuple[str, Any]:
     return ("mg", mg) if q.dimensionality == mg.dimensionality else ("mL", mL)
 
 
-def _from_assay(b: LiquidPreparation) -> str:
-    """Where an as-is potency computed from the certificate's assay and water came from."""
+def _lot_inputs(b: LiquidPreparation) -> tuple[Fraction | None, Fraction | None, Fraction | None]:
+    """(as-is potency, assay, water) as entered: an as-is potency computed from the certificate's
+    assay and water keeps those two as the record's inputs (verify computes from them again)."""
     step = next((st_ for st_ in b.trace if st_.key == "potency"), None)
-    inputs = dict(step.inputs) if step else {}
-    if "assay" not in inputs:
-        return ""
-    from ..display import format_quantity
+    given = dict(step.inputs) if step else {}
+    if "assay" not in given:
+        return b.potency, None, None
+    frac = [None if given.get(k) is None else Fraction(given[k].to("dimensionless").magnitude)
+            for k in ("assay", "water")]
+    return None, frac[0], frac[1]
 
-    return f"; assay {format_quantity(inputs['assay'])} × (1 − water {format_quantity(inputs['water'])})"
+
+def patient_dose_row(b: LiquidPreparation, dose: Any):
+    """The core's dose-volume row (volume, the oral syringe that holds it, on a mark or not) of the
+    patient's dose, ``None`` when no dose was given."""
+    if dose is None:
+        return None
+    from ..liquids import check_dose, dose_volume_table
+
+    return dose_volume_table([check_dose(dose, "patient_dose")], b.concentration, b.final_volume)[0]
 
 
-def sections(b: LiquidPreparation) -> list[Section]:
+def _patient_lines(row) -> tuple[list[Line], list[Line]]:
+    """(inputs, calculations) of the patient's dose: the label prints it and its volume."""
+    if row is None:
+        return [], []
+    from ..liquid_data import liquid_data
+
+    syringe = row.syringe
+    minimum = liquid_data().minimum_dose_volume
+    mark = ("no syringe" if syringe is None else "too small" if row.volume < minimum.quantity
+            else "yes" if row.on_graduation else "no")
+    inputs = [
+        Line("patient_dose", "Patient's dose (printed on the label)", "mg", _mag(row.dose, mg), kind="input",
+             how="prescription"),
+        Line("patient_syringe_capacity", "Oral syringe dispensed: capacity", "mL",
+             None if syringe is None else _mag(syringe.capacity, mL), kind="input",
+             how=syringe.name if syringe else "no oral syringe holds the dose"),
+        Line("patient_syringe_graduation", "Oral syringe dispensed: graduation", "mL",
+             None if syringe is None else _mag(syringe.graduation, mL), kind="input"),
+        Line("minimum_dose_volume", "Smallest dose volume an oral syringe measures accurately", "mL",
+             _mag(minimum.quantity, mL), kind="input", how=f"reference data: {minimum.source}"),
+    ]
+    calc = [
+        Line("patient_dose_volume", "Patient's dose: volume", "mL", _mag(row.volume, mL), "patient_dose/concentration",
+             "dose ÷ concentration"),
+        Line("patient_dose_on_mark", "Patient's dose: on a mark of the syringe", "", mark,
+             'IF(ISNUMBER(patient_syringe_graduation),IF(ROUND(patient_dose_volume,9)<ROUND(minimum_dose_volume,9),'
+             '"too small",IF(ROUND(patient_dose_volume/patient_syringe_graduation,9)='
+             'ROUND(patient_dose_volume/patient_syringe_graduation,0),"yes","no")),"no syringe")',
+             "at least the smallest volume, and a whole number of graduations", kind="text"),
+    ]
+    return inputs, calc
+
+
+def dose_text(dose: Any) -> str:
+    """A patient's dose as the record stores it: its exact mg, ``"1.5 mg"`` however it was typed
+    ("1.5mg", "1500 mcg") or read back from its cell (3/2), so the record built again from the
+    cell stores the same text."""
+    from decimal import Decimal, localcontext
+
+    from ..liquids import check_dose
+
+    m = Fraction(check_dose(dose, "patient_dose").to(mg).magnitude)
+    with localcontext() as ctx:
+        ctx.prec = 40
+        d = (Decimal(m.numerator) / Decimal(m.denominator)).normalize()
+    return f"{d:f} mg"
+
+
+def options(values: dict[str, Any]) -> dict[str, Any]:
+    """The export options a record's cells carry (the patient's dose), for :mod:`compounding.verify`."""
+    dose = values.get("patient_dose")
+    return {} if dose is None else {"patient_dose": dose_text(Q(_num(dose), mg))}
+
+
+def sections(b: LiquidPreparation, *, patient_dose: Any = None) -> list[Section]:
     ref = reference()
+    patient_inputs, patient_calc = _patient_lines(patient_dose_row(b, patient_dose))
     mode = _mode(b)
     hcl = ref.form(ref.strength_basis)
     choices = [
@@ -78,18 +152,25 @@ def sections(b: LiquidPreparation) -> list[Section]:
         Line("formula_id", "Master formula", "", b.formula_id or "", kind="choice",
              how=f"{b.formula_name}, version {b.formula_version}" if b.formula_id else "none"),
         Line("source", "Drug source", "", b.source, kind="choice",
-             how="tablets: 50 mg tablets; api: naltrexone HCl powder"),
-        Line("vehicle", "Vehicle", "", b.vehicle.key, kind="choice", how=b.vehicle.name),
+             shown={"tablets": "50 mg tablets", "api": "naltrexone HCl powder (API)"}.get(b.source, b.source)),
+        Line("vehicle", "Vehicle", "", b.vehicle.key, kind="choice", shown=b.vehicle.name),
     ]
     if mode == "api":
         potency_basis = ref.form(b.potency_basis if b.potency is not None else ref.form(b.api_form).anhydrous_form)
         choices += [Line("api_form", "Form of the powder weighed", "", b.api_form, kind="choice",
-                         how=ref.form(b.api_form).name),
+                         shown=ref.form(b.api_form).name),
                     Line("potency_basis", "A potency is the as-is content of", "", potency_basis.key, kind="choice",
-                         how=f"{potency_basis.name} in the powder (drug.py: the anhydrous salt unless the CoA "
-                             "states the hydrate itself)")]
+                         shown=potency_basis.name,
+                         how="in the powder: the anhydrous salt unless the certificate states the hydrate itself")]
     choices.append(Line("balance", "Balance", "", "custom" if _mwq_entered(b) else b.balance, kind="choice",
-                        how="minimum weighable quantity entered" if _mwq_entered(b) else ref.balance(b.balance).name))
+                        shown="minimum weighable quantity entered" if _mwq_entered(b)
+                        else ref.balance(b.balance).name))
+
+    if mode == "whole":  # the tablets are the input either way; verify asks the core the same question
+        by_conc = _by_concentration(b)
+        choices.append(Line("batch_given_as", "The batch was given as", "", "concentration" if by_conc else "tablets",
+                            kind="choice", shown="its concentration and final volume (whole tablets follow)"
+                            if by_conc else "a number of whole tablets and the final volume"))
 
     inputs: list[Line] = []
     if mode == "whole":
@@ -108,10 +189,14 @@ def sections(b: LiquidPreparation) -> list[Section]:
                            _mag(b.average_tablet_weight, mg_per_tablet), kind="input", how="weigh 10-20 tablets"))
     if mode == "api":
         weighed = ref.form(b.api_form)
+        potency_in, assay_in, water_in = _lot_inputs(b)
         inputs += [
-            Line("potency", "As-is potency of the lot (CoA)", "%", b.potency, kind="input",
-                 how=f"as-is content of {potency_basis.name} in the powder; blank: no correction (recorded)"
-                     + _from_assay(b)),
+            Line("potency", "As-is potency of the lot (CoA)", "%", potency_in, kind="input",
+                 how=f"as-is content of {potency_basis.name} in the powder; blank: use assay and water, "
+                     "or no correction (recorded)"),
+            Line("assay", "Assay, anhydrous basis (CoA)", "%", assay_in, kind="input",
+                 how="used when the as-is potency is blank"),
+            Line("water", "Water content (CoA)", "%", water_in, kind="input", how="blank = 0"),
             Line("mw_potency_basis", f"Molecular weight of {potency_basis.name} (potency basis)", "g/mol",
                  _mag(potency_basis.molecular_weight.quantity, g_per_mol), kind="input",
                  how=f"reference data: {potency_basis.molecular_weight.source}"),
@@ -137,6 +222,7 @@ def sections(b: LiquidPreparation) -> list[Section]:
                     (b.bud.date - b.compounding_date).days == int(b.bud.table_days.magnitude) - 1) else 0
     inputs += [
         Line("mwq", "Minimum weighable quantity of the balance", "mg", _mag(b.mwq, mg), kind="input"),
+        *_yield_lines(),
         Line("compounding_date", "Compounding date", "date", b.compounding_date, kind="input"),
         Line("bud_table_days", "Beyond-use days (USP <795> Table 4)", "days", _mag(b.bud.table_days, day),
              kind="input", how=b.bud.description),
@@ -145,6 +231,7 @@ def sections(b: LiquidPreparation) -> list[Section]:
         Line("earliest_expiry", "Earliest expiry of any component", "date", b.bud.capped_by_expiry, kind="input",
              how="blank: none that shortens the BUD; the BUD never passes it"),
     ]
+    inputs += patient_inputs
     if b.aliquot is not None:
         inputs += _aliquot_inputs(b)
 
@@ -171,11 +258,13 @@ def sections(b: LiquidPreparation) -> list[Section]:
     if mode == "api":
         calc += [
             Line("salt_factor", "Salt factor", "", b.salt_factor,
-                 "IF(ISNUMBER(potency),mw_potency_basis,mw_weighed)/mw_hcl",
+                 "IF(OR(ISNUMBER(potency),ISNUMBER(assay)),mw_potency_basis,mw_weighed)/mw_hcl",
                  "MW(potency basis, or the form weighed when no potency) ÷ MW(HCl)"),
+            Line("as_is_potency", "As-is potency used", "%", b.potency if b.potency is not None else Fraction(1),
+                 "IF(ISNUMBER(potency),potency,IF(ISNUMBER(assay),assay*(1-N(water)),1))",
+                 "potency; else assay × (1 − water); else 100 % (no correction)"),
             Line("api_to_weigh", "Naltrexone powder needed", "mg", _mag(b.api_to_weigh, mg),
-                 "naltrexone_hcl*salt_factor/IF(ISNUMBER(potency),potency,1)",
-                 "drug × salt factor ÷ as-is potency (blank: 100 %)"),
+                 "naltrexone_hcl*salt_factor/as_is_potency", "drug × salt factor ÷ as-is potency"),
         ]
         if b.aliquot is not None:
             calc += _aliquot_calc(b)
@@ -201,13 +290,12 @@ def sections(b: LiquidPreparation) -> list[Section]:
                  f"ROUNDDOWN(ROUND(final_volume/dose_volume_{i},9),0)", "ROUNDDOWN(final volume ÷ dose volume)",
                  places=0),
         ]
+    calc += patient_calc
     weigh_formula, weigh_core = _weighings(b, mode, amounts)
     calc.append(Line("weighings_check", "Every amount weighed at or above the MWQ", "", weigh_core, weigh_formula,
                      "powder and weighed vehicle components ≥ MWQ", kind="text"))
     bud_f = "compounding_date+bud_table_days-bud_day_one"
-    bud = [Line("bud_date", "Beyond-use date", "date", b.bud.date,
-                f"IF(ISNUMBER(earliest_expiry),MIN({bud_f},earliest_expiry),{bud_f})",
-                "compounding date + days, never past the earliest component expiry")]
+    bud = bud_lines(b.bud, bud_f)
     return [Section("Choices (set when the record was calculated)", tuple(choices)),
             Section("Inputs (yellow: change here, everything follows)", tuple(inputs)),
             Section("Calculation", tuple(calc)),
@@ -303,7 +391,10 @@ def recompute(values: dict[str, Any]) -> LiquidPreparation:
     }
     if values.get("formula_id"):
         kw["formula"] = values["formula_id"]
-    if values.get("tablets") is not None:
+    if values.get("tablets") is not None and values.get("batch_given_as") == "concentration":
+        strength = _num(values["tablet_strength"])
+        kw["concentration"] = Q(_num(values["tablets"]) * strength / _num(values["final_volume"]), mg_per_mL)
+    elif values.get("tablets") is not None:
         kw["tablets"] = int(_num(values["tablets"]))
     else:
         kw["concentration"] = Q(_num(values["concentration"]), mg_per_mL)
@@ -311,29 +402,33 @@ def recompute(values: dict[str, Any]) -> LiquidPreparation:
         kw["tablet_weight"] = Q(_num(values["tablet_weight"]), mg_per_tablet)
     if values["source"] == "api":
         kw["api_form"] = values["api_form"]
-        if values.get("potency") is not None:
-            kw["potency"] = Q(_num(values["potency"]) * 100, "percent")
+        for name in ("potency", "assay", "water"):
+            if values.get(name) is not None:
+                kw[name] = Q(_num(values[name]) * 100, "percent")
+        if values.get("potency") is not None or values.get("assay") is not None:
             kw["potency_basis"] = values.get("potency_basis")
     if values.get("balance") == "custom":
         kw["mwq"] = Q(_num(values["mwq"]), mg)
     else:
         kw["balance"] = values.get("balance")
-    if values.get("earliest_expiry") is not None:
-        kw["component_expiries"] = [_date(values["earliest_expiry"])]
+    expiries = expiries_read_back(values)
+    if expiries:
+        kw["component_expiries"] = expiries
     return prepare_liquid(**kw)
 
 
 # --- the workbook -------------------------------------------------------------------------------
 
-def build(wb, b: LiquidPreparation, record: dict[str, str], *, paper: str = "A4") -> str:
+def build(wb, b: LiquidPreparation, record: Fields, *, paper: str = "A4", patient_dose: Any = None,
+          allocation: Any = None) -> str:
     from ..display import format_quantity
 
-    secs = sections(b)
+    patient_dose = None if patient_dose is None else dose_text(patient_dose)
+    secs = sections(b, patient_dose=patient_dose)
     check_names(secs)
     digest = record_hash(KIND, secs)
     identity = identity_text(KIND, digest)
     mf = get_formula(b.formula_id) if b.formula_id else None
-    lot = record.get("lot_number", "")
     prep = (f"Naltrexone HCl {format_quantity(b.concentration)} oral liquid, "
             f"{format_quantity(b.final_volume)}")
     rec = wb.active
@@ -344,9 +439,10 @@ def build(wb, b: LiquidPreparation, record: dict[str, str], *, paper: str = "A4"
     write_calculations(calc, f"Calculations — {b.formula_name or 'naltrexone HCl oral liquid'}", secs, identity)
     _record_sheet(rec, b, mf, record, identity, prep)
     _yield_sheet(yield_ws)
-    _label(label, b, mf, record)
+    _label(label, b, mf, record, patient_dose is not None)
     footer = f"{b.formula_id} v{b.formula_version}" if b.formula_id else "oral liquid"
-    finish(wb, kind=KIND, prep=prep, lot=lot, footer=footer, digest=digest, paper=paper, print_cols={CALC_SHEET: 6})
+    finish(wb, kind=KIND, prep=prep, record=record, footer=footer, digest=digest, paper=paper,
+           print_cols={CALC_SHEET: 6}, options={"patient_dose": patient_dose}, allocation=allocation)
     return digest
 
 
@@ -366,14 +462,14 @@ def _active_cell(b: LiquidPreparation) -> Cell:
     return Cell(formula='="weigh "&' + _qt("api_to_weigh"))
 
 
-def _record_sheet(ws, b: LiquidPreparation, mf, record: dict[str, str], identity: str, prep: str) -> None:
+def _record_sheet(ws, b: LiquidPreparation, mf, record: Fields, identity: str, prep: str) -> None:
     setup_record(ws)
     name = mf.name if mf else "Naltrexone hydrochloride oral liquid"
     row = title(ws, 1, "Compounding record", f"{name} — {prep}")
     conc = "=" + _qt("concentration", "mg/mL", 4)
     row = grid(ws, row + 1, [
-        ("Pharmacy", Cell.entry_text(record.get("pharmacy_name")),
-         "Internal lot / Rx number", Cell.entry_text(record.get("lot_number"))),
+        ("Pharmacy", record.cell("pharmacy_name"),
+         "Internal lot / Rx number", record.cell("lot_number")),
         ("Preparation", Cell(text=name),
          "Master formula", Cell(text=f"{mf.id}, version {mf.version}" if mf else "none (calculated preparation)")),
         ("Concentration", Cell(formula=conc),
@@ -383,12 +479,13 @@ def _record_sheet(ws, b: LiquidPreparation, mf, record: dict[str, str], identity
          "Vehicle", Cell(text=b.vehicle.name)),
         ("Compounding date", Cell(formula="=compounding_date", fmt=st.DATE_FORMAT),
          "Beyond-use date", Cell(formula="=bud_date", fmt=st.DATE_FORMAT)),
-        ("Patient", Cell.entry_text(record.get("patient")),
-         "Prescriber", Cell.entry_text(record.get("prescriber"))),
+        ("Patient", record.cell("patient"),
+         "Prescriber", record.cell("prescriber")),
     ])
     restyle(ws.cell(row=row - 4, column=2), font=st.BIG_BOLD)
     row = wide(ws, row, "Storage", Cell(text=b.bud.storage_label))
     row = wide(ws, row, "BUD basis", Cell(text=b.bud.basis + (f". {mf.bud_reference}" if mf else "")))
+    row = wide(ws, row, "BUD set by", Cell(formula="=bud_limited_by", hint="USP <795> Table 4: 180 days"))
 
     row = section(ws, row + 1, "Ingredients (fill in manufacturer, lot, expiry, actual amount and initials)")
     active = next((i.name for i in mf.ingredients if i.role == "active"), None) if mf else None
@@ -465,7 +562,7 @@ def _yield_sheet(ws) -> None:
     put_text(ws, 1, 1, "Final volume and yield", font=st.TITLE, align=st.TOP)
     merge(ws, 1, 1, 1, 4)
     note = ("Measure the final volume in the calibrated container after making up to volume. The yield "
-            "must lie within the limits (domain.md §7: 95-105 %).")
+            "(actual ÷ theoretical volume) must lie within the limits below.")
     put_text(ws, 2, 1, note, font=st.SMALL)
     merge(ws, 2, 1, 2, 4)
     fit_row(ws, 2, [(note, 90)], 11)
@@ -473,8 +570,8 @@ def _yield_sheet(ws) -> None:
         ("yc_theoretical", "Theoretical final volume", Cell(formula="=final_volume", fmt="0.0#"), "mL"),
         ("yc_actual", "Actual final volume (measured)", Cell(value=None, entry=True, fmt="0.0#"), "mL"),
         ("yc_yield", "Yield", Cell(formula='=IF(ISNUMBER(yc_actual),yc_actual/final_volume,"")', fmt="0.0%"), ""),
-        ("yc_low", "Yield, lowest acceptable", Cell(value=_yield_limits()[0], entry=True, fmt="0%"), ""),
-        ("yc_high", "Yield, highest acceptable", Cell(value=_yield_limits()[1], entry=True, fmt="0%"), ""),
+        ("yc_low", "Yield, lowest acceptable", Cell(formula="=yield_low", fmt="0%"), ""),
+        ("yc_high", "Yield, highest acceptable", Cell(formula="=yield_high", fmt="0%"), ""),
         ("yc_verdict", "Verdict", Cell(formula='=IF(ISNUMBER(yc_yield),IF(AND(ROUND(yc_yield,6)>=ROUND(yc_low,6),'
                                        'ROUND(yc_yield,6)<=ROUND(yc_high,6)),"PASS","FAIL"),'
                                        '"INCOMPLETE: measure the final volume")'), ""),
@@ -495,20 +592,33 @@ def _yield_sheet(ws) -> None:
         ws.row_dimensions[r].height = 26
 
 
-def _label(ws, b: LiquidPreparation, mf, record: dict[str, str]) -> None:
+def _dose_cell(given: bool) -> Cell:
+    """The patient's dose and its volume on the syringe dispensed; a volume off the syringe's marks
+    is said to be so, never printed as if it could be measured. Without a dose: a line to fill in."""
+    if not given:
+        return Cell(text="", entry=True)
+    dose, vol = _qt("patient_dose"), _qt("patient_dose_volume", "mL")
+    return Cell(formula=f'=IF(patient_dose_on_mark="yes",{dose}&" = "&{vol}&": fill the "&'
+                        f'{_qt("patient_syringe_capacity", "mL")}&" oral syringe to the "&{vol}&" mark",'
+                        f'"CHECK: "&{dose}&" is "&{vol}&", "&IF(patient_dose_on_mark="no","not on a mark of the "&'
+                        f'{_qt("patient_syringe_capacity", "mL")}&" oral syringe",IF(patient_dose_on_mark="too small",'
+                        f'"less than the "&{_qt("minimum_dose_volume", "mL")}&" an oral syringe measures accurately",'
+                        '"more than an oral syringe holds"))&": it cannot be measured; do not dispense")',
+                hint="1.5 mg = 1.5 mL: fill the 3 mL oral syringe to the 1.5 mL mark")
+
+
+def _label(ws, b: LiquidPreparation, mf, record: Fields, patient_dose: bool) -> None:
     lines: list[tuple[str, Cell]] = [
-        ("Pharmacy", Cell.entry_text(record.get("pharmacy_name"))),
-        ("Address and phone", Cell.entry_text(record.get("pharmacy_contact"))),
-        ("Patient", Cell.entry_text(record.get("patient"))),
+        ("Pharmacy", record.cell("pharmacy_name")),
+        ("Address and phone", record.cell("pharmacy_contact")),
+        ("Patient", record.cell("patient")),
         ("Preparation", Cell(formula='="NALTREXONE HCl "&' + _qt("concentration", "mg/mL", 4) + '&" oral liquid"')),
         ("Contents", Cell(formula="=" + _qt("naltrexone_hcl") + '&" in "&' + _qt("final_volume", "mL"))),
     ]
-    if record.get("directions"):
-        lines.append(("Directions", Cell(text=record["directions"])))
-    for i, _ in enumerate(b.dose_volumes, 1):
-        lines.append(("Dose", Cell(formula="=" + _qt(f"dose_{i}") + '&" = "&' + _qt(f"dose_volume_{i}", "mL"))))
+    lines.append(("Directions", record.cell("directions")))
+    lines.append(("Dose", _dose_cell(patient_dose)))  # the patient's, not every dose of the table
     lines += [
-        ("Internal lot / Rx number", Cell.entry_text(record.get("lot_number"))),
+        ("Internal lot / Rx number", record.cell("lot_number")),
         ("Compounded on", Cell(formula="=compounding_date", fmt=st.DATE_FORMAT)),
         ("Beyond-use date", Cell(formula="=bud_date", fmt=st.DATE_FORMAT)),
         ("Storage", Cell(text=b.bud.storage_label)),
@@ -517,7 +627,7 @@ def _label(ws, b: LiquidPreparation, mf, record: dict[str, str]) -> None:
     seen: set[str] = {b.bud.storage_label.lower()}
     for text in texts:
         key = text.lower()
-        if key in seen or key.startswith("naltrexone hcl"):
+        if key in seen or key.startswith("naltrexone hcl") or is_default_directions(text):
             continue
         seen.add(key)
         kind = "Warning" if "opioid" in key else ("Note" if "compounded preparation" in key else "Instruction")
@@ -526,7 +636,7 @@ def _label(ws, b: LiquidPreparation, mf, record: dict[str, str]) -> None:
         lines.append(("Warning", Cell(text=OPIOID_WARNING)))
     if not any("compounded preparation" in t for t in seen):
         lines.append(("Note", Cell(text="Compounded preparation.")))
-    lines.append(("Prescriber", Cell.entry_text(record.get("prescriber"))))
+    lines.append(("Prescriber", record.cell("prescriber")))
     label_sheet(ws, lines, heading="Label")
     for r in range(3, 3 + len(lines)):
         if ws.cell(row=r, column=1).value in ("Compounded on", "Beyond-use date"):

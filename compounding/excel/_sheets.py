@@ -30,10 +30,33 @@ class Cell:
     fmt: str | None = None
     entry: bool = False  # a blank (or prefilled) cell for the pharmacy to fill in
     hint: str = ""  # about what a live formula will show, to size the row for it
+    name: str | None = None  # a defined name for the cell
 
     @staticmethod
     def entry_text(value: str | None) -> "Cell":
         return Cell(text=value or "", entry=True)
+
+
+class Fields(dict):
+    """The pharmacy's record fields (key → text). Each is entered in ONE cell, named
+    ``record_<key>``: the first place a field appears on the record holds it (a yellow cell to
+    fill in when it was not given); every other place shows that cell by formula, so the label's
+    patient or lot cannot differ from the record's."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        super().__init__(values)
+        self.placed: set[str] = set()
+
+    def cell(self, key: str) -> Cell:
+        text = self.get(key, "")
+        if key not in self.placed:
+            self.placed.add(key)
+            return Cell(text=text, entry=True, name=field_name(key))
+        return Cell(formula=f'=""&{field_name(key)}', hint=text)  # ""& shows a blank cell as blank, not 0
+
+
+def field_name(key: str) -> str:
+    return f"record_{key}"
 
 
 def setup_record(ws: Worksheet) -> None:
@@ -56,6 +79,11 @@ def write_cell(ws: Worksheet, row: int, col: int, cell: Cell, *, last_col: int |
         put_value(ws, row, col, cell.value, cell.fmt, font=font, align=align, border=st.BOX, entry=cell.entry)
     else:
         put_text(ws, row, col, cell.text or "", font=font, align=align, border=st.BOX, entry=cell.entry)
+    if cell.name:
+        from openpyxl.workbook.defined_name import DefinedName
+
+        ws.parent.defined_names[cell.name] = DefinedName(
+            cell.name, attr_text=f"'{ws.title}'!${get_column_letter(col)}${row}")
     if last_col and last_col > col:
         for c in range(col + 1, last_col + 1):
             other = ws.cell(row=row, column=c)
@@ -78,7 +106,11 @@ def title(ws: Worksheet, row: int, text: str, subtitle: str = "") -> int:
 
 
 def section(ws: Worksheet, row: int, text: str) -> int:
-    """A grey bar with the section's name; returns the next row."""
+    """A grey bar with the section's name; returns the next row. The section (to the next one)
+    is kept on one page."""
+    from ._pages import mark
+
+    mark(ws, row)
     put_text(ws, row, 1, text, font=st.BOLD, fill=st.SECTION_FILL, align=st.TOP)
     for c in range(2, len(RECORD_WIDTHS) + 1):
         restyle(ws.cell(row=row, column=c), fill=st.SECTION_FILL)
@@ -122,6 +154,7 @@ def ingredient_table(ws: Worksheet, row: int, items: Iterable[tuple[str, str, Ce
     for c, head in enumerate(INGREDIENT_HEAD, 1):
         put_text(ws, row, c, head, font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX)
     row += 1
+    first = row
     for role, name, quantity in items:
         put_text(ws, row, 1, role, border=st.BOX)
         put_text(ws, row, 2, name, border=st.BOX)
@@ -133,7 +166,16 @@ def ingredient_table(ws: Worksheet, row: int, items: Iterable[tuple[str, str, Ce
         fit_row(ws, row, [(name, RECORD_WIDTHS[1]), (quantity.text or quantity.hint, RECORD_WIDTHS[2] * 0.9)], 13)
         ws.row_dimensions[row].height = max(ws.row_dimensions[row].height or 15, 24)
         row += 1
+    # the expiries typed here limit the BUD (USP <795>: never past the earliest component expiry)
+    from openpyxl.workbook.defined_name import DefinedName
+
+    for name, col in ((EXPIRIES, "F"), (COMPONENT_NAMES, "B")):
+        ws.parent.defined_names[name] = DefinedName(name, attr_text=f"'{ws.title}'!${col}${first}:${col}${row - 1}")
     return row
+
+
+EXPIRIES = "component_expiries"  # the expiry column of the ingredient table (a range)
+COMPONENT_NAMES = "component_names"
 
 
 def steps_table(ws: Worksheet, row: int, steps: Sequence[str]) -> int:
@@ -168,9 +210,10 @@ def text_rows(ws: Worksheet, row: int, lines: Sequence[str], *, font=None, fill=
     return row
 
 
-def entry_box(ws: Worksheet, row: int, text: str, height_rows: int = 4) -> int:
-    """A large box to write in (deviations, notes), prefilled with ``text`` if given."""
-    put_text(ws, row, 1, text, entry=True, align=st.WRAP)
+def entry_box(ws: Worksheet, row: int, cell: Cell, height_rows: int = 4) -> int:
+    """A large box to write in (deviations, notes), prefilled with the entry ``cell``'s text."""
+    text = cell.text or ""
+    write_cell(ws, row, 1, cell, align=st.WRAP)
     for c in range(2, len(RECORD_WIDTHS) + 1):
         restyle(ws.cell(row=row, column=c), fill=st.ENTRY_FILL, border=st.BOX, protection=st.UNLOCKED)
     merge(ws, row, 1, row, len(RECORD_WIDTHS))
@@ -178,7 +221,7 @@ def entry_box(ws: Worksheet, row: int, text: str, height_rows: int = 4) -> int:
     return row + 1
 
 
-def signoff(ws: Worksheet, row: int, record: dict[str, str]) -> int:
+def signoff(ws: Worksheet, row: int, record: Fields) -> int:
     """Compounded / verified / released by, each with signature and date boxes."""
     for c, last, head in ((1, 1, "Role"), (2, 3, "Name"), (4, 6, "Signature"), (7, 8, "Date")):
         put_text(ws, row, c, head, font=st.BOLD, fill=st.HEADER_FILL, border=st.BOX)
@@ -190,13 +233,19 @@ def signoff(ws: Worksheet, row: int, record: dict[str, str]) -> int:
     for key, label in (("compounded_by", "Compounded by"), ("verified_by", "Verified by (pharmacist)"),
                        ("released_by", "Released by")):
         put_text(ws, row, 1, label, font=st.BOLD, border=st.BOX)
-        write_cell(ws, row, 2, Cell.entry_text(record.get(key)), last_col=3)
+        write_cell(ws, row, 2, record.cell(key), last_col=3)
         write_cell(ws, row, 4, Cell.entry_text(""), last_col=6)
         write_cell(ws, row, 7, Cell(text="", entry=True), last_col=8)
         restyle(ws.cell(row=row, column=7), number_format=st.DATE_FORMAT)
         ws.row_dimensions[row].height = 26
         row += 1
     return row
+
+
+def is_default_directions(text: str) -> bool:
+    """A master formula's stock directions ("Take one capsule at bedtime, or as directed"): never
+    printed beside, or instead of, the prescription's own."""
+    return "as directed" in text.lower()
 
 
 def label_sheet(ws: Worksheet, lines: Sequence[tuple[str, Cell]], *, heading: str) -> int:
@@ -213,15 +262,45 @@ def label_sheet(ws: Worksheet, lines: Sequence[tuple[str, Cell]], *, heading: st
         bold = st.BIG_BOLD if label in ("Preparation", "Beyond-use date") else (
             st.WARNING if label.startswith("Warning") else None)
         write_cell(ws, row, 2, cell, font=bold)
-        fit_row(ws, row, [(cell.text or "", 58), (label, 22)])
+        fit_row(ws, row, [(cell.text or cell.hint, 58), (label, 22)])
+        if label == "Directions" and cell.entry:  # room to write them by hand
+            ws.row_dimensions[row].height = max(ws.row_dimensions[row].height or 15, 30)
         if bold is st.BIG_BOLD:
             ws.row_dimensions[row].height = max(ws.row_dimensions[row].height or 15, 19)
         row += 1
     return row
 
 
+_WORDS = {"hcl": "HCl", "mw": "MW", "mwq": "MWQ", "bud": "BUD", "api": "API", "qc": "QC", "rsd": "RSD",
+          "ps": "PS", "usp": "USP", "ml": "mL", "mg": "mg"}
+
+
+def words(name: str) -> str:
+    """A key of the core (``naltrexone_hcl``) as the words a record prints (``naltrexone HCl``)."""
+    return " ".join(_WORDS.get(w, w) for w in name.split("_"))
+
+
+def step_text(step: Any) -> str:
+    """One step of the calculation trace in the record's words (the keys of its inputs spelled out)."""
+    from ..display import format_number, format_quantity
+
+    def show(v: Any) -> str:
+        if hasattr(v, "units") and hasattr(v, "magnitude"):
+            return format_quantity(v)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) or type(v).__name__ == "Fraction":
+            return format_number(v)
+        return str(v)
+
+    given = ", ".join(f"{words(name)} = {show(v)}" for name, v in step.inputs)
+    return f"{step.description}: {step.formula}" + (f" with {given}" if given else "") + f" → {show(step.value)}"
+
+
+def trace_lines(trace: Sequence[Any]) -> list[str]:
+    return [f"{i}. {step_text(s)}" for i, s in enumerate(trace, 1)]
+
+
 def record_closing(ws: Worksheet, row: int, *, qc_lines: Sequence[str], warnings: Sequence[str],
-                   trace: Sequence[Any], record: dict[str, str], identity: str) -> None:
+                   trace: Sequence[Any], record: Fields, identity: str) -> None:
     """The end of every compounding record: QC lines with result boxes, the calculator's
     warnings, deviations, sign-off, the numbered calculation trace and the engine identity."""
     for text in qc_lines:
@@ -236,9 +315,9 @@ def record_closing(ws: Worksheet, row: int, *, qc_lines: Sequence[str], warnings
         row = section(ws, row + 1, "Warnings from the calculator")
         row = text_rows(ws, row, [f"! {w}" for w in warnings], font=st.WARNING, fill=st.WARN_FILL)
     row = section(ws, row + 1, "Deviations and notes")
-    row = entry_box(ws, row, record.get("notes", ""))
+    row = entry_box(ws, row, record.cell("notes"))
     row = section(ws, row + 1, "Sign-off (record reviewed for completeness before release)")
     row = signoff(ws, row, record)
     row = section(ws, row + 1, "Calculation trace")
-    row = text_rows(ws, row, [f"{i}. {s}" for i, s in enumerate(trace, 1)], font=st.SMALL)
+    row = text_rows(ws, row, trace_lines(trace), font=st.SMALL)
     text_rows(ws, row + 1, [identity], font=st.SMALL)

@@ -9,10 +9,12 @@ stages it produced.
 
 from __future__ import annotations
 
+import dataclasses
 from fractions import Fraction
 from typing import Any
 
 from ..display import format_quantity
+from ..errors import CompoundingError
 from ..reference import reference
 from ..titration import TitrationPlan, plan_titration
 from ..units import Q, mg, mg_per_mL, mg_per_tablet, mL
@@ -20,7 +22,8 @@ from . import _styles as st
 from ._capsules import _date, _mag, _num, _qt
 from ._common import (CALC_SHEET, Line, Section, check_names, finish, fit_row, identity_text, merge, put_formula, put_text,
                       put_value, record_hash, restyle, write_calculations)
-from ._sheets import (Cell, entry_box, grid, section, setup_record, signoff, text_rows, title, write_cell)
+from ._sheets import (Cell, Fields, entry_box, grid, section, setup_record, signoff, text_rows, title, trace_lines,
+                      write_cell)
 
 KIND = "titration"
 
@@ -43,9 +46,11 @@ def sections(p: TitrationPlan) -> list[Section]:
     liquid = p.form == "liquid"
     n = len(p.stages)
     choices = [Line("record_kind", "Record type", "", KIND, kind="choice"),
-               Line("form", "Dosage form", "", p.form, kind="choice", how="capsules or liquid")]
+               Line("form", "Dosage form", "", p.form, kind="choice", how="capsules or liquid"),
+               Line("preset", "Regimen", "", p.preset or ("regimen" if _stepped(p) else ""), kind="choice",
+                    shown=_preset_name(p.preset) if p.preset else "the prescriber's own stages")]
     if liquid:
-        choices.append(Line("vehicle", "Vehicle", "", p.vehicle, kind="choice"))
+        choices.append(Line("vehicle", "Vehicle", "", p.vehicle, kind="choice", shown=_vehicle_name(p)))
     inputs = [Line("start_date", "First day of the plan", "date", p.start_date, kind="input")]
     for i, s in enumerate(p.stages, 1):
         inputs += [Line(f"dose_{i}", f"Stage {i}: dose at bedtime", "mg", _mag(s.dose, mg), kind="input"),
@@ -118,9 +123,29 @@ def sections(p: TitrationPlan) -> list[Section]:
                 Line(f"fill_tablets_{k}", f"Fill {k}: tablets' worth", "tablets", f.tablets_equivalent,
                      f"fill_drug_{k}/tablet_strength", "drug ÷ tablet strength", places=4),
             ]
+    calc.append(_layout_line(p))
     return [Section("Choices (set when the plan was made)", tuple(choices)),
             Section("Inputs (yellow: change here, everything follows)", tuple(inputs)),
             Section("Calculation", tuple(calc))]
+
+
+def options(values: dict[str, Any]) -> dict[str, Any]:
+    """The export options a record's cells carry (none for this kind)."""
+    return {}
+
+
+def _layout_line(p: TitrationPlan) -> Line:
+    """The layout was made for this plan's length: the patient chart has a row for each of its days
+    and (liquid) the fills cover them. A stage lengthened or shortened in the spreadsheet makes the
+    plan another length than the layout: CHECK, export the plan again (issue 10.7)."""
+    tests = [f"total_days={p.total_days}"]
+    if p.form == "liquid":
+        tests.append(f"ROUNDUP(total_days/bud_days,0)={len(p.fills)}")
+    return Line("layout_check", "Patient chart and fills cover the plan", "", "OK",
+                f'IF(AND({",".join(tests)}),"OK","CHECK: the layout covers {p.total_days} days; the plan has "'
+                '&total_days&": export the plan again")',
+                f"the chart has {p.total_days} days" + (f" and {len(p.fills)} fills" if p.form == "liquid" else ""),
+                kind="text")
 
 
 def recompute(values: dict[str, Any]) -> TitrationPlan:
@@ -128,25 +153,51 @@ def recompute(values: dict[str, Any]) -> TitrationPlan:
     while f"dose_{i}" in values:
         stages.append((Q(_num(values[f"dose_{i}"]), mg), int(_num(values[f"days_{i}"]))))
         i += 1
-    kw: dict[str, Any] = {"stages": stages, "form": values["form"], "start_date": _date(values["start_date"])}
+    kw: dict[str, Any] = {"form": values["form"], "start_date": _date(values["start_date"])}
     if values["form"] == "liquid":
         kw["concentration"] = Q(_num(values["concentration"]), mg_per_mL)
         kw["vehicle"] = values["vehicle"]
         if values.get("overage"):
             kw["overage"] = Q(_num(values["overage"]) * 100, "percent")
-    return plan_titration(**kw)
+    preset = values.get("preset") or None
+    # a plan made from a regimen (a preset, or start/step/every/target) is made again that way when
+    # it gives the sheet's stages, so its name and notes come back with it
+    for regimen in _regimens(preset, stages):
+        try:
+            plan = plan_titration(**regimen, **kw)
+        except CompoundingError:
+            continue
+        if [(s.dose, s.days) for s in plan.stages] == stages:
+            return plan
+    plan = plan_titration(stages=stages, **kw)
+    return dataclasses.replace(plan, preset=preset) if preset and preset != "regimen" else plan
+
+
+def _stepped(p: TitrationPlan) -> bool:
+    """Made from start/step/every/target without a preset (the core notes an uneven last step)."""
+    return any(w.startswith("The last step is smaller") for w in p.warnings)
+
+
+def _regimens(preset: str | None, stages: list) -> list[dict[str, Any]]:
+    """Regimens that may have made ``stages``: the preset alone, then start, step, every, target and
+    days at target read off the stages (with the preset, when there is one)."""
+    out: list[dict[str, Any]] = [{"preset": preset}] if preset and preset != "regimen" else []
+    if preset and len(stages) >= 2:
+        inferred = {"start": stages[0][0], "step": stages[1][0] - stages[0][0], "every": stages[0][1],
+                    "target": stages[-1][0], "maintain": stages[-1][1]}
+        out.append(inferred if preset == "regimen" else {"preset": preset, **inferred})
+    return out
 
 
 # --- the workbook -------------------------------------------------------------------------------
 
-def build(wb, p: TitrationPlan, record: dict[str, str], *, paper: str = "A4") -> str:
+def build(wb, p: TitrationPlan, record: Fields, *, paper: str = "A4", allocation: Any = None) -> str:
     from ..display import format_quantity
 
     secs = sections(p)
     check_names(secs)
     digest = record_hash(KIND, secs)
     identity = identity_text(KIND, digest)
-    lot = record.get("lot_number", "")
     target = p.stages[-1].dose
     form = (f"liquid {format_quantity(p.concentration)}" if p.form == "liquid" else "capsules")
     prep = f"LDN titration to {format_quantity(target)}, {form}, from {p.start_date.isoformat()}"
@@ -157,27 +208,43 @@ def build(wb, p: TitrationPlan, record: dict[str, str], *, paper: str = "A4") ->
     write_calculations(calc, "Calculations — LDN titration plan", secs, identity)
     _plan_sheet(plan_ws, p, record, identity, prep)
     _chart_sheet(chart, p, record)
-    finish(wb, kind=KIND, prep=prep, lot=lot, footer="titration plan", digest=digest, paper=paper,
-           print_cols={CALC_SHEET: 6, "Patient chart": 6})
+    finish(wb, kind=KIND, prep=prep, record=record, footer="titration plan", digest=digest, paper=paper,
+           print_cols={CALC_SHEET: 6, "Patient chart": 6}, allocation=allocation)
     return digest
 
 
 def _regimen_text(p: TitrationPlan) -> str:
     """What the prescriber wrote, as a pharmacist reads it: "1.5 mg × 14 d → 3 mg × 14 d → …"."""
     steps = " → ".join(f"{format_quantity(s.dose)} × {s.days} d" for s in p.stages)
-    return f"{p.preset}: {steps}" if p.preset else steps
+    if not p.preset:
+        return steps
+    return f"{_preset_name(p.preset)}: {steps}"
 
 
-def _plan_sheet(ws, p: TitrationPlan, record: dict[str, str], identity: str, prep: str) -> None:
+def _preset_name(key: str) -> str:
+    from ..liquid_data import liquid_data
+
+    regimen = liquid_data().regimens.get(key)
+    return regimen.name if regimen else key
+
+
+def _vehicle_name(p: TitrationPlan) -> str:
+    from ..liquid_data import liquid_data
+
+    vehicle = liquid_data().vehicles.get(p.vehicle) if p.vehicle else None
+    return vehicle.name if vehicle else str(p.vehicle)
+
+
+def _plan_sheet(ws, p: TitrationPlan, record: Fields, identity: str, prep: str) -> None:
     setup_record(ws)
     liquid = p.form == "liquid"
     row = title(ws, 1, "LDN titration plan", prep)
     row = grid(ws, row + 1, [
-        ("Pharmacy", Cell.entry_text(record.get("pharmacy_name")),
-         "Internal lot / Rx number", Cell.entry_text(record.get("lot_number"))),
-        ("Patient", Cell.entry_text(record.get("patient")), "Prescriber", Cell.entry_text(record.get("prescriber"))),
+        ("Pharmacy", record.cell("pharmacy_name"),
+         "Internal lot / Rx number", record.cell("lot_number")),
+        ("Patient", record.cell("patient"), "Prescriber", record.cell("prescriber")),
         ("Regimen", Cell(text=_regimen_text(p)),
-         "Dosage form", Cell(text=f"liquid, {p.vehicle}" if liquid else "capsules, one per dose")),
+         "Dosage form", Cell(text=f"liquid, {_vehicle_name(p)}" if liquid else "capsules, one per dose")),
         ("First day", Cell(formula="=start_date", fmt=st.DATE_FORMAT),
          "Days in the plan", Cell(formula='=total_days&" days"')),
         ("Total naltrexone HCl", Cell(formula="=" + _qt("total_drug")),
@@ -245,15 +312,15 @@ def _plan_sheet(ws, p: TitrationPlan, record: dict[str, str], identity: str, pre
         row = section(ws, row + 1, "Warnings from the calculator")
         row = text_rows(ws, row, [f"! {w}" for w in p.warnings], font=st.WARNING, fill=st.WARN_FILL)
     row = section(ws, row + 1, "Notes")
-    row = entry_box(ws, row, record.get("notes", ""), 3)
+    row = entry_box(ws, row, record.cell("notes"), 3)
     row = section(ws, row + 1, "Sign-off")
     row = signoff(ws, row, record)
     row = section(ws, row + 1, "Calculation trace")
-    row = text_rows(ws, row, [f"{i}. {s}" for i, s in enumerate(p.trace, 1)], font=st.SMALL)
+    row = text_rows(ws, row, trace_lines(p.trace), font=st.SMALL)
     text_rows(ws, row + 1, [identity], font=st.SMALL)
 
 
-def _chart_sheet(ws, p: TitrationPlan, record: dict[str, str]) -> None:
+def _chart_sheet(ws, p: TitrationPlan, record: Fields) -> None:
     """The day-by-day chart for the patient: date, dose, what to take, a box to tick, notes."""
     liquid = p.form == "liquid"
     ws.sheet_view.showGridLines = False
@@ -263,7 +330,7 @@ def _chart_sheet(ws, p: TitrationPlan, record: dict[str, str]) -> None:
     put_text(ws, 1, 1, "My LDN dose chart", font=st.TITLE, align=st.TOP)
     merge(ws, 1, 1, 1, 6)
     put_text(ws, 2, 1, "Patient", font=st.BOLD)
-    write_cell(ws, 2, 2, Cell.entry_text(record.get("patient")), last_col=4)
+    write_cell(ws, 2, 2, record.cell("patient"), last_col=4)
     how = ("Take the dose at bedtime. Measure it with an oral syringe; shake the bottle well first. "
            if liquid else "Take one capsule at bedtime. ")
     note = how + ("Tick each day. Vivid dreams or poor sleep in the first weeks are common and usually "

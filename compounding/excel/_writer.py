@@ -1,107 +1,115 @@
-"""Saving a record: openpyxl's own writer, with each worksheet's XML kept in memory and the
-plain cells written as text.
+"""Saving a record: openpyxl's own ``Workbook.save``, then each formula's cached value written into
+the saved XML beside its formula (issue 10, item 9).
 
-openpyxl writes every worksheet to a named temporary file, reads it back into the zip and deletes
-it (three file-system calls per sheet, a sizeable share of a small record's export). Here the
-sheet's XML goes to a ``BytesIO`` instead; the XML and the zip entries are the same.
+openpyxl writes a formula with an empty result (``<f>…</f><v />``), so a viewer that does not
+recalculate (a preview, a mail attachment, ``openpyxl.load_workbook(data_only=True)``) shows the
+strength, quantity and BUD as blank. The record's builder works out each formula's value (the
+core's numbers, see :mod:`._evaluate`) and registers it with :func:`set_cached`; :func:`save` puts
+it in the ``<v>`` element, with ``t="str"``, ``t="b"`` or ``t="e"`` for text, a truth value or an
+error, as Excel itself saves them. Only that element and attribute change; everything else is
+openpyxl's own output, byte for byte (a test compares the two for every record kind).
 
-Without lxml, openpyxl builds an ElementTree element for every cell and serialises it through
-et_xmlfile's namespace-aware writer, about half of the save. The cells of a record are plain
-(text, a number, a formula, or only a style), so :meth:`_SheetWriter.write_row` writes those as the
-very same XML text directly; anything else (dates, booleans, rich text, comments, hyperlinks,
-array formulas) and the lxml writer go through openpyxl unchanged.
+Why no custom writer: an earlier one subclassed openpyxl's private ``WorksheetWriter`` and wrote
+through private attributes of ``et_xmlfile`` and ``xml.etree`` to save about 50 ms per export; an
+update of either library could have broken the files silently. Public interfaces only here.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from io import BytesIO
-from typing import Any
-from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
+import io
+import posixpath
+import re
+import weakref
+from typing import Any, Mapping
+from xml.etree import ElementTree
+from xml.sax.saxutils import escape, unescape
+from zipfile import ZipFile
 
-from xml.etree.ElementTree import _escape_cdata
+__all__ = ["save", "set_cached", "cached_values"]
 
-from openpyxl.compat import safe_string
-from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
-from openpyxl.worksheet._writer import WorksheetWriter, write_cell
-from openpyxl.writer.excel import ExcelWriter
+#: workbook → {sheet title: {coordinate: (formula text, value)}}
+_CACHED: "weakref.WeakKeyDictionary[Any, dict[str, dict[str, tuple[str, Any]]]]" = weakref.WeakKeyDictionary()
 
+_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+       "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
 
-class _SheetWriter(WorksheetWriter):
-    def __init__(self, ws) -> None:
-        super().__init__(ws, out=BytesIO())
-
-    def cleanup(self) -> None:  # nothing on disk to remove
-        pass
-
-    def write_row(self, xf, row, row_idx) -> None:
-        write = getattr(xf, "_file", None)  # et_xmlfile's writer of raw text (not lxml's)
-        if write is None or not callable(write) or any(
-                cell._comment is not None or getattr(cell, "_hyperlink", None) is not None for cell in row):
-            super().write_row(xf, row, row_idx)
-            return
-        attrs = {"r": f"{row_idx}"}
-        attrs.update(self.ws.row_dimensions.get(row_idx, {}))
-        with xf.element("row", attrs):
-            for cell in row:
-                text = _cell_xml(cell)
-                if text is None:
-                    if cell._value is None and not cell.has_style:
-                        continue
-                    write_cell(xf, self.ws, cell, cell.has_style)
-                elif text:
-                    write(text)
+# a formula cell as openpyxl writes it: <c r="B5" s="3"><f>…</f><v /></c> (the formula text is
+# XML-escaped, so it holds no '<')
+_FORMULA_CELL = re.compile(r'<c r="([A-Z]{1,3}[0-9]+)"([^>]*)><f>([^<]*)</f>(?:<v\s*/>|<v></v>)</c>')
 
 
-def _cell_xml(cell) -> str | None:
-    """The XML openpyxl's ``etree_write_cell`` gives a plain cell ("" for none at all), or
-    ``None`` for a cell it should write itself."""
-    style = cell._style
-    styled = style is not None and any(style)
-    value = cell._value
-    kind = cell.data_type
-    if value is None:
-        if not styled or kind not in ("n", "s", "f"):
-            return "" if not styled and kind in ("n", "s", "f") else None
-        head = f'<c r="{cell.coordinate}" s="{cell.style_id}"'
-        return head + (' t="inlineStr" />' if kind == "s" else ' />' if kind == "f" else f' t="{kind}" />')
-    head = f'<c r="{cell.coordinate}" s="{cell.style_id}"' if styled else f'<c r="{cell.coordinate}"'
-    vtype = type(value)
-    if kind == "s" and vtype is str:
-        if value == "":
-            return head + ' t="inlineStr" />'
-        stripped = value.strip()
-        space = ' xml:space="preserve"' if stripped and value != stripped else ""
-        return f'{head} t="inlineStr"><is><t{space}>{_escape_cdata(value)}</t></is></c>'
-    if kind == "f" and vtype is str:
-        return f"{head}><f>{_escape_cdata(value[1:])}</f><v /></c>"
-    if kind == "n" and (vtype is int or vtype is float):
-        number = safe_string(value)
-        return f'{head} t="n"><v>{number}</v></c>' if number else None  # NaN, inf: openpyxl's way
-    return None
+def set_cached(wb, values: Mapping[str, Mapping[str, tuple[str, Any]]]) -> None:
+    """Register the value of each formula: ``{sheet: {coordinate: (formula, value)}}``.
+
+    A value is written only while the cell still holds that formula (a workbook edited after the
+    values were worked out never carries a stale result)."""
+    _CACHED[wb] = {sheet: dict(cells) for sheet, cells in values.items()}
 
 
-class _Writer(ExcelWriter):
-    def write_worksheet(self, ws) -> None:
-        # ExcelWriter.write_worksheet, less the temporary file
-        ws._drawing = SpreadsheetDrawing()
-        ws._drawing.charts = ws._charts
-        ws._drawing.images = ws._images
-        writer = _SheetWriter(ws)
-        writer.write()
-        ws._rels = writer._rels
-        entry = ZipInfo(ws.path[1:], date_time=dt.datetime.now().timetuple()[:6])
-        entry.compress_type = ZIP_DEFLATED
-        entry.external_attr = 0o100600 << 16  # a regular file, as the temporary file was
-        self._archive.writestr(entry, writer.out.getvalue())
-        self.manifest.append(ws)
+def cached_values(wb) -> dict[str, dict[str, tuple[str, Any]]]:
+    return _CACHED.get(wb, {})
 
 
 def save(wb, target: Any) -> None:
-    """``wb.save(target)`` (a path or a binary file object) for the records' ordinary workbooks."""
-    if wb.read_only or wb.write_only:
+    """``wb.save(target)`` (a path or a binary file object), with the registered cached values."""
+    cached = _CACHED.get(wb)
+    if not cached:
         wb.save(target)
         return
-    archive = ZipFile(target, "w", ZIP_DEFLATED, allowZip64=True)
-    wb.properties.modified = dt.datetime.now(tz=dt.timezone.utc).replace(tzinfo=None)
-    _Writer(wb, archive).save()
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    with ZipFile(buffer) as src:
+        paths = _sheet_paths(src)
+        with ZipFile(target, "w") as out:
+            for info in src.infolist():
+                data = src.read(info.filename)
+                sheet = paths.get(info.filename)
+                if sheet in cached:
+                    data = _with_values(data.decode("utf-8"), cached[sheet]).encode("utf-8")
+                out.writestr(info, data)
+
+
+def _sheet_paths(archive: ZipFile) -> dict[str, str]:
+    """zip entry → sheet title, from the workbook part and its relationships (the file format's
+    own way, not openpyxl's naming)."""
+    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target") for r in rels.findall("rel:Relationship", _NS)}
+    out = {}
+    for sheet in book.findall("m:sheets/m:sheet", _NS):
+        target = targets.get(sheet.get(f"{{{_NS['r']}}}id"), "")
+        path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+        out[path] = sheet.get("name")
+    return out
+
+
+def _with_values(xml: str, cells: Mapping[str, tuple[str, Any]]) -> str:
+    def put(m: re.Match) -> str:
+        coord, attrs, formula = m.group(1), m.group(2), m.group(3)
+        hit = cells.get(coord)
+        if hit is None or hit[0].lstrip("=") != unescape(formula):
+            return m.group(0)
+        kind, text = value_xml(hit[1])
+        if text is None:
+            return m.group(0)
+        t = f' t="{kind}"' if kind != "n" else ""
+        return f'<c r="{coord}"{attrs}{t}><f>{formula}</f><v>{text}</v></c>'
+
+    return _FORMULA_CELL.sub(put, xml)
+
+
+def value_xml(value: Any) -> tuple[str, str | None]:
+    """(cell type, text of ``<v>``) of a formula's value, as Excel saves it."""
+    from ._evaluate import XLError, excel_number
+
+    if isinstance(value, XLError):
+        return "e", escape(str(value))
+    if isinstance(value, bool):
+        return "b", "1" if value else "0"
+    if isinstance(value, str):
+        return "str", escape(value)
+    if value is None:
+        return "n", "0"  # a formula pointing at a blank cell shows 0
+    number = excel_number(value)
+    return ("n", number) if number is not None else ("n", None)

@@ -38,8 +38,7 @@ def _row(ws: Any, values: list[Any]) -> None:
 
 
 def _save(wb: Any) -> bytes:
-    # The records' writer (plain cells written as XML text): several times faster than openpyxl's own
-    # for a plan of 10,000 allocations; the XML is the same.
+    # the records' save (openpyxl's own, with cached formula results; a plan workbook has none)
     from ..excel._writer import save
 
     buf = io.BytesIO()
@@ -193,26 +192,20 @@ def _record_fields(batch: Any, record: dict[str, Any]) -> dict[str, Any]:
 
 
 def record_workbooks(plan: Any, **record: Any) -> Iterator[tuple[str, bytes]]:
-    """(``<lot>.xlsx``, bytes) per batch: the core's record of the batch plus an *Allocation* sheet.
+    """(``<lot>.xlsx``, bytes) per batch: the core's record of the batch with an *Allocation* sheet,
+    built by the Excel layer (protected, with its status cell, checked by verify like the rest).
     ``record``: the pharmacy's fields of :data:`compounding.excel.RECORD_FIELDS` (not lot/patient)."""
-    from ..excel import workbook
+    from ..excel import workbook_bytes
 
     for b in plan.batches:
-        wb = workbook(b.result, **_record_fields(b, record))
-        ws = wb.create_sheet("Allocation")
-        ws.append(["rx_number", "patient", "quantity", "unit", "dose (mg)", "dose volume (mL)", "fill",
-                   "directions"])
+        # printed words, not the worklist's column keys (a record shows no internal names)
+        rows: list[list[Any]] = [["Rx number", "Patient", "Quantity", "Unit", "Dose (mg)", "Dose volume (mL)",
+                                  "Fill", "Directions"]]
         for a in b.allocations:
             qty, unit = _q(a.quantity)
-            values = [a.rx_number or "anticipatory stock", a.patient, qty, unit, _q(a.dose)[0],
-                      _q(a.dose_volume)[0], a.fill, a.directions]
-            ws.append(values)
-            for cell in ws[ws.max_row]:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"  # text from the worklist never becomes a formula
-        buf = io.BytesIO()
-        wb.save(buf)
-        yield f"{b.lot}.xlsx", buf.getvalue()
+            rows.append([a.rx_number or "anticipatory stock", a.patient, qty, unit, _q(a.dose)[0],
+                         _q(a.dose_volume)[0], a.fill, a.directions])
+        yield f"{b.lot}.xlsx", workbook_bytes(b.result, allocation=rows, **_record_fields(b, record))
 
 
 def write_records(plan: Any, directory: str | os.PathLike, **record: Any) -> list[Path]:
