@@ -138,3 +138,28 @@ def test_cli_export_and_recall(db_url, store, tmp_path):
     bad = cli("records", "recall", "x'; DROP TABLE batches; --", str(tmp_path / "s.xlsx"), env=env)
     assert bad.returncode == 2 and bad.stderr.startswith("error: ingredient_lot")
     assert db_state(store) == before and not (tmp_path / "s.xlsx").exists()
+
+
+def test_a_batch_saved_with_an_order_object_exports_and_verifies(store, tmp_path):
+    # the order as the core's order object (stored as its JSON {"kind", "fields"}), not keyword arguments:
+    # 4.5 mg × 90 at 100 % potency weighs 405 mg of naltrexone HCl, as in the keyword form
+    from compounding.orders import CapsuleOrder, compute
+
+    result = compute(CapsuleOrder.from_text(**ORDER))
+    lot = store.create_batch("tech", kind="capsules", order=result.order, result=result).lot_number
+    assert store.batch(lot).order["kind"] == "capsules"
+    path = tmp_path / "order.xlsx"
+    path.write_bytes(store.export_batch(lot))
+    assert verify_workbook(path).ok
+    assert "405 mg" in _texts(path.read_bytes())
+
+
+def test_an_order_of_another_kind_than_the_batch_is_refused(store):
+    from compounding.orders import LiquidOrder, compute
+
+    liquid = compute(LiquidOrder.from_text(concentration="1 mg/mL", final_volume="100 mL",
+                                           compounding_date=ORDER["compounding_date"]))
+    lot = store.create_batch("tech", kind="capsules", order=liquid.order, result=capsule_result()).lot_number
+    with pytest.raises(InputError) as caught:
+        store.export_batch(lot)
+    assert caught.value.field == "kind"

@@ -140,3 +140,24 @@ def test_with_the_drugs_own_fill_weight_the_displacement_is_taken_out(store):
     assert p.drug_powder_per_capsule == Q(Fraction(900, 199), "mg")
     assert p.api_fill_weight == Q(300, "mg") and p.proposed == Q(Fraction("208.62"), "mg")
     assert "PS_drug" in p.method
+
+
+def test_a_batch_saved_with_an_order_object_proposes_too(store):
+    # the same batch as _batch, its order stored as the core's order JSON ({"kind", "fields"}) rather
+    # than keyword arguments: the proposal recalculates the record from it, and is the same mean
+    from compounding.orders import CapsuleOrder, compute
+
+    api, filler = api_lot(store), filler_lot(store, {"1": "212.5 mg"})
+    result = compute(CapsuleOrder.from_text(**ORDER, potency="99.5%", api_form="hcl_anhydrous", capsule_size="1",
+                                            filler="mcc_ph102", fill_weight="212.5 mg",
+                                            compounding_date="2026-01-05"))
+    lot = store.create_batch("tech", kind="capsules", order=result.order, result=result,
+                             ingredient_lots=[api, filler]).lot_number
+    store.start_preparation("tech", lot)
+    store.record_capsule_weights("tech", lot, "\n".join(_gross(n) for n in NETS), shell="48 mg")
+    store.submit_for_review("tech", lot, password=PASSWORDS["tech"])
+    store.verify("pharm", lot, password=PASSWORDS["pharm"])
+    store.release("pharm", lot, password=PASSWORDS["pharm"])
+    p = store.propose_fill_weight(lot)
+    assert (p.filler_lot_id, p.capsule_size, p.capsules_weighed) == (filler, "1", 10)
+    assert p.current == Q(Fraction("212.5"), "mg") and p.proposed == Q(Fraction("210.01"), "mg")
