@@ -2,8 +2,9 @@
 result, and the ingredient lots picked from stock (released, unexpired lots only).
 
 The capsule and liquid pages call :func:`save_as_batch` once, under their result. A lot must agree with the
-calculation it is recorded against: the API lot's potency and salt form are the ones calculated with, the
-BUD does not pass any lot's expiry, a filler lot is the filler calculated with. A disagreement is refused
+calculation it is recorded against: the API lot's potency, salt form and potency basis (what its potency is
+the content of, :mod:`compounding.drug`) are the ones calculated with, the BUD does not pass any lot's expiry,
+a filler lot is the filler calculated with. A disagreement is refused
 with what to change (recalculate with the lot's figures) rather than saved.
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 import streamlit as st
 
 from app_pages import _records as rec
+from app_pages._drug_form import BASES, LABELS
 
 P = "rec.save"
 ORDER_KEYS = {"capsules": ("formula", "source", "strength", "capsules_ordered", "extra", "api_form", "potency",
@@ -52,13 +54,38 @@ def lot_mismatches(result: Any, lots: list[Any]) -> list[str]:
                                 ": enter the lot's potency and calculate again")
             if lot.salt_form != getattr(result, "api_form", None):
                 problems.append(f"{name} is {lot.salt_form}; the calculation used {result.api_form}")
+            elif result.potency is not None and _lot_basis(lot) != result.potency_basis:
+                problems.append(_basis_mismatch(name, lot, result.potency_basis))
         if lot.kind == "filler" and lot.material != getattr(result, "filler", None):
             problems.append(f"{name} is {lot.material}; the calculation used {result.filler}")
     return problems
 
 
+def _lot_basis(lot: Any) -> str:
+    """The form the lot's potency is the content of (none on the lot: its anhydrous salt, compounding.drug)."""
+    from compounding.reference import reference
+
+    return lot.potency_basis or reference().forms[lot.salt_form].anhydrous_form
+
+
+def _basis_choice(lot: Any) -> str:
+    """The "Potency is the content of" choice (a key of ``BASES``) that calculates with the lot's basis."""
+    from compounding.reference import reference
+
+    return "anhydrous" if _lot_basis(lot) == reference().forms[lot.salt_form].anhydrous_form else "as_weighed"
+
+
+def _basis_mismatch(name: str, lot: Any, used: str | None) -> str:
+    from compounding.reference import reference
+
+    forms = reference().forms
+    return (f"{name}'s potency is the content of {forms[_lot_basis(lot)].name}; the calculation took the potency "
+            f"as the content of {forms[used].name if used in forms else used}: set “{LABELS['potency_basis']}” "
+            f"to “{BASES[_basis_choice(lot)]}” and calculate again")
+
+
 def _use_lot(kind: str, lot: Any) -> None:
-    """Callback: the API lot's potency, salt form and expiry into the calculation form (no retyping);
+    """Callback: the API lot's potency, salt form, potency basis and expiry into the calculation form (no retyping);
     the result shown goes, since it was calculated from other figures."""
     s, prefix = st.session_state, FORM_PREFIX[kind]
     from compounding.store.columns import fraction_text
@@ -74,11 +101,12 @@ def _use_lot(kind: str, lot: Any) -> None:
     for key in (f"{prefix}.assay", f"{prefix}.water"):
         s[key] = "" if as_text else None
     s[f"{prefix}.api_form"] = lot.salt_form
+    s[f"{prefix}.potency_basis"] = _basis_choice(lot)
     earliest = s.get(f"{prefix}.expiry")
     s[f"{prefix}.expiry"] = lot.expiry if earliest is None else min(earliest, lot.expiry)
     s.pop(f"{prefix}.result", None)
     s[f"{P}.{kind}.preferred.api"] = lot.id  # chosen again in the save box under the new result
-    rec.notice("info", f"Potency {rec.q(lot.potency)}, salt form and expiry of lot {lot.supplier_lot} entered: "
+    rec.notice("info", f"Potency {rec.q(lot.potency)}, potency basis, salt form and expiry of lot {lot.supplier_lot} entered: "
                        "press Calculate, then save.")
 
 
@@ -88,10 +116,9 @@ def _save(kind: str, result: Any, lots: list[Any]) -> None:
         rec.notice("error", "Not saved: " + "; ".join(problems) + ".")
         return
     result_dict = result.as_dict()
-    # what the core was called with: the store can calculate it again (Excel export) and get this very result
-    from compounding.jsonout import to_jsonable
-
-    order = to_jsonable(getattr(result, "inputs", None) or order_of(kind, result_dict))
+    # the core's order (stored as its JSON {"kind", "fields"}, defaults filled in): the store calculates it
+    # again (Excel export, fill-weight learning) and gets this very result
+    order = getattr(result, "order", None) or order_of(kind, result_dict)
     view = rec.act(lambda s, u: s.create_batch(u, kind=kind, order=order, result=result_dict,
                                                ingredient_lots=[x.id for x in lots]),
                    lambda b: f"Saved as draft batch {b.lot_number}: open it on the Batches page to start "
@@ -132,7 +159,7 @@ def save_as_batch(kind: str, result: Any) -> None:
             st.rerun()
     api = st.session_state.get(f"{P}.{kind}.api")
     if api is not None and lot_mismatches(result, [api]):
-        st.button(f"Use lot {api.supplier_lot}'s potency, salt form and expiry in the calculation",
+        st.button(f"Use lot {api.supplier_lot}'s potency, potency basis, salt form and expiry in the calculation",
                   key=f"{P}.{kind}.use_lot", on_click=_use_lot, args=(kind, api),
                   icon=":material/input:")
     if st.session_state.get("rec.open"):

@@ -238,8 +238,11 @@ def test_save_as_batch_records_the_lot_and_the_order(any_store):
     b = store.batch(page.items[0].lot_number)
     assert (b.status, b.preparer, b.strength) == ("draft", "tech", "4.5 mg")
     assert [x.supplier_lot for x in b.ingredient_lots] == [records.API_LOT]
-    # the order is what the core was called with (as typed), so the record can be calculated again
-    assert (b.order["strength"], b.order["quantity"], b.order["potency"]) == ("4.5 mg", "90", "99.5%")
+    # the order is the core's order JSON (as typed, defaults filled in), so the record can be calculated again
+    fields = b.order["fields"]
+    assert b.order["kind"] == "capsules"
+    assert (fields["strength"], fields["quantity"], fields["potency"]) == (
+        {"value": "4.5", "unit": "mg"}, 90, {"value": "99.5", "unit": "%"})
     assert b.result["capsules_to_make"] == 90
     assert f"Saved as draft batch {b.lot_number}" in texts(at)
 
@@ -280,7 +283,57 @@ def test_the_api_lots_figures_go_into_the_calculation_without_retyping(store):
     assert {m.label: m.value for m in at.metric}["Naltrexone HCl powder to weigh"] == "410 mg"
     click(at, "rec.save.capsules.save")
     b = store.batch(store.search_batches().items[0].lot_number)
-    assert [x.supplier_lot for x in b.ingredient_lots] == [records.API_LOT] and b.order["potency"] == "99.5%"
+    assert [x.supplier_lot for x in b.ingredient_lots] == [records.API_LOT]
+    assert b.order["fields"]["potency"] == {"value": "99.5", "unit": "%"}
+
+
+def dihydrate_lot(store, potency_basis: str | None) -> int:
+    """A released naltrexone HCl dihydrate lot, 90 % as-is, on the given potency basis (None: anhydrous salt)."""
+    import datetime as dt
+
+    lot = store.receive_ingredient_lot("tech", kind="api", material="naltrexone hydrochloride", supplier="Acme",
+                                       supplier_lot="DH-1", expiry=dt.date.today() + dt.timedelta(days=365),
+                                       salt_form="hcl_dihydrate", potency="90%", potency_basis=potency_basis)
+    return store.release_ingredient_lot("pharm", lot.id).id
+
+
+def pick_api_lot(at, store, lot_id: int) -> None:
+    import datetime as dt
+
+    options = [x for x in store.ingredient_lots(status="released") if x.kind == "api" and x.expiry >= dt.date.today()]
+    at.selectbox(key="rec.save.capsules.api").select_index(next(i for i, x in enumerate(options) if x.id == lot_id))
+
+
+@pytest.mark.parametrize("lot_basis, typed_basis, words", [
+    # the CoA's 90 % is of the dihydrate itself; the calculation took 90 % of the anhydrous salt
+    ("hcl_dihydrate", "anhydrous", "potency is the content of naltrexone hydrochloride dihydrate; the calculation "
+                                   "took the potency as the content of naltrexone hydrochloride (anhydrous)"),
+    # the CoA's 90 % is of the anhydrous salt (none stated: the usual basis); the calculation took the dihydrate's
+    (None, "as_weighed", "potency is the content of naltrexone hydrochloride (anhydrous); the calculation took "
+                         "the potency as the content of naltrexone hydrochloride dihydrate")])
+def test_save_as_batch_refuses_a_lot_whose_potency_basis_was_not_used(store, lot_basis, typed_basis, words):
+    """Same lot, same 90 %: on the anhydrous basis the powder to weigh is 405 mg ÷ 0.9 = 450 mg, on the
+    dihydrate's 405 × 1.0954 ÷ 0.9 ≈ 493 mg (domain §1): a basis the lot does not have is a 9.5 % dosing error."""
+    lot = dihydrate_lot(store, lot_basis)
+    at = go(sign_in("tech"), "capsules")
+    at.selectbox(key="cap.api_form").set_value("hcl_dihydrate")
+    at.selectbox(key="cap.potency_basis").set_value(typed_basis)
+    for key, value in (("cap.strength", "4.5"), ("cap.quantity", "90"), ("cap.potency", "90")):
+        at.text_input(key=key).set_value(value)
+    click(at, "cap.calculate")
+    pick_api_lot(at, store, lot)
+    click(at, "rec.save.capsules.save")
+    shown = texts(at)
+    assert "Not saved" in shown and words in shown and "and calculate again" in shown
+    assert "has an as-is potency of" not in shown and store.search_batches().total == 0  # potency, salt form agree
+    click(at, "rec.save.capsules.use_lot")  # the lot's basis goes into the form; calculated again, it saves
+    assert at.session_state["cap.potency_basis"] != typed_basis
+    click(at, "cap.calculate")
+    pick_api_lot(at, store, lot)
+    click(at, "rec.save.capsules.save")
+    b = store.batch(store.search_batches().items[0].lot_number)
+    assert b.order["fields"]["potency_basis"] == lot_basis
+    assert b.result["potency_basis"] == (lot_basis or "hcl_anhydrous")
 
 
 def test_admin_cannot_save_a_batch(store):
