@@ -63,11 +63,24 @@ def fill(page, label: str, value) -> None:
     box = page.get_by_label(label, exact=True)
     box.fill(str(value))
     box.press("Tab")
+    wait_for_streamlit_idle(page)  # the text box's rerun ("Read as …") redraws the form
 
 
 def choose(page, label: str, option: str) -> None:
-    page.get_by_label(label, exact=True).click()
-    page.get_by_role("option", name=option, exact=True).click()
+    """Open the selectbox and pick ``option``; a dropdown a rerun closed under the click is opened again
+    (CI saw the option never appear at tablet width)."""
+    import time
+
+    deadline = time.monotonic() + 15
+    while True:
+        page.get_by_label(label, exact=True).click()
+        try:
+            page.get_by_role("option", name=option, exact=True).click(timeout=2_000)
+            break
+        except Exception:  # noqa: BLE001 - the dropdown closed under us; open it again
+            assert time.monotonic() < deadline, f"could not choose {option!r} in {label!r}"
+            page.keyboard.press("Escape")
+    wait_for_streamlit_idle(page)
 
 
 def submit(page, name: str) -> None:
