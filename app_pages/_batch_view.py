@@ -8,12 +8,18 @@ checks role, state and second person again; its refusal is shown and nothing cha
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from typing import Any
 
 import streamlit as st
 
 from app_pages import _records as rec
 from app_pages import _widgets as w
+from compounding.capsules import recalculate
+from compounding.errors import CompoundingError
+from compounding.store.batches import actual_weighings, planned_weighing
+from compounding.store.calculate import calculate
+from compounding.units import Q
 
 P = "rec.batch"
 # The weighed amounts of a stored result that take an actual weight, in bench order, with their labels.
@@ -41,6 +47,37 @@ def _value(v: Any) -> str:
     return "—" if v is None else str(v)
 
 
+def _target_help(result: dict[str, Any], step: str) -> str:
+    """One target: what the weighing plan told the bench to weigh; the exact amount only as "calculated"."""
+    plan = planned_weighing(result, step)
+    if plan is None:
+        return f"Target {_mass_text(result[step])}"
+    return f"Target {_mass_text(plan)} (the weighing plan, at the balance's readability); " \
+        f"calculated {_mass_text(result[step])}"
+
+
+def _mass_text(v: Any) -> str:
+    """A stored JSON mass as every screen shows a quantity (the one display rule)."""
+    if not (isinstance(v, dict) and isinstance(v.get("value"), (int, float))):
+        return _value(v)
+    return rec.q(Q(Fraction(repr(v["value"])), v["unit"].replace("µg", "mcg")))
+
+
+def _recalculated(b) -> None:
+    """Drug per capsule recalculated by the core from the recorded weights of the weighing plan."""
+    actual = actual_weighings(b.result, b.weights)
+    if b.kind != "capsules" or not actual:
+        return
+    try:
+        again = recalculate(calculate(b.kind, b.order), actual).actual
+    except CompoundingError as exc:
+        st.caption(f"Not recalculated from the actual weights: {exc}")
+        return
+    st.caption(f"Recalculated from the actual weights: {w.fn(again.drug_per_capsule.to('mg/capsule').magnitude, 4)} mg "
+               f"per capsule ({w.fn(again.percent_of_target.to('percent').magnitude, 1)}% of the strength)"
+               + ("" if again.within_limits else " — OUTSIDE its limits: " + "; ".join(again.reasons)))
+
+
 def _short(v: Any) -> str:
     return "" if v is None else json.dumps(v, ensure_ascii=False, sort_keys=True)[:200]
 
@@ -63,9 +100,11 @@ def show(b, history) -> None:
         st.caption("No ingredient lot recorded.")
     st.markdown("#### Actual weights")
     if b.weights:
-        w.table([{"Step": WEIGHED.get(x.step, x.step), "Target": rec.q(x.target), "Actual": rec.q(x.actual),
+        w.table([{"Step": WEIGHED.get(x.step, x.step), "Target (weigh)": rec.q(x.target),
+                  "Calculated": _mass_text(b.result.get(x.step)), "Actual": rec.q(x.actual),
                   "Tolerance": rec.q(x.tolerance), "Verdict": x.verdict.upper() if x.verdict != "within"
                   else "within", "Recorded": rec.when(x.recorded_at)} for x in b.weights])
+        _recalculated(b)
     else:
         st.caption("No actual weight entered yet.")
     if getattr(b, "capsule_weights", ()):
@@ -151,7 +190,7 @@ def _weights_form(b) -> None:
         for i, (step, label) in enumerate(steps.items()):
             with cols[i % 3]:
                 typed[step] = st.text_input(f"Actual: {label}", key=f"{P}.w.{step}",
-                                            help=f"Target {_value(b.result[step])}").strip()
+                                            help=_target_help(b.result, step)).strip()
         tol = st.text_input("Tolerance (% of the target, as your SOP sets it, e.g. 5%)", key=f"{P}.w.tolerance")
         if st.form_submit_button("Record weights", key=f"{P}.weights", icon=":material/scale:"):
             for step, actual in typed.items():

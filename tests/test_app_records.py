@@ -18,6 +18,7 @@ pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from compounding.store import Store  # noqa: E402
+from compounding.units import Q  # noqa: E402
 
 pytestmark = pytest.mark.store
 APP = str(REPO_ROOT / "app.py")
@@ -345,14 +346,19 @@ def test_actual_weights_with_verdicts_then_submit(any_store):
     store = any_store
     lot = batch(store, status="in_preparation")
     at = open_batch(sign_in("tech"), lot)
-    # targets from the stored result: API 405 mg / 0.995 = 407.035 mg; filler 7692.96 mg
-    at.text_input(key="rec.batch.w.api_to_weigh").set_value("430 mg")  # 5.6 % over: over a 5 % tolerance
-    at.text_input(key="rec.batch.w.filler_to_weigh").set_value("7.69 g")  # 0.04 % under: within
+    # calculated: API 405 mg / 0.995 = 407.035 mg; blend 90 × 90 mg = 8100 mg, filler 8100 − 407.035 = 7692.96 mg.
+    # The bench weighs at the Class III balance's 10 mg steps: API 410 mg, filler 8100 − 410 = 7690 mg; those
+    # are the targets (5 % of 410 mg = 20.5 mg: over above 430.5 mg)
+    at.text_input(key="rec.batch.w.api_to_weigh").set_value("431 mg")  # 5.1 % over 410 mg: over
+    at.text_input(key="rec.batch.w.filler_to_weigh").set_value("7.69 g")  # the plan's 7690 mg exactly: within
     at.text_input(key="rec.batch.w.tolerance").set_value("5%")
     click(at, "rec.batch.weights")
-    verdicts = {w.step: w.verdict for w in store.batch(lot).weights}
-    assert verdicts == {"api_to_weigh": "over", "filler_to_weigh": "within"}
-    assert "OVER" in texts(at)
+    weights = {w.step: (w.target, w.verdict) for w in store.batch(lot).weights}
+    assert weights == {"api_to_weigh": (Q(410, "mg"), "over"), "filler_to_weigh": (Q(7690, "mg"), "within")}
+    shown = texts(at)
+    assert "OVER" in shown
+    # recalculated by the core from the weights as weighed: 431 mg ÷ 407.035 mg needed = 105.9 % of the strength
+    assert "105.9% of the strength" in shown
     at.text_input(key="rec.batch.submit_pw").set_value(PW["tech"])
     click(at, "rec.batch.submit")
     assert store.batch(lot).status == "ready_for_review"
@@ -619,6 +625,8 @@ def test_an_opened_batch_shows_its_lots_weights_signatures_and_history(store):
     at = open_batch(sign_in("tech"), lot)
     shown = texts(at)
     assert records.API_LOT in shown and "407.04 mg" in shown and "within" in shown
+    # the one target is the weighing plan's: 407.035 mg at the Class III balance's 10 mg steps = 410 mg
+    assert "410 mg" in shown
     for meaning, who in (("prepared", "Tom Tech"), ("verified", "Paul Pharm"), ("released", "Paul Pharm")):
         assert any(meaning in line and who in line for line in shown.splitlines())
     assert "batch created" in shown and "verify" in shown

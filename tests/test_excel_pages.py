@@ -100,3 +100,15 @@ def test_the_label_is_one_block_on_one_page(pdfs):
         texts = _texts(ws, 1, ws.max_row)
         found = {_page_of(pages, t) for t in texts} - {None}
         assert len(found) == 1, (kind, paper, found)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_a_percentage_prints_its_percent_sign_once(pdfs, kind):
+    # a percentage line's value is formatted "0%" (Excel prints the ratio ×100 with "%"); a "%" in the unit
+    # column beside it printed "3% %" (issue: the Calculations sheet)
+    wb, pages = pdfs[(kind, "A4")]
+    doubled = [m.group(0) for page in pages for m in re.finditer(r"\d%\s*%", page)]
+    assert doubled == []
+    has_percent = any(str(c.number_format).endswith("%") for row in wb["Calculations"].iter_rows() for c in row)
+    if has_percent:  # the percentages are still printed, with their sign
+        assert any(re.search(r"\d%", page) for page in pages)

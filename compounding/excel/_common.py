@@ -401,7 +401,8 @@ def core_values(wb) -> dict:
 
 def _write_line(ws: Worksheet, r: int, line: Line) -> None:
     put_text(ws, r, 1, line.label, border=st.BOX)
-    put_text(ws, r, 3, line.unit if line.unit != "date" else "", border=st.BOX)
+    # a percentage's number format already prints "%" (a ratio shown ×100): the unit column stays blank
+    put_text(ws, r, 3, line.unit if line.unit not in ("date", "%") else "", border=st.BOX)
     put_text(ws, r, 6, line.how, font=st.SMALL, border=st.BOX)
     fit_row(ws, r, [(line.label, CALC_COLUMNS[0][1]), (line.how, CALC_COLUMNS[5][1] * 1.25)])
     fmt = number_format(line)

@@ -261,6 +261,8 @@ class _File:
         ws = self.formulas[CALC_SHEET]
         row = ws[self.names[name][1]].row
         label, unit = ws.cell(row=row, column=1).value, ws.cell(row=row, column=3).value
+        if not unit and str(ws[self.names[name][1]].number_format).endswith("%"):
+            unit = "%"  # a percentage line prints its "%" in the number format, not in the unit column
         return ("" if label is None else str(label)), ("" if unit is None else str(unit))
 
     def edited_inputs(self) -> list[EditedInput]:

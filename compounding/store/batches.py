@@ -5,7 +5,7 @@ the audit summary of a batch, and the hash of what a signature signs.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
@@ -21,7 +21,7 @@ from .columns import fraction_text, unit_of
 from .models import ActualWeight, Allocation, Batch, BatchIngredientLot, CapsuleWeight, IngredientLot
 from .record_snapshot import canonical_json, sha256_text
 
-__all__ = ["weight_spec", "verdict", "batch_total", "summary", "content_hash", "quantity_text", "TOLERANCE_RANGE"]
+__all__ = ["weight_spec", "planned_weighing", "actual_weighings", "PLAN_WEIGHING", "verdict", "batch_total", "summary", "content_hash", "quantity_text", "TOLERANCE_RANGE"]
 
 TOLERANCE_RANGE = (Fraction(1, 1000), Fraction(20, 100))  # 0.1 % to 20 % of the target
 _MASS_UNITS = {"mg", "g", "µg", "mcg", "kg"}
@@ -47,20 +47,51 @@ def verdict(target: pint.Quantity, actual: pint.Quantity, tolerance: pint.Quanti
     return "within"
 
 
+# The result's weighed amounts that the weighing plan puts on the balance (weighing key of `weighings`):
+# the bench is told the plan's amount (at the balance's readability), so that is the target.
+PLAN_WEIGHING = {"api_to_weigh": "drug", "tablet_powder_to_weigh": "drug", "filler_to_weigh": "filler",
+                 "filler_to_add": "filler"}
+
+
 def weight_spec(result: Mapping[str, Any], *, step: Any, actual: Any, tolerance: Any) -> dict[str, Any]:
-    """A weight entry checked against ``result[step]`` (the target the calculation gave)."""
+    """A weight entry checked against the target of ``step``: the weighing plan's amount when the
+    result weighs that step (``weighings``), else ``result[step]`` (the amount the calculation gave)."""
     steps = sorted(k for k, v in result.items() if _is_mass(v))
     if step not in steps:
         raise InputError("is not a weighed quantity of this batch's result", field="step", value=step,
                          allowed=", ".join(steps))
-    target_json = result[step]
-    unit = unit_of(target_json["unit"].replace("µg", "mcg"))
-    target = Q(Fraction(repr(target_json["value"])), unit).to(unit_of("mg"))
     actual_q = validate.positive_mass(actual, "actual")
     tol = validate.percentage(tolerance, "tolerance", low=TOLERANCE_RANGE[0], high=TOLERANCE_RANGE[1],
                               allowed="0.1% to 20% of the target, e.g. 5%")
+    target = _mass(planned_weighing(result, step) or result[step])
     return {"step": step, "target": target, "actual": actual_q, "tolerance": tol,
             "verdict": verdict(target, actual_q, tol)}
+
+
+def planned_weighing(result: Mapping[str, Any], step: str) -> Mapping[str, Any] | None:
+    """The amount the weighing plan tells the bench to weigh for ``step`` (JSON mass), or None."""
+    key = PLAN_WEIGHING.get(step)
+    drug_step = "tablet_powder_to_weigh" if result.get("source") == "tablets" else "api_to_weigh"
+    if key == "drug" and step != drug_step or step == "filler_to_weigh" and result.get("aliquot"):
+        return None  # not one weighing: the other source's amount, or filler added plus aliquot diluent
+    for w in result.get("weighings") or ():
+        if isinstance(w, Mapping) and w.get("key") == key and _is_mass(w.get("amount")):
+            return w["amount"]
+    return None
+
+
+def actual_weighings(result: Mapping[str, Any], weights: Iterable[Any]) -> dict[str, pint.Quantity]:
+    """Recorded actual weights by weighing key (``drug``, ``filler``): what ``capsules.recalculate`` takes."""
+    out = {}
+    for w in weights:
+        if planned_weighing(result, w.step) is not None:
+            out[PLAN_WEIGHING[w.step]] = w.actual
+    return out
+
+
+def _mass(value: Mapping[str, Any]) -> pint.Quantity:
+    unit = unit_of(value["unit"].replace("µg", "mcg"))
+    return Q(Fraction(repr(value["value"])), unit).to(unit_of("mg"))
 
 
 def _is_mass(value: Any) -> bool:

@@ -11,6 +11,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from compounding import capsule_batch
+from compounding.capsules import recalculate
+from compounding.store.batches import actual_weighings
 from compounding.errors import StateError
 from compounding.store.record_snapshot import canonical_json, record_hash
 from compounding.store.service import Store
@@ -217,3 +220,36 @@ def test_users_and_the_bootstrap(store):
     assert [u.username for u in store.users()] == ["admin", "pharm", "pharm2", "tech", "tech2"]
     with pytest.raises(InputError):
         store.deactivate_user("admin", "nobody", reason="x")
+
+
+@pytest.mark.parametrize("actual, verdict", [("427.4 mg", "under"), ("427.5 mg", "within"), ("472 mg", "within"),
+                                             ("472.6 mg", "over")])
+def test_a_weight_is_checked_against_the_amount_the_bench_was_told_to_weigh(store, actual, verdict):
+    # 4.5 mg × (90 + 10 % = 99 capsules) at 100 % potency: 445.5 mg naltrexone HCl calculated. A Class III
+    # balance weighs in 10 mg steps (NIST HB 44), so the plan says weigh 445.5 ÷ 10 = 44.55 → 45 steps = 450 mg
+    # (nearest, halves up). 5 % of 450 mg is 22.5 mg: within = 427.5 … 472.5 mg. Against the calculated
+    # 445.5 mg (±22.275 mg) 427.4 mg would pass and 472 mg would be over.
+    result = capsule_batch("4.5 mg", 90, extra="10%", potency="100%", balance="class_iii",
+                           compounding_date=TODAY.isoformat())
+    order = {**ORDER, "extra": "10%"}
+    lot = store.create_batch("tech", kind="capsules", order=order, result=result).lot_number
+    store.start_preparation("tech", lot)
+    batch = store.record_weight("tech", lot, step="api_to_weigh", actual=actual, tolerance="5%")
+    weight = batch.weights[0]
+    assert (weight.target, weight.verdict) == (Q(450, "mg"), verdict)
+    assert batch.result["api_to_weigh"] == {"value": 445.5, "unit": "mg"}  # the calculated amount stays
+    # the recalculated drug per capsule follows the same weighing: 4.5 mg × actual ÷ 445.5 mg = actual ÷ 99
+    again = recalculate(result, actual_weighings(batch.result, batch.weights))
+    assert again.actual.drug_per_capsule == Q(Fraction(actual.split()[0]) / 99, "mg/capsule")
+
+
+def test_the_filler_weight_is_checked_against_the_planned_filler(store):
+    # same batch: blend 99 × 90 mg = 8910 mg; filler 8910 − 445.5 = 8464.5 mg calculated, but the plan fills
+    # the blend up from the 450 mg weighed: 8910 − 450 = 8460 mg, a whole number of 10 mg steps
+    result = capsule_batch("4.5 mg", 90, extra="10%", potency="100%", balance="class_iii",
+                           compounding_date=TODAY.isoformat())
+    lot = store.create_batch("tech", kind="capsules", order={**ORDER, "extra": "10%"}, result=result,
+                             weights=[{"step": "filler_to_weigh", "actual": "8460 mg", "tolerance": "0.1%"}]
+                             ).lot_number
+    weight = store.batch(lot).weights[0]
+    assert (weight.target, weight.verdict) == (Q(8460, "mg"), "within")
