@@ -53,14 +53,11 @@ def fields(p: str, mf: Any, method: str) -> None:
     with c1:
         w.quantity_input("Strength per capsule", f"{p}.strength", w.MASS_UNITS,
                          help="As naltrexone hydrochloride (the salt, anhydrous basis), as on the 50 mg tablets.")
-        w.field_error(p, "strength")
     with c2:
         w.quantity_input("Capsules ordered", f"{p}.quantity", ("capsules",), integer=True)
-        w.field_error(p, "quantity")
     with c3:
         w.quantity_input("Extra for losses", f"{p}.extra", ("%", "capsules"),
                          help="A percentage (rounded up to whole capsules) or a number of capsules. Blank: none.")
-        w.field_error(p, "extra")
 
     if mf.source == "api":
         st.markdown("**Naltrexone HCl powder** (from the certificate of analysis)")
@@ -71,7 +68,6 @@ def fields(p: str, mf: Any, method: str) -> None:
         with c1:
             w.quantity_input("Average tablet weight (measured)", f"{p}.tablet_weight", ("mg", "g"),
                              help="Weigh at least 10-20 tablets and divide: no published figure exists.")
-            w.field_error(p, "tablet_weight")
 
     st.markdown("**Capsule and filler**")
     c1, c2 = st.columns(2)
@@ -94,19 +90,15 @@ def fields(p: str, mf: Any, method: str) -> None:
             w.quantity_input("Filler fill weight, measured", f"{p}.fill_weight", ("mg", "g"),
                              help="Per capsule of this size: the packing statistic, mg of this filler lot one capsule holds. "
                                   "Blank: the table estimate is used, with a warning.")
-            w.field_error(p, "fill_weight")
         with c2:
             w.quantity_input("Drug powder fill weight (optional)", f"{p}.api_fill_weight", ("mg", "g"),
                              help="The drug powder's own packing statistic in this size. Blank: displacement "
                                   "factor 1 (the drug displaces its own mass).")
-            w.field_error(p, "api_fill_weight")
     else:
         with c1:
             w.quantity_input("Drug bulk density", f"{p}.drug_bulk_density", ("g/mL",))
-            w.field_error(p, "drug_bulk_density")
         with c2:
             w.quantity_input("Filler bulk density (blank: reference value)", f"{p}.filler_bulk_density", ("g/mL",))
-            w.field_error(p, "filler_bulk_density")
 
     st.markdown("**Balance**")
     w.balance_inputs(p, ref)
@@ -116,11 +108,9 @@ def fields(p: str, mf: Any, method: str) -> None:
         with c1:
             w.quantity_input("QC low limit", f"{p}.qc_low", ("%",),
                              value=limits.individual_low.quantity.to("percent").magnitude)
-            w.field_error(p, "qc_low")
         with c2:
             w.quantity_input("QC high limit", f"{p}.qc_high", ("%",),
                              value=limits.individual_high.quantity.to("percent").magnitude)
-            w.field_error(p, "qc_high")
         with c3:
             st.date_input("Compounding date", key=f"{p}.date", value="today", format="YYYY-MM-DD")
             w.field_error(p, "date")

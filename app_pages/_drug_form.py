@@ -41,13 +41,10 @@ def fields(p: str, default_form: str) -> None:
     with c1:
         w.quantity_input("As-is potency", f"{p}.potency", ("%",),
                          help="Leave blank (and assay blank) for no potency correction; the record says so.")
-        w.field_error(p, "potency")
     with c2:
         w.quantity_input("or assay (%, anhydrous basis)", f"{p}.assay", ("%",))
-        w.field_error(p, "assay")
     with c3:
         w.quantity_input("and water content", f"{p}.water", ("%",))
-        w.field_error(p, "water")
 
 
 def arguments(p: str, default_form: str) -> dict[str, Any]:

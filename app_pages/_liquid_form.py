@@ -64,15 +64,12 @@ def fields(p: str, source: str, *, doses: bool = True) -> None:
         with cols[0]:
             w.quantity_input("Whole 50 mg tablets", f"{p}.tablets", ("tablets",), integer=True,
                              help="Leave blank to work it out from the concentration and final volume.")
-            w.field_error(p, "tablets")
         cols = cols[1:]
     with cols[0]:
         w.quantity_input("Concentration", f"{p}.concentration", ("mg/mL", "mcg/mL"),
                          help="1 mg/mL is the usual LDN liquid (one 50 mg tablet in 50 mL).")
-        w.field_error(p, "concentration")
     with cols[1]:
         w.quantity_input("Final volume", f"{p}.final_volume", ("mL", "L"))
-        w.field_error(p, "final_volume")
 
     c1, c2 = st.columns(2)
     vehicles = list(data.vehicles)
@@ -84,7 +81,7 @@ def fields(p: str, source: str, *, doses: bool = True) -> None:
         if source == "tablets":
             w.quantity_input("Average tablet weight (measured; needed for part tablets)", f"{p}.tablet_weight",
                              ("mg", "g"), help="Weigh at least 10-20 tablets and divide: no published figure exists.")
-            w.field_error(p, "tablet_weight", "weight_of_tablets")
+            w.field_error(p, "weight_of_tablets")
     if source != "tablets":
         st.markdown("**Naltrexone HCl powder** (from the certificate of analysis)")
         df.fields(p, ref.strength_basis)

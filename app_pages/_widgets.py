@@ -171,8 +171,8 @@ def quantity_input(label: str, key: str, units: Sequence[str], *, value: Any = N
     differently from how the program writes it, what it was read as ("1.000" → "read as 1 mg").
     With one unit (a count of capsules, a %), the unit is part of the label and there is no chooser.
     ``field``: the core's name for this input (default: the key after the page prefix); the core's
-    own error for it replaces the reading; ``page``: where that error is kept (default: the key's first
-    part, ``cap`` for ``cap.strength``). ``step`` and ``integer`` are accepted for old callers.
+    own error for it replaces the reading and is shown under the box (:func:`field_error`); ``page``:
+    where that error is kept (default: the key's first part, ``cap`` for ``cap.strength``). ``step`` and ``integer`` are accepted for old callers.
     """
     default = number_text(value)
     with st.container(key=box_key(key)):
@@ -192,6 +192,8 @@ def quantity_input(label: str, key: str, units: Sequence[str], *, value: Any = N
                                       persist_state="session",
                                       label_visibility="collapsed", width=56 + 8 * max(len(u) for u in units))
         _show_reading(key, text, chosen, field, page)
+    first, _, name = key.partition(".")
+    field_error(page or first, field or name)  # the core's own refusal of this field, beside it
     return quantity_text(text, chosen)
 
 
@@ -246,7 +248,6 @@ def balance_inputs(page: str, ref) -> None:
     with c2:
         quantity_input("or its own MWQ (optional)", f"{page}.mwq", ("mg", "g"),
                        help="Your balance's minimum weighable quantity; overrides the one above.")
-        field_error(page, "mwq")
 
 
 def typed_quantity(key: str, default_unit: str | None = None) -> str | None:

@@ -198,7 +198,6 @@ def _actual_weights(b) -> None:
             with columns[i % 2]:
                 w.quantity_input(f"Actual: {x.what}", f"{PA}.{x.key}", ("mg", "g"), page=PA, field=f"actual_{x.key}",
                                  help=f"Target {x.shown}" + (f"; acceptable {x.window}" if x.window else ""))
-                w.field_error(PA, f"actual_{x.key}")
         st.button("Recalculate", on_click=_recalculate, key=f"{PA}.calculate", icon=":material/calculate:")
     w.form_error_summary(PA, summary, {f"actual_{x.key}": f"Actual: {x.what}" for x in b.weighings})
     if st.session_state.get(f"{PA}.result") is not None and st.session_state.get(f"{PA}.stale"):

@@ -74,7 +74,6 @@ def amount_fields(source: str, preparation: str = "capsules", p: str = P) -> Non
             with col:
                 units = (check.kind,) if check.kind in ("capsules", "tablets") else check.units
                 w.quantity_input(check.label, f"{p}.amount.{key}", units, field=f"qa.{key}")
-                w.field_error(p, f"qa.{key}")
     w.field_error(p, "qa.amounts")
 
 
@@ -84,11 +83,9 @@ def dose_volume_fields() -> None:
         c1, c2 = st.columns(2)
         with c1:
             w.quantity_input(f"Dose {i + 1}", f"{PL}.dv{i}.dose", ("mg", "mcg"), field=f"qa.dose_volumes[{i}].dose")
-            w.field_error(PL, f"qa.dose_volumes[{i}].dose")
         with c2:
             w.quantity_input(f"Your volume for dose {i + 1}", f"{PL}.dv{i}.volume", ("mL",),
                              field=f"qa.dose_volumes[{i}].volume")
-            w.field_error(PL, f"qa.dose_volumes[{i}].volume")
     w.field_error(PL, "qa.dose_volumes")
 
 

@@ -80,17 +80,12 @@ def fields(mode: str, form: str) -> None:
         c1, c2, c3 = st.columns(3)
         with c1:
             w.quantity_input("Start dose", f"{P}.start", ("mg", "mcg"))
-            w.field_error(P, "start")
             w.quantity_input("Target dose", f"{P}.target", ("mg", "mcg"))
-            w.field_error(P, "target")
         with c2:
             w.quantity_input("Step", f"{P}.step", ("mg", "mcg"))
-            w.field_error(P, "step")
         with c3:
             w.quantity_input("Every", f"{P}.every", ("days", "weeks"), integer=True)
-            w.field_error(P, "every")
             w.quantity_input("Stay at target for", f"{P}.maintain", ("days", "weeks"), integer=True)
-            w.field_error(P, "maintain")
     else:
         import pandas as pd
 
@@ -107,7 +102,6 @@ def fields(mode: str, form: str) -> None:
         c1, c2, c3 = st.columns([3, 3, 2])
         with c1:
             w.quantity_input("Concentration (blank: 1 mg/mL)", f"{P}.concentration", ("mg/mL", "mcg/mL"))
-            w.field_error(P, "concentration")
         with c2:
             vehicles = list(data.vehicles)
             st.selectbox("Vehicle (sets the BUD of each fill)", vehicles, key=f"{P}.vehicle",
@@ -117,7 +111,6 @@ def fields(mode: str, form: str) -> None:
         with c3:
             w.quantity_input("Overage per fill", f"{P}.overage", ("%",),
                              help="Extra volume for losses in each bottle; blank: none.")
-            w.field_error(P, "overage")
     st.date_input("Start date (day 1)", key=f"{P}.start_date", value="today", format="YYYY-MM-DD")
     w.field_error(P, "start_date")
 

@@ -149,32 +149,25 @@ with st.container(border=True):
     with c1:
         w.quantity_input("Target fill weight per capsule", f"{P}.target", ("mg", "g"),
                          help="The fill weight per capsule from the batch sheet.")
-        w.field_error(P, "target")
         st.radio("The weights are", list(MODES), key=f"{P}.mode", format_func=MODES.get)
         w.quantity_input("Empty shell weight (for gross weights)", f"{P}.shell", ("mg", "g"),
                          help="Mean weight of empty shells of this size; subtracted from each gross weight.")
-        w.field_error(P, "shell")
         w.quantity_input("Capsules in the batch (optional)", f"{P}.batch_size", ("capsules",), integer=True,
                          help=f"A batch smaller than the QC sample of {int(limits.sample_size.quantity.magnitude)} "
                               "is complete when every capsule is weighed.")
-        w.field_error(P, "batch_size")
     with c2:
         d1, d2 = st.columns(2)
         pct = lambda fig: fig.quantity.to("percent").magnitude  # noqa: E731
         with d1:
             w.quantity_input("Each capsule at least (% of target)", f"{P}.low", ("%",),
                              value=pct(limits.individual_low), help=limits.individual_low.source, field="individual_low")
-            w.field_error(P, "individual_low")
             w.quantity_input("Mean within ± (% of target)", f"{P}.mean_tol", ("%",),
                              value=pct(limits.mean_tolerance), help=limits.mean_tolerance.source, field="mean_tolerance")
-            w.field_error(P, "mean_tolerance")
         with d2:
             w.quantity_input("Each capsule at most (% of target)", f"{P}.high", ("%",),
                              value=pct(limits.individual_high), help=limits.individual_high.source, field="individual_high")
-            w.field_error(P, "individual_high")
             w.quantity_input("RSD at most", f"{P}.rsd_max", ("%",), value=pct(limits.rsd_maximum),
                              help=limits.rsd_maximum.source, field="rsd_maximum")
-            w.field_error(P, "rsd_maximum")
     c1, c2 = st.columns([3, 1])
     with c1:
         st.text_area("Capsule weights (one per line; a weight may carry its own unit, e.g. 0.2713 g)",

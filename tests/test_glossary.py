@@ -139,13 +139,29 @@ def test_an_expired_component_is_refused_under_the_name_the_form_listens_for():
     assert e.value.field == "component_expiries" and "0-day" in str(e.value)
 
 
+def _quantity_field(node: ast.Call) -> list[str]:
+    """The name a ``quantity_input`` shows the core's error for: its ``field=``, else its key after the
+    page prefix (``f"{p}.strength"`` → ``strength``)."""
+    for k in node.keywords:
+        if k.arg == "field":
+            return _constants(k.value)
+    key = node.args[1] if len(node.args) > 1 else None
+    if isinstance(key, ast.JoinedStr) and isinstance(key.values[-1], ast.Constant):
+        return [key.values[-1].value.rpartition(".")[2]]
+    return [c.rpartition(".")[2] for c in _constants(key)] if key else []
+
+
 def _app_listeners() -> set[str]:
-    """The field names the app's forms show an error beside (``w.field_error(page, "name", …)``)."""
+    """The field names the app's forms show an error beside (``w.field_error(page, "name", …)``, and
+    each ``w.quantity_input``, which shows the error of its own field)."""
     names = set()
     for path in (ROOT / "app_pages").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) == "field_error":
+            name = getattr(node.func, "attr", getattr(node.func, "id", None)) if isinstance(node, ast.Call) else None
+            if name == "field_error":
                 names.update(c for a in node.args[1:] for c in _constants(a))
+            elif name == "quantity_input":
+                names.update(_quantity_field(node))
     return names
 
 
