@@ -418,12 +418,14 @@ def _prepare(i: dict[str, Any], ref: Reference, data: LiquidData, bundle: Any,
     if source == "tablets":
         part = _tablets_stage(drug, conc, strength, i["tablet_weight"], mwq, trace, warnings)
     else:
-        part = _api_stage(drug, vol, mwq, veh, i, ref, bundle, trace, warnings)
+        lot = {k: i[k] for k in ("potency", "assay", "water", "potency_basis")}
+        part = _api_stage(drug, vol, mwq, veh, i["api_form"], lot, ref, bundle, trace, warnings)
     components = _components(veh, vol, mwq, trace, warnings)
     weighed = part.weighed + tuple(c.amount for c in components
                                    if c.amount is not None and c.amount.dimensionality == mg.dimensionality)
     _vehicle_warnings(veh, conc, warnings)
-    cdate, bud = _bud_stage(veh, i, ref, trace, warnings)
+    cdate, bud = _bud_stage(veh, i["compounding_date"], i["component_expiries"], i["day_one_is_compounding_day"],
+                            ref, trace, warnings)
     rows, recommended = _dose_stage(dose_list, conc, vol, data, bud, warnings)
     labels = _labels(drug, conc, vol, source, veh, data, bud)
     _concentration_warning(conc, data, warnings)
@@ -504,11 +506,11 @@ def _tablets_stage(drug: pint.Quantity, conc: pint.Quantity, strength: pint.Quan
     return _DrugPart((powder,), strength, equivalent, None, tp.tablets_to_crush, tp.average_tablet_weight, powder)
 
 
-def _api_stage(drug: pint.Quantity, vol: pint.Quantity, mwq: pint.Quantity, veh: Vehicle, i: dict[str, Any],
-               ref: Reference, bundle: Any, trace: Trace, warnings: list[str]) -> _DrugPart:
-    """The lot's content (potency, salt factor), the powder to weigh, and an aliquot below the MWQ."""
-    content = drug_content(i["api_form"], potency=i["potency"], assay=i["assay"], water=i["water"],
-                           potency_basis=i["potency_basis"], ref=ref, trace=trace, warnings=warnings)
+def _api_stage(drug: pint.Quantity, vol: pint.Quantity, mwq: pint.Quantity, veh: Vehicle, api_form: str | None,
+               lot: dict[str, Any], ref: Reference, bundle: Any, trace: Trace, warnings: list[str]) -> _DrugPart:
+    """The lot's content (``lot``: potency, assay, water, potency_basis; drug.py), the powder to
+    weigh, and an aliquot below the MWQ."""
+    content = drug_content(api_form, **lot, ref=ref, trace=trace, warnings=warnings)
     api = _api_amount(drug, content, trace)
     aliquot = _liquid_aliquot(drug, api, vol, mwq, veh, trace, warnings, bundle) if api < mwq else None
     return _DrugPart((aliquot.api_to_weigh if aliquot else api,), api_form=content.form.key,
@@ -524,12 +526,12 @@ def _vehicle_warnings(veh: Vehicle, conc: pint.Quantity, warnings: list[str]) ->
         warnings.append(veh.stability_note)
 
 
-def _bud_stage(veh: Vehicle, i: dict[str, Any], ref: Reference, trace: Trace,
-               warnings: list[str]) -> tuple[dt.date, BeyondUseDate]:
+def _bud_stage(veh: Vehicle, compounding_date: Any, component_expiries: tuple[Any, ...], day_one: bool,
+               ref: Reference, trace: Trace, warnings: list[str]) -> tuple[dt.date, BeyondUseDate]:
     """(compounding date, BUD): the vehicle's category, limited by the components' expiry dates."""
-    cdate = parse_date(i["compounding_date"], "date")
-    bud = beyond_use_date(veh.bud_category, cdate, component_expiries=i["component_expiries"],
-                          day_one_is_compounding_day=i["day_one_is_compounding_day"], ref=ref)
+    cdate = parse_date(compounding_date, "date")
+    bud = beyond_use_date(veh.bud_category, cdate, component_expiries=component_expiries,
+                          day_one_is_compounding_day=day_one, ref=ref)
     trace.add("bud", "Beyond-use date", "compounding date + BUD days", bud.date, days=bud.days)
     warnings[:0] = bud.warnings  # first: a liquid that expires within days is the news of this sheet
     return cdate, bud

@@ -19,6 +19,10 @@ STRENGTH = Q(50, mg_per_tablet)
 BUNDLE = shipped_bundle()
 
 
+def _bud(veh, expiries=()):
+    return _bud_stage(veh, "2026-03-02", expiries, False, BUNDLE.reference, Trace(), [])[1]
+
+
 def test_one_tablet_in_50_mL_is_1_mg_per_mL():
     # domain.md §3: one 50 mg tablet in 50 mL purified water = 1 mg/mL
     trace = Trace()
@@ -59,9 +63,10 @@ def test_powder_below_the_mwq_suggests_whole_tablets():
 def test_api_dihydrate_without_potency_carries_its_salt_factor():
     # 150 mg naltrexone HCl as the dihydrate, no potency: × 413.89 ÷ 377.86 (domain.md §1)
     # = 150 × 41389 ÷ 37786 ≈ 164.30 mg, above the Class III MWQ of 120 mg: no aliquot
-    inputs = dict(api_form="hcl_dihydrate", potency=None, assay=None, water=None, potency_basis=None)
+    lot = dict(potency=None, assay=None, water=None, potency_basis=None)
     veh = BUNDLE.liquid.vehicle("purified_water")
-    part = _api_stage(Q(150, mg), Q(150, mL), Q(120, mg), veh, inputs, BUNDLE.reference, BUNDLE, Trace(), [])
+    part = _api_stage(Q(150, mg), Q(150, mL), Q(120, mg), veh, "hcl_dihydrate", lot, BUNDLE.reference, BUNDLE,
+                      Trace(), [])
     assert part.salt_factor == Fraction(41389, 37786)
     assert part.api_to_weigh == Q(Fraction(150 * 41389, 37786), mg) and part.aliquot is None
     assert part.weighed == (part.api_to_weigh,) and part.potency is None
@@ -71,18 +76,15 @@ def test_bud_of_an_unpreserved_aqueous_liquid_is_14_days_capped_by_a_component()
     # USP <795> Table 4: aqueous, not preserved, 14 days: 2 March + 14 = 16 March; a component
     # expiring 10 March caps it there
     veh = BUNDLE.liquid.vehicle("purified_water")
-    base = dict(compounding_date="2026-03-02", component_expiries=(), day_one_is_compounding_day=False)
-    assert _bud_stage(veh, base, BUNDLE.reference, Trace(), [])[1].date == dt.date(2026, 3, 16)
-    capped = dict(base, component_expiries=("2026-03-10",))
-    assert _bud_stage(veh, capped, BUNDLE.reference, Trace(), [])[1].date == dt.date(2026, 3, 10)
+    assert _bud(veh).date == dt.date(2026, 3, 16)
+    assert _bud(veh, ("2026-03-10",)).date == dt.date(2026, 3, 10)
 
 
 def test_dose_rows_at_1_mg_per_mL_and_the_bud_limit():
     # at 1 mg/mL a dose of d mg is d mL; a 100 mL bottle at 4.5 mg daily lasts 100 ÷ 4.5 = 22.2 days,
     # longer than a 14-day BUD: usable 14 days, and a warning says so
     veh = BUNDLE.liquid.vehicle("purified_water")
-    base = dict(compounding_date="2026-03-02", component_expiries=(), day_one_is_compounding_day=False)
-    bud = _bud_stage(veh, base, BUNDLE.reference, Trace(), [])[1]
+    bud = _bud(veh)
     warnings: list[str] = []
     rows, recommended = _dose_stage((Q(Fraction(1, 2), mg), Q(Fraction(9, 2), mg)), Q(1, mg_per_mL),
                                     Q(100, mL), BUNDLE.liquid, bud, warnings)
@@ -93,8 +95,7 @@ def test_dose_rows_at_1_mg_per_mL_and_the_bud_limit():
 
 def test_labels_name_the_concentration_and_a_suspension_shakes():
     veh = BUNDLE.liquid.vehicle("purified_water")
-    base = dict(compounding_date="2026-03-02", component_expiries=(), day_one_is_compounding_day=False)
-    bud = _bud_stage(veh, base, BUNDLE.reference, Trace(), [])[1]
+    bud = _bud(veh)
     tablets = _labels(Q(100, mg), Q(1, mg_per_mL), Q(100, mL), "tablets", veh, BUNDLE.liquid, bud)
     assert tablets[0] == "NALTREXONE HCl 1 mg/mL (100 mg in 100 mL)"
     assert BUNDLE.liquid.shake_well_label in tablets
