@@ -1,6 +1,7 @@
-"""The drug in a powder: what its potency is the content of, the salt factor, the powder to weigh.
+"""The drug in a powder: what its potency is the content of, the salt factor, the powder to weigh,
+and the powder of crushed tablets that holds a given drug.
 
-One rule for capsules and liquids (domain.md §1, §8b; USP Naltrexone Hydrochloride monograph):
+One rule for capsules and liquids (domain.md §1, §3, §8b; USP Naltrexone Hydrochloride monograph):
 
 * **Potency basis.** An as-is potency is the mass fraction of the powder that is the *anhydrous*
   form of its salt: anhydrous naltrexone HCl for an HCl lot (anhydrous or dihydrate), naltrexone base
@@ -15,24 +16,31 @@ One rule for capsules and liquids (domain.md §1, §8b; USP Naltrexone Hydrochlo
 * The **base ↔ HCl** conversion always applies: salt factor = MW(potency basis) ÷ MW(strength basis).
 
 Powder to weigh = drug (as the strength basis) × salt factor ÷ as-is potency (100 % when none).
+
+Tablets: crushed-tablet powder [mg] = drug [mg] × average tablet weight [mg/tablet] ÷ tablet strength
+[mg/tablet] (JCU PC3300 §4.3.2), the drug in the form the tablet strength is stated as (salt-factored
+already where the order's basis differs); the average weight is measured (10-20 tablets weighed).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 import pint
 
-from .display import format_number
+from .display import format_number, format_quantity
 from .errors import InputError, RangeError
 from .reference import DrugForm, Reference, reference
 from .trace import Trace
-from .units import Q, as_fraction, dimensionless, exact, mg, percent
+from .units import (Q, as_count, as_fraction, as_quantity, dimensionless, exact, mg, mg_per_tablet, percent,
+                    tablet)
 
 __all__ = ["DrugContent", "drug_content", "salt_factor", "as_is_potency", "POTENCY_RANGE",
-           "refuse_other_source_inputs"]
+           "refuse_other_source_inputs", "MAX_TABLET_WEIGHT", "check_positive", "check_within",
+           "check_tablet_weight", "average_tablet_weight", "TabletPowder", "tablet_powder"]
 
 # What may be typed as a potency or an assay (a slip guard, not a specification: the USP range is
 # in naltrexone.toml and gives a warning).
@@ -234,3 +242,84 @@ def _pct(ratio: Fraction) -> str:
 
 def _pct_range(low: Fraction, high: Fraction, what: str) -> str:
     return f"{_pct(low)}-{_pct(high)}% ({what} from the certificate of analysis)"
+
+
+# --- tablets: measured weight, crushed powder -----------------------------------------------------
+
+# A slip guard, as for capsules: no tablet of 50 mg naltrexone weighs 2 g (a unit slip, "321 g").
+MAX_TABLET_WEIGHT = Q(2000, mg_per_tablet)
+
+
+def check_positive(q: pint.Quantity, field: str, allowed: str) -> pint.Quantity:
+    """``q`` when above zero; refused with ``field`` otherwise."""
+    if q.magnitude <= 0:
+        raise RangeError("must be greater than zero", field=field, value=q, allowed=allowed)
+    return q
+
+
+def check_within(q: pint.Quantity, field: str, value: Any, low: pint.Quantity, high: pint.Quantity,
+                 what: str) -> pint.Quantity:
+    """``q`` when ``low`` ≤ q ≤ ``high``; refused with the text typed (``value``) where it was text."""
+    if not (low <= q <= high):
+        raise RangeError("must be greater than zero" if q.magnitude <= 0 else "is out of range", field=field,
+                         value=value if isinstance(value, str) else q,
+                         allowed=f"{what} from {format_quantity(low)} to {format_quantity(high)}")
+    return q
+
+
+def check_tablet_weight(value: Any, tablet_strength: pint.Quantity, field: str = "tablet_weight") -> pint.Quantity:
+    """A measured average tablet weight [mg/tablet]: at least the drug it holds, at most MAX_TABLET_WEIGHT."""
+    q = as_quantity(value, field, "mass_per_tablet").to(mg_per_tablet)
+    return check_within(q, field, value, tablet_strength.to(mg_per_tablet), MAX_TABLET_WEIGHT, "a mass per tablet")
+
+
+def average_tablet_weight(total_weight: Any, tablets_weighed: Any) -> pint.Quantity:
+    """Average tablet weight [mg/tablet] = weight of the tablets weighed ÷ their number."""
+    total = check_positive(as_quantity(total_weight, "weight_of_tablets", "mass").to(mg), "weight_of_tablets",
+                           "a mass greater than zero")
+    n = as_count(tablets_weighed, "tablets_weighed", tablet)
+    return (total / n).to(mg_per_tablet)
+
+
+def _mass_per_tablet(value: Any, field: str) -> pint.Quantity:
+    q = as_quantity(value, field, "mass_per_tablet").to(mg_per_tablet)
+    return check_positive(q, field, "a mass per tablet greater than zero, e.g. 321 mg")
+
+
+@dataclass(frozen=True)
+class TabletPowder:
+    """Crushed-tablet powder holding ``drug_required`` (JCU PC3300 §4.3.2; domain.md §3)."""
+
+    drug_required: pint.Quantity  # mg
+    tablet_strength: pint.Quantity  # mg/tablet
+    tablets_equivalent: Fraction  # tablets (may be fractional; a plain number so 0.9 never shows as 1)
+    tablets_to_crush: pint.Quantity  # whole tablets
+    average_tablet_weight: pint.Quantity  # mg/tablet
+    powder_to_weigh: pint.Quantity  # mg
+
+
+def tablet_powder(drug_required: Any, tablet_strength: Any, average_weight: Any,
+                  trace: Trace | None = None) -> TabletPowder:
+    """Powder [mg] = drug [mg] × average tablet weight [mg/tablet] ÷ tablet strength [mg/tablet].
+
+    ``drug_required`` is in the form the strength is stated as. Works for any tablet (the strength is
+    a parameter): 2400 mg paracetamol from 500 mg tablets weighing 555.875 mg on average is 4.8
+    tablets, crush 5, weigh 2668.2 mg. Adds its three steps to ``trace`` when one is given.
+    """
+    trace = trace if trace is not None else Trace()
+    drug = check_positive(as_quantity(drug_required, "naltrexone_hcl", "mass").to(mg), "naltrexone_hcl",
+                          "a mass greater than zero")
+    strength = _mass_per_tablet(tablet_strength, "tablet_strength")
+    weight = _mass_per_tablet(average_weight, "tablet_weight")
+    if weight < strength:
+        raise RangeError("is less than the drug each tablet holds; check the weighing",
+                         field="tablet_weight", value=weight,
+                         allowed=f"at least the tablet strength, {format_quantity(strength)} per tablet")
+    equivalent = trace.add("tablets_equivalent", "Tablets holding the drug", "drug ÷ tablet strength",
+                           exact((drug / strength).to(tablet).magnitude), drug=drug, tablet_strength=strength)
+    crush = trace.add("tablets_to_crush", "Whole tablets to crush", "round up (tablets equivalent)",
+                      Q(math.ceil(equivalent), tablet), tablets_equivalent=equivalent)
+    powder = trace.add("tablet_powder_to_weigh", "Tablet powder to weigh",
+                       "drug × average tablet weight ÷ tablet strength", (drug * weight / strength).to(mg),
+                       drug=drug, average_tablet_weight=weight, tablet_strength=strength)
+    return TabletPowder(drug, strength, equivalent, crush, weight, powder)

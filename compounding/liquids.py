@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any, Iterable, Sequence
 
@@ -29,7 +29,8 @@ import pint
 from . import __version__ as ENGINE_VERSION
 from .bud import BeyondUseDate, beyond_use_date, parse_date
 from .display import format_number, format_quantity
-from .drug import DrugContent, drug_content, refuse_other_source_inputs
+from .drug import (MAX_TABLET_WEIGHT, DrugContent, TabletPowder, average_tablet_weight, check_positive,  # noqa: F401
+                   check_tablet_weight, check_within, drug_content, refuse_other_source_inputs, tablet_powder)
 from .errors import CalculationError, InputError, RangeError
 from .jsonout import to_jsonable
 from .liquid_aliquot import LiquidAliquot, LiquidStage, plan_liquid_aliquot
@@ -37,7 +38,7 @@ from .liquid_data import LiquidData, Syringe, Vehicle, liquid_data
 from .reference import Reference, reference
 from .trace import Step, Trace
 from .weighing import entered_mwq
-from .units import (Q, as_count, as_fraction, as_quantity, day, dimensionless, exact, mg, mg_per_mL,
+from .units import (Q, as_count, as_quantity, day, dimensionless, exact, mg, mg_per_mL,
                     mg_per_tablet, mL, percent, tablet)
 
 __all__ = ["SOURCES", "check_dose", "parse_doses", "average_tablet_weight", "TabletPowder",
@@ -49,12 +50,6 @@ SOURCES = ("tablets", "api")
 
 
 # --- small checks ---------------------------------------------------------------------------------
-
-def _positive(q: pint.Quantity, field: str, allowed: str) -> pint.Quantity:
-    if q.magnitude <= 0:
-        raise RangeError("must be greater than zero", field=field, value=q, allowed=allowed)
-    return q
-
 
 def check_dose(value: Any, field: str = "dose", ref: Reference | None = None) -> pint.Quantity:
     """A dose of naltrexone HCl [mg], refused outside the LDN range 0.1-4.5 mg (naltrexone.toml)."""
@@ -77,86 +72,17 @@ def parse_doses(value: Any, field: str = "doses", ref: Reference | None = None) 
     return tuple(unique[k] for k in sorted(unique))
 
 
-def _mass_per_tablet(value: Any, field: str) -> pint.Quantity:
-    q = as_quantity(value, field, "mass_per_tablet").to(mg_per_tablet)
-    return _positive(q, field, "a mass per tablet greater than zero, e.g. 321 mg")
-
-
 # Sanity limits on what is typed (conventions, not pharmacopoeial figures): outside them the value
 # is a slip of unit or digit ("1 g/mL" for "1 mg/mL", "50 L" for "50 mL"), not a liquid to make.
 CONCENTRATION_RANGE = (Q(Fraction(1, 100), mg_per_mL), Q(500, mg_per_mL))
 VOLUME_RANGE = (Q(1, mL), Q(1000, mL))
 MAX_TABLETS = 100
-MAX_TABLET_WEIGHT = Q(2000, mg_per_tablet)
-
-
-def _within(q: pint.Quantity, field: str, value: Any, low: pint.Quantity, high: pint.Quantity,
-            what: str) -> pint.Quantity:
-    if not (low <= q <= high):
-        raise RangeError("must be greater than zero" if q.magnitude <= 0 else "is out of range", field=field,
-                         value=value if isinstance(value, str) else q,
-                         allowed=f"{what} from {format_quantity(low)} to {format_quantity(high)}")
-    return q
 
 
 def check_concentration(value: Any, field: str = "concentration") -> pint.Quantity:
     """A liquid concentration [mg/mL] within CONCENTRATION_RANGE."""
     q = as_quantity(value, field, "concentration").to(mg_per_mL)
-    return _within(q, field, value, *CONCENTRATION_RANGE, "a concentration")
-
-
-def _tablet_weight(value: Any, strength: pint.Quantity) -> pint.Quantity:
-    """A measured average tablet weight: at least the drug it holds, at most 2 g (as for capsules)."""
-    q = as_quantity(value, "tablet_weight", "mass_per_tablet").to(mg_per_tablet)
-    return _within(q, "tablet_weight", value, strength, MAX_TABLET_WEIGHT, "a mass per tablet")
-
-
-# --- tablets: whole, or crushed and weighed -------------------------------------------------------
-
-def average_tablet_weight(total_weight: Any, tablets_weighed: Any) -> pint.Quantity:
-    """Average tablet weight [mg/tablet] = weight of the tablets weighed ÷ their number."""
-    total = _positive(as_quantity(total_weight, "weight_of_tablets", "mass").to(mg), "weight_of_tablets",
-                      "a mass greater than zero")
-    n = as_count(tablets_weighed, "tablets_weighed", tablet)
-    return (total / n).to(mg_per_tablet)
-
-
-@dataclass(frozen=True)
-class TabletPowder:
-    """Crushed-tablet powder holding ``drug_required`` (JCU PC3300 §4.3.2; domain.md §3)."""
-
-    drug_required: pint.Quantity  # mg
-    tablet_strength: pint.Quantity  # mg/tablet
-    tablets_equivalent: Fraction  # tablets (may be fractional; a plain number so 0.9 never shows as 1)
-    tablets_to_crush: pint.Quantity  # whole tablets
-    average_tablet_weight: pint.Quantity  # mg/tablet
-    powder_to_weigh: pint.Quantity  # mg
-
-
-def tablet_powder(drug_required: Any, tablet_strength: Any, average_weight: Any,
-                  trace: Trace | None = None) -> TabletPowder:
-    """Powder [mg] = drug [mg] × average tablet weight [mg/tablet] ÷ tablet strength [mg/tablet].
-
-    Works for any tablet (the strength is a parameter): 2400 mg paracetamol from 500 mg tablets
-    weighing 555.875 mg on average is 4.8 tablets, crush 5, weigh 2668.2 mg.
-    """
-    trace = trace if trace is not None else Trace()
-    drug = _positive(as_quantity(drug_required, "naltrexone_hcl", "mass").to(mg), "naltrexone_hcl",
-                     "a mass greater than zero")
-    strength = _mass_per_tablet(tablet_strength, "tablet_strength")
-    weight = _mass_per_tablet(average_weight, "tablet_weight")
-    if weight < strength:
-        raise RangeError("is less than the drug each tablet holds; check the weighing",
-                         field="tablet_weight", value=weight,
-                         allowed=f"at least the tablet strength, {format_quantity(strength)} per tablet")
-    equivalent = trace.add("tablets_equivalent", "Tablets holding the drug", "drug ÷ tablet strength",
-                           exact((drug / strength).to(tablet).magnitude), drug=drug, tablet_strength=strength)
-    crush = trace.add("tablets_to_crush", "Whole tablets to crush", "round up (tablets equivalent)",
-                      Q(math.ceil(equivalent), tablet), tablets_equivalent=equivalent)
-    powder = trace.add("tablet_powder_to_weigh", "Tablet powder to weigh",
-                       "drug × average tablet weight ÷ tablet strength", (drug * weight / strength).to(mg),
-                       drug=drug, average_tablet_weight=weight, tablet_strength=strength)
-    return TabletPowder(drug, strength, equivalent, crush, weight, powder)
+    return check_within(q, field, value, *CONCENTRATION_RANGE, "a concentration")
 
 
 # --- syringes and the dose-volume table -----------------------------------------------------------
@@ -226,16 +152,16 @@ def dose_volume_table(doses: Iterable[Any], concentration: Any, final_volume: An
     on a mark (else the smallest that holds it), and whether it is measurable. The doses need not be
     naltrexone (no range check here: :func:`prepare_liquid` checks LDN doses)."""
     data = liquid_data()
-    conc = _positive(as_quantity(concentration, "concentration", "concentration").to(mg_per_mL),
+    conc = check_positive(as_quantity(concentration, "concentration", "concentration").to(mg_per_mL),
                      "concentration", "a concentration greater than zero")
-    vol = None if final_volume is None else _positive(
+    vol = None if final_volume is None else check_positive(
         as_quantity(final_volume, "final_volume", "volume").to(mL), "final_volume", "a volume greater than zero")
     minimum = (as_quantity(minimum_dose_volume, "minimum_dose_volume", "volume") if minimum_dose_volume
                is not None else data.minimum_dose_volume.quantity).to(mL)
     syr = tuple(syringes) if syringes is not None else data.syringes
     rows = []
     for d in doses:
-        dose = _positive(as_quantity(d, "dose", "mass").to(mg), "dose", "a mass greater than zero")
+        dose = check_positive(as_quantity(d, "dose", "mass").to(mg), "dose", "a mass greater than zero")
         rows.append(_dose_row(dose, conc, vol, syr, minimum))
     return tuple(rows)
 
@@ -344,7 +270,7 @@ def _solve_amounts(concentration: Any, final_volume: Any, tablets: Any, strength
                    source: str, trace: Trace) -> tuple[pint.Quantity, pint.Quantity, pint.Quantity]:
     """Any two of tablets / concentration / final volume give the third: (drug, conc, volume)."""
     conc = None if concentration is None else check_concentration(concentration)
-    vol = None if final_volume is None else _within(
+    vol = None if final_volume is None else check_within(
         as_quantity(final_volume, "final_volume", "volume").to(mL), "final_volume", final_volume,
         *VOLUME_RANGE, "a final volume")
     n = None if tablets is None else as_count(tablets, "tablets", tablet, maximum=MAX_TABLETS)
@@ -470,112 +396,175 @@ def prepare_liquid(*, concentration: Any = None, final_volume: Any = None, table
 
     bundle = bundle or shipped_bundle()
     ref, data = ref or bundle.reference, data or bundle.liquid
-    ref_hash = hash_of(bundle, ref=ref, data=data)  # None when ref= or data= overrides the bundle's
-    compounding_date = dt.date.today() if compounding_date is None else compounding_date
-    component_expiries = tuple(component_expiries)
     inputs = dict(concentration=concentration, final_volume=final_volume, tablets=tablets, source=source,
                   vehicle=vehicle, formula=formula, tablet_weight=tablet_weight, doses=doses,
-                  compounding_date=compounding_date, api_form=api_form, potency=potency, assay=assay, water=water,
-                  potency_basis=potency_basis, balance=balance, mwq=mwq, component_expiries=component_expiries,
+                  compounding_date=dt.date.today() if compounding_date is None else compounding_date,
+                  api_form=api_form, potency=potency, assay=assay, water=water, potency_basis=potency_basis,
+                  balance=balance, mwq=mwq, component_expiries=tuple(component_expiries),
                   day_one_is_compounding_day=day_one_is_compounding_day)
-    mfr = _master_formula(formula, vehicle, data, bundle)
-    source = source or (mfr.source if mfr else "tablets")
-    vehicle = vehicle or (mfr.default_vehicle if mfr else "purified_water")
+    ref_hash = hash_of(bundle, ref=ref, data=data)  # None when ref= or data= overrides the bundle's
+    return _with_order(_prepare(inputs, ref, data, bundle, ref_hash), inputs)
+
+
+def _prepare(i: dict[str, Any], ref: Reference, data: LiquidData, bundle: Any,
+             ref_hash: str | None) -> LiquidPreparation:
+    """The stages in order (each refuses its own inputs, so the first bad input is named first)."""
+    mfr, source, veh = _formula_stage(i, data, bundle)
+    trace, warnings = Trace(), []
+    bal, mwq = _balance_stage(i["balance"], i["mwq"], ref, trace)
+    strength = ref.tablet.strength.quantity.to(mg_per_tablet)
+    drug, conc, vol = _solve_amounts(i["concentration"], i["final_volume"], i["tablets"], strength, source, trace)
+    dose_list = parse_doses(i["doses"], ref=ref)
+    if source == "tablets":
+        part = _tablets_stage(drug, conc, strength, i["tablet_weight"], mwq, trace, warnings)
+    else:
+        lot = {k: i[k] for k in ("potency", "assay", "water", "potency_basis")}
+        part = _api_stage(drug, vol, mwq, veh, i["api_form"], lot, ref, bundle, trace, warnings)
+    components = _components(veh, vol, mwq, trace, warnings)
+    weighed = part.weighed + tuple(c.amount for c in components
+                                   if c.amount is not None and c.amount.dimensionality == mg.dimensionality)
+    _vehicle_warnings(veh, conc, warnings)
+    cdate, bud = _bud_stage(veh, i["compounding_date"], i["component_expiries"], i["day_one_is_compounding_day"],
+                            ref, trace, warnings)
+    rows, recommended = _dose_stage(dose_list, conc, vol, data, bud, warnings)
+    labels = _labels(drug, conc, vol, source, veh, data, bud)
+    _concentration_warning(conc, data, warnings)
+    return LiquidPreparation(
+        mfr.id if mfr else None, mfr.version if mfr else None, mfr.name if mfr else None, source, veh, drug,
+        conc, vol, part.tablet_strength, part.tablets_equivalent, part.tablets_to_use, part.tablets_to_crush,
+        part.average_tablet_weight, part.tablet_powder_to_weigh, part.api_form, part.salt_factor, part.potency,
+        part.api_to_weigh, part.aliquot, mwq, bal.key, all(w >= mwq for w in weighed), components, rows,
+        recommended, cdate, bud, bud.storage, labels, tuple(warnings), trace.freeze(), part.potency_basis,
+        part.potency_basis_text, reference_hash=ref_hash)
+
+
+@dataclass(frozen=True)
+class _DrugPart:
+    """What the tablets or the API stage gives the preparation (the other source's fields None)."""
+
+    weighed: tuple[pint.Quantity, ...] = ()  # what goes on the balance, checked against the MWQ
+    tablet_strength: pint.Quantity | None = None
+    tablets_equivalent: Fraction | None = None
+    tablets_to_use: pint.Quantity | None = None
+    tablets_to_crush: pint.Quantity | None = None
+    average_tablet_weight: pint.Quantity | None = None
+    tablet_powder_to_weigh: pint.Quantity | None = None
+    api_form: str | None = None
+    salt_factor: Fraction | None = None
+    potency: Fraction | None = None
+    api_to_weigh: pint.Quantity | None = None
+    aliquot: LiquidAliquot | None = None
+    potency_basis: str | None = None
+    potency_basis_text: str | None = None
+
+
+def _formula_stage(i: dict[str, Any], data: LiquidData, bundle: Any) -> tuple[Any, str, Vehicle]:
+    """(master formula or None, source, vehicle): the formula's defaults where none was given."""
+    mfr = _master_formula(i["formula"], i["vehicle"], data, bundle)
+    source = i["source"] or (mfr.source if mfr else "tablets")
+    vehicle = i["vehicle"] or (mfr.default_vehicle if mfr else "purified_water")
     if source not in SOURCES:
         raise InputError("is not a known source", field="source", value=source, allowed="tablets, api")
-    refuse_other_source_inputs(source, "liquids", api_form=api_form, potency=potency, assay=assay, water=water,
-                               potency_basis=potency_basis, tablet_weight=tablet_weight)
-    veh = data.vehicle(vehicle)
+    refuse_other_source_inputs(source, "liquids", **{k: i[k] for k in (
+        "api_form", "potency", "assay", "water", "potency_basis", "tablet_weight")})
+    return mfr, source, data.vehicle(vehicle)
+
+
+def _balance_stage(balance: str | None, mwq: Any, ref: Reference, trace: Trace) -> tuple[Any, pint.Quantity]:
+    """(balance, MWQ [mg]): the balance's MWQ, or the one entered."""
     bal = ref.balance(balance or ref.default_balance)
-    trace, warnings = Trace(), []
     if mwq is None:
-        mwq = trace.add("mwq", f"Minimum weighable quantity of the {bal.name}", bal.mwq_formula, bal.mwq.to(mg))
-    else:
-        mwq = trace.add("mwq", "Minimum weighable quantity (entered)", "given", entered_mwq(mwq))
-    tablet_info = ref.tablet
-    strength = tablet_info.strength.quantity.to(mg_per_tablet)
-    drug, conc, vol = _solve_amounts(concentration, final_volume, tablets, strength, source, trace)
-    dose_list = parse_doses(doses, ref=ref)
+        return bal, trace.add("mwq", f"Minimum weighable quantity of the {bal.name}", bal.mwq_formula,
+                              bal.mwq.to(mg))
+    return bal, trace.add("mwq", "Minimum weighable quantity (entered)", "given", entered_mwq(mwq))
 
-    equivalent = use = crush = avg = powder = api = aliquot = salt = pot = content = None
-    weighed: list[pint.Quantity] = []
-    if source == "tablets":
-        equivalent = exact((drug / strength).to(tablet).magnitude)
-        if equivalent.denominator == 1:
-            trace.add("tablets_equivalent", "Tablets holding the drug", "drug ÷ tablet strength",
-                      equivalent, drug=drug, tablet_strength=strength)
-            use = trace.add("tablets_to_use", "Whole tablets to use", "tablets equivalent (a whole number)",
-                            Q(equivalent, tablet))
-            if tablet_weight is not None:
-                avg = _tablet_weight(tablet_weight, strength)
-        else:
-            if tablet_weight is None:
-                raise InputError(f"must be measured: the batch needs {format_quantity(Q(equivalent, tablet))} "
-                                 "(not whole tablets), so whole tablets are crushed and the powder weighed; "
-                                 "weigh at least 10-20 tablets and enter their average weight",
-                                 field="tablet_weight",
-                                 allowed="a measured average mass per tablet, e.g. 321 mg")
-            tp = tablet_powder(drug, strength, _tablet_weight(tablet_weight, strength), trace)
-            crush, avg, powder = tp.tablets_to_crush, tp.average_tablet_weight, tp.powder_to_weigh
-            weighed.append(powder)
-            if powder < mwq:
-                whole = math.ceil(equivalent)
-                warnings.append(f"The tablet powder ({format_quantity(powder)}) is below the balance's MWQ "
-                                f"({format_quantity(mwq)}): use whole tablets instead, e.g. {whole} "
-                                f"tablet{'s' if whole > 1 else ''} in {format_quantity((Q(whole, tablet) * strength / conc).to(mL))} "
-                                f"at {format_quantity(conc)}.")
-    else:
-        content = drug_content(api_form, potency=potency, assay=assay, water=water, potency_basis=potency_basis,
-                               ref=ref, trace=trace, warnings=warnings)
-        api_form, salt, pot = content.form.key, content.salt_factor, content.potency
-        api = _api_amount(drug, content, trace)
-        aliquot = _liquid_aliquot(drug, api, vol, mwq, veh, trace, warnings, bundle) if api < mwq else None
-        weighed.append(aliquot.api_to_weigh if aliquot else api)
 
-    components = _components(veh, vol, mwq, trace, warnings)
-    weighed += [c.amount for c in components if c.amount is not None and c.amount.dimensionality == mg.dimensionality]
-    above = all(w >= mwq for w in weighed)
+def _tablets_stage(drug: pint.Quantity, conc: pint.Quantity, strength: pint.Quantity, tablet_weight: Any,
+                   mwq: pint.Quantity, trace: Trace, warnings: list[str]) -> _DrugPart:
+    """Whole tablets when the drug is a whole number of them; else crushed tablets' powder weighed."""
+    equivalent = exact((drug / strength).to(tablet).magnitude)
+    if equivalent.denominator == 1:
+        trace.add("tablets_equivalent", "Tablets holding the drug", "drug ÷ tablet strength",
+                  equivalent, drug=drug, tablet_strength=strength)
+        use = trace.add("tablets_to_use", "Whole tablets to use", "tablets equivalent (a whole number)",
+                        Q(equivalent, tablet))
+        avg = None if tablet_weight is None else check_tablet_weight(tablet_weight, strength)
+        return _DrugPart((), strength, equivalent, use, average_tablet_weight=avg)
+    if tablet_weight is None:
+        raise InputError(f"must be measured: the batch needs {format_quantity(Q(equivalent, tablet))} "
+                         "(not whole tablets), so whole tablets are crushed and the powder weighed; "
+                         "weigh at least 10-20 tablets and enter their average weight",
+                         field="tablet_weight", allowed="a measured average mass per tablet, e.g. 321 mg")
+    tp = tablet_powder(drug, strength, check_tablet_weight(tablet_weight, strength), trace)
+    powder = tp.powder_to_weigh
+    if powder < mwq:
+        whole = math.ceil(equivalent)
+        warnings.append(f"The tablet powder ({format_quantity(powder)}) is below the balance's MWQ "
+                        f"({format_quantity(mwq)}): use whole tablets instead, e.g. {whole} "
+                        f"tablet{'s' if whole > 1 else ''} in {format_quantity((Q(whole, tablet) * strength / conc).to(mL))} "
+                        f"at {format_quantity(conc)}.")
+    return _DrugPart((powder,), strength, equivalent, None, tp.tablets_to_crush, tp.average_tablet_weight, powder)
 
+
+def _api_stage(drug: pint.Quantity, vol: pint.Quantity, mwq: pint.Quantity, veh: Vehicle, api_form: str | None,
+               lot: dict[str, Any], ref: Reference, bundle: Any, trace: Trace, warnings: list[str]) -> _DrugPart:
+    """The lot's content (``lot``: potency, assay, water, potency_basis; drug.py), the powder to
+    weigh, and an aliquot below the MWQ."""
+    content = drug_content(api_form, **lot, ref=ref, trace=trace, warnings=warnings)
+    api = _api_amount(drug, content, trace)
+    aliquot = _liquid_aliquot(drug, api, vol, mwq, veh, trace, warnings, bundle) if api < mwq else None
+    return _DrugPart((aliquot.api_to_weigh if aliquot else api,), api_form=content.form.key,
+                     salt_factor=content.salt_factor, potency=content.potency, api_to_weigh=api, aliquot=aliquot,
+                     potency_basis=content.potency_basis.key, potency_basis_text=content.basis_text)
+
+
+def _vehicle_warnings(veh: Vehicle, conc: pint.Quantity, warnings: list[str]) -> None:
     if veh.published_concentration is not None and veh.published_concentration.quantity.to(mg_per_mL) != conc:
         warnings.append(f"{veh.name} was published at {format_quantity(veh.published_concentration.quantity)}; "
                         f"its stability data do not cover {format_quantity(conc)}.")
     if veh.stability_note:
         warnings.append(veh.stability_note)
 
+
+def _bud_stage(veh: Vehicle, compounding_date: Any, component_expiries: tuple[Any, ...], day_one: bool,
+               ref: Reference, trace: Trace, warnings: list[str]) -> tuple[dt.date, BeyondUseDate]:
+    """(compounding date, BUD): the vehicle's category, limited by the components' expiry dates."""
     cdate = parse_date(compounding_date, "date")
     bud = beyond_use_date(veh.bud_category, cdate, component_expiries=component_expiries,
-                          day_one_is_compounding_day=day_one_is_compounding_day, ref=ref)
+                          day_one_is_compounding_day=day_one, ref=ref)
     trace.add("bud", "Beyond-use date", "compounding date + BUD days", bud.date, days=bud.days)
     warnings[:0] = bud.warnings  # first: a liquid that expires within days is the news of this sheet
+    return cdate, bud
 
-    rows = tuple(_dose_row(d, conc, vol, data.syringes, data.minimum_dose_volume.quantity.to(mL), bud.days)
-                 for d in dose_list)
-    recommended = _recommendation(rows, conc, dose_list, data, warnings)
+
+def _dose_stage(doses: tuple[pint.Quantity, ...], conc: pint.Quantity, vol: pint.Quantity, data: LiquidData,
+                bud: BeyondUseDate, warnings: list[str]) -> tuple[tuple[DoseVolume, ...], pint.Quantity | None]:
+    """(dose-volume rows, recommended concentration or None) with their warnings."""
+    minimum = data.minimum_dose_volume.quantity.to(mL)
+    rows = tuple(_dose_row(d, conc, vol, data.syringes, minimum, bud.days) for d in doses)
+    recommended = _recommendation(rows, conc, doses, data, warnings)
     _supply_warnings(rows, bud, warnings)
+    return rows, recommended
 
+
+def _labels(drug: pint.Quantity, conc: pint.Quantity, vol: pint.Quantity, source: str, veh: Vehicle,
+            data: LiquidData, bud: BeyondUseDate) -> tuple[str, ...]:
     labels = [f"NALTREXONE HCl {format_quantity(conc)} ({format_quantity(drug)} in {format_quantity(vol)})"]
     if source == "tablets" or not veh.solution_from_api:
         labels.append(data.shake_well_label)
-    labels += list(veh.labels) + [bud.storage_label]
+    return tuple(labels + list(veh.labels) + [bud.storage_label])
+
+
+def _concentration_warning(conc: pint.Quantity, data: LiquidData, warnings: list[str]) -> None:
     standard = data.standard_concentrations[0].quantity.to(mg_per_mL)
     if conc != standard:
         warnings.append(f"{format_quantity(conc)} is not the usual {format_quantity(standard)}: several "
                         "concentrations in circulation is a ten-fold-error risk; print the concentration "
                         "unmistakably on every label and sheet.")
-    prep = LiquidPreparation(
-        mfr.id if mfr else None, mfr.version if mfr else None, mfr.name if mfr else None, source, veh, drug, conc, vol, strength if source == "tablets" else None, equivalent, use, crush,
-        avg, powder, api_form if source == "api" else None, salt, pot, api, aliquot, mwq, bal.key, above,
-        components, rows, recommended, cdate, bud, bud.storage,
-        tuple(labels), tuple(warnings), trace.freeze(),
-        content.potency_basis.key if content else None, content.basis_text if content else None,
-        reference_hash=ref_hash)
-    return _with_order(prep, inputs)
 
 
 def _with_order(prep: LiquidPreparation, inputs: dict[str, Any]) -> LiquidPreparation:
     """The preparation carrying its order: the inputs, with the defaults it chose filled in."""
-    from dataclasses import replace
-
     from .orders import LiquidOrder, resolved
 
     order = resolved(LiquidOrder.from_text(**inputs), formula=prep.formula_id, source=prep.source,
