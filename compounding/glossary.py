@@ -1,5 +1,6 @@
-"""One table of names: every input field the core refuses by name and every key of its JSON results,
-with the label a person reads, the unit and a description.
+"""One table of names: every input field the core and the Excel export refuse by name, every key of
+a result's JSON and every key of a calculation trace's steps, with the label a person reads, the
+unit and a description.
 
 The trace, the JSON, the text sheet, the Excel record, the CLI help and the app take their words for
 a name from here (``term("filler_to_add").label``), so one name means one thing everywhere: a refusal
@@ -8,7 +9,9 @@ goes on the balance besides an aliquot's diluent) is not ``filler_to_weigh`` (al
 blend). tests/test_glossary.py checks that every field the core raises and every key of a result's
 JSON is here.
 
-Indexed fields (``stages[2].dose``) are looked up by their name before the index (``stages``).
+Indexed fields (``stages[2].dose``) are looked up by their name before the index (``stages``);
+numbered trace keys by their family (``aliquot_stage_2`` → ``aliquot_stage``, ``capsules_1.5mg`` →
+``capsules_of_strength``).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Term", "GLOSSARY", "term", "WEIGHING_KEYS"]
+__all__ = ["Term", "GLOSSARY", "term", "WEIGHING_KEYS", "WEIGHING_WORDS"]
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,8 @@ _TABLE: dict[str, Term] = {
     "start": _T("Start dose", "mg", "The first daily dose of a titration"),
     "step": _T("Dose step", "mg", "The increase at each step of a titration"),
     "every": _T("Step interval", "days", "Days between dose steps"),
-    "target": _T("Target dose", "mg", "The maintenance dose a titration reaches"),
+    "target": _T("Target dose", "mg", "The maintenance dose a titration reaches; in the weight check, the target "
+                 "fill weight per capsule"),
     "maintain": _T("Days at target", "days", "Days at the target dose"),
     "stages": _T("Stages", "", "Explicit titration stages, dose:days each; in an aliquot, its dilution stages"),
     "preset": _T("Regimen preset", "", "A titration regimen from regimens.toml"),
@@ -125,6 +129,30 @@ _TABLE: dict[str, Term] = {
     "qa.amounts": _T("QA amounts", "", "The QA pharmacist's own amounts, each with its unit"),
     "qa.dose_volumes": _T("QA dose volumes", "mL", "The QA pharmacist's dose:volume pairs"),
     "file": _T("File", "", "An exported Excel record to check"),
+
+    # the Excel record (compounding.excel): what a pharmacy writes on it, and the export's options
+    "pharmacy_name": _T("Pharmacy", "", "The pharmacy's name, printed on every page", "--pharmacy"),
+    "pharmacy_contact": _T("Pharmacy address and phone", "", "Printed on the label"),
+    "lot_number": _T("Internal lot / Rx number", "", "The batch's lot or prescription number, printed in every "
+                     "page header", "--lot"),
+    "patient": _T("Patient", "", "The patient's name"),
+    "prescriber": _T("Prescriber", "", "The prescriber's name"),
+    "directions": _T("Directions", "", "The directions for use printed on the label (left out: a blank line to "
+                     "fill by hand)"),
+    "compounded_by": _T("Compounded by", "", "Who compounded the batch"),
+    "verified_by": _T("Verified by", "", "Who verified the batch"),
+    "released_by": _T("Released by", "", "Who released the batch"),
+    "notes": _T("Notes and deviations", "", "Free text on the record"),
+    "capsule_weights": _T("Capsule weight rows", "", "Rows of the record's capsule weight check, all to be "
+                          "weighed (at least the QC sample)"),
+    "patient_dose": _T("Patient's dose", "mg", "The dose printed on the liquid label with its volume on the "
+                       "oral syringe dispensed"),
+    "paper": _T("Paper size", "", "A4 or Letter"),
+    "xlsx": _T("Excel file", "", "The path the Excel record is written to"),
+    "allocation": _T("Allocation", "", "A worklist's allocation of a batch to prescriptions, printed on its record"),
+    "extra_count": _T("Extra capsules, a count", "capsules", "The record's extra capsules given as a count"),
+    "extra_percent": _T("Extra capsules, a percentage", "%", "The record's extra capsules given as a percentage "
+                        "of the order, rounded up"),
 
     # --- results: keys of the JSON (as_dict) of CapsuleBatch, LiquidPreparation, TitrationPlan ----
     "id": _T("Formula id", "", "The master formula's id"),
@@ -220,7 +248,8 @@ _TABLE: dict[str, Term] = {
     "limited_by_bud": _T("Limited by the BUD", "", "The bottle would last longer than its BUD"),
     "capacity": _T("Capacity", "mL", "A device's capacity"),
     "graduation": _T("Graduation", "mL", "A device's graduation"),
-    "minimum": _T("Smallest volume", "mL", "The smallest volume a device measures"),
+    "minimum": _T("Smallest", "mL or mg", "The smallest volume a device measures; in the weight check, the "
+                  "lightest capsule"),
     "first_day": _T("First day", "", "The first plan day of a stage or fill"),
     "last_day": _T("Last day", "", "The last plan day of a stage or fill"),
     "end_date": _T("End date", "", "A stage's last day's date"),
@@ -230,16 +259,71 @@ _TABLE: dict[str, Term] = {
     "fill": _T("Fill", "", "The fill (bottle) number"),
     "day": _T("Day", "", "The plan day"),
     "capsule": _T("Capsule", "mg", "The strength of the one capsule to take that day"),
+
+    # --- trace steps: keys of Step that are not a result key above (tests/test_glossary.py collects
+    # them from runs); a step's own description adds the case's words (the filler's name, the source)
+    "drug_powder_per_capsule": _T("Drug powder per capsule", "mg/capsule", "API or tablet powder in one capsule: "
+                                  "the powder to weigh ÷ capsules to make"),
+    "filler_fill_weight": _T("Filler fill weight used", "mg/capsule", "Filler that fills one capsule of the size: "
+                             "the measured fill weight, or the table's estimate"),
+    "filler_displaced_per_capsule": _T("Filler displaced per capsule", "mg/capsule", "Filler the drug powder "
+                                       "displaces in one capsule (displacement factor × drug powder)"),
+    "drug_volume_per_capsule": _T("Drug powder volume per capsule", "mL", "Drug powder per capsule ÷ its bulk "
+                                  "density (density method)"),
+    "free_volume_per_capsule": _T("Free volume per capsule", "mL", "Capsule volume − drug powder volume, filled "
+                                  "with filler (density method)"),
+    "drug_per_capsule_planned": _T("Drug per capsule, planned", "mg/capsule", "Drug per capsule the planned "
+                                   "weighings deliver, as % of the strength"),
+    "aliquot_stage": _T("Aliquot stage", "mg", "One stage of a powder aliquot (aliquot_stage_1, _2): weigh the "
+                        "drug, add diluent, take the aliquot; its value is the drug weighed"),
+    "blend_total_actual": _T("Blend total, actual", "mg", "Drug powder + filler the actual weights put in the "
+                             "blend"),
+    "fill_weight_per_capsule_actual": _T("Fill weight per capsule, actual", "mg/capsule", "Blend total from the "
+                                         "actual weights ÷ capsules to make: the weight check's target"),
+    "drug_per_capsule_actual": _T("Drug per capsule, actual", "mg/capsule", "Drug per capsule the actual "
+                                  "weights deliver, as % of the strength"),
+    "aliquot_delivered": _T("Powder delivered", "mg", "Powder the liquid aliquot's measured volume holds "
+                            "(the JSON calls it powder_delivered)"),
+    "capsules_of_strength": _T("Capsules of a strength", "capsules", "Capsules of one strength a titration "
+                               "dispenses (capsules_1.5mg, …: one per dose at that strength)"),
+    # the weight check (compounding.qc)
+    "lowest_allowed": _T("Lowest acceptable capsule", "mg", "Target × the low capsule weight limit"),
+    "highest_allowed": _T("Highest acceptable capsule", "mg", "Target × the high capsule weight limit"),
+    "net_weights": _T("Net fill weights", "mg", "Each capsule's gross weight − the empty shell weight"),
+    "mean": _T("Mean net fill weight", "mg", "Sum of the net fill weights ÷ capsules weighed"),
+    "mean_percent_of_target": _T("Mean as % of target", "%", "Mean net fill weight ÷ target"),
+    "sd": _T("Standard deviation", "mg", "Sample standard deviation (n − 1) of the net fill weights"),
+    "rsd": _T("Relative standard deviation", "%", "Standard deviation ÷ mean"),
+    "maximum": _T("Heaviest capsule", "mg", "The heaviest net fill weight of the capsules weighed"),
+    "balance_error_allowed": _T("Largest weighing error allowed", "mg", "The largest weighing error with which "
+                                "the balance still tells a capsule inside the limits from one outside"),
+    "required": _T("Capsules to weigh", "capsules", "Capsules the QC rule needs weighed"),
+    "verdict": _T("Verdict", "", "PASS, FAIL, or INCOMPLETE while fewer capsules than the QC rule needs are "
+                  "weighed"),
 }
+#: what each weighing puts on the balance, in a pharmacist's words
+WEIGHING_WORDS = {"drug": "drug powder", "diluent": "diluent, aliquot stage 1", "aliquot": "aliquot of stage 1",
+                  "diluent_2": "diluent, aliquot stage 2", "aliquot_2": "aliquot of stage 2",
+                  "filler": "filler to add"}
 for _k in WEIGHING_KEYS:
     _TABLE.setdefault(_k, _T(_k.replace("_", " ").capitalize(), "mg", f"The {_k.replace('_', ' ')} weighing"))
     _TABLE[f"actual_{_k}"] = _T(f"Actual weight: {_k.replace('_', ' ')}", "mg", f"What was weighed for {_k}")
+    _TABLE[f"weigh_{_k}"] = _T(f"Weigh: {WEIGHING_WORDS[_k]}", "mg", f"The amount of {WEIGHING_WORDS[_k]} put on "
+                               "the balance, rounded to its readability, with its acceptable window")
 
 GLOSSARY: dict[str, Term] = _TABLE
 
 _INDEX = re.compile(r"\[\d+\].*$")
+# numbered trace keys: the family's entry (aliquot_stage_2 → aliquot_stage, capsules_1.5mg → capsules_of_strength)
+_FAMILIES = ((re.compile(r"aliquot_stage_\d+"), "aliquot_stage"),
+             (re.compile(r"capsules_\d+(?:\.\d+)?mg"), "capsules_of_strength"))
 
 
 def term(key: str) -> Term:
-    """The term for a field or result key (``stages[2].dose`` → ``stages``); KeyError when it has none."""
-    return GLOSSARY[_INDEX.sub("", key)]
+    """The term for a field, result key or trace key (``stages[2].dose`` → ``stages``, ``aliquot_stage_2``
+    → ``aliquot_stage``); KeyError when it has none."""
+    key = _INDEX.sub("", key)
+    for pattern, family in _FAMILIES:
+        if pattern.fullmatch(key):
+            return GLOSSARY[family]
+    return GLOSSARY[key]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..glossary import term
+
 
 def _engine_version() -> str:
     import compounding  # the core's version; this package's own until the core has one
@@ -17,18 +19,10 @@ ENGINE_VERSION = _engine_version()
 
 #: What a pharmacy fills in on the record, with the label the record prints. Each is an optional
 #: keyword of :func:`compounding.excel.workbook_bytes`; left out, the cell stays blank to write in.
-RECORD_FIELDS: dict[str, str] = {
-    "pharmacy_name": "Pharmacy",
-    "pharmacy_contact": "Pharmacy address and phone",
-    "lot_number": "Internal lot / Rx number",
-    "patient": "Patient",
-    "prescriber": "Prescriber",
-    "directions": "Directions",
-    "compounded_by": "Compounded by",
-    "verified_by": "Verified by",
-    "released_by": "Released by",
-    "notes": "Notes and deviations",
-}
+#: The labels are the glossary's (compounding.glossary), the one table of names.
+RECORD_FIELDS: dict[str, str] = {key: term(key).label for key in (
+    "pharmacy_name", "pharmacy_contact", "lot_number", "patient", "prescriber", "directions", "compounded_by",
+    "verified_by", "released_by", "notes")}
 
 #: Fields that may run over several lines (every other field is one line).
 MULTILINE = frozenset({"pharmacy_contact", "directions", "notes"})
