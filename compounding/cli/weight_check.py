@@ -53,24 +53,8 @@ def run(args: argparse.Namespace) -> int:
         json.dump(r.as_dict(), sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(report(r))
+        from ..sheet import weight_check_sheet
+
+        sys.stdout.write(weight_check_sheet(r))
     return 0 if r.passed else 1
 
-
-def report(r) -> str:
-    """The weight check as plain text: the figures, each capsule outside its limits, and the verdict."""
-    from ..display import format_number, format_quantity as fq
-
-    pct = lambda x: f"{format_number(x * 100, 2)}%"  # noqa: E731
-    lines = [f"Weight check: {r.n} of {r.required} capsules weighed; target {fq(r.target)}, acceptable "
-             f"{fq(r.lowest_allowed)} to {fq(r.highest_allowed)} ({pct(r.individual_low)}-{pct(r.individual_high)})",
-             f"Mean {fq(r.mean)} ({pct(r.mean_percent_of_target)} of target, limit ±{pct(r.mean_tolerance)}); "
-             f"SD {'n/a' if r.sd is None else fq(r.sd)}; RSD {'n/a' if r.rsd is None else pct(r.rsd)} "
-             f"(limit {pct(r.rsd_maximum)})",
-             f"Lightest {fq(r.minimum)}, heaviest {fq(r.maximum)}; outside the limits: {r.outside_limits}",
-             f"VERDICT: {r.verdict}"]
-    lines += [f"  - {x}" for x in r.reasons]
-    lines += [f"warning: {x}" for x in r.warnings]
-    if not r.balance.warnings:
-        lines.append(f"Balance: the {r.balance.balance} (MWQ {fq(r.balance.mwq)}) will do. {r.balance.needed}")
-    return "\n".join(lines) + "\n"
