@@ -73,8 +73,8 @@ _TABLE: dict[str, Term] = {
     "qc_high": _T("Capsule weight limit, high", "%", "Each capsule at most this % of the fill weight (capsule "
                   "batch input; the weight check calls it individual_high)"),
     "compounding_date": _T("Compounding date", "", "The day the preparation is made (ISO date)"),
-    "date": _T("Date", "", "The compounding date as the forms and the CLI name it; in a chart or fill, that "
-               "day's date", "--date"),
+    "date": _T("Compounding date", "", "The day the preparation is made (the compounding_date field as the "
+               "forms and the CLI name it); in a chart or fill, that day's date", "--date"),
     "component_expiries": _T("Component expiries", "", "Expiry dates of the components; the BUD never passes "
                              "the earliest", "--component-expiry"),
     "actual_weights": _T("Actual weights", "mg", "What was actually weighed, by weighing; the batch is "
@@ -308,7 +308,8 @@ WEIGHING_WORDS = {"drug": "drug powder", "diluent": "diluent, aliquot stage 1", 
                   "filler": "filler to add"}
 for _k in WEIGHING_KEYS:
     _TABLE.setdefault(_k, _T(_k.replace("_", " ").capitalize(), "mg", f"The {_k.replace('_', ' ')} weighing"))
-    _TABLE[f"actual_{_k}"] = _T(f"Actual weight: {_k.replace('_', ' ')}", "mg", f"What was weighed for {_k}")
+    _TABLE[f"actual_{_k}"] = _T(f"Actual weight: {WEIGHING_WORDS[_k]}", "mg", f"The {WEIGHING_WORDS[_k]} actually "
+                                "weighed; the batch is recalculated from it")
     _TABLE[f"weigh_{_k}"] = _T(f"Weigh: {WEIGHING_WORDS[_k]}", "mg", f"The amount of {WEIGHING_WORDS[_k]} put on "
                                "the balance, rounded to its readability, with its acceptable window")
 

@@ -11,23 +11,24 @@ from ..sheet import titration_sheet  # noqa: F401  (importable here too; every t
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--preset", help="regimen preset (formulas/reference/regimens.toml), e.g. seed_neuropathic, "
-                   "ldnrt_slow, ldnrt_weekly, ldnrt_autoimmune; the options below override it")
-    p.add_argument("--start", help="first dose, e.g. 1.5mg")
-    p.add_argument("--step", help="dose increase at each step, e.g. 1.5mg")
-    p.add_argument("--every", help="days between steps, e.g. 14 (or '2 weeks')")
-    p.add_argument("--target", help="target dose, e.g. 4.5mg (at most 4.5 mg, the LDN range)")
-    p.add_argument("--maintain", help="days at the target (default: one interval)")
-    p.add_argument("--stages", help="explicit stages instead of a regimen, e.g. 1.5mg:14,3mg:14,4.5mg:28")
-    p.add_argument("--form", choices=["capsules", "liquid"], default="capsules")
-    p.add_argument("--concentration", help="liquid concentration, e.g. 1mg/mL (default 1 mg/mL)")
-    p.add_argument("--vehicle", default="purified_water", help="liquid vehicle key (vehicles.toml)")
-    p.add_argument("--overage", help="extra volume per liquid fill, e.g. 5%% (default none)")
-    p.add_argument("--start-date", help="first day of the plan, ISO (default today)")
+    # each option's meaning comes from the glossary (cli.glossary_help); help= adds examples and defaults
+    p.add_argument("--preset", help="formulas/reference/regimens.toml, e.g. seed_neuropathic, ldnrt_slow, "
+                   "ldnrt_weekly, ldnrt_autoimmune; the options below override it")
+    p.add_argument("--start", help="e.g. 1.5mg")
+    p.add_argument("--step", help="e.g. 1.5mg")
+    p.add_argument("--every", help="e.g. 14 (or '2 weeks')")
+    p.add_argument("--target", help="e.g. 4.5mg (at most 4.5 mg, the LDN range)")
+    p.add_argument("--maintain", help="default: one interval")
+    p.add_argument("--stages", help="instead of a regimen, e.g. 1.5mg:14,3mg:14,4.5mg:28")
+    p.add_argument("--form", choices=["capsules", "liquid"], default="capsules", help="default capsules")
+    p.add_argument("--concentration", help="e.g. 1mg/mL (default 1 mg/mL)")
+    p.add_argument("--vehicle", default="purified_water", help="default purified_water")
+    p.add_argument("--overage", help="e.g. 5%% (default none)")
+    p.add_argument("--start-date", help="ISO (default today)")
     p.add_argument("--json", action="store_true", help="print the result as JSON only")
     p.add_argument("--save-order", metavar="PATH", help="also write the order (inputs with the defaults "
                    "used, as JSON) to this path; python -m compounding compute PATH computes it again")
-    p.add_argument("--xlsx", help="also write the Excel plan (schedule, dispensing, patient chart) to this path")
+    p.add_argument("--xlsx", help="also write the Excel plan (schedule, dispensing, patient chart)")
     from ..excel import add_record_arguments
 
     add_record_arguments(p)

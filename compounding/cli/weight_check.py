@@ -12,20 +12,27 @@ import json
 import sys
 
 
+# options whose name is not the glossary field they set (compounding.cli.glossary_help); --target is the
+# target fill weight here, not the glossary's target (a titration's target dose): its help is its own
+GLOSSARY_KEYS = {"weights": "weights_file", "unit": "weights_unit", "low": "individual_low",
+                 "high": "individual_high", "rsd_max": "rsd_maximum", "target": None}
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("weights", help="a CSV or text file of capsule weights from the balance, or - for stdin")
+    # each option's meaning comes from the glossary (cli.glossary_help); help= adds examples and defaults
+    p.add_argument("weights", help="a CSV or text file from the balance, or - for stdin")
     p.add_argument("--target", required=True, help="target fill weight per capsule, e.g. 271.03mg")
-    p.add_argument("--unit", default="mg", choices=["mg", "g"], help="unit of bare numbers (default mg)")
-    p.add_argument("--shell", help="empty shell weight, when the weights are gross (filled capsule), e.g. 48mg")
-    p.add_argument("--batch-size", help="capsules in the batch: a smaller batch than the QC sample (10) is "
-                                        "complete when every capsule is weighed")
-    p.add_argument("--low", help="each capsule at least this %% of target (default from qc.toml, 90%%)")
-    p.add_argument("--high", help="each capsule at most this %% of target (default 110%%)")
-    p.add_argument("--mean-tolerance", help="mean within ± this %% of target (default 3%%)")
-    p.add_argument("--rsd-max", help="RSD at most this %% (default 5%%)")
-    p.add_argument("--balance", help="balance the capsules are weighed on (see formulas/reference/balances.toml), "
+    p.add_argument("--unit", default="mg", choices=["mg", "g"], help="of bare numbers (default mg)")
+    p.add_argument("--shell", help="when the weights are gross (filled capsule), e.g. 48mg")
+    p.add_argument("--batch-size", help="a smaller batch than the QC sample (10) is complete when every capsule "
+                                        "is weighed")
+    p.add_argument("--low", help="default from qc.toml, 90%%")
+    p.add_argument("--high", help="default 110%%")
+    p.add_argument("--mean-tolerance", help="default 3%%")
+    p.add_argument("--rsd-max", help="default 5%%")
+    p.add_argument("--balance", help="the one the capsules are weighed on (see formulas/reference/balances.toml); "
                                      "default class_iii")
-    p.add_argument("--mwq", help="minimum weighable quantity of your balance, e.g. 82mg (overrides --balance)")
+    p.add_argument("--mwq", help="of your balance, e.g. 82mg (overrides --balance)")
     p.add_argument("--json", action="store_true", help="print the result as JSON only")
 
 

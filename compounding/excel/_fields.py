@@ -39,18 +39,16 @@ _OPTION = {"pharmacy_name": "--pharmacy", "lot_number": "--lot"}
 def add_record_arguments(p: argparse.ArgumentParser, *, capsules: bool = False, liquid: bool = False) -> None:
     """``--pharmacy``, ``--lot``, ``--patient`` … for the Excel record (used with ``--xlsx``)."""
     g = p.add_argument_group("Excel record (with --xlsx; each left out stays a blank to fill by hand)")
-    for key, label in RECORD_FIELDS.items():
-        g.add_argument(_OPTION.get(key, "--" + key.replace("_", "-")), dest=f"record_{key}", metavar="TEXT",
-                       help=label.lower())
+    for key in RECORD_FIELDS:
+        # the help is the glossary's (compounding.cli.glossary_help reads the dest record_<field>)
+        g.add_argument(_OPTION.get(key, "--" + key.replace("_", "-")), dest=f"record_{key}", metavar="TEXT")
     if capsules:
         g.add_argument("--capsule-weights", type=int, metavar="N",
-                       help="rows on the capsule weight check, all to be weighed (default and minimum: the QC "
-                            "sample of 10, or every capsule of a smaller batch; up to 50)")
+                       help="default and minimum: the QC sample of 10, or every capsule of a smaller batch; up to 50")
     if liquid:
         g.add_argument("--patient-dose", metavar="DOSE",
-                       help="the patient's dose for the label, e.g. '1.5 mg': printed with its volume on the oral "
-                            "syringe dispensed (left out: a line on the label to write it in)")
-    g.add_argument("--paper", default="A4", choices=["A4", "Letter"], help="paper size (default A4)")
+                       help="e.g. '1.5 mg' (left out: a line on the label to write it in)")
+    g.add_argument("--paper", default="A4", choices=["A4", "Letter"], help="default A4")
 
 
 def record_options(args: argparse.Namespace) -> dict[str, Any]:
