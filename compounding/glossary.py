@@ -81,7 +81,8 @@ _TABLE: dict[str, Term] = {
                          "recalculated from them"),
     "concentration": _T("Concentration", "mg/mL", "Naltrexone HCl per mL of the liquid"),
     "final_volume": _T("Final volume", "mL", "The volume the liquid is made up to", "--volume"),
-    "tablets": _T("Tablets", "tablets", "Whole 50 mg tablets used"),
+    "tablets": _T("Whole 50 mg tablets", "tablets", "Whole 50 mg tablets used (give two of tablets, "
+                  "concentration and final volume)"),
     "vehicle": _T("Vehicle", "", "The liquid vehicle (vehicles.toml key)"),
     "doses": _T("Doses", "mg", "The patient's doses of naltrexone HCl, for the dose-volume table"),
     "dose": _T("Dose", "mg", "One daily dose of naltrexone HCl", "--doses"),
@@ -96,7 +97,7 @@ _TABLE: dict[str, Term] = {
     "stages": _T("Stages", "", "Explicit titration stages, dose:days each; in an aliquot, its dilution stages"),
     "preset": _T("Regimen preset", "", "A titration regimen from regimens.toml"),
     "form": _T("Dosage form", "", "capsules or liquid (a titration plan)"),
-    "start_date": _T("Start date", "", "Day 1 of the plan; in a stage, its first day's date"),
+    "start_date": _T("Start date", "", "Day 1 of the plan (ISO date); in a stage, its first day's date"),
     "overage": _T("Overage", "%", "Added to each liquid fill's volume for losses"),
     "bud_category": _T("BUD category", "", "The USP <795> (2023) Table 4 category"),
     "days": _T("Days", "days", "A number of days (of a stage, a fill or the BUD)"),
@@ -151,8 +152,8 @@ _TABLE: dict[str, Term] = {
     "paper": _T("Paper size", "", "A4 or Letter"),
     "xlsx": _T("Excel file", "", "The path the Excel record is written to"),
     "allocation": _T("Allocation", "", "A worklist's allocation of a batch to prescriptions, printed on its record"),
-    "extra_count": _T("Extra capsules, a count", "capsules", "The record's extra capsules given as a count"),
-    "extra_percent": _T("Extra capsules, a percentage", "%", "The record's extra capsules given as a percentage "
+    "extra_count": _T("Extra capsules (a count)", "capsules", "The record's extra capsules given as a count"),
+    "extra_percent": _T("Extra capsules (a percentage, rounded up)", "%", "The record's extra capsules given as a percentage "
                         "of the order, rounded up"),
 
     # --- results: keys of the JSON (as_dict) of CapsuleBatch, LiquidPreparation, TitrationPlan ----
@@ -175,8 +176,8 @@ _TABLE: dict[str, Term] = {
                         "− diluent carried in the aliquot"),
     "blend_total": _T("Blend total", "mg", "Drug powder + filler"),
     "fill_weight_per_capsule": _T("Fill weight per capsule", "mg", "Blend total ÷ capsules to make"),
-    "fill_weight_min": _T("Lowest acceptable fill", "mg", "Fill weight × the low capsule weight limit"),
-    "fill_weight_max": _T("Highest acceptable fill", "mg", "Fill weight × the high capsule weight limit"),
+    "fill_weight_min": _T("Lowest acceptable capsule fill", "mg", "Fill weight × the low capsule weight limit"),
+    "fill_weight_max": _T("Highest acceptable capsule fill", "mg", "Fill weight × the high capsule weight limit"),
     "weighings": _T("Weighings", "", "Every amount put on the balance, rounded to its readability"),
     "planned": _T("Planned outcome", "", "The batch the planned weighings make"),
     "actual": _T("Actual outcome", "", "The batch the actual weights make"),
@@ -199,7 +200,7 @@ _TABLE: dict[str, Term] = {
     "capsules_per_strength": _T("Capsules per strength", "", "Capsules of each strength to dispense"),
     "single_strength": _T("Single-strength alternative", "", "Capsules of the lowest dose only, when every dose "
                           "is a multiple of it"),
-    "total_volume": _T("Liquid over the plan", "mL", "Total drug ÷ concentration"),
+    "total_volume": _T("Liquid over the plan", "mL", "Total drug ÷ concentration (before any overage)"),
     "fills": _T("Fills", "", "Bottles made so that none outlives its BUD"),
     "chart": _T("Patient chart", "", "Day by day: date, dose, capsule or volume"),
     # nested keys
@@ -269,7 +270,7 @@ _TABLE: dict[str, Term] = {
                              "the measured fill weight, or the table's estimate"),
     "filler_displaced_per_capsule": _T("Filler displaced per capsule", "mg/capsule", "Filler the drug powder "
                                        "displaces in one capsule (displacement factor × drug powder)"),
-    "drug_volume_per_capsule": _T("Drug powder volume per capsule", "mL", "Drug powder per capsule ÷ its bulk "
+    "drug_volume_per_capsule": _T("Volume of drug powder per capsule", "mL", "Drug powder per capsule ÷ its bulk "
                                   "density (density method)"),
     "free_volume_per_capsule": _T("Free volume per capsule", "mL", "Capsule volume − drug powder volume, filled "
                                   "with filler (density method)"),

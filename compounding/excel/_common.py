@@ -32,6 +32,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..display import display_places
 from ..errors import InputError
+from ..glossary import term
 from . import _styles as st
 
 __all__ = ["ENGINE_VERSION", "RECORD_FIELDS", "Line", "Section", "check_record_fields", "put_text",
@@ -52,11 +53,12 @@ class Line:
     ``kind``: ``choice`` (a text setting such as the capsule size, locked), ``input`` (a number or
     date the formulas read; unlocked), ``calc`` (a live formula; locked) or ``text`` (a live formula
     giving a word such as "OK"). ``core`` is the calculator's own value (exact), ``None`` for a
-    blank optional input. ``formula`` is an Excel formula over other lines' names.
+    blank optional input. ``formula`` is an Excel formula over other lines' names. ``label`` None:
+    the glossary's label for ``name`` (compounding.glossary), the words the sheets and the app use.
     """
 
     name: str
-    label: str
+    label: str | None
     unit: str
     core: Any
     formula: str | None = None
@@ -64,6 +66,10 @@ class Line:
     kind: str = "calc"
     places: int | None = None
     shown: str | None = None  # a choice: the words printed for it (the key itself sits in a hidden cell)
+
+    def __post_init__(self) -> None:
+        if self.label is None:
+            object.__setattr__(self, "label", term(self.name).label)
 
     @property
     def shown_places(self) -> int:
