@@ -11,8 +11,10 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from compounding.display import display_places, format_quantity, round_half_up
+from compounding.display import DISPLAY_PLACES, display_places, format_number, format_quantity, round_half_up
 from compounding.excel._common import Line, number_format
 from compounding.units import Q, capsule, dimensionless, mg, mg_per_mL, mL, percent, tablet, ureg
 
@@ -70,3 +72,13 @@ def test_display_places_is_the_one_rule():
     assert display_places(Fraction(1, 800), mg) == 5  # a pint unit or its symbol
     assert display_places(Decimal("0.004"), "mg") == 5  # 0.00 mg would hide it: 3 s.f. (0.00400)
     assert display_places(Decimal("0.005"), "mg") == 2  # 0.01 mg half-up: shown as it is
+
+
+@given(st.fractions(min_value=0, max_value=100000, max_denominator=10**7),
+       st.sampled_from(sorted(u for u in DISPLAY_PLACES if u != "%")))
+def test_any_amount_reads_the_same_on_the_screen_and_in_a_cell(value, unit):
+    # the property of the table above for any amount: the number format's places, trailing zeros dropped,
+    # give the screen's figure; and a nonzero amount never reads as 0
+    cell = _excel_shows(value, number_format(Line("x", "x", unit, value)))
+    assert cell == format_number(value, display_places(value, unit))
+    assert value == 0 or Decimal(cell) != 0
