@@ -56,3 +56,13 @@ def test_an_option_that_means_something_else_here_keeps_its_own_words():
     # the weight check's --target is a fill weight, the glossary's target a titration's dose
     action = next(a for a in parser_for("weight-check")._actions if "--target" in a.option_strings)
     assert action.help == "target fill weight per capsule, e.g. 271.03mg"
+
+
+def test_a_refused_record_field_names_the_option_to_retype(tmp_path, capsys):
+    from compounding.cli import main
+
+    # a lot number is printed in every page header: at most 60 characters (excel/_fields.py)
+    code = main(["capsules", "--strength", "4.5mg", "--quantity", "90", "--date", "2026-03-02",
+                 "--xlsx", str(tmp_path / "r.xlsx"), "--lot", "x" * 61])
+    assert code == 2
+    assert capsys.readouterr().err.startswith("error: --lot: lot_number")

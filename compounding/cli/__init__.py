@@ -153,7 +153,8 @@ def _option_for(parser: argparse.ArgumentParser, field: str | None) -> str | Non
         return None
     dest = _field_options().get(field, field.split("[")[0].split(".")[0])
     for action in parser._actions:  # noqa: SLF001 - argparse keeps its options here
-        if action.dest == dest and action.option_strings:
+        # a record field (lot_number) is set by the option whose dest is record_<field> (--lot)
+        if action.dest in (dest, f"record_{field}") and action.option_strings:
             return action.option_strings[-1]
     return None
 
