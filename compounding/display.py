@@ -19,8 +19,8 @@ __all__ = ["round_half_up", "format_number", "format_quantity", "format_magnitud
            "COUNTS", "GRAMS_FROM"]
 
 # Decimal places shown per unit symbol; anything not listed gets DEFAULT_PLACES. Every figure the
-# program shows (screen, warnings, trace, sheets) goes through this table, so one value has one
-# figure everywhere. Counts of capsules and tablets show a whole count whole and a fractional one
+# program shows (screen, warnings, trace, text sheets, the Excel records' number formats, the QA
+# check) takes its places from display_places over this table, so one value has one figure everywhere. Counts of capsules and tablets show a whole count whole and a fractional one
 # (8.91 tablets' worth) with its fraction: 0 places made the trace say "9 tablets" for 8.91.
 DISPLAY_PLACES = {
     "mg": 2, "g": 4, "kg": 6, "mcg": 1, "mL": 2, "L": 4, "µL": 1,
