@@ -39,7 +39,7 @@ from typing import Any, Callable, Iterable
 
 import pint
 
-from .display import DISPLAY_PLACES, format_number, format_quantity, round_half_up, unit_symbol
+from .display import display_places, format_number, format_quantity, round_half_up
 from .errors import InputError
 from .reference import Reference, reference
 from .units import Q, as_count, as_quantity, capsule, dimensionless, exact, percent, tablet, ureg
@@ -349,7 +349,7 @@ def _dose_volume_pairs(pairs: Iterable[tuple[Any, Any]], preparation: str, ref: 
 def _compare(key: str, label: str, q: pint.Quantity, core: pint.Quantity, typed_decimals: int,
              salts: dict[Fraction, str], result: Any, *, count: bool = False) -> Comparison:
     expected = core.to(q.units)
-    places = 0 if count else DISPLAY_PLACES.get(unit_symbol(q.units), 4)
+    places = 0 if count else display_places(expected.magnitude, q.units)
     status, ratio, why = classify(exact(q.magnitude), exact(expected.magnitude), typed_decimals=typed_decimals,
                                   display_places=places, salts=salts, count=count, dose=dose_determining(key))
     message = f"{why}: you entered {format_quantity(q)}, the recalculation gives {format_quantity(expected)}"
@@ -421,9 +421,6 @@ def _number(value: Any) -> Fraction | None:
         return None
 
 
-_COUNTS = ("capsules", "tablets", "days")
-
-
 def value_text(value: Any, unit: str) -> str:
     """A record's value as the page shows it: ``"452.28 mg"``, ``"9.85%"`` (a ratio in a "%" line),
     ``"8.9109 tablets"`` (a count that is not whole keeps its decimals), a date, or the text."""
@@ -438,7 +435,9 @@ def value_text(value: Any, unit: str) -> str:
         return str(value)
     if unit == "%":
         return format_quantity(Q(n, dimensionless).to(percent))
-    places = 4 if unit in _COUNTS and n.denominator != 1 else None
+    # a count shows its fraction by the display rule; days are shown whole there, but a record's
+    # fractional days (a bottle's days' supply) keep theirs in a finding
+    places = 4 if unit == "days" and n.denominator != 1 else None
     try:
         return format_quantity(Q(n, ureg.Unit(unit) if unit else dimensionless), places=places)
     except (pint.errors.PintError, ValueError, TypeError, AttributeError):

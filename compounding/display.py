@@ -15,11 +15,12 @@ from typing import Any
 import pint
 
 __all__ = ["round_half_up", "format_number", "format_quantity", "format_magnitude", "format_rounded_up",
-           "format_exact", "format_weighing", "unit_symbol", "places_for", "DISPLAY_PLACES", "GRAMS_FROM"]
+           "format_exact", "format_weighing", "unit_symbol", "places_for", "display_places", "DISPLAY_PLACES",
+           "COUNTS", "GRAMS_FROM"]
 
 # Decimal places shown per unit symbol; anything not listed gets DEFAULT_PLACES. Every figure the
-# program shows (screen, warnings, trace, sheets) goes through this table, so one value has one
-# figure everywhere. Counts of capsules and tablets show a whole count whole and a fractional one
+# program shows (screen, warnings, trace, text sheets, the Excel records' number formats, the QA
+# check) takes its places from display_places over this table, so one value has one figure everywhere. Counts of capsules and tablets show a whole count whole and a fractional one
 # (8.91 tablets' worth) with its fraction: 0 places made the trace say "9 tablets" for 8.91.
 DISPLAY_PLACES = {
     "mg": 2, "g": 4, "kg": 6, "mcg": 1, "mL": 2, "L": 4, "µL": 1,
@@ -27,6 +28,8 @@ DISPLAY_PLACES = {
     "capsules": 4, "tablets": 4, "days": 0, "weeks": 0, "%": 2, "": 4,
 }
 DEFAULT_PLACES = 4
+#: units whose whole values are shown whole (0 places) and fractional ones with their fraction
+COUNTS = ("capsules", "tablets")
 
 _SYMBOLS = {"µg": "mcg", "μg": "mcg", "ml": "mL", "capsule": "capsules", "tablet": "tablets",
             "day": "days", "week": "weeks", "dimensionless": "", "mg / ml": "mg/mL",
@@ -48,14 +51,17 @@ def round_half_up(value: Any, places: int) -> Decimal:
     return _to_decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
+def _never_zero(d: Decimal, places: int) -> int:
+    """``places``, or more when they would show a real amount as zero: 3 significant figures."""
+    if d != 0 and round_half_up(d, places) == 0:
+        return max(places, 2 - d.adjusted())
+    return places
+
+
 def format_number(value: Any, places: int = DEFAULT_PLACES) -> str:
     """``format_number(Fraction(1, 2), 2) == "0.5"``; nonzero values never show as ``0``."""
     d = _to_decimal(value)
-    r = round_half_up(d, places)
-    if r == 0 and d != 0:
-        # the usual places would show a real amount as zero: show 3 significant figures
-        exponent = d.adjusted()
-        r = round_half_up(d, max(places, 2 - exponent))
+    r = round_half_up(d, _never_zero(d, places))
     text = format(r, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
@@ -93,9 +99,29 @@ def unit_symbol(unit: pint.Unit) -> str:
     return text
 
 
-def places_for(unit: pint.Unit) -> int:
-    """The decimal places shown for a quantity in ``unit``."""
-    return DISPLAY_PLACES.get(unit_symbol(unit), DEFAULT_PLACES)
+def places_for(unit: pint.Unit | str) -> int:
+    """The unit's decimal places (``unit``: a pint unit or its symbol): the most a figure in it carries,
+    except a tiny amount (:func:`display_places`)."""
+    symbol = unit if isinstance(unit, str) else unit_symbol(unit)
+    return DISPLAY_PLACES.get(symbol, DEFAULT_PLACES)
+
+
+def display_places(value: Any, unit: pint.Unit | str) -> int:
+    """The decimal places ``value`` (a number in ``unit``: a pint unit or its symbol, ``"%"`` for a
+    percentage's percent value) is shown with: the one rule of the screen, the text sheets and the
+    Excel records' number formats (which then drop trailing zeros, as :func:`format_number` does).
+
+    The unit's places (:data:`DISPLAY_PLACES`); a count of capsules or tablets: 0 when whole (or
+    unknown), else the unit's places (8.91 tablets' worth); a nonzero amount the unit's places would
+    show as 0: three significant figures (0.00123 mg, never 0 mg)."""
+    symbol = unit if isinstance(unit, str) else unit_symbol(unit)
+    places = DISPLAY_PLACES.get(symbol, DEFAULT_PLACES)
+    if value is None or isinstance(value, (bool, str)):
+        return 0 if symbol in COUNTS else places
+    d = _to_decimal(value)
+    if symbol in COUNTS and d == d.to_integral_value():
+        return 0
+    return _never_zero(d, places)
 
 
 def format_magnitude(q: pint.Quantity, unit: pint.Unit | None = None) -> str:
@@ -103,7 +129,7 @@ def format_magnitude(q: pint.Quantity, unit: pint.Unit | None = None) -> str:
     that writes the unit itself ("weigh 15.23 mg")."""
     if unit is not None:
         q = q.to(unit)
-    return format_number(q.magnitude, places_for(q.units))
+    return format_number(q.magnitude, display_places(q.magnitude, q.units))
 
 
 def format_rounded_up(count: pint.Quantity, unrounded: Any) -> str:
@@ -115,7 +141,7 @@ def format_rounded_up(count: pint.Quantity, unrounded: Any) -> str:
         unrounded = unrounded.to(count.units).magnitude
     if Fraction(unrounded) == Fraction(count.magnitude):
         return shown
-    return f"{shown} (rounded up from {format_number(unrounded, places_for(count.units))})"
+    return f"{shown} (rounded up from {format_number(unrounded, display_places(unrounded, count.units))})"
 
 
 def format_quantity(q: pint.Quantity, unit: pint.Unit | None = None, places: int | None = None) -> str:
@@ -124,7 +150,7 @@ def format_quantity(q: pint.Quantity, unit: pint.Unit | None = None, places: int
         q = q.to(unit)
     symbol = unit_symbol(q.units)
     if places is None:
-        places = DISPLAY_PLACES.get(symbol, DEFAULT_PLACES)
+        places = display_places(q.magnitude, symbol)
     number = format_number(q.magnitude, places)
     if symbol in ("capsules", "tablets", "days", "weeks") and number == "1":
         symbol = symbol[:-1]

@@ -1,5 +1,6 @@
-"""One table of names: every input field the core refuses by name and every key of its JSON results,
-with the label a person reads, the unit and a description.
+"""One table of names: every input field the core and the Excel export refuse by name, every key of
+a result's JSON and every key of a calculation trace's steps, with the label a person reads, the
+unit and a description.
 
 The trace, the JSON, the text sheet, the Excel record, the CLI help and the app take their words for
 a name from here (``term("filler_to_add").label``), so one name means one thing everywhere: a refusal
@@ -8,7 +9,9 @@ goes on the balance besides an aliquot's diluent) is not ``filler_to_weigh`` (al
 blend). tests/test_glossary.py checks that every field the core raises and every key of a result's
 JSON is here.
 
-Indexed fields (``stages[2].dose``) are looked up by their name before the index (``stages``).
+Indexed fields (``stages[2].dose``) are looked up by their name before the index (``stages``);
+numbered trace keys by their family (``aliquot_stage_2`` → ``aliquot_stage``, ``capsules_1.5mg`` →
+``capsules_of_strength``).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Term", "GLOSSARY", "term", "WEIGHING_KEYS"]
+__all__ = ["Term", "GLOSSARY", "term", "WEIGHING_KEYS", "WEIGHING_WORDS"]
 
 
 @dataclass(frozen=True)
@@ -70,15 +73,16 @@ _TABLE: dict[str, Term] = {
     "qc_high": _T("Capsule weight limit, high", "%", "Each capsule at most this % of the fill weight (capsule "
                   "batch input; the weight check calls it individual_high)"),
     "compounding_date": _T("Compounding date", "", "The day the preparation is made (ISO date)"),
-    "date": _T("Date", "", "The compounding date as the forms and the CLI name it; in a chart or fill, that "
-               "day's date", "--date"),
+    "date": _T("Compounding date", "", "The day the preparation is made (the compounding_date field as the "
+               "forms and the CLI name it); in a chart or fill, that day's date", "--date"),
     "component_expiries": _T("Component expiries", "", "Expiry dates of the components; the BUD never passes "
                              "the earliest", "--component-expiry"),
     "actual_weights": _T("Actual weights", "mg", "What was actually weighed, by weighing; the batch is "
                          "recalculated from them"),
     "concentration": _T("Concentration", "mg/mL", "Naltrexone HCl per mL of the liquid"),
     "final_volume": _T("Final volume", "mL", "The volume the liquid is made up to", "--volume"),
-    "tablets": _T("Tablets", "tablets", "Whole 50 mg tablets used"),
+    "tablets": _T("Whole 50 mg tablets", "tablets", "Whole 50 mg tablets used (give two of tablets, "
+                  "concentration and final volume)"),
     "vehicle": _T("Vehicle", "", "The liquid vehicle (vehicles.toml key)"),
     "doses": _T("Doses", "mg", "The patient's doses of naltrexone HCl, for the dose-volume table"),
     "dose": _T("Dose", "mg", "One daily dose of naltrexone HCl", "--doses"),
@@ -87,18 +91,20 @@ _TABLE: dict[str, Term] = {
     "start": _T("Start dose", "mg", "The first daily dose of a titration"),
     "step": _T("Dose step", "mg", "The increase at each step of a titration"),
     "every": _T("Step interval", "days", "Days between dose steps"),
-    "target": _T("Target dose", "mg", "The maintenance dose a titration reaches"),
+    "target": _T("Target dose", "mg", "The maintenance dose a titration reaches; in the weight check, the target "
+                 "fill weight per capsule"),
     "maintain": _T("Days at target", "days", "Days at the target dose"),
     "stages": _T("Stages", "", "Explicit titration stages, dose:days each; in an aliquot, its dilution stages"),
     "preset": _T("Regimen preset", "", "A titration regimen from regimens.toml"),
     "form": _T("Dosage form", "", "capsules or liquid (a titration plan)"),
-    "start_date": _T("Start date", "", "Day 1 of the plan; in a stage, its first day's date"),
+    "start_date": _T("Start date", "", "Day 1 of the plan (ISO date); in a stage, its first day's date"),
     "overage": _T("Overage", "%", "Added to each liquid fill's volume for losses"),
     "bud_category": _T("BUD category", "", "The USP <795> (2023) Table 4 category"),
     "days": _T("Days", "days", "A number of days (of a stage, a fill or the BUD)"),
     "order": _T("Order", "", "An order as JSON (compounding.orders)"),
     "kind": _T("Record kind", "", "capsules, oral_liquid or titration; in a device, its kind"),
-    "naltrexone_hcl": _T("Naltrexone HCl", "mg", "Naltrexone HCl (anhydrous) in the batch or fill"),
+    "naltrexone_hcl": _T("Naltrexone HCl in the batch", "mg", "Naltrexone HCl (anhydrous) in the batch; in a "
+                         "titration's fill, in that fill"),
     "drug_required": _T("Drug required", "mg", "Drug a weighing plan has to deliver"),
     "tablet_strength": _T("Tablet strength", "mg/tablet", "Naltrexone HCl in one commercial tablet"),
     "weight_of_tablets": _T("Weight of tablets weighed", "mg", "Total mass of the tablets weighed together"),
@@ -126,6 +132,30 @@ _TABLE: dict[str, Term] = {
     "qa.dose_volumes": _T("QA dose volumes", "mL", "The QA pharmacist's dose:volume pairs"),
     "file": _T("File", "", "An exported Excel record to check"),
 
+    # the Excel record (compounding.excel): what a pharmacy writes on it, and the export's options
+    "pharmacy_name": _T("Pharmacy", "", "The pharmacy's name, printed on every page", "--pharmacy"),
+    "pharmacy_contact": _T("Pharmacy address and phone", "", "Printed on the label"),
+    "lot_number": _T("Internal lot / Rx number", "", "The batch's lot or prescription number, printed in every "
+                     "page header", "--lot"),
+    "patient": _T("Patient", "", "The patient's name"),
+    "prescriber": _T("Prescriber", "", "The prescriber's name"),
+    "directions": _T("Directions", "", "The directions for use printed on the label (left out: a blank line to "
+                     "fill by hand)"),
+    "compounded_by": _T("Compounded by", "", "Who compounded the batch"),
+    "verified_by": _T("Verified by", "", "Who verified the batch"),
+    "released_by": _T("Released by", "", "Who released the batch"),
+    "notes": _T("Notes and deviations", "", "Free text on the record"),
+    "capsule_weights": _T("Capsule weight rows", "", "Rows of the record's capsule weight check, all to be "
+                          "weighed (at least the QC sample)"),
+    "patient_dose": _T("Patient's dose", "mg", "The dose printed on the liquid label with its volume on the "
+                       "oral syringe dispensed"),
+    "paper": _T("Paper size", "", "A4 or Letter"),
+    "xlsx": _T("Excel file", "", "The path the Excel record is written to"),
+    "allocation": _T("Allocation", "", "A worklist's allocation of a batch to prescriptions, printed on its record"),
+    "extra_count": _T("Extra capsules (a count)", "capsules", "The record's extra capsules given as a count"),
+    "extra_percent": _T("Extra capsules (a percentage, rounded up)", "%", "The record's extra capsules given as a percentage "
+                        "of the order, rounded up"),
+
     # --- results: keys of the JSON (as_dict) of CapsuleBatch, LiquidPreparation, TitrationPlan ----
     "id": _T("Formula id", "", "The master formula's id"),
     "version": _T("Formula version", "", "The master formula's version"),
@@ -133,9 +163,9 @@ _TABLE: dict[str, Term] = {
     "capsules_ordered": _T("Capsules ordered", "capsules", "The order's quantity"),
     "capsules_to_make": _T("Capsules to make", "capsules", "Capsules ordered + extra"),
     "salt_factor": _T("Salt factor", "", "MW of the form weighed ÷ MW of the form the strength is stated as"),
-    "api_to_weigh": _T("API powder to weigh", "mg", "Drug × salt factor ÷ as-is potency"),
-    "tablets_to_crush": _T("Tablets to crush", "tablets", "Whole tablets crushed for the powder"),
-    "tablets_to_use": _T("Tablets to use", "tablets", "Whole tablets used when no powder is weighed"),
+    "api_to_weigh": _T("Naltrexone HCl powder to weigh", "mg", "Drug × salt factor ÷ as-is potency"),
+    "tablets_to_crush": _T("Whole 50 mg tablets to crush", "tablets", "Whole tablets crushed for the powder"),
+    "tablets_to_use": _T("Whole 50 mg tablets to use", "tablets", "Whole tablets used when no powder is weighed"),
     "tablets_equivalent": _T("Tablets' worth of drug", "tablets", "Drug ÷ tablet strength (may be fractional)"),
     "average_tablet_weight": _T("Average tablet weight", "mg/tablet", "Measured average weight of one tablet"),
     "tablet_powder_to_weigh": _T("Tablet powder to weigh", "mg", "Drug × average tablet weight ÷ tablet strength"),
@@ -146,8 +176,8 @@ _TABLE: dict[str, Term] = {
                         "− diluent carried in the aliquot"),
     "blend_total": _T("Blend total", "mg", "Drug powder + filler"),
     "fill_weight_per_capsule": _T("Fill weight per capsule", "mg", "Blend total ÷ capsules to make"),
-    "fill_weight_min": _T("Lowest acceptable fill", "mg", "Fill weight × the low capsule weight limit"),
-    "fill_weight_max": _T("Highest acceptable fill", "mg", "Fill weight × the high capsule weight limit"),
+    "fill_weight_min": _T("Lowest acceptable capsule fill", "mg", "Fill weight × the low capsule weight limit"),
+    "fill_weight_max": _T("Highest acceptable capsule fill", "mg", "Fill weight × the high capsule weight limit"),
     "weighings": _T("Weighings", "", "Every amount put on the balance, rounded to its readability"),
     "planned": _T("Planned outcome", "", "The batch the planned weighings make"),
     "actual": _T("Actual outcome", "", "The batch the actual weights make"),
@@ -164,13 +194,13 @@ _TABLE: dict[str, Term] = {
     "dose_volumes": _T("Dose-volume table", "", "For each dose: volume, syringe, whether measurable"),
     "recommended_concentration": _T("Recommended concentration", "mg/mL", "A standard concentration at which "
                                     "every dose is measurable (only when this one is not)"),
-    "labels": _T("Label lines", "", "The lines printed on the label"),
+    "labels": _T("Label", "", "The lines printed on the label"),
     "total_days": _T("Days in the plan", "days", "Σ stage days"),
     "total_drug": _T("Naltrexone HCl over the plan", "mg", "Σ dose × days"),
     "capsules_per_strength": _T("Capsules per strength", "", "Capsules of each strength to dispense"),
     "single_strength": _T("Single-strength alternative", "", "Capsules of the lowest dose only, when every dose "
                           "is a multiple of it"),
-    "total_volume": _T("Liquid over the plan", "mL", "Total drug ÷ concentration"),
+    "total_volume": _T("Liquid over the plan", "mL", "Total drug ÷ concentration (before any overage)"),
     "fills": _T("Fills", "", "Bottles made so that none outlives its BUD"),
     "chart": _T("Patient chart", "", "Day by day: date, dose, capsule or volume"),
     # nested keys
@@ -220,7 +250,8 @@ _TABLE: dict[str, Term] = {
     "limited_by_bud": _T("Limited by the BUD", "", "The bottle would last longer than its BUD"),
     "capacity": _T("Capacity", "mL", "A device's capacity"),
     "graduation": _T("Graduation", "mL", "A device's graduation"),
-    "minimum": _T("Smallest volume", "mL", "The smallest volume a device measures"),
+    "minimum": _T("Smallest", "mL or mg", "The smallest volume a device measures; in the weight check, the "
+                  "lightest capsule"),
     "first_day": _T("First day", "", "The first plan day of a stage or fill"),
     "last_day": _T("Last day", "", "The last plan day of a stage or fill"),
     "end_date": _T("End date", "", "A stage's last day's date"),
@@ -230,16 +261,72 @@ _TABLE: dict[str, Term] = {
     "fill": _T("Fill", "", "The fill (bottle) number"),
     "day": _T("Day", "", "The plan day"),
     "capsule": _T("Capsule", "mg", "The strength of the one capsule to take that day"),
+
+    # --- trace steps: keys of Step that are not a result key above (tests/test_glossary.py collects
+    # them from runs); a step's own description adds the case's words (the filler's name, the source)
+    "drug_powder_per_capsule": _T("Drug powder per capsule", "mg/capsule", "API or tablet powder in one capsule: "
+                                  "the powder to weigh ÷ capsules to make"),
+    "filler_fill_weight": _T("Filler fill weight used", "mg/capsule", "Filler that fills one capsule of the size: "
+                             "the measured fill weight, or the table's estimate"),
+    "filler_displaced_per_capsule": _T("Filler displaced per capsule", "mg/capsule", "Filler the drug powder "
+                                       "displaces in one capsule (displacement factor × drug powder)"),
+    "drug_volume_per_capsule": _T("Volume of drug powder per capsule", "mL", "Drug powder per capsule ÷ its bulk "
+                                  "density (density method)"),
+    "free_volume_per_capsule": _T("Free volume per capsule", "mL", "Capsule volume − drug powder volume, filled "
+                                  "with filler (density method)"),
+    "drug_per_capsule_planned": _T("Drug per capsule, planned", "mg/capsule", "Drug per capsule the planned "
+                                   "weighings deliver, as % of the strength"),
+    "aliquot_stage": _T("Aliquot stage", "mg", "One stage of a powder aliquot (aliquot_stage_1, _2): weigh the "
+                        "drug, add diluent, take the aliquot; its value is the drug weighed"),
+    "blend_total_actual": _T("Blend total, actual", "mg", "Drug powder + filler the actual weights put in the "
+                             "blend"),
+    "fill_weight_per_capsule_actual": _T("Fill weight per capsule, actual", "mg/capsule", "Blend total from the "
+                                         "actual weights ÷ capsules to make: the weight check's target"),
+    "drug_per_capsule_actual": _T("Drug per capsule, actual", "mg/capsule", "Drug per capsule the actual "
+                                  "weights deliver, as % of the strength"),
+    "aliquot_delivered": _T("Powder delivered", "mg", "Powder the liquid aliquot's measured volume holds "
+                            "(the JSON calls it powder_delivered)"),
+    "capsules_of_strength": _T("Capsules of a strength", "capsules", "Capsules of one strength a titration "
+                               "dispenses (capsules_1.5mg, …: one per dose at that strength)"),
+    # the weight check (compounding.qc)
+    "lowest_allowed": _T("Lowest acceptable capsule", "mg", "Target × the low capsule weight limit"),
+    "highest_allowed": _T("Highest acceptable capsule", "mg", "Target × the high capsule weight limit"),
+    "net_weights": _T("Net fill weights", "mg", "Each capsule's gross weight − the empty shell weight"),
+    "mean": _T("Mean net fill weight", "mg", "Sum of the net fill weights ÷ capsules weighed"),
+    "mean_percent_of_target": _T("Mean as % of target", "%", "Mean net fill weight ÷ target"),
+    "sd": _T("Standard deviation", "mg", "Sample standard deviation (n − 1) of the net fill weights"),
+    "rsd": _T("Relative standard deviation", "%", "Standard deviation ÷ mean"),
+    "maximum": _T("Heaviest capsule", "mg", "The heaviest net fill weight of the capsules weighed"),
+    "balance_error_allowed": _T("Largest weighing error allowed", "mg", "The largest weighing error with which "
+                                "the balance still tells a capsule inside the limits from one outside"),
+    "required": _T("Capsules to weigh", "capsules", "Capsules the QC rule needs weighed"),
+    "verdict": _T("Verdict", "", "PASS, FAIL, or INCOMPLETE while fewer capsules than the QC rule needs are "
+                  "weighed"),
 }
+#: what each weighing puts on the balance, in a pharmacist's words
+WEIGHING_WORDS = {"drug": "drug powder", "diluent": "diluent, aliquot stage 1", "aliquot": "aliquot of stage 1",
+                  "diluent_2": "diluent, aliquot stage 2", "aliquot_2": "aliquot of stage 2",
+                  "filler": "filler to add"}
 for _k in WEIGHING_KEYS:
     _TABLE.setdefault(_k, _T(_k.replace("_", " ").capitalize(), "mg", f"The {_k.replace('_', ' ')} weighing"))
-    _TABLE[f"actual_{_k}"] = _T(f"Actual weight: {_k.replace('_', ' ')}", "mg", f"What was weighed for {_k}")
+    _TABLE[f"actual_{_k}"] = _T(f"Actual weight: {WEIGHING_WORDS[_k]}", "mg", f"The {WEIGHING_WORDS[_k]} actually "
+                                "weighed; the batch is recalculated from it")
+    _TABLE[f"weigh_{_k}"] = _T(f"Weigh: {WEIGHING_WORDS[_k]}", "mg", f"The amount of {WEIGHING_WORDS[_k]} put on "
+                               "the balance, rounded to its readability, with its acceptable window")
 
 GLOSSARY: dict[str, Term] = _TABLE
 
 _INDEX = re.compile(r"\[\d+\].*$")
+# numbered trace keys: the family's entry (aliquot_stage_2 → aliquot_stage, capsules_1.5mg → capsules_of_strength)
+_FAMILIES = ((re.compile(r"aliquot_stage_\d+"), "aliquot_stage"),
+             (re.compile(r"capsules_\d+(?:\.\d+)?mg"), "capsules_of_strength"))
 
 
 def term(key: str) -> Term:
-    """The term for a field or result key (``stages[2].dose`` → ``stages``); KeyError when it has none."""
-    return GLOSSARY[_INDEX.sub("", key)]
+    """The term for a field, result key or trace key (``stages[2].dose`` → ``stages``, ``aliquot_stage_2``
+    → ``aliquot_stage``); KeyError when it has none."""
+    key = _INDEX.sub("", key)
+    for pattern, family in _FAMILIES:
+        if pattern.fullmatch(key):
+            return GLOSSARY[family]
+    return GLOSSARY[key]

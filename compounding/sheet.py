@@ -1,11 +1,21 @@
-"""Plain-text batch sheets (the terminal, and the app's text download): the key numbers first, then
-the trace. Every figure goes through :mod:`compounding.display`, as on the screen."""
+"""Every plain-text sheet (the terminal, and the app's text download): capsule batch, oral liquid,
+titration plan and weight check. The key numbers first, then the trace. Every figure goes through
+:mod:`compounding.display`, as on the screen; every row that shows a named quantity takes its label
+from :mod:`compounding.glossary` (``_label("blend_total")``), as the Excel record and the app do."""
 
 from __future__ import annotations
 
 from .display import format_quantity as fq
 from .display import format_number, format_rounded_up
+from .glossary import term
 from .units import Q, capsule, dimensionless, mg, mg_per_capsule, percent, tablet
+
+__all__ = ["capsule_sheet", "liquid_sheet", "titration_sheet", "weight_check_sheet", "potency_rows",
+           "weighing_lines", "actual_lines", "extra_text", "tablets_worth"]
+
+
+def _label(key: str) -> str:
+    return term(key).label
 
 
 def _rows(rows: list[tuple[str, str]]) -> list[str]:
@@ -17,8 +27,8 @@ def potency_rows(r) -> list[tuple[str, str]]:
     """Salt factor and as-is potency with its basis (what the potency is the content of): a capsule
     batch or a liquid made from powder."""
     potency = "none entered (no correction)" if r.potency is None else _pct(r.potency)
-    return [("Salt factor", format_number(r.salt_factor)), ("As-is potency", potency),
-            ("Potency basis", r.potency_basis_text)]
+    return [(_label("salt_factor"), format_number(r.salt_factor)), (_label("potency"), potency),
+            (_label("potency_basis"), r.potency_basis_text)]
 
 
 def _pct(fraction) -> str:
@@ -44,32 +54,35 @@ def capsule_sheet(b) -> str:  # b: CapsuleBatch
     out = [f"{b.formula_name}  [{b.formula_id} v{b.formula_version}]",
            f"Naltrexone HCl {fq(b.strength.to(mg_per_capsule) * (1 * capsule), mg)} per capsule, "
            f"size {b.capsule_size}, {b.filler_name}", ""]
-    rows = [("Capsules to make", f"{int(b.capsules_to_make.magnitude)} "
+    rows = [(_label("capsules_to_make"), f"{int(b.capsules_to_make.magnitude)} "
              f"({int(b.capsules_ordered.magnitude)} ordered + {extra_text(b)} extra)"),
-            ("Naltrexone HCl in batch", fq(b.naltrexone_hcl, mg))]
+            (_label("naltrexone_hcl"), fq(b.naltrexone_hcl, mg))]
     if b.source == "api":
         rows += potency_rows(b)
-        rows.append(("Naltrexone HCl powder needed", fq(b.api_to_weigh, mg) + " (calculated; weigh as below)"))
+        rows.append((_label("api_to_weigh"), fq(b.api_to_weigh, mg) + " (calculated; weigh as below)"))
     else:
         drug = next(w for w in b.weighings if w.key == "drug")
-        rows += [("Whole 50 mg tablets to crush", f"{format_rounded_up(b.tablets_to_crush, tablets_worth(b))}: "
+        rows += [(_label("tablets_to_crush"), f"{format_rounded_up(b.tablets_to_crush, tablets_worth(b))}: "
                   f"their powder holds the {drug.shown} of tablet powder weighed"),
-                 ("Tablet powder needed", fq(b.tablet_powder_to_weigh, mg) + " (calculated; weigh as below)")]
-    rows += [("Filler in blend", fq(b.filler_to_weigh, mg)),
-             ("Blend total", fq(b.blend_total, mg)),
-             ("Fill weight per capsule", fq(b.fill_weight_per_capsule.to(mg_per_capsule) * (1 * capsule), mg)),
+                 (_label("tablet_powder_to_weigh"), fq(b.tablet_powder_to_weigh, mg) + " (calculated; weigh as below)")]
+    rows += [(_label("filler_to_weigh"), fq(b.filler_to_weigh, mg)),
+             (_label("blend_total"), fq(b.blend_total, mg)),
+             (_label("fill_weight_per_capsule"), fq(b.fill_weight_per_capsule.to(mg_per_capsule) * (1 * capsule), mg)),
              ("Acceptable fill (QC)", f"{fq(b.fill_weight_min * (1 * capsule), mg)} to "
               f"{fq(b.fill_weight_max * (1 * capsule), mg)} "
               f"({_pct(b.qc_low)}-{_pct(b.qc_high)})"),
-             ("Beyond-use date", f"{b.bud.date.isoformat()} ({int(b.bud.days.magnitude)} days)"),
-             ("Storage", b.bud.storage_label),
-             ("Balance", f"MWQ {fq(b.mwq, mg)}, readability {fq(b.readability, mg)}")]
+             (_label("bud"), f"{b.bud.date.isoformat()} ({int(b.bud.days.magnitude)} days)"),
+             (_label("storage"), b.bud.storage_label),
+             (_label("balance"), f"MWQ {fq(b.mwq, mg)}, readability {fq(b.readability, mg)}")]
     out += _rows(rows)
     out += weighing_lines(b)
-    if b.warnings:
-        out += ["", "Warnings:"] + [f"  ! {w}" for w in b.warnings]
-    out += ["", "Calculation trace:"] + [f"  {i:>2}. {s}" for i, s in enumerate(b.trace, 1)]
+    out += _warnings(b.warnings)
+    out += ["", _label("trace") + ":"] + [f"  {i:>2}. {s}" for i, s in enumerate(b.trace, 1)]
     return "\n".join(out) + "\n"
+
+
+def _warnings(warnings) -> list[str]:
+    return ["", _label("warnings") + ":"] + [f"  ! {w}" for w in warnings] if warnings else []
 
 
 def weighing_lines(b) -> list[str]:  # b: CapsuleBatch
@@ -112,11 +125,11 @@ def actual_lines(b) -> list[str]:  # b: CapsuleBatch
                      + (fq(got, mg) if w.key in a.actual else f"{w.shown} (as planned)")))
     if "filler" in a.actual and "filler" not in {w.key for w in b.weighings}:
         rows.append(("Filler added to the blend", f"target none, actual {fq(a.weights['filler'], mg)}"))
-    rows += [("Blend total", fq(a.blend_total, mg)),
-             ("Fill weight per capsule", fq(a.fill_weight_per_capsule * (1 * capsule), mg) + " (the target for "
+    rows += [(_label("blend_total"), fq(a.blend_total, mg)),
+             (_label("fill_weight_per_capsule"), fq(a.fill_weight_per_capsule * (1 * capsule), mg) + " (the target for "
               f"the weight check: {fq(a.fill_weight_min * (1 * capsule), mg)} to "
               f"{fq(a.fill_weight_max * (1 * capsule), mg)})"),
-             ("Drug per capsule", f"{fq(a.drug_per_capsule * (1 * capsule), mg)}, "
+             (_label("drug_per_capsule"), f"{fq(a.drug_per_capsule * (1 * capsule), mg)}, "
               f"{fq(a.percent_of_target)} of the {fq(b.strength * (1 * capsule), mg)} strength")]
     verdict = "WITHIN LIMITS" if a.within_limits else "OUTSIDE LIMITS: " + "; ".join(a.reasons)
     return ["", "Recalculated from the actual weights:"] + _rows(rows) + [f"  Verdict: {verdict}"]
@@ -127,34 +140,37 @@ def liquid_sheet(p) -> str:  # p: LiquidPreparation
     if p.formula_id:
         out.append(f"{p.formula_name}  [{p.formula_id} v{p.formula_version}]")
     out.append("")
-    rows = [("Concentration", f"{fq(p.concentration)}   <-- check on every label"),
-            ("Final volume", fq(p.final_volume)), ("Naltrexone HCl in batch", fq(p.naltrexone_hcl, mg))]
+    rows = [(_label("concentration"), f"{fq(p.concentration)}   <-- check on every label"),
+            (_label("final_volume"), fq(p.final_volume)), (_label("naltrexone_hcl"), fq(p.naltrexone_hcl, mg))]
     if p.source == "tablets":
         if p.tablets_to_use is not None:
-            rows.append(("Whole 50 mg tablets to use", fq(p.tablets_to_use)))
+            rows.append((_label("tablets_to_use"), fq(p.tablets_to_use)))
         else:
-            rows += [("Tablets equivalent", fq(Q(p.tablets_equivalent, tablet))),
-                     ("Whole 50 mg tablets to crush", format_rounded_up(p.tablets_to_crush, p.tablets_equivalent)),
-                     ("Average tablet weight", fq(p.average_tablet_weight * (1 * p.tablets_to_crush.units), mg)),
-                     ("Tablet powder to weigh", fq(p.tablet_powder_to_weigh, mg))]
+            rows += [(_label("tablets_equivalent"), fq(Q(p.tablets_equivalent, tablet))),
+                     (_label("tablets_to_crush"), format_rounded_up(p.tablets_to_crush, p.tablets_equivalent)),
+                     (_label("average_tablet_weight"),
+                      fq(p.average_tablet_weight * (1 * p.tablets_to_crush.units), mg)),
+                     (_label("tablet_powder_to_weigh"), fq(p.tablet_powder_to_weigh, mg))]
     else:
         rows += potency_rows(p)
-        rows.append(("Naltrexone powder needed" if p.aliquot else "Naltrexone powder to weigh", fq(p.api_to_weigh, mg)))
+        # below the MWQ the powder is not weighed as such: a liquid aliquot delivers it
+        rows.append((_label("api_to_weigh"), fq(p.api_to_weigh, mg)
+                     + (" (calculated; the liquid aliquot below delivers it)" if p.aliquot else "")))
         if p.aliquot is not None:
             a = p.aliquot
             steps = a.instructions()
-            rows.append(("Liquid aliquot", steps[0]))
+            rows.append((_label("aliquot"), steps[0]))
             rows += [("", s) for s in steps[1:]]
-            rows.append(("Powder it delivers", f"{fq(a.powder_delivered, mg)} "
+            rows.append((_label("powder_delivered"), f"{fq(a.powder_delivered, mg)} "
                          f"({fq(Q(a.percent_of_target, dimensionless).to(percent))} of {fq(a.required, mg)})"))
     for c in p.components:
         rows.append((c.name, "to the final volume" if c.amount is None else fq(c.amount)))
-    rows += [("Compounding date", p.compounding_date.isoformat()),
-             ("Beyond-use date", f"{p.bud.date.isoformat()} ({int(p.bud.days.magnitude)} days)"),
-             ("Storage", p.bud.storage_label), ("Balance MWQ", fq(p.mwq, mg))]
+    rows += [(_label("compounding_date"), p.compounding_date.isoformat()),
+             (_label("bud"), f"{p.bud.date.isoformat()} ({int(p.bud.days.magnitude)} days)"),
+             (_label("storage"), p.bud.storage_label), (_label("mwq"), fq(p.mwq, mg))]
     out += _rows(rows)
     if p.dose_volumes:
-        out += ["", "Dose-volume table:"]
+        out += ["", _label("dose_volumes") + ":"]
         for r in p.dose_volumes:
             syringe = r.syringe.name if r.syringe else "no single syringe"
             mark = "on a graduation" if r.on_graduation else "NOT on a graduation"
@@ -163,9 +179,58 @@ def liquid_sheet(p) -> str:  # p: LiquidPreparation
                 f", one bottle usable for {fq(r.days_usable)} (limited by the BUD; {fq(r.days_supply)} at this dose)")
             out.append(f"  {fq(r.dose):>8} = {fq(r.volume):>8}  {syringe}, {mark}{supply}")
     if p.recommended_concentration is not None:
-        out += ["", f"Recommended concentration: {fq(p.recommended_concentration)}"]
-    out += ["", "Label:"] + [f"  {line}" for line in p.labels]
-    if p.warnings:
-        out += ["", "Warnings:"] + [f"  ! {w}" for w in p.warnings]
-    out += ["", "Calculation:"] + [f"  {s}" for s in p.trace]
+        out += ["", f"{_label('recommended_concentration')}: {fq(p.recommended_concentration)}"]
+    out += ["", _label("labels") + ":"] + [f"  {line}" for line in p.labels]
+    out += _warnings(p.warnings)
+    out += ["", _label("trace") + ":"] + [f"  {s}" for s in p.trace]
     return "\n".join(out) + "\n"
+
+
+def titration_sheet(p) -> str:  # p: TitrationPlan
+    title = f"LDN titration plan ({p.form})" + (f", preset {p.preset}" if p.preset else "")
+    out = [title, f"Start {p.start_date.isoformat()}, {p.total_days} days, "
+           f"{fq(p.total_drug)} naltrexone HCl in all", "", "Schedule:"]
+    for s in p.stages:
+        line = (f"  days {s.first_day:>3}-{s.last_day:<3}  {s.start_date.isoformat()} to "
+                f"{s.end_date.isoformat()}  {fq(s.dose):>7} nightly")
+        if s.dose_volume is not None:
+            dv = s.dose_volume
+            syringe = dv.syringe.name if dv.syringe else "no single syringe"
+            line += f" = {fq(dv.volume)} ({syringe}{'' if dv.on_graduation else ', NOT on a graduation'})"
+        out.append(line)
+    if p.capsules_per_strength is not None:
+        out += ["", "Capsules to dispense (one capsule per dose):"]
+        out += [f"  {fq(s):>7}  {n} capsules" for s, n in p.capsules_per_strength]
+        if p.single_strength is not None:
+            s, n = p.single_strength
+            out.append(f"  or {fq(s)} capsules only: {n} capsules (several per dose)")
+    if p.fills is not None:
+        out += ["", f"Liquid NALTREXONE HCl {fq(p.concentration)} in {p.vehicle}: total {fq(p.total_volume)}; "
+                f"fills within the {p.bud_days}-day BUD:"]
+        for f in p.fills:
+            out.append(f"  fill {f.number}: make on {f.date.isoformat()} for days {f.first_day}-{f.last_day}: "
+                       f"{fq(f.volume)} ({fq(f.naltrexone_hcl)}, {format_number(f.tablets_equivalent)} tablets)")
+    out += _warnings(p.warnings)
+    out += ["", _label("chart") + ":"]
+    for c in p.chart:
+        what = f"one {fq(c.capsule)} capsule" if c.capsule is not None else \
+            f"{fq(c.volume)} ({c.syringe.name if c.syringe else 'measure in two syringe-fulls'})"
+        out.append(f"  day {c.day:>3}  {c.date.strftime('%a %Y-%m-%d')}  {fq(c.dose):>7}  {what}  [ ]")
+    return "\n".join(out) + "\n"
+
+
+def weight_check_sheet(r) -> str:  # r: compounding.qc.WeightCheck
+    """The weight check as plain text: the figures, each capsule outside its limits, and the verdict."""
+    pct = lambda x: f"{format_number(x * 100, 2)}%"  # noqa: E731
+    lines = [f"Weight check: {r.n} of {r.required} capsules weighed; target {fq(r.target)}, acceptable "
+             f"{fq(r.lowest_allowed)} to {fq(r.highest_allowed)} ({pct(r.individual_low)}-{pct(r.individual_high)})",
+             f"Mean {fq(r.mean)} ({pct(r.mean_percent_of_target)} of target, limit ±{pct(r.mean_tolerance)}); "
+             f"SD {'n/a' if r.sd is None else fq(r.sd)}; RSD {'n/a' if r.rsd is None else pct(r.rsd)} "
+             f"(limit {pct(r.rsd_maximum)})",
+             f"Lightest {fq(r.minimum)}, heaviest {fq(r.maximum)}; outside the limits: {r.outside_limits}",
+             f"VERDICT: {r.verdict}"]
+    lines += [f"  - {x}" for x in r.reasons]
+    lines += [f"warning: {x}" for x in r.warnings]
+    if not r.balance.warnings:
+        lines.append(f"Balance: the {r.balance.balance} (MWQ {fq(r.balance.mwq)}) will do. {r.balance.needed}")
+    return "\n".join(lines) + "\n"

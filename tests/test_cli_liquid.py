@@ -59,7 +59,9 @@ def test_liquid_api_aliquot_json_and_sheet():
         assert take >= low and abs(take / grad - round(take / grad)) < 1e-9
     assert 95 <= d["percent_of_target"]["value"] <= 105
     sheet = run(*args).stdout
-    assert "Naltrexone powder needed" in sheet and d["instructions"][-1] in sheet
+    # the row's label is the glossary's (issue 10); below the MWQ the sheet says the aliquot delivers it
+    assert "Naltrexone HCl powder to weigh" in sheet and "the liquid aliquot below delivers it" in sheet
+    assert d["instructions"][-1] in sheet
 
 
 def test_liquid_partial_tablet_json():

@@ -108,7 +108,7 @@ def test_the_liquid_sheet_says_the_crush_count_is_rounded_up():
     # LQ-04: 0.5 mg/mL × 60 mL = 30 mg = 0.6 tablet: crush 1, weigh 30 × 321 ÷ 50 = 192.6 mg of powder
     p = prepare_liquid(concentration="0.5 mg/mL", final_volume="60 mL", tablet_weight="321 mg")
     sheet = liquid_sheet(p)
-    assert re.search(r"Tablets equivalent +0\.6 tablets", sheet)
+    assert re.search(r"Tablets' worth of drug +0\.6 tablets", sheet)  # the glossary's label (issue 10)
     assert re.search(r"Whole 50 mg tablets to crush +1 tablet \(rounded up from 0\.6\)", sheet)
     assert re.search(r"Tablet powder to weigh +192\.6 mg", sheet)
     from compounding.cli.liquid import liquid_sheet as cli_sheet

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 
 SUBCOMMANDS = {
@@ -78,6 +79,50 @@ def _field_options() -> dict[str, str]:
     return {k: t.option.lstrip("-").replace("-", "_") for k, t in GLOSSARY.items() if t.option}
 
 
+def glossary_key(action: argparse.Action, keys: dict[str, str | None]) -> str | None:
+    """The glossary field an option sets: the subcommand's own mapping (``GLOSSARY_KEYS`` of its
+    module: ``volume`` → ``final_volume``; None for an option whose name means something else there),
+    a record field (``record_patient`` → ``patient``), the option's dest, or the field whose option it
+    is (``--component-expiry`` → ``component_expiries``); None when it names none."""
+    from ..glossary import GLOSSARY
+
+    dest = action.dest
+    if dest in keys:
+        return keys[dest]
+    if dest.startswith("record_") and dest[len("record_"):] in GLOSSARY:
+        return dest[len("record_"):]
+    if dest in GLOSSARY:
+        return dest
+    by_option = {t.option: k for k, t in GLOSSARY.items() if t.option}
+    return next((by_option[o] for o in action.option_strings if o in by_option), None)
+
+
+def glossary_help(parser: argparse.ArgumentParser, keys: dict[str, str | None] | None = None) -> None:
+    """Give every option named by a glossary field the glossary's words: "Label (unit): what it is",
+    then the option's own help (an example, the default). The meaning comes first: a description's
+    "; in a …" clauses say what the name means elsewhere and are left out here."""
+    from ..glossary import GLOSSARY
+
+    for action in parser._actions:  # noqa: SLF001 - argparse keeps its options here
+        key = glossary_key(action, keys or {})
+        if key is None or action.help == argparse.SUPPRESS:
+            continue
+        t = GLOSSARY[key]
+        meaning = re.split(r";\s+in\s", t.description)[0]
+        unit = f" ({t.unit})" if t.unit and t.unit.lower() not in t.label.lower() else ""
+        head = f"{t.label}{unit}: {meaning}".replace("%", "%%")
+        action.help = head + (f"; {action.help}" if action.help else "")
+
+
+def parser_for(name: str) -> "_Parser":
+    """The parser of a subcommand, its options' help in the glossary's words."""
+    module = importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
+    parser = _Parser(prog=f"python -m compounding {name}", description=SUBCOMMANDS[name])
+    module.add_arguments(parser)
+    glossary_help(parser, getattr(module, "GLOSSARY_KEYS", {}))
+    return parser
+
+
 def save_order(path: str | None, result: object) -> None:
     """Write the order a result was computed from as JSON (the public order format) to ``path``."""
     if path is None:
@@ -108,7 +153,8 @@ def _option_for(parser: argparse.ArgumentParser, field: str | None) -> str | Non
         return None
     dest = _field_options().get(field, field.split("[")[0].split(".")[0])
     for action in parser._actions:  # noqa: SLF001 - argparse keeps its options here
-        if action.dest == dest and action.option_strings:
+        # a record field (lot_number) is set by the option whose dest is record_<field> (--lot)
+        if action.dest in (dest, f"record_{field}") and action.option_strings:
             return action.option_strings[-1]
     return None
 
@@ -131,8 +177,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(f"error: subcommand {name!r} is not available in this version\n")
             return 2
         raise
-    parser = _Parser(prog=f"python -m compounding {name}", description=SUBCOMMANDS[name])
-    module.add_arguments(parser)
+    parser = parser_for(name)
     args = parser.parse_args(_attach_dash_values(parser, argv[1:]))
     _refuse_empty_options(parser, args)
     try:

@@ -23,35 +23,35 @@ ACTUAL_OPTIONS = {
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--strength", required=True, help="naltrexone HCl per capsule, e.g. 4.5mg (0.1-4.5 mg)")
-    p.add_argument("--quantity", required=True, help="capsules ordered, e.g. 90")
-    p.add_argument("--extra", help="extra capsules: a count (2) or a percentage (10%%), rounded up")
-    p.add_argument("--source", choices=["api", "tablets"], help="naltrexone HCl powder or crushed 50 mg tablets")
-    p.add_argument("--formula", help="master formula id (default: the one for --source)")
+    # each option's meaning comes from the glossary (cli.glossary_help); help= adds examples and defaults
+    p.add_argument("--strength", required=True, help="e.g. 4.5mg")
+    p.add_argument("--quantity", required=True, help="e.g. 90")
+    p.add_argument("--extra", help="e.g. 2 or 10%%")
+    p.add_argument("--source", choices=["api", "tablets"])
+    p.add_argument("--formula", help="default: the one for --source")
     add_drug_lot_arguments(p, when="")
     p.add_argument("--strength-as", dest="strength_basis", choices=["hcl_anhydrous", "base"],
-                   help="the form the prescribed strength is stated as (default naltrexone HCl)")
-    p.add_argument("--tablet-weight", help="measured average weight of one 50 mg tablet, e.g. 321mg")
-    p.add_argument("--capsule-size", help="capsule size 000, 00, 0, 1, 2, 3, 4 or 5")
-    p.add_argument("--filler", help="filler key (see formulas/reference/fillers.toml), default mcc_ph102")
-    p.add_argument("--fill-weight", help="measured fill weight of the filler per capsule of that size, e.g. 270mg")
-    p.add_argument("--api-fill-weight", help="measured fill weight of the drug powder per capsule of that size")
-    p.add_argument("--balance", help="balance key (see formulas/reference/balances.toml), default class_iii")
-    p.add_argument("--mwq", help="minimum weighable quantity of your balance, e.g. 120mg (overrides --balance)")
-    p.add_argument("--readability", help="with --mwq: the smallest step your balance shows, e.g. 10mg or 0.1mg "
-                   "(every amount to weigh is rounded to it; default: the power of ten at or below MWQ ÷ 12)")
+                   help="default hcl_anhydrous")
+    p.add_argument("--tablet-weight", help="e.g. 321mg")
+    p.add_argument("--capsule-size", help="000, 00, 0, 1, 2, 3, 4 or 5")
+    p.add_argument("--filler", help="see formulas/reference/fillers.toml; default mcc_ph102")
+    p.add_argument("--fill-weight", help="for the capsule size, e.g. 270mg")
+    p.add_argument("--api-fill-weight", help="for the capsule size, e.g. 350mg")
+    p.add_argument("--balance", help="see formulas/reference/balances.toml; default class_iii")
+    p.add_argument("--mwq", help="of your balance, e.g. 120mg (overrides --balance)")
+    p.add_argument("--readability", help="with --mwq: your balance's step, e.g. 10mg or 0.1mg (default: the "
+                   "power of ten at or below MWQ ÷ 12)")
     actual = p.add_argument_group(
         "actual weights", "what was actually weighed; the batch is recalculated from them (each weighing not "
         "given is taken as planned)")
     for key, what in ACTUAL_OPTIONS.items():
         actual.add_argument(f"--actual-{key.replace('_', '-')}", dest=f"actual_{key}", metavar="MASS", help=what)
-    p.add_argument("--date", help="compounding date, ISO (default today)")
-    p.add_argument("--component-expiry", action="append", default=[],
-                   help="expiry date of a component (ISO); the BUD never passes it; repeatable")
+    p.add_argument("--date", help="ISO, e.g. 2026-03-02 (default today)")
+    p.add_argument("--component-expiry", action="append", default=[], help="ISO; repeatable")
     p.add_argument("--json", action="store_true", help="print the result as JSON only")
     p.add_argument("--save-order", metavar="PATH", help="also write the order (inputs with the defaults "
                    "used, as JSON) to this path; python -m compounding compute PATH computes it again")
-    p.add_argument("--xlsx", help="also write the Excel batch record to this path")
+    p.add_argument("--xlsx", help="also write the Excel batch record")
     from ..excel import add_record_arguments
 
     add_record_arguments(p, capsules=True)

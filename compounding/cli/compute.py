@@ -9,6 +9,10 @@ import json
 import sys
 
 
+# the file is an order, not the glossary's "file" (an Excel record to check): compounding.cli.glossary_help
+GLOSSARY_KEYS = {"file": "order"}
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", help='an order as JSON ({"kind": "capsules", "fields": {...}}), or - for stdin')
     p.add_argument("--reference", metavar="DIR",

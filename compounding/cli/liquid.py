@@ -12,32 +12,31 @@ from ._drug_options import add_drug_lot_arguments
 from ..sheet import liquid_sheet  # noqa: F401  (kept importable here: the sheet moved to compounding.sheet)
 
 
+# options whose name is not the glossary field they set (compounding.cli.glossary_help)
+GLOSSARY_KEYS = {"volume": "final_volume", "day_one": "day_one_is_compounding_day"}
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--concentration", help="naltrexone HCl per mL, e.g. 1mg/mL (or 5mg/5mL)")
-    p.add_argument("--volume", help="final volume, e.g. 150mL")
-    p.add_argument("--tablets", help="whole 50 mg tablets to use (give two of tablets, concentration, volume)")
-    p.add_argument("--tablet-weight", help="measured average weight of one 50 mg tablet, e.g. 321mg "
-                   "(needed when the batch is not whole tablets)")
-    p.add_argument("--source", choices=["tablets", "api"],
-                   help="50 mg tablets (default) or naltrexone HCl powder")
-    p.add_argument("--vehicle",
-                   help="vehicle key (formulas/reference/vehicles.toml): purified_water (default), "
+    # each option's meaning comes from the glossary (cli.glossary_help); help= adds examples and defaults
+    p.add_argument("--concentration", help="e.g. 1mg/mL (or 5mg/5mL)")
+    p.add_argument("--volume", help="e.g. 150mL")
+    p.add_argument("--tablets", help="give two of tablets, concentration, volume")
+    p.add_argument("--tablet-weight", help="e.g. 321mg (needed when the batch is not whole tablets)")
+    p.add_argument("--source", choices=["tablets", "api"], help="default tablets")
+    p.add_argument("--vehicle", help="formulas/reference/vehicles.toml: purified_water (default), "
                    "preserved_aqueous, fawcett_1997, mct_oil")
-    p.add_argument("--formula", help="master formula id, e.g. LDN-LIQ-WATER-1 or LDN-LIQ-FAWCETT-1 "
-                   "(sets the vehicle and source)")
-    p.add_argument("--doses", help="doses the patient takes, e.g. 0.5mg,1.5mg,4.5mg (0.1-4.5 mg)")
+    p.add_argument("--formula", help="e.g. LDN-LIQ-WATER-1 or LDN-LIQ-FAWCETT-1 (sets the vehicle and source)")
+    p.add_argument("--doses", help="e.g. 0.5mg,1.5mg,4.5mg (0.1-4.5 mg)")
     add_drug_lot_arguments(p, when=" (source api)")
-    p.add_argument("--balance", help="balance key (formulas/reference/balances.toml), default class_iii")
-    p.add_argument("--mwq", help="minimum weighable quantity of your balance, e.g. 120mg (overrides --balance)")
-    p.add_argument("--date", help="compounding date, ISO (default today)")
-    p.add_argument("--component-expiry", action="append", default=[],
-                   help="expiry date of a component (ISO); the BUD never passes it; repeatable")
-    p.add_argument("--day-one", action="store_true",
-                   help="count the compounding day as day 1 of the BUD (default: BUD = date + days)")
+    p.add_argument("--balance", help="see formulas/reference/balances.toml; default class_iii")
+    p.add_argument("--mwq", help="of your balance, e.g. 120mg (overrides --balance)")
+    p.add_argument("--date", help="ISO, e.g. 2026-03-02 (default today)")
+    p.add_argument("--component-expiry", action="append", default=[], help="ISO; repeatable")
+    p.add_argument("--day-one", action="store_true", help="default: BUD = date + days")
     p.add_argument("--json", action="store_true", help="print the result as JSON only")
     p.add_argument("--save-order", metavar="PATH", help="also write the order (inputs with the defaults "
                    "used, as JSON) to this path; python -m compounding compute PATH computes it again")
-    p.add_argument("--xlsx", help="also write the Excel batch record to this path")
+    p.add_argument("--xlsx", help="also write the Excel batch record")
     from ..excel import add_record_arguments
 
     add_record_arguments(p, liquid=True)

@@ -7,26 +7,28 @@ import json
 import sys
 
 from . import save_order, today_unless
+from ..sheet import titration_sheet  # noqa: F401  (importable here too; every text sheet is built in compounding.sheet)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--preset", help="regimen preset (formulas/reference/regimens.toml), e.g. seed_neuropathic, "
-                   "ldnrt_slow, ldnrt_weekly, ldnrt_autoimmune; the options below override it")
-    p.add_argument("--start", help="first dose, e.g. 1.5mg")
-    p.add_argument("--step", help="dose increase at each step, e.g. 1.5mg")
-    p.add_argument("--every", help="days between steps, e.g. 14 (or '2 weeks')")
-    p.add_argument("--target", help="target dose, e.g. 4.5mg (at most 4.5 mg, the LDN range)")
-    p.add_argument("--maintain", help="days at the target (default: one interval)")
-    p.add_argument("--stages", help="explicit stages instead of a regimen, e.g. 1.5mg:14,3mg:14,4.5mg:28")
-    p.add_argument("--form", choices=["capsules", "liquid"], default="capsules")
-    p.add_argument("--concentration", help="liquid concentration, e.g. 1mg/mL (default 1 mg/mL)")
-    p.add_argument("--vehicle", default="purified_water", help="liquid vehicle key (vehicles.toml)")
-    p.add_argument("--overage", help="extra volume per liquid fill, e.g. 5%% (default none)")
-    p.add_argument("--start-date", help="first day of the plan, ISO (default today)")
+    # each option's meaning comes from the glossary (cli.glossary_help); help= adds examples and defaults
+    p.add_argument("--preset", help="formulas/reference/regimens.toml, e.g. seed_neuropathic, ldnrt_slow, "
+                   "ldnrt_weekly, ldnrt_autoimmune; the options below override it")
+    p.add_argument("--start", help="e.g. 1.5mg")
+    p.add_argument("--step", help="e.g. 1.5mg")
+    p.add_argument("--every", help="e.g. 14 (or '2 weeks')")
+    p.add_argument("--target", help="e.g. 4.5mg (at most 4.5 mg, the LDN range)")
+    p.add_argument("--maintain", help="default: one interval")
+    p.add_argument("--stages", help="instead of a regimen, e.g. 1.5mg:14,3mg:14,4.5mg:28")
+    p.add_argument("--form", choices=["capsules", "liquid"], default="capsules", help="default capsules")
+    p.add_argument("--concentration", help="e.g. 1mg/mL (default 1 mg/mL)")
+    p.add_argument("--vehicle", default="purified_water", help="default purified_water")
+    p.add_argument("--overage", help="e.g. 5%% (default none)")
+    p.add_argument("--start-date", help="ISO (default today)")
     p.add_argument("--json", action="store_true", help="print the result as JSON only")
     p.add_argument("--save-order", metavar="PATH", help="also write the order (inputs with the defaults "
                    "used, as JSON) to this path; python -m compounding compute PATH computes it again")
-    p.add_argument("--xlsx", help="also write the Excel plan (schedule, dispensing, patient chart) to this path")
+    p.add_argument("--xlsx", help="also write the Excel plan (schedule, dispensing, patient chart)")
     from ..excel import add_record_arguments
 
     add_record_arguments(p)
@@ -53,38 +55,3 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(f"\nExcel plan written to {args.xlsx}\n")
     return 0
 
-
-def titration_sheet(p) -> str:  # p: TitrationPlan
-    from ..display import format_number, format_quantity as fq
-
-    title = f"LDN titration plan ({p.form})" + (f", preset {p.preset}" if p.preset else "")
-    out = [title, f"Start {p.start_date.isoformat()}, {p.total_days} days, "
-           f"{fq(p.total_drug)} naltrexone HCl in all", "", "Schedule:"]
-    for s in p.stages:
-        line = (f"  days {s.first_day:>3}-{s.last_day:<3}  {s.start_date.isoformat()} to "
-                f"{s.end_date.isoformat()}  {fq(s.dose):>7} nightly")
-        if s.dose_volume is not None:
-            dv = s.dose_volume
-            syringe = dv.syringe.name if dv.syringe else "no single syringe"
-            line += f" = {fq(dv.volume)} ({syringe}{'' if dv.on_graduation else ', NOT on a graduation'})"
-        out.append(line)
-    if p.capsules_per_strength is not None:
-        out += ["", "Capsules to dispense (one capsule per dose):"]
-        out += [f"  {fq(s):>7}  {n} capsules" for s, n in p.capsules_per_strength]
-        if p.single_strength is not None:
-            s, n = p.single_strength
-            out.append(f"  or {fq(s)} capsules only: {n} capsules (several per dose)")
-    if p.fills is not None:
-        out += ["", f"Liquid NALTREXONE HCl {fq(p.concentration)} in {p.vehicle}: total {fq(p.total_volume)}; "
-                f"fills within the {p.bud_days}-day BUD:"]
-        for f in p.fills:
-            out.append(f"  fill {f.number}: make on {f.date.isoformat()} for days {f.first_day}-{f.last_day}: "
-                       f"{fq(f.volume)} ({fq(f.naltrexone_hcl)}, {format_number(f.tablets_equivalent)} tablets)")
-    if p.warnings:
-        out += ["", "Warnings:"] + [f"  ! {w}" for w in p.warnings]
-    out += ["", "Patient chart:"]
-    for c in p.chart:
-        what = f"one {fq(c.capsule)} capsule" if c.capsule is not None else \
-            f"{fq(c.volume)} ({c.syringe.name if c.syringe else 'measure in two syringe-fulls'})"
-        out.append(f"  day {c.day:>3}  {c.date.strftime('%a %Y-%m-%d')}  {fq(c.dose):>7}  {what}  [ ]")
-    return "\n".join(out) + "\n"

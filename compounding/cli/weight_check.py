@@ -12,20 +12,27 @@ import json
 import sys
 
 
+# options whose name is not the glossary field they set (compounding.cli.glossary_help); --target is the
+# target fill weight here, not the glossary's target (a titration's target dose): its help is its own
+GLOSSARY_KEYS = {"weights": "weights_file", "unit": "weights_unit", "low": "individual_low",
+                 "high": "individual_high", "rsd_max": "rsd_maximum", "target": None}
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("weights", help="a CSV or text file of capsule weights from the balance, or - for stdin")
+    # each option's meaning comes from the glossary (cli.glossary_help); help= adds examples and defaults
+    p.add_argument("weights", help="a CSV or text file from the balance, or - for stdin")
     p.add_argument("--target", required=True, help="target fill weight per capsule, e.g. 271.03mg")
-    p.add_argument("--unit", default="mg", choices=["mg", "g"], help="unit of bare numbers (default mg)")
-    p.add_argument("--shell", help="empty shell weight, when the weights are gross (filled capsule), e.g. 48mg")
-    p.add_argument("--batch-size", help="capsules in the batch: a smaller batch than the QC sample (10) is "
-                                        "complete when every capsule is weighed")
-    p.add_argument("--low", help="each capsule at least this %% of target (default from qc.toml, 90%%)")
-    p.add_argument("--high", help="each capsule at most this %% of target (default 110%%)")
-    p.add_argument("--mean-tolerance", help="mean within ± this %% of target (default 3%%)")
-    p.add_argument("--rsd-max", help="RSD at most this %% (default 5%%)")
-    p.add_argument("--balance", help="balance the capsules are weighed on (see formulas/reference/balances.toml), "
+    p.add_argument("--unit", default="mg", choices=["mg", "g"], help="of bare numbers (default mg)")
+    p.add_argument("--shell", help="when the weights are gross (filled capsule), e.g. 48mg")
+    p.add_argument("--batch-size", help="a smaller batch than the QC sample (10) is complete when every capsule "
+                                        "is weighed")
+    p.add_argument("--low", help="default from qc.toml, 90%%")
+    p.add_argument("--high", help="default 110%%")
+    p.add_argument("--mean-tolerance", help="default 3%%")
+    p.add_argument("--rsd-max", help="default 5%%")
+    p.add_argument("--balance", help="the one the capsules are weighed on (see formulas/reference/balances.toml); "
                                      "default class_iii")
-    p.add_argument("--mwq", help="minimum weighable quantity of your balance, e.g. 82mg (overrides --balance)")
+    p.add_argument("--mwq", help="of your balance, e.g. 82mg (overrides --balance)")
     p.add_argument("--json", action="store_true", help="print the result as JSON only")
 
 
@@ -53,24 +60,8 @@ def run(args: argparse.Namespace) -> int:
         json.dump(r.as_dict(), sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(report(r))
+        from ..sheet import weight_check_sheet
+
+        sys.stdout.write(weight_check_sheet(r))
     return 0 if r.passed else 1
 
-
-def report(r) -> str:
-    """The weight check as plain text: the figures, each capsule outside its limits, and the verdict."""
-    from ..display import format_number, format_quantity as fq
-
-    pct = lambda x: f"{format_number(x * 100, 2)}%"  # noqa: E731
-    lines = [f"Weight check: {r.n} of {r.required} capsules weighed; target {fq(r.target)}, acceptable "
-             f"{fq(r.lowest_allowed)} to {fq(r.highest_allowed)} ({pct(r.individual_low)}-{pct(r.individual_high)})",
-             f"Mean {fq(r.mean)} ({pct(r.mean_percent_of_target)} of target, limit ±{pct(r.mean_tolerance)}); "
-             f"SD {'n/a' if r.sd is None else fq(r.sd)}; RSD {'n/a' if r.rsd is None else pct(r.rsd)} "
-             f"(limit {pct(r.rsd_maximum)})",
-             f"Lightest {fq(r.minimum)}, heaviest {fq(r.maximum)}; outside the limits: {r.outside_limits}",
-             f"VERDICT: {r.verdict}"]
-    lines += [f"  - {x}" for x in r.reasons]
-    lines += [f"warning: {x}" for x in r.warnings]
-    if not r.balance.warnings:
-        lines.append(f"Balance: the {r.balance.balance} (MWQ {fq(r.balance.mwq)}) will do. {r.balance.needed}")
-    return "\n".join(lines) + "\n"

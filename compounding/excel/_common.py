@@ -17,7 +17,6 @@ import re
 import unicodedata
 import weakref
 from dataclasses import dataclass
-from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Iterable, Sequence
 
@@ -31,7 +30,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ..display import display_places
 from ..errors import InputError
+from ..glossary import term
 from . import _styles as st
 
 __all__ = ["ENGINE_VERSION", "RECORD_FIELDS", "Line", "Section", "check_record_fields", "put_text",
@@ -43,9 +44,6 @@ from ._fields import ENGINE_VERSION, RECORD_FIELDS  # noqa: E402 - re-exported
 
 CALC_SHEET = "Calculations"
 
-# decimal places shown per unit (the core's display rules, domain.md §9); "%" counts percent places
-UNIT_PLACES = {"mg": 2, "mg/capsule": 2, "mg/tablet": 2, "mL": 2, "g/mL": 4, "mg/mL": 4,
-               "g/mol": 2, "capsules": 0, "tablets": 0, "days": 0, "%": 2, "": 4}
 
 
 @dataclass(frozen=True)
@@ -55,11 +53,12 @@ class Line:
     ``kind``: ``choice`` (a text setting such as the capsule size, locked), ``input`` (a number or
     date the formulas read; unlocked), ``calc`` (a live formula; locked) or ``text`` (a live formula
     giving a word such as "OK"). ``core`` is the calculator's own value (exact), ``None`` for a
-    blank optional input. ``formula`` is an Excel formula over other lines' names.
+    blank optional input. ``formula`` is an Excel formula over other lines' names. ``label`` None:
+    the glossary's label for ``name`` (compounding.glossary), the words the sheets and the app use.
     """
 
     name: str
-    label: str
+    label: str | None
     unit: str
     core: Any
     formula: str | None = None
@@ -68,9 +67,20 @@ class Line:
     places: int | None = None
     shown: str | None = None  # a choice: the words printed for it (the key itself sits in a hidden cell)
 
+    def __post_init__(self) -> None:
+        if self.label is None:
+            object.__setattr__(self, "label", term(self.name).label)
+
     @property
     def shown_places(self) -> int:
-        return self.places if self.places is not None else _auto_places(self.core, self.unit)
+        """The places of its number format: the screen's rule (compounding.display.display_places) for
+        the core's value, so the cell shows the figure the screen shows (a percentage's in percent)."""
+        if self.places is not None:
+            return self.places
+        value = self.core
+        if self.unit == "%" and isinstance(value, (int, Fraction, float)) and not isinstance(value, bool):
+            value = Fraction(repr(value)) * 100 if isinstance(value, float) else Fraction(value) * 100
+        return display_places(value, self.unit)
 
     @property
     def is_date(self) -> bool:
@@ -89,18 +99,6 @@ class Line:
 class Section:
     title: str
     lines: tuple[Line, ...]
-
-
-def _auto_places(value: Any, unit: str) -> int:
-    """The unit's places, or more when they would show a real amount as 0 (3 significant figures)."""
-    places = UNIT_PLACES.get(unit, 4)
-    if isinstance(value, (int, Fraction, float)) and not isinstance(value, bool) and value:
-        number = abs(Fraction(value) if not isinstance(value, float) else Fraction(repr(value)))
-        scale = Fraction(100) if unit == "%" else Fraction(1)
-        if number * scale < Fraction(5, 10 ** (places + 1)):
-            exponent = Decimal(number.numerator / number.denominator * float(scale)).adjusted()
-            places = max(places, 2 - exponent)
-    return places
 
 
 def number_format(line: Line) -> str:

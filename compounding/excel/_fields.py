@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..glossary import term
+
 
 def _engine_version() -> str:
     import compounding  # the core's version; this package's own until the core has one
@@ -17,18 +19,10 @@ ENGINE_VERSION = _engine_version()
 
 #: What a pharmacy fills in on the record, with the label the record prints. Each is an optional
 #: keyword of :func:`compounding.excel.workbook_bytes`; left out, the cell stays blank to write in.
-RECORD_FIELDS: dict[str, str] = {
-    "pharmacy_name": "Pharmacy",
-    "pharmacy_contact": "Pharmacy address and phone",
-    "lot_number": "Internal lot / Rx number",
-    "patient": "Patient",
-    "prescriber": "Prescriber",
-    "directions": "Directions",
-    "compounded_by": "Compounded by",
-    "verified_by": "Verified by",
-    "released_by": "Released by",
-    "notes": "Notes and deviations",
-}
+#: The labels are the glossary's (compounding.glossary), the one table of names.
+RECORD_FIELDS: dict[str, str] = {key: term(key).label for key in (
+    "pharmacy_name", "pharmacy_contact", "lot_number", "patient", "prescriber", "directions", "compounded_by",
+    "verified_by", "released_by", "notes")}
 
 #: Fields that may run over several lines (every other field is one line).
 MULTILINE = frozenset({"pharmacy_contact", "directions", "notes"})
@@ -45,18 +39,16 @@ _OPTION = {"pharmacy_name": "--pharmacy", "lot_number": "--lot"}
 def add_record_arguments(p: argparse.ArgumentParser, *, capsules: bool = False, liquid: bool = False) -> None:
     """``--pharmacy``, ``--lot``, ``--patient`` … for the Excel record (used with ``--xlsx``)."""
     g = p.add_argument_group("Excel record (with --xlsx; each left out stays a blank to fill by hand)")
-    for key, label in RECORD_FIELDS.items():
-        g.add_argument(_OPTION.get(key, "--" + key.replace("_", "-")), dest=f"record_{key}", metavar="TEXT",
-                       help=label.lower())
+    for key in RECORD_FIELDS:
+        # the help is the glossary's (compounding.cli.glossary_help reads the dest record_<field>)
+        g.add_argument(_OPTION.get(key, "--" + key.replace("_", "-")), dest=f"record_{key}", metavar="TEXT")
     if capsules:
         g.add_argument("--capsule-weights", type=int, metavar="N",
-                       help="rows on the capsule weight check, all to be weighed (default and minimum: the QC "
-                            "sample of 10, or every capsule of a smaller batch; up to 50)")
+                       help="default and minimum: the QC sample of 10, or every capsule of a smaller batch; up to 50")
     if liquid:
         g.add_argument("--patient-dose", metavar="DOSE",
-                       help="the patient's dose for the label, e.g. '1.5 mg': printed with its volume on the oral "
-                            "syringe dispensed (left out: a line on the label to write it in)")
-    g.add_argument("--paper", default="A4", choices=["A4", "Letter"], help="paper size (default A4)")
+                       help="e.g. '1.5 mg' (left out: a line on the label to write it in)")
+    g.add_argument("--paper", default="A4", choices=["A4", "Letter"], help="default A4")
 
 
 def record_options(args: argparse.Namespace) -> dict[str, Any]:

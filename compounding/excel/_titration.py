@@ -46,12 +46,12 @@ def sections(p: TitrationPlan) -> list[Section]:
     liquid = p.form == "liquid"
     n = len(p.stages)
     choices = [Line("record_kind", "Record type", "", KIND, kind="choice"),
-               Line("form", "Dosage form", "", p.form, kind="choice", how="capsules or liquid"),
-               Line("preset", "Regimen", "", p.preset or ("regimen" if _stepped(p) else ""), kind="choice",
+               Line("form", None, "", p.form, kind="choice", how="capsules or liquid"),
+               Line("preset", None, "", p.preset or ("regimen" if _stepped(p) else ""), kind="choice",
                     shown=_preset_name(p.preset) if p.preset else "the prescriber's own stages")]
     if liquid:
-        choices.append(Line("vehicle", "Vehicle", "", p.vehicle, kind="choice", shown=_vehicle_name(p)))
-    inputs = [Line("start_date", "First day of the plan", "date", p.start_date, kind="input")]
+        choices.append(Line("vehicle", None, "", p.vehicle, kind="choice", shown=_vehicle_name(p)))
+    inputs = [Line("start_date", None, "date", p.start_date, kind="input")]
     for i, s in enumerate(p.stages, 1):
         inputs += [Line(f"dose_{i}", f"Stage {i}: dose at bedtime", "mg", _mag(s.dose, mg), kind="input"),
                    Line(f"days_{i}", f"Stage {i}: days", "days", Fraction(s.days), kind="input")]
@@ -61,12 +61,12 @@ def sections(p: TitrationPlan) -> list[Section]:
                                kind="input", how="one capsule per dose"))
     if liquid:
         inputs += [
-            Line("concentration", "Concentration", "mg/mL", _mag(p.concentration, mg_per_mL), kind="input",
+            Line("concentration", None, "mg/mL", _mag(p.concentration, mg_per_mL), kind="input",
                  how="check it on every label"),
             Line("bud_days", "Beyond-use days of the vehicle (days per fill)", "days", Fraction(p.bud_days),
                  kind="input", how="USP <795> Table 4 for the vehicle"),
-            Line("overage", "Extra volume per fill", "%", _overage(p), kind="input", how="0: none"),
-            Line("tablet_strength", "Tablet strength", "mg/tablet", _mag(ref.tablet.strength.quantity, mg_per_tablet),
+            Line("overage", None, "%", _overage(p), kind="input", how="0: none"),
+            Line("tablet_strength", None, "mg/tablet", _mag(ref.tablet.strength.quantity, mg_per_tablet),
                  kind="input", how=f"reference data: {ref.tablet.strength.source}"),
         ]
 
@@ -86,9 +86,9 @@ def sections(p: TitrationPlan) -> list[Section]:
             calc += [Line(f"dose_volume_{i}", f"Stage {i}: dose volume", "mL", _mag(s.dose_volume.volume, mL),
                           f"dose_{i}/concentration", "dose ÷ concentration")]
     calc += [
-        Line("total_days", "Days in the plan", "days", Fraction(p.total_days),
+        Line("total_days", None, "days", Fraction(p.total_days),
              _sum([f"days_{i}" for i in range(1, n + 1)]), "Σ stage days"),
-        Line("total_drug", "Naltrexone HCl over the plan", "mg", _mag(p.total_drug, mg),
+        Line("total_drug", None, "mg", _mag(p.total_drug, mg),
              _sum([f"dose_{i}*days_{i}" for i in range(1, n + 1)]), "Σ dose × days"),
     ]
     if p.capsules_per_strength is not None:
@@ -105,7 +105,7 @@ def sections(p: TitrationPlan) -> list[Section]:
                      Fraction(p.single_strength[1]), "total_drug/single_strength", "total drug ÷ lowest dose"),
             ]
     if liquid:
-        calc.append(Line("total_volume", "Liquid over the plan (no overage)", "mL", _mag(p.total_volume, mL),
+        calc.append(Line("total_volume", None, "mL", _mag(p.total_volume, mL),
                          "total_drug/concentration", "total drug ÷ concentration"))
         for k, f in enumerate(p.fills, 1):
             overlap = [f"dose_{i}*MAX(0,MIN(last_day_{i},fill_last_day_{k})-MAX(first_day_{i},fill_first_day_{k})+1)"

@@ -97,12 +97,12 @@ def _write(target: Path, data: bytes) -> None:
 
 def _q(q: Any) -> tuple[Any, str]:
     """(number rounded for display, unit) of a quantity: a number cell and a unit cell."""
-    from ..display import format_number, unit_symbol, DISPLAY_PLACES
+    from ..display import display_places, format_number, unit_symbol
 
     if q is None:
         return None, ""
     unit = unit_symbol(q.units)
-    text = format_number(q.magnitude, DISPLAY_PLACES.get(unit, 4))
+    text = format_number(q.magnitude, display_places(q.magnitude, unit))
     number = float(text) if "." in text else int(text)
     return number, unit
 
