@@ -33,7 +33,7 @@ from ..errors import CompoundingError, InputError, PermissionDenied, RangeError,
 from . import auth, queries, validate
 from .audit import ChainReport, append_event, audit_chain_check
 from .batches import batch_total, content_hash, quantity_text, summary, weight_spec
-from .calculate import calculate, recalculate
+from .calculate import calculate, order_object, recalculate
 from .fill_learning import FillWeightProposal, propose
 from .db import WRITE_OPTION, database_url, make_engine
 from .ingredients import FILL_WEIGHT_RANGE_MG, lot_columns
@@ -587,8 +587,9 @@ class Store:
         lots = self.calculation_inputs(kind=kind, api_lot=api_lot, tablet_lot=tablet_lot, filler_lot=filler_lot,
                                        vehicle_lots=vehicle_lots, capsule_size=capsule_size,
                                        compounding_date=order["compounding_date"])
-        merged = merge_order(order, lots)
-        return self.create_batch(actor, kind=kind, order=merged, result=calculate(kind, merged),
+        result = calculate(kind, order_object(kind, merge_order(order, lots)))
+        # stored as the core's order JSON (result.order: defaults filled in), as "Save as batch" stores it
+        return self.create_batch(actor, kind=kind, order=result.order, result=result,
                                  ingredient_lots=lots.lot_ids, weights=weights, allocations=allocations)
 
     def record_capsule_weights(self, actor: str, lot_number: str, weights: Any, *, shell: Any = None) -> BatchView:

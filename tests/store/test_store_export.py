@@ -163,3 +163,27 @@ def test_an_order_of_another_kind_than_the_batch_is_refused(store):
     with pytest.raises(InputError) as caught:
         store.export_batch(lot)
     assert caught.value.field == "kind"
+
+
+def test_a_batch_from_lots_stores_order_json_and_an_older_keyword_record_still_exports(store, tmp_path):
+    # loose end 1: create_batch_from_lots stored the keyword form; it stores the core's order JSON now
+    api = api_lot(store)
+    lot = store.create_batch_from_lots("tech", kind="capsules", order={"strength": "4.5 mg", "quantity": 90},
+                                       api_lot=api).lot_number
+    order = store.batch(lot).order
+    assert set(order) == {"kind", "fields"} and order["fields"]["strength"] == {"value": "4.5", "unit": "mg"}
+    # an earlier record saved from the same lot in the keyword form is still rebuilt and exported
+    keyword = {"strength": "4.5 mg", "quantity": 90, "compounding_date": "2026-01-05", "source": "api",
+               "api_form": "hcl_anhydrous", "potency": "99.5%", "component_expiries": ["2027-06-30"]}
+    from compounding.store.calculate import calculate
+
+    older = store.create_batch("tech", kind="capsules", order=keyword, result=calculate("capsules", keyword),
+                               ingredient_lots=[api]).lot_number
+    assert "fields" not in store.batch(older).order
+    for number, name in ((lot, "json.xlsx"), (older, "keyword.xlsx")):
+        path = tmp_path / name
+        path.write_bytes(store.export_batch(number))
+        assert verify_workbook(path).ok
+        # 4.5 mg × 90 = 405 mg of naltrexone HCl ÷ 0.995 as-is potency = 407.04 mg of powder
+        assert "407.04 mg" in _texts(path.read_bytes()), number
+    assert store.batch(lot).result == store.batch(older).result  # the same calculation, either form
