@@ -137,8 +137,10 @@ def content_hash(s: Session, batch: Batch) -> str:
                              "tablet_weight": q(x.tablet_weight)} for x in lots],
         "weights": [{"step": w.step, "target": q(w.target), "actual": q(w.actual), "tolerance": q(w.tolerance),
                      "verdict": w.verdict} for w in weights],
+        # a prescriber only when recorded: what was signed before the column existed hashes as it did
         "allocations": [{"anticipatory": a.anticipatory, "patient": a.patient, "rx_number": a.rx_number,
-                         "quantity": a.quantity} for a in allocations],
+                         "quantity": a.quantity, **({"prescriber": a.prescriber} if a.prescriber else {})}
+                        for a in allocations],
         "capsule_weights": [q(w) for w in capsules],
     }
     return sha256_text(canonical_json(content))

@@ -201,6 +201,7 @@ class Allocation(Base):
     patient: Mapped[str | None] = mapped_column(String(200))  # as typed
     patient_key: Mapped[str | None] = mapped_column(String(200), index=True)  # casefolded, for search
     rx_number: Mapped[str | None] = mapped_column(String(40))
+    prescriber: Mapped[str | None] = mapped_column(String(200))  # of the prescription (None: not recorded)
     quantity: Mapped[int] = mapped_column(Integer)  # capsules, or mL of an oral liquid
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

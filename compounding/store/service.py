@@ -408,13 +408,14 @@ class Store:
         self._event(s, user, "weight_recorded", "batch", batch.id, old=old, new=_weight_dict(row))
 
     def allocate(self, actor: str, lot_number: str, *, quantity: Any, patient: Any = None, rx_number: Any = None,
-                 anticipatory: bool = False) -> BatchView:
+                 prescriber: Any = None, anticipatory: bool = False) -> BatchView:
         """Allocate part of a batch to a prescription, or hold it as anticipatory stock.
 
         While the batch is being prepared its preparer allocates; after release a pharmacist
         allocates stock to prescriptions (anticipatory compounding, domain §8a).
         """
-        alloc = _allocation_input(quantity=quantity, patient=patient, rx_number=rx_number, anticipatory=anticipatory)
+        alloc = _allocation_input(quantity=quantity, patient=patient, rx_number=rx_number, prescriber=prescriber,
+                                  anticipatory=anticipatory)
 
         def work(s: Session) -> BatchView:
             batch = queries.load_batch(s, lot_number, lock=True)
@@ -435,8 +436,8 @@ class Store:
             raise InputError(f"is more than the {total - taken} left of this batch of {total}", field="quantity",
                              value=alloc["quantity"], allowed=f"1 to {total - taken}")
         s.add(Allocation(batch_id=batch.id, recorded_by_id=user.id, recorded_at=self._now(), **alloc))
-        self._event(s, user, "allocated", "batch", batch.id,
-                    new={k: v for k, v in alloc.items() if k != "patient_key"})
+        self._event(s, user, "allocated", "batch", batch.id,  # a prescriber only when given (as before it existed)
+                    new={k: v for k, v in alloc.items() if k != "patient_key" and (k != "prescriber" or v)})
 
     # ------------------------------------------------------------------ batches: workflow
 
@@ -798,17 +799,19 @@ def _net_capsule_weights(weights: Any, shell: Any) -> list[Any]:
     return nets
 
 
-def _allocation_input(*, quantity: Any, patient: Any = None, rx_number: Any = None,
+def _allocation_input(*, quantity: Any, patient: Any = None, rx_number: Any = None, prescriber: Any = None,
                       anticipatory: bool = False) -> dict[str, Any]:
     qty = validate.whole_number(quantity, "quantity")
     if anticipatory:
-        for field, value in (("patient", patient), ("rx_number", rx_number)):
+        for field, value in (("patient", patient), ("rx_number", rx_number), ("prescriber", prescriber)):
             if value not in (None, ""):
                 raise InputError("does not belong to anticipatory stock", field=field, value=value)
-        return {"anticipatory": True, "patient": None, "patient_key": None, "rx_number": None, "quantity": qty}
+        return {"anticipatory": True, "patient": None, "patient_key": None, "rx_number": None, "prescriber": None,
+                "quantity": qty}
     name = validate.person_name(patient, "patient")
+    by = None if prescriber in (None, "") else validate.person_name(prescriber, "prescriber")
     return {"anticipatory": False, "patient": name, "patient_key": validate.name_key(name),
-            "rx_number": validate.rx_number(rx_number), "quantity": qty}
+            "rx_number": validate.rx_number(rx_number), "prescriber": by, "quantity": qty}
 
 
 def _weight_dict(row: ActualWeight) -> dict[str, Any]:

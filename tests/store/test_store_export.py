@@ -187,3 +187,41 @@ def test_a_batch_from_lots_stores_order_json_and_an_older_keyword_record_still_e
         # 4.5 mg × 90 = 405 mg of naltrexone HCl ÷ 0.995 as-is potency = 407.04 mg of powder
         assert "407.04 mg" in _texts(path.read_bytes()), number
     assert store.batch(lot).result == store.batch(older).result  # the same calculation, either form
+
+
+def test_a_batch_saved_with_a_prescriber_exports_it_on_the_record(store, tmp_path):
+    # loose end 2: the export read order["prescriber"], which the order JSON never holds; the prescriber is the
+    # prescription's, stored with its patient and Rx number on the allocation
+    from compounding.orders import CapsuleOrder, compute
+    from tests.excel_support import named_cell
+
+    result = compute(CapsuleOrder.from_text(**ORDER))
+    lot = store.create_batch("tech", kind="capsules", order=result.order, result=result, allocations=[
+        {"quantity": 90, "patient": "Jane Doe", "rx_number": "RX-1", "prescriber": "Dr. A. Smith"}]).lot_number
+    assert store.batch(lot).allocations[0].prescriber == "Dr. A. Smith"
+    path = tmp_path / "prescriber.xlsx"
+    path.write_bytes(store.export_batch(lot))
+    wb = openpyxl.load_workbook(path)
+    assert (named_cell(wb, "record_prescriber").value, named_cell(wb, "record_patient").value) == (
+        "Dr. A. Smith", "Jane Doe")
+    assert "Jane Doe, Rx RX-1, prescriber Dr. A. Smith (90)" in _texts(path.read_bytes())
+    assert verify_workbook(path).ok
+    # two prescriptions from two prescribers: the field says so, the notes name each
+    other = store.create_batch("tech", kind="capsules", order=result.order, result=result, allocations=[
+        {"quantity": 45, "patient": "Jane Doe", "rx_number": "RX-1", "prescriber": "Dr. A. Smith"},
+        {"quantity": 45, "patient": "Joe Roe", "rx_number": "RX-2", "prescriber": "Dr. B. Jones"}]).lot_number
+    wb = openpyxl.load_workbook(io.BytesIO(store.export_batch(other)))
+    assert named_cell(wb, "record_prescriber").value == "2 prescribers: see notes"
+    assert "Joe Roe, Rx RX-2, prescriber Dr. B. Jones (45)" in _texts(store.export_batch(other))
+
+
+def test_a_prescriber_is_a_name_and_never_on_anticipatory_stock(store):
+    lot = store.create_batch("tech", kind="capsules", order=ORDER, result=capsule_result()).lot_number
+    before = db_state(store)
+    for alloc, field in (({"patient": "Jane Doe", "rx_number": "RX-1", "prescriber": "Dr X'; DROP TABLE users"},
+                          "prescriber"),
+                         ({"anticipatory": True, "prescriber": "Dr. A. Smith"}, "prescriber")):
+        with pytest.raises(InputError) as caught:
+            store.allocate("tech", lot, quantity=10, **alloc)
+        assert caught.value.field == field
+    assert db_state(store) == before
