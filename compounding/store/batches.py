@@ -118,14 +118,17 @@ def summary(batch: Batch) -> dict[str, Any]:
 
 
 def content_hash(s: Session, batch: Batch) -> str:
-    """SHA-256 of what a signature signs: the record identity, ingredient lots, weights, allocations and
-    the capsule weight check."""
+    """SHA-256 of what a signature signs: the record identity, ingredient lots, weights, allocations (but
+    those made from released stock afterwards) and the capsule weight check."""
     s.flush()
     lots = s.execute(select(IngredientLot).join(BatchIngredientLot)
                      .where(BatchIngredientLot.batch_id == batch.id).order_by(IngredientLot.id)).scalars()
     weights = s.execute(select(ActualWeight).where(ActualWeight.batch_id == batch.id)
                         .order_by(ActualWeight.step)).scalars()
-    allocations = s.execute(select(Allocation).where(Allocation.batch_id == batch.id).order_by(Allocation.id)).scalars()
+    # stock allocated after release was not signed (and cannot have been): it is in the audit trail
+    allocations = s.execute(select(Allocation).where(Allocation.batch_id == batch.id,
+                                                     Allocation.after_release.is_(False))
+                            .order_by(Allocation.id)).scalars()
     capsules = s.execute(select(CapsuleWeight.net_weight).where(CapsuleWeight.batch_id == batch.id)
                          .order_by(CapsuleWeight.position)).scalars()
     q = lambda v: None if v is None else quantity_text(v)  # noqa: E731

@@ -435,7 +435,8 @@ class Store:
         if total is not None and taken + alloc["quantity"] > total:
             raise InputError(f"is more than the {total - taken} left of this batch of {total}", field="quantity",
                              value=alloc["quantity"], allowed=f"1 to {total - taken}")
-        s.add(Allocation(batch_id=batch.id, recorded_by_id=user.id, recorded_at=self._now(), **alloc))
+        s.add(Allocation(batch_id=batch.id, recorded_by_id=user.id, recorded_at=self._now(),
+                         after_release=batch.status == "released", **alloc))
         self._event(s, user, "allocated", "batch", batch.id,  # a prescriber only when given (as before it existed)
                     new={k: v for k, v in alloc.items() if k != "patient_key" and (k != "prescriber" or v)})
 
@@ -840,6 +841,8 @@ _CONSTRAINT_FIELDS = {  # constraint (or its columns in SQLite's message) -> fie
     "verifier_not_preparer": ("user", "prepared this batch: a second person must verify it", PermissionDenied),
     "append-only": ("audit", "the audit trail and signatures are append-only", StateError),
     "never changes": ("status", "a released record never changes: amend it", StateError),
+    "batch record locked": ("status", "a submitted or released batch's weights, lots and allocations are locked "
+                                      "(a released record is amended, never edited)", StateError),
 }
 
 

@@ -84,10 +84,11 @@ class AllocationView(_AsDict):
     rx_number: str | None
     quantity: int
     prescriber: str | None = None  # of the prescription, when it was given
+    after_release: bool = False  # allocated from released stock, after the release signature
 
     @classmethod
     def of(cls, a: m.Allocation) -> AllocationView:
-        return cls(a.anticipatory, a.patient, a.rx_number, a.quantity, a.prescriber)
+        return cls(a.anticipatory, a.patient, a.rx_number, a.quantity, a.prescriber, a.after_release)
 
 
 @dataclass(frozen=True)
