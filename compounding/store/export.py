@@ -64,9 +64,13 @@ def lot_line(lot: LotView) -> str:
 
 
 def _allocation_text(batch: BatchView) -> str:
-    return "; ".join("anticipatory stock" + f" ({a.quantity})" if a.anticipatory
-                     else f"{a.patient}, Rx {a.rx_number}" + (f", prescriber {a.prescriber}" if a.prescriber else "")
-                     + f" ({a.quantity})" + (" after release" if a.after_release else "") for a in batch.allocations)
+    return "; ".join(_allocation_line(a) for a in batch.allocations)
+
+
+def _allocation_line(a: Any) -> str:
+    who = "anticipatory stock" if a.anticipatory else \
+        f"{a.patient}, Rx {a.rx_number}" + (f", prescriber {a.prescriber}" if a.prescriber else "")
+    return f"{who} ({a.quantity})" + (" after release" if a.after_release else "")
 
 
 MAX_LISTED = 50  # capsule weights listed one by one; more are summarised (the record's notes hold 32,767 characters)

@@ -412,7 +412,9 @@ class Store:
         """Allocate part of a batch to a prescription, or hold it as anticipatory stock.
 
         While the batch is being prepared its preparer allocates; after release a pharmacist
-        allocates stock to prescriptions (anticipatory compounding, domain §8a).
+        allocates stock to prescriptions (anticipatory compounding, domain §8a): such an allocation
+        is flagged ``after_release`` and is not part of the signed content. ``prescriber`` (a name,
+        optional) is the prescription's: the exported record's "Prescriber" comes from it.
         """
         alloc = _allocation_input(quantity=quantity, patient=patient, rx_number=rx_number, prescriber=prescriber,
                                   anticipatory=anticipatory)
@@ -435,10 +437,13 @@ class Store:
         if total is not None and taken + alloc["quantity"] > total:
             raise InputError(f"is more than the {total - taken} left of this batch of {total}", field="quantity",
                              value=alloc["quantity"], allowed=f"1 to {total - taken}")
+        after_release = batch.status == "released"  # stock: not part of what the release signed
         s.add(Allocation(batch_id=batch.id, recorded_by_id=user.id, recorded_at=self._now(),
-                         after_release=batch.status == "released", **alloc))
-        self._event(s, user, "allocated", "batch", batch.id,  # a prescriber only when given (as before it existed)
-                    new={k: v for k, v in alloc.items() if k != "patient_key" and (k != "prescriber" or v)})
+                         after_release=after_release, **alloc))
+        # a prescriber and the after-release flag only when there is one (events before they existed read alike)
+        new = {k: v for k, v in alloc.items() if k != "patient_key" and (k != "prescriber" or v)}
+        self._event(s, user, "allocated", "batch", batch.id, new={**new, **({"after_release": True} if after_release
+                                                                           else {})})
 
     # ------------------------------------------------------------------ batches: workflow
 

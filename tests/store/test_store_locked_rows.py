@@ -15,6 +15,7 @@ from compounding.store.migrate import downgrade, upgrade
 from compounding.store.models import ActualWeight
 
 from .conftest import PASSWORDS
+from .test_store_export import _texts
 from .helpers import ORDER, batch_with_capsule_weights, capsule_result, db_state, make_batch, released_api_lot
 
 pytestmark = pytest.mark.store
@@ -182,3 +183,13 @@ def test_downgrade_removes_the_triggers_and_upgrade_restores_them(store, db_url)
     store.engine.dispose()
     upgrade(db_url)
     _refused(store, [sql.replace("'399'", "'405.1'")])
+
+
+def test_stock_allocated_after_release_is_flagged_in_the_audit_trail(store):
+    lot, _ = _batch(store, "released")
+    store.allocate("pharm", lot, quantity=5, anticipatory=True)
+    event = store.history(lot)[-1]
+    assert (event.action, event.actor, event.new_value["after_release"]) == ("allocated", "pharm", True)
+    shown = _texts(store.export_batch(lot))
+    assert "anticipatory stock (5) after release" in shown, [x for x in shown.splitlines() if "Allocated" in x]
+    assert "Signed content: unchanged since the last signature" in _texts(store.export_batch(lot))
