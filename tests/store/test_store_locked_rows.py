@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from compounding.errors import StateError
 from compounding.store.migrate import downgrade, upgrade
 from compounding.store.models import ActualWeight
+from compounding.store.service import Store
 
 from .conftest import PASSWORDS
 from .test_store_export import _texts
@@ -193,3 +194,18 @@ def test_stock_allocated_after_release_is_flagged_in_the_audit_trail(store):
     shown = _texts(store.export_batch(lot))
     assert "anticipatory stock (5) after release" in shown, [x for x in shown.splitlines() if "Allocated" in x]
     assert "Signed content: unchanged since the last signature" in _texts(store.export_batch(lot))
+
+
+def test_upgrading_an_existing_store_flags_what_was_allocated_after_release(store, db_url):
+    import datetime as dt
+
+    from .conftest import NOW
+
+    lot = make_batch(store, "released", allocations=[{"quantity": 60, "patient": "Jane Doe", "rx_number": "RX-1"}])
+    later = Store(store.engine, clock=lambda: NOW + dt.timedelta(hours=1))
+    later.allocate("pharm", lot, quantity=5, anticipatory=True)
+    store.engine.dispose()
+    downgrade(db_url, "0002")  # a store from before migration 0003, with stock allocated after release
+    upgrade(db_url)
+    assert [a.after_release for a in store.batch(lot).allocations] == [False, True]
+    assert store.signature_check(lot) is True

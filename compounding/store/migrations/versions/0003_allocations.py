@@ -24,6 +24,10 @@ depends_on = None
 def upgrade() -> None:
     op.add_column("allocations", sa.Column("prescriber", sa.String(200), nullable=True))
     op.add_column("allocations", sa.Column("after_release", sa.Boolean(), nullable=False, server_default=sa.false()))
+    # an existing store: what was allocated after the batch's release signature (a later time; the service
+    # writes each in its own transaction) is stock, as the service would now have flagged it
+    op.execute("UPDATE allocations SET after_release = TRUE WHERE recorded_at > (SELECT max(signed_at) "
+               "FROM signatures WHERE signatures.batch_id = allocations.batch_id AND meaning = 'released')")
 
 
 def downgrade() -> None:
