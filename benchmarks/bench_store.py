@@ -86,7 +86,9 @@ def _bulk_fill(store: Store, n: int, lot_ids: list[int], order: dict, result) ->
                 counters[at.date()] = counters.get(at.date(), 0) + 1
                 lot_number = f"LDN-{at:%y%m%d}-{counters[at.date()]:03d}"
                 lots.append(lot_number)
-                batches.append(dict(id=bid, lot_number=lot_number, kind="capsules", status="released",
+                # inserted as drafts, released once their rows are in (migration 0004 refuses rows added
+                # to a released batch)
+                batches.append(dict(id=bid, lot_number=lot_number, kind="capsules", status="draft",
                                     strength=snap.strength, order_json=snap.order_json, result_json=snap.result_json,
                                     record_hash=snap.record_hash, engine_version=snap.engine_version,
                                     reference_hash=snap.reference_hash, preparer_id=tech, created_at=at, updated_at=at))
@@ -108,6 +110,7 @@ def _bulk_fill(store: Store, n: int, lot_ids: list[int], order: dict, result) ->
             for model, rows in ((Batch, batches), (BatchIngredientLot, links), (Allocation, allocs),
                                 (AuditEvent, events)):
                 s.execute(insert(model), rows)
+        s.execute(update(Batch).values(status="released"))
         s.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(last_seq=seq, last_hash=prev))
         s.execute(insert(LotCounter), [{"day": d, "last": c} for d, c in counters.items()])
     if store.engine.dialect.name == "postgresql":

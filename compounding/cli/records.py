@@ -91,7 +91,8 @@ def _show(store, args) -> int:
     for w in batch.weights:
         print(f"  weigh {w.step}: target {w.target:~}, actual {w.actual:~} (±{w.tolerance:~}): {w.verdict}")
     for a in batch.allocations:
-        print(f"  alloc {a.quantity} " + ("anticipatory stock" if a.anticipatory else f"{a.patient}, Rx {a.rx_number}"))
+        print(f"  alloc {a.quantity} " + ("anticipatory stock" if a.anticipatory else f"{a.patient}, Rx {a.rx_number}")
+              + (f", prescriber {a.prescriber}" if a.prescriber else ""))
     for s in batch.signatures:
         print(f"  sign  {s}  [{s.signed_hash[:12]}…]")
     for e in history:

@@ -118,14 +118,17 @@ def summary(batch: Batch) -> dict[str, Any]:
 
 
 def content_hash(s: Session, batch: Batch) -> str:
-    """SHA-256 of what a signature signs: the record identity, ingredient lots, weights, allocations and
-    the capsule weight check."""
+    """SHA-256 of what a signature signs: the record identity, ingredient lots, weights, allocations (but
+    those made from released stock afterwards) and the capsule weight check."""
     s.flush()
     lots = s.execute(select(IngredientLot).join(BatchIngredientLot)
                      .where(BatchIngredientLot.batch_id == batch.id).order_by(IngredientLot.id)).scalars()
     weights = s.execute(select(ActualWeight).where(ActualWeight.batch_id == batch.id)
                         .order_by(ActualWeight.step)).scalars()
-    allocations = s.execute(select(Allocation).where(Allocation.batch_id == batch.id).order_by(Allocation.id)).scalars()
+    # stock allocated after release was not signed (and cannot have been): it is in the audit trail
+    allocations = s.execute(select(Allocation).where(Allocation.batch_id == batch.id,
+                                                     Allocation.after_release.is_(False))
+                            .order_by(Allocation.id)).scalars()
     capsules = s.execute(select(CapsuleWeight.net_weight).where(CapsuleWeight.batch_id == batch.id)
                          .order_by(CapsuleWeight.position)).scalars()
     q = lambda v: None if v is None else quantity_text(v)  # noqa: E731
@@ -137,8 +140,10 @@ def content_hash(s: Session, batch: Batch) -> str:
                              "tablet_weight": q(x.tablet_weight)} for x in lots],
         "weights": [{"step": w.step, "target": q(w.target), "actual": q(w.actual), "tolerance": q(w.tolerance),
                      "verdict": w.verdict} for w in weights],
+        # a prescriber only when recorded: what was signed before the column existed hashes as it did
         "allocations": [{"anticipatory": a.anticipatory, "patient": a.patient, "rx_number": a.rx_number,
-                         "quantity": a.quantity} for a in allocations],
+                         "quantity": a.quantity, **({"prescriber": a.prescriber} if a.prescriber else {})}
+                        for a in allocations],
         "capsule_weights": [q(w) for w in capsules],
     }
     return sha256_text(canonical_json(content))

@@ -5,10 +5,12 @@ result, and :func:`recalculate` proves it is the stored one).
 A stored order has one of two forms:
 
 * the core's order JSON ``{"kind": …, "fields": {…}}`` (:mod:`compounding.orders`; what an order
-  object is stored as: worklist drafts, the app's "Save as batch"), calculated by
+  object is stored as: worklist drafts, the app's "Save as batch", ``Store.create_batch_from_lots``),
+  calculated by
   :func:`compounding.orders.compute`; its kind must be the batch's;
 * the older keyword form: the keyword arguments of the core function of the batch's kind (JSON
-  text, dates as ISO), as batches saved from lots and earlier records hold it.
+  text, dates as ISO), as earlier records hold it (batches saved from lots before they stored
+  order JSON, and callers that pass keyword dicts): still read, rebuilt and exported.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 from ..errors import InputError, StateError
 from .record_snapshot import canonical_json
 
-__all__ = ["calculate", "recalculate", "is_order_json", "CORE_FUNCTIONS"]
+__all__ = ["calculate", "recalculate", "order_object", "is_order_json", "CORE_FUNCTIONS"]
 
 # batch kind -> "module:function" of the core
 CORE_FUNCTIONS = {"capsules": "capsules:capsule_batch", "oral_liquid": "liquids:prepare_liquid",
@@ -49,6 +51,16 @@ def calculate(kind: str, order: Any) -> Any:
         return function(**order)
     except TypeError as exc:  # an order key the core does not take
         raise InputError(f"is not an order the calculator takes ({exc})", field="order") from None
+
+
+def order_object(kind: str, fields: Mapping[str, Any]) -> Any:
+    """The core's order of ``kind`` from typed fields (text, or JSON-ready values such as ISO dates):
+    a field the order does not have is refused naming it."""
+    from ..orders import ORDER_KINDS
+
+    if kind not in ORDER_KINDS:
+        raise InputError("is not a preparation kind", field="kind", value=kind, allowed=", ".join(ORDER_KINDS))
+    return ORDER_KINDS[kind].from_text(**fields)
 
 
 def _compute(kind: str, order: Mapping[str, Any]) -> Any:

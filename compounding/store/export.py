@@ -4,12 +4,14 @@
 refuses unless that gives the stored result byte for byte) and written by the calculator's own
 Excel writer (:func:`compounding.excel.workbook_bytes`), so ``python -m compounding verify`` checks
 it like any other record. What the store adds goes in the writer's record fields: the lot number;
-the patient (or "anticipatory stock"); prepared / verified / released by, each with its signature's
-printed name and UTC time; and in *Notes* the status, the record and reference hashes, every
-ingredient lot (supplier, lot, expiry, potency or tablet weight), every actual weight against its
-target with its verdict, the capsule weight check, the allocations, every signature with the hash
-it signed, and whether the content is still what the last signature signed (the store's child rows
-are guarded by the service, not by triggers: a change made behind its back shows here).
+the patient (or "anticipatory stock") and the prescriber, both from the allocations (an order holds
+neither); prepared / verified / released by, each with its signature's printed name and UTC time;
+and in *Notes* the status, the record and reference hashes, every ingredient lot (supplier, lot,
+expiry, potency or tablet weight), every actual weight against its target with its verdict, the
+capsule weight check, the allocations, every signature with the hash it signed, and whether the
+content is still what the last signature signed (the database refuses changes to a submitted or
+released batch's rows, migration 0004; a change made behind both, e.g. by someone who can drop
+triggers, shows here).
 
 **Same record, same file.** Nothing in an export depends on when it was made: the workbook's
 created/modified times and every zip entry's time are set to the batch's last change
@@ -62,8 +64,13 @@ def lot_line(lot: LotView) -> str:
 
 
 def _allocation_text(batch: BatchView) -> str:
-    return "; ".join("anticipatory stock" + f" ({a.quantity})" if a.anticipatory
-                     else f"{a.patient}, Rx {a.rx_number} ({a.quantity})" for a in batch.allocations)
+    return "; ".join(_allocation_line(a) for a in batch.allocations)
+
+
+def _allocation_line(a: Any) -> str:
+    who = "anticipatory stock" if a.anticipatory else \
+        f"{a.patient}, Rx {a.rx_number}" + (f", prescriber {a.prescriber}" if a.prescriber else "")
+    return f"{who} ({a.quantity})" + (" after release" if a.after_release else "")
 
 
 MAX_LISTED = 50  # capsule weights listed one by one; more are summarised (the record's notes hold 32,767 characters)
@@ -115,8 +122,12 @@ def record_fields(batch: BatchView, signed_content: bool | None = None) -> dict[
         fields["patient"] = f"{len(patients)} patients: see notes"
     elif batch.allocations:
         fields["patient"] = "anticipatory stock"
-    if isinstance(batch.order.get("prescriber"), str):
-        fields["prescriber"] = batch.order["prescriber"]
+    # the prescriber is the prescription's, stored on its allocation (an order holds none)
+    prescribers = {a.prescriber for a in batch.allocations if a.prescriber}
+    if len(prescribers) == 1:
+        fields["prescriber"] = prescribers.pop()
+    elif prescribers:
+        fields["prescriber"] = f"{len(prescribers)} prescribers: see notes"
     for s in batch.signatures:  # the latest of each meaning (a batch sent back is signed "prepared" again)
         fields[_MEANING_FIELD[s.meaning]] = f"{s.printed_name}, signed {_utc(s.signed_at)}"
     return fields

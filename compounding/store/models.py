@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pint
-from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, MetaData, String, Text,
+from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, MetaData, String, Text, false,
                         UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -201,6 +201,9 @@ class Allocation(Base):
     patient: Mapped[str | None] = mapped_column(String(200))  # as typed
     patient_key: Mapped[str | None] = mapped_column(String(200), index=True)  # casefolded, for search
     rx_number: Mapped[str | None] = mapped_column(String(40))
+    prescriber: Mapped[str | None] = mapped_column(String(200))  # of the prescription (None: not recorded)
+    # allocated from released stock (not part of what the release signature signed; see content_hash)
+    after_release: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     quantity: Mapped[int] = mapped_column(Integer)  # capsules, or mL of an oral liquid
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

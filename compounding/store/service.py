@@ -33,7 +33,7 @@ from ..errors import CompoundingError, InputError, PermissionDenied, RangeError,
 from . import auth, queries, validate
 from .audit import ChainReport, append_event, audit_chain_check
 from .batches import batch_total, content_hash, quantity_text, summary, weight_spec
-from .calculate import calculate, recalculate
+from .calculate import calculate, order_object, recalculate
 from .fill_learning import FillWeightProposal, propose
 from .db import WRITE_OPTION, database_url, make_engine
 from .ingredients import FILL_WEIGHT_RANGE_MG, lot_columns
@@ -408,13 +408,16 @@ class Store:
         self._event(s, user, "weight_recorded", "batch", batch.id, old=old, new=_weight_dict(row))
 
     def allocate(self, actor: str, lot_number: str, *, quantity: Any, patient: Any = None, rx_number: Any = None,
-                 anticipatory: bool = False) -> BatchView:
+                 prescriber: Any = None, anticipatory: bool = False) -> BatchView:
         """Allocate part of a batch to a prescription, or hold it as anticipatory stock.
 
         While the batch is being prepared its preparer allocates; after release a pharmacist
-        allocates stock to prescriptions (anticipatory compounding, domain §8a).
+        allocates stock to prescriptions (anticipatory compounding, domain §8a): such an allocation
+        is flagged ``after_release`` and is not part of the signed content. ``prescriber`` (a name,
+        optional) is the prescription's: the exported record's "Prescriber" comes from it.
         """
-        alloc = _allocation_input(quantity=quantity, patient=patient, rx_number=rx_number, anticipatory=anticipatory)
+        alloc = _allocation_input(quantity=quantity, patient=patient, rx_number=rx_number, prescriber=prescriber,
+                                  anticipatory=anticipatory)
 
         def work(s: Session) -> BatchView:
             batch = queries.load_batch(s, lot_number, lock=True)
@@ -434,9 +437,13 @@ class Store:
         if total is not None and taken + alloc["quantity"] > total:
             raise InputError(f"is more than the {total - taken} left of this batch of {total}", field="quantity",
                              value=alloc["quantity"], allowed=f"1 to {total - taken}")
-        s.add(Allocation(batch_id=batch.id, recorded_by_id=user.id, recorded_at=self._now(), **alloc))
-        self._event(s, user, "allocated", "batch", batch.id,
-                    new={k: v for k, v in alloc.items() if k != "patient_key"})
+        after_release = batch.status == "released"  # stock: not part of what the release signed
+        s.add(Allocation(batch_id=batch.id, recorded_by_id=user.id, recorded_at=self._now(),
+                         after_release=after_release, **alloc))
+        # a prescriber and the after-release flag only when there is one (events before they existed read alike)
+        new = {k: v for k, v in alloc.items() if k != "patient_key" and (k != "prescriber" or v)}
+        self._event(s, user, "allocated", "batch", batch.id, new={**new, **({"after_release": True} if after_release
+                                                                           else {})})
 
     # ------------------------------------------------------------------ batches: workflow
 
@@ -587,8 +594,9 @@ class Store:
         lots = self.calculation_inputs(kind=kind, api_lot=api_lot, tablet_lot=tablet_lot, filler_lot=filler_lot,
                                        vehicle_lots=vehicle_lots, capsule_size=capsule_size,
                                        compounding_date=order["compounding_date"])
-        merged = merge_order(order, lots)
-        return self.create_batch(actor, kind=kind, order=merged, result=calculate(kind, merged),
+        result = calculate(kind, order_object(kind, merge_order(order, lots)))
+        # stored as the core's order JSON (result.order: defaults filled in), as "Save as batch" stores it
+        return self.create_batch(actor, kind=kind, order=result.order, result=result,
                                  ingredient_lots=lots.lot_ids, weights=weights, allocations=allocations)
 
     def record_capsule_weights(self, actor: str, lot_number: str, weights: Any, *, shell: Any = None) -> BatchView:
@@ -797,17 +805,19 @@ def _net_capsule_weights(weights: Any, shell: Any) -> list[Any]:
     return nets
 
 
-def _allocation_input(*, quantity: Any, patient: Any = None, rx_number: Any = None,
+def _allocation_input(*, quantity: Any, patient: Any = None, rx_number: Any = None, prescriber: Any = None,
                       anticipatory: bool = False) -> dict[str, Any]:
     qty = validate.whole_number(quantity, "quantity")
     if anticipatory:
-        for field, value in (("patient", patient), ("rx_number", rx_number)):
+        for field, value in (("patient", patient), ("rx_number", rx_number), ("prescriber", prescriber)):
             if value not in (None, ""):
                 raise InputError("does not belong to anticipatory stock", field=field, value=value)
-        return {"anticipatory": True, "patient": None, "patient_key": None, "rx_number": None, "quantity": qty}
+        return {"anticipatory": True, "patient": None, "patient_key": None, "rx_number": None, "prescriber": None,
+                "quantity": qty}
     name = validate.person_name(patient, "patient")
+    by = None if prescriber in (None, "") else validate.person_name(prescriber, "prescriber")
     return {"anticipatory": False, "patient": name, "patient_key": validate.name_key(name),
-            "rx_number": validate.rx_number(rx_number), "quantity": qty}
+            "rx_number": validate.rx_number(rx_number), "prescriber": by, "quantity": qty}
 
 
 def _weight_dict(row: ActualWeight) -> dict[str, Any]:
@@ -836,6 +846,8 @@ _CONSTRAINT_FIELDS = {  # constraint (or its columns in SQLite's message) -> fie
     "verifier_not_preparer": ("user", "prepared this batch: a second person must verify it", PermissionDenied),
     "append-only": ("audit", "the audit trail and signatures are append-only", StateError),
     "never changes": ("status", "a released record never changes: amend it", StateError),
+    "batch record locked": ("status", "a submitted or released batch's weights, lots and allocations are locked "
+                                      "(a released record is amended, never edited)", StateError),
 }
 
 

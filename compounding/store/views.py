@@ -83,10 +83,12 @@ class AllocationView(_AsDict):
     patient: str | None
     rx_number: str | None
     quantity: int
+    prescriber: str | None = None  # of the prescription, when it was given
+    after_release: bool = False  # allocated from released stock, after the release signature
 
     @classmethod
     def of(cls, a: m.Allocation) -> AllocationView:
-        return cls(a.anticipatory, a.patient, a.rx_number, a.quantity)
+        return cls(a.anticipatory, a.patient, a.rx_number, a.quantity, a.prescriber, a.after_release)
 
 
 @dataclass(frozen=True)

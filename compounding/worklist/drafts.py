@@ -64,8 +64,10 @@ def batch_allocations(batch: Any) -> tuple[list[dict[str, Any]], list[str]]:
             out.append({"quantity": int(amount), "anticipatory": True})
             continue
         try:
+            prescriber = getattr(a, "prescriber", None)  # the record's "Prescriber" comes from the allocation
             out.append({"quantity": int(amount), "patient": validate.person_name(a.patient, "patient"),
-                        "rx_number": validate.rx_number(a.rx_number)})
+                        "rx_number": validate.rx_number(a.rx_number),
+                        "prescriber": validate.person_name(prescriber, "prescriber") if prescriber else None})
         except CompoundingError as exc:
             problems.append(f"batch {batch.lot}, {who}: {exc}")
     return out, problems

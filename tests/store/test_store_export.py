@@ -78,7 +78,11 @@ def test_content_changed_behind_the_service_shows_on_the_record(store):
     lot, _ = _released(store)
     assert store.signature_check(lot) is True
     assert "Signed content: unchanged since the last signature" in _texts(store.export_batch(lot))
-    with store.engine.begin() as c:  # a weight edited in SQL after release (no trigger guards child rows)
+    # a weight edited in SQL after release by someone who can also drop the database's guard (migration 0004)
+    drop = ("DROP TRIGGER actual_weights_locked ON actual_weights" if store.engine.dialect.name == "postgresql"
+            else "DROP TRIGGER actual_weights_locked_update")
+    with store.engine.begin() as c:
+        c.execute(text(drop))
         c.execute(text("UPDATE actual_weights SET actual = '399' WHERE step = 'naltrexone_hcl'"))
     assert store.signature_check(lot) is False
     assert "Signed content: CHANGED after the last signature" in _texts(store.export_batch(lot))
@@ -163,3 +167,65 @@ def test_an_order_of_another_kind_than_the_batch_is_refused(store):
     with pytest.raises(InputError) as caught:
         store.export_batch(lot)
     assert caught.value.field == "kind"
+
+
+def test_a_batch_from_lots_stores_order_json_and_an_older_keyword_record_still_exports(store, tmp_path):
+    # loose end 1: create_batch_from_lots stored the keyword form; it stores the core's order JSON now
+    api = api_lot(store)
+    lot = store.create_batch_from_lots("tech", kind="capsules", order={"strength": "4.5 mg", "quantity": 90},
+                                       api_lot=api).lot_number
+    order = store.batch(lot).order
+    assert set(order) == {"kind", "fields"} and order["fields"]["strength"] == {"value": "4.5", "unit": "mg"}
+    # an earlier record saved from the same lot in the keyword form is still rebuilt and exported
+    keyword = {"strength": "4.5 mg", "quantity": 90, "compounding_date": "2026-01-05", "source": "api",
+               "api_form": "hcl_anhydrous", "potency": "99.5%", "component_expiries": ["2027-06-30"]}
+    from compounding.store.calculate import calculate
+
+    older = store.create_batch("tech", kind="capsules", order=keyword, result=calculate("capsules", keyword),
+                               ingredient_lots=[api]).lot_number
+    assert "fields" not in store.batch(older).order
+    for number, name in ((lot, "json.xlsx"), (older, "keyword.xlsx")):
+        path = tmp_path / name
+        path.write_bytes(store.export_batch(number))
+        assert verify_workbook(path).ok
+        # 4.5 mg × 90 = 405 mg of naltrexone HCl ÷ 0.995 as-is potency = 407.04 mg of powder
+        assert "407.04 mg" in _texts(path.read_bytes()), number
+    assert store.batch(lot).result == store.batch(older).result  # the same calculation, either form
+
+
+def test_a_batch_saved_with_a_prescriber_exports_it_on_the_record(store, tmp_path):
+    # loose end 2: the export read order["prescriber"], which the order JSON never holds; the prescriber is the
+    # prescription's, stored with its patient and Rx number on the allocation
+    from compounding.orders import CapsuleOrder, compute
+    from tests.excel_support import named_cell
+
+    result = compute(CapsuleOrder.from_text(**ORDER))
+    lot = store.create_batch("tech", kind="capsules", order=result.order, result=result, allocations=[
+        {"quantity": 90, "patient": "Jane Doe", "rx_number": "RX-1", "prescriber": "Dr. A. Smith"}]).lot_number
+    assert store.batch(lot).allocations[0].prescriber == "Dr. A. Smith"
+    path = tmp_path / "prescriber.xlsx"
+    path.write_bytes(store.export_batch(lot))
+    wb = openpyxl.load_workbook(path)
+    assert (named_cell(wb, "record_prescriber").value, named_cell(wb, "record_patient").value) == (
+        "Dr. A. Smith", "Jane Doe")
+    assert "Jane Doe, Rx RX-1, prescriber Dr. A. Smith (90)" in _texts(path.read_bytes())
+    assert verify_workbook(path).ok
+    # two prescriptions from two prescribers: the field says so, the notes name each
+    other = store.create_batch("tech", kind="capsules", order=result.order, result=result, allocations=[
+        {"quantity": 45, "patient": "Jane Doe", "rx_number": "RX-1", "prescriber": "Dr. A. Smith"},
+        {"quantity": 45, "patient": "Joe Roe", "rx_number": "RX-2", "prescriber": "Dr. B. Jones"}]).lot_number
+    wb = openpyxl.load_workbook(io.BytesIO(store.export_batch(other)))
+    assert named_cell(wb, "record_prescriber").value == "2 prescribers: see notes"
+    assert "Joe Roe, Rx RX-2, prescriber Dr. B. Jones (45)" in _texts(store.export_batch(other))
+
+
+def test_a_prescriber_is_a_name_and_never_on_anticipatory_stock(store):
+    lot = store.create_batch("tech", kind="capsules", order=ORDER, result=capsule_result()).lot_number
+    before = db_state(store)
+    for alloc, field in (({"patient": "Jane Doe", "rx_number": "RX-1", "prescriber": "Dr X'; DROP TABLE users"},
+                          "prescriber"),
+                         ({"anticipatory": True, "prescriber": "Dr. A. Smith"}, "prescriber")):
+        with pytest.raises(InputError) as caught:
+            store.allocate("tech", lot, quantity=10, **alloc)
+        assert caught.value.field == field
+    assert db_state(store) == before

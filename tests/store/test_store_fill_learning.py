@@ -80,7 +80,8 @@ def test_a_pharmacist_approves_and_the_next_calculation_uses_it(store):
     assert event.new_value["fill_weight"] == "210.01 mg" and event.new_value["from_batch"] == lot
     assert lot in event.reason
     assert store.calculation_inputs(filler_lot=filler, capsule_size="1").inputs["fill_weight"] == "210.01 mg"
-    assert store.batch(lot).order["fill_weight"] == "212.5 mg"  # the released record keeps what it used
+    # the released record keeps what it used
+    assert store.batch(lot).order["fields"]["fill_weight"] == {"value": "212.5", "unit": "mg / capsule"}
     assert store.audit_check().ok
     before = db_state(store)
     with pytest.raises(StateError) as caught:  # approving the same proposal twice records nothing twice

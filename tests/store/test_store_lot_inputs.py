@@ -11,6 +11,7 @@ import pytest
 
 from compounding import capsule_batch
 from compounding.errors import InputError, StateError
+from compounding.orders import CapsuleOrder, compute
 from compounding.store.service import Store
 
 from .conftest import NOW
@@ -50,7 +51,10 @@ def test_an_api_lot_gives_potency_salt_form_and_its_expiry(store):
     batch = store.create_batch_from_lots("tech", kind="capsules", order=ORDER, api_lot=lot)
     # 4.5 mg × 90 = 405 mg naltrexone HCl; ÷ 0.995 as-is potency = 407.0352 mg of powder
     assert batch.result["api_to_weigh"]["value"] == pytest.approx(405 / 0.995, rel=1e-12)
-    assert batch.order == {**ORDER, "compounding_date": TODAY.isoformat(), **given.inputs}
+    # stored as the core's order JSON (what "Save as batch" stores), the lot's figures in it, defaults filled in
+    typed_order = CapsuleOrder.from_text(**ORDER, compounding_date=TODAY.isoformat(), **given.inputs)
+    assert batch.order == compute(typed_order).order.to_json()
+    assert batch.order["kind"] == "capsules" and batch.order["fields"]["potency"] == {"value": "99.5", "unit": "%"}
     assert [x.supplier_lot for x in batch.ingredient_lots] == ["NX-1"]
     typed = capsule_batch("4.5 mg", 90, potency="99.5%", api_form="hcl_anhydrous",
                           compounding_date=TODAY.isoformat(), component_expiries=["2027-06-30"])
@@ -60,7 +64,9 @@ def test_an_api_lot_gives_potency_salt_form_and_its_expiry(store):
 def test_a_dihydrate_lot_with_assay_and_water_counts_the_water_once(store):
     lot = api_lot(store, salt_form="hcl_dihydrate", assay="99.5%", water="8.5%")
     batch = store.create_batch_from_lots("tech", kind="capsules", order=ORDER, api_lot=lot)
-    assert (batch.order["assay"], batch.order["water"], batch.order["api_form"]) == ("99.5%", "8.5%", "hcl_dihydrate")
+    fields = batch.order["fields"]
+    assert (fields["assay"], fields["water"], fields["api_form"]) == (
+        {"value": "99.5", "unit": "%"}, {"value": "8.5", "unit": "%"}, "hcl_dihydrate")
     # domain §8b: as-is potency 99.5 % × (1 − 8.5 %) = 91.0425 % of anhydrous HCl, no hydrate factor on top:
     # 405 mg ÷ 0.910425 = 444.8472 mg
     assert batch.result["api_to_weigh"]["value"] == pytest.approx(405 / 0.910425, rel=1e-12)
@@ -83,7 +89,7 @@ def test_the_earliest_lot_expiry_caps_the_bud(store):
     filler = filler_lot(store)
     batch = store.create_batch_from_lots("tech", kind="capsules", order=ORDER, api_lot=lot, filler_lot=filler)
     assert batch.result["bud"] == "2026-03-01"
-    assert batch.order["component_expiries"] == ["2026-03-01", "2027-12-31"]
+    assert batch.order["fields"]["component_expiries"] == ["2026-03-01", "2027-12-31"]
     far = api_lot(store, supplier_lot="NX-2")
     assert store.create_batch_from_lots("tech", kind="capsules", order=ORDER, api_lot=far)\
         .result["bud"] == "2026-07-04"
@@ -116,7 +122,8 @@ def test_an_oral_liquid_from_an_api_lot(store):
     lot = api_lot(store)
     order = {"concentration": "1 mg/mL", "final_volume": "100 mL"}
     batch = store.create_batch_from_lots("tech", kind="oral_liquid", order=order, api_lot=lot)
-    assert batch.order["potency"] == "99.5%" and batch.order["source"] == "api"
+    assert batch.order["kind"] == "oral_liquid"
+    assert batch.order["fields"]["potency"] == {"value": "99.5", "unit": "%"} and batch.order["fields"]["source"] == "api"
     # 1 mg/mL × 100 mL = 100 mg naltrexone HCl ÷ 0.995 = 100.5025 mg of powder
     assert batch.result["api_to_weigh"]["value"] == pytest.approx(100 / 0.995, rel=1e-12)
     with pytest.raises(InputError) as caught:

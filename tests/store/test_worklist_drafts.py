@@ -96,3 +96,15 @@ def test_every_draft_from_a_plan_exports_to_excel_and_verifies(store, tmp_path):
         path.write_bytes(store.export_batch(view.lot_number))
         report = verify_workbook(path)
         assert report.ok, (view.lot_number, str(report))
+
+
+def test_each_prescription_keeps_its_prescriber_and_the_record_prints_it(store):
+    rows = [row("RX-1", patient="Ann Lee", quantity="30", prescriber="Dr A. Smith"),
+            row("RX-2", patient="Bo Diaz", quantity="60", prescriber="Dr B. Jones")]
+    (_, view), = create_draft_batches(store, "tech", _plan(rows))
+    stored = store.batch(view.lot_number)
+    assert {(a.rx_number, a.prescriber) for a in stored.allocations} == {("RX-1", "Dr A. Smith"),
+                                                                         ("RX-2", "Dr B. Jones")}
+    from compounding.store.export import record_fields
+
+    assert record_fields(stored)["prescriber"] == "2 prescribers: see notes"
