@@ -11,7 +11,10 @@ Pharmaceutical Compounding Lab; Ansel's Pharmaceutical Calculations ch. 3; USP <
 - a drug that fills the capsule by itself is refused with the next size that fits suggested.
 
 The lower-level functions here take any drug (they serve the textbook cases); :func:`capsule_batch`
-is the LDN batch and enforces the LDN strength range.
+is the LDN batch and enforces the LDN strength range. It runs in three steps: parse
+(:func:`parse_capsule_inputs`: typed text → :class:`CapsuleInputs`, each input refused on its own),
+stages (``*_stage``: pure functions on quantities, each adding its steps to the trace) and assemble
+(:func:`compute_capsule_batch` → :class:`CapsuleBatch`, which carries its order, not its typed inputs).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import pint
 
@@ -321,8 +324,15 @@ class CapsuleInputs:
     typed: dict[str, Any]  # the values as typed, quoted by a refusal the calculation makes
 
 
-def parse_capsule_inputs(typed: dict[str, Any], bundle: Any, ref: Reference) -> CapsuleInputs:
-    """``typed`` (capsule_batch's keyword arguments) parsed and checked, each input on its own."""
+def parse_capsule_inputs(typed: Mapping[str, Any], bundle: Any = None,
+                         ref: Reference | None = None) -> CapsuleInputs:
+    """``typed`` (:func:`capsule_batch`'s keyword arguments; those left out take its defaults)
+    parsed and checked, each input on its own. The compounding date is required here."""
+    from .bundle import shipped_bundle
+
+    bundle = bundle or shipped_bundle()
+    ref = ref or bundle.reference
+    typed = {**_defaults(), **typed}
     mf = _parse_formula(typed["source"], typed["formula"], bundle)
     refuse_other_source_inputs(mf.source, "capsules", **{k: typed[k] for k in (
         "api_form", "potency", "assay", "water", "potency_basis", "tablet_weight")})
@@ -338,6 +348,14 @@ def parse_capsule_inputs(typed: dict[str, Any], bundle: Any, ref: Reference) -> 
     expiries = tuple(parse_date(e, "component_expiries") for e in typed["component_expiries"])
     return CapsuleInputs(mf, mf.source, counts, drug, balance, fil, low, high, day0, expiries,
                          tuple((typed["actual_weights"] or {}).items()), typed)
+
+
+def _defaults() -> dict[str, Any]:
+    """capsule_batch's keyword arguments with their defaults (None for strength and quantity)."""
+    import inspect
+
+    return {name: None if p.default is inspect.Parameter.empty else p.default
+            for name, p in inspect.signature(capsule_batch).parameters.items() if name not in ("ref", "bundle")}
 
 
 def _parse_formula(source: str | None, formula: str | None, bundle: Any) -> MasterFormula:
@@ -517,7 +535,8 @@ def counts_stage(counts: Counts, mf: MasterFormula, t: Trace, warnings: list[str
     return BatchCounts(strength_q, ordered, extra_q, to_make)
 
 
-def drug_in_batch_stage(n: BatchCounts, basis: DrugForm, ref: Reference, t: Trace) -> tuple[pint.Quantity, pint.Quantity]:
+def drug_in_batch_stage(n: BatchCounts, basis: DrugForm, ref: Reference,
+                        t: Trace) -> tuple[pint.Quantity, pint.Quantity]:
     """(naltrexone HCl in the batch, drug in the batch as the strength basis) [mg]."""
     naltrexone_hcl = t.add("naltrexone_hcl", "Naltrexone HCl in the batch", "strength × capsules to make",
                            (n.strength * n.to_make).to(mg), strength=n.strength, capsules_to_make=n.to_make)
