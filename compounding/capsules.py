@@ -758,10 +758,13 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
     return _with_order(batch, {k: v for k, v in typed.items() if v not in (None, [])})
 
 
-def compute_capsule_batch(inp: CapsuleInputs, *, bundle: Any, ref: Reference) -> CapsuleBatch:
-    """The batch of parsed inputs: the stages in the order the trace shows them, then the result."""
-    from .bundle import hash_of
+def compute_capsule_batch(inp: CapsuleInputs, *, bundle: Any = None, ref: Reference | None = None) -> CapsuleBatch:
+    """The batch of parsed inputs: the stages in the order the trace shows them, then the result
+    (:func:`capsule_batch` attaches the order, which it builds from the values as typed)."""
+    from .bundle import hash_of, shipped_bundle
 
+    bundle = bundle or shipped_bundle()
+    ref = ref or bundle.reference
     ref_hash = hash_of(bundle, ref=ref)  # None when ref= overrides the bundle's
     t, warnings = Trace(), []
     n = counts_stage(inp.counts, inp.formula, t, warnings)
