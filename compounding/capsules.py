@@ -11,31 +11,35 @@ Pharmaceutical Compounding Lab; Ansel's Pharmaceutical Calculations ch. 3; USP <
 - a drug that fills the capsule by itself is refused with the next size that fits suggested.
 
 The lower-level functions here take any drug (they serve the textbook cases); :func:`capsule_batch`
-is the LDN batch and enforces the LDN strength range.
+is the LDN batch and enforces the LDN strength range. It runs in three steps: parse
+(:func:`parse_capsule_inputs`: typed text → :class:`CapsuleInputs`, each input refused on its own),
+stages (``*_stage``: pure functions on quantities, each adding its steps to the trace) and assemble
+(:func:`compute_capsule_batch` → :class:`CapsuleBatch`, which carries its order, not its typed inputs).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import pint
 
 from .bud import BeyondUseDate, beyond_use_date, parse_date
-from .drug import as_is_potency, drug_content, refuse_other_source_inputs, salt_factor
+from .drug import DrugContent, as_is_potency, drug_content, refuse_other_source_inputs, salt_factor
 from .errors import CalculationError, InputError, RangeError
 from .formulas import MasterFormula
-from .reference import Reference, reference
+from .reference import Balance, DrugForm, Filler, Reference
 from .trace import Step, Trace
 from .units import (Q, as_count, as_fraction, as_quantity, capsule, dimensionless, exact, g_per_mL,
                     mg, mg_per_capsule, mg_per_tablet, mL, percent, tablet)
 from .weighing import (WEIGHING_KEYS, AliquotPlan, BlendOutcome, BlendPlan, BlendTarget, Weighing,
                        blend_outcome, entered_mwq, plan_blend)
 
-__all__ = ["CapsuleBatch", "capsule_batch", "capsules_to_make", "parse_extra",
+__all__ = ["CapsuleBatch", "capsule_batch", "CapsuleInputs", "parse_capsule_inputs", "compute_capsule_batch",
+           "capsules_to_make", "parse_extra",
            "packing_stat_filler", "density_filler", "salt_factor", "as_is_potency",
            "tablet_powder", "next_size_that_fits", "recalculate"]
 
@@ -60,7 +64,10 @@ def parse_extra(extra: Any, field: str = "extra") -> tuple[str, Fraction]:
 
 def capsules_to_make(ordered: pint.Quantity, extra: Any = None) -> tuple[pint.Quantity, pint.Quantity]:
     """(extra capsules, capsules to make). 90 + 10 % → (9, 99): exact, rounded up."""
-    kind, amount = parse_extra(extra)
+    return _to_make(ordered, *parse_extra(extra))
+
+
+def _to_make(ordered: pint.Quantity, kind: str, amount: Fraction) -> tuple[pint.Quantity, pint.Quantity]:
     n = ordered.to(capsule).magnitude
     extra_count = amount if kind == "count" else Fraction(math.ceil(n * amount))
     return Q(extra_count, capsule), Q(n + extra_count, capsule)
@@ -166,7 +173,6 @@ class CapsuleBatch:
     bud: BeyondUseDate
     warnings: tuple[str, ...]
     trace: tuple[Step, ...]
-    inputs: dict[str, Any]
     # the form whose as-is content ``potency`` is (drug.py; None for tablets), and that basis in words
     potency_basis: str | None = None
     potency_basis_text: str | None = None
@@ -254,6 +260,452 @@ def _positive(q: pint.Quantity, field: str, value: Any, allowed: str, high: pint
     return q
 
 
+# --- Parse: typed text → CapsuleInputs -----------------------------------------------------------
+# Every refusal of one input (a typo, a unit, a range, a name not in the reference data) is made
+# here, in the order the fields are checked (source, formula, strength, quantity, extra, strength
+# basis, balance, the drug, capsule size, filler, method, QC limits, readability, dates). What
+# only the calculation can tell (the drug overfills the capsule, no aliquot plan fits, an actual
+# weight of a weighing the plan does not have) is refused by the stage that finds it.
+
+@dataclass(frozen=True)
+class Counts:
+    strength: pint.Quantity  # mg per capsule, as the strength basis
+    ordered: pint.Quantity  # capsules
+    extra_kind: str  # "count" | "percent"
+    extra_amount: Fraction  # capsules, or the ratio of a percentage
+
+
+@dataclass(frozen=True)
+class BalanceChoice:
+    key: str  # a balance of the list, or "custom" for an entered MWQ
+    entry: Balance | None  # None for an entered MWQ
+    mwq: pint.Quantity
+    readability: pint.Quantity
+    readability_basis: str  # "entered" | "balance" | "assumed" (for an entered MWQ without one)
+
+
+@dataclass(frozen=True)
+class DrugInput:
+    basis: DrugForm  # the form the strength is stated as
+    content: DrugContent | None  # api: the lot as drug.py resolved it
+    steps: tuple[Step, ...] = ()  # the potency and salt-factor steps drug_content traced
+    warnings: tuple[str, ...] = ()  # and the words it had for the pharmacist
+    tablet_weight: pint.Quantity | None = None  # tablets: average weight [mg/tablet]
+
+
+@dataclass(frozen=True)
+class FillerInput:
+    capsule_size: str
+    capsule_volume: pint.Quantity
+    key: str
+    filler: Filler
+    method: str
+    fill_weight: pint.Quantity | None = None  # measured filler fill weight [mg/capsule]
+    api_fill_weight: pint.Quantity | None = None
+    drug_bulk_density: pint.Quantity | None = None
+    filler_bulk_density: pint.Quantity | None = None  # entered, or the filler's reference figure
+
+
+@dataclass(frozen=True)
+class CapsuleInputs:
+    """A capsule batch's inputs after parsing: quantities with units, reference entries looked up."""
+
+    formula: MasterFormula
+    source: str
+    counts: Counts
+    drug: DrugInput
+    balance: BalanceChoice
+    filler: FillerInput
+    qc_low: Fraction
+    qc_high: Fraction
+    compounding_date: dt.date
+    component_expiries: tuple[dt.date, ...]
+    actual_weights: tuple[tuple[str, Any], ...]  # checked against the plan by the stage that has it
+    typed: dict[str, Any]  # the values as typed, quoted by a refusal the calculation makes
+
+
+def parse_capsule_inputs(typed: Mapping[str, Any], bundle: Any = None,
+                         ref: Reference | None = None) -> CapsuleInputs:
+    """``typed`` (:func:`capsule_batch`'s keyword arguments; those left out take its defaults)
+    parsed and checked, each input on its own. The compounding date is required here."""
+    from .bundle import shipped_bundle
+
+    bundle = bundle or shipped_bundle()
+    ref = ref or bundle.reference
+    typed = {**_defaults(), **typed}
+    mf = _parse_formula(typed["source"], typed["formula"], bundle)
+    refuse_other_source_inputs(mf.source, "capsules", **{k: typed[k] for k in (
+        "api_form", "potency", "assay", "water", "potency_basis", "tablet_weight")})
+    counts = _parse_counts(typed, ref)
+    basis_key = typed["strength_basis"] or ref.strength_basis
+    basis = ref.form(basis_key, "strength_basis")
+    mwq_q, entry = _parse_mwq(typed["balance"], typed["mwq"], ref)
+    drug = _parse_drug(typed, mf.source, basis, ref)
+    fil = _parse_filler(typed, mf, ref)
+    low, high = _qc(typed["qc_limits"], bundle.qc)
+    balance = _parse_readability(typed, mwq_q, entry, ref)
+    day0 = parse_date(typed["compounding_date"], "date")
+    expiries = tuple(parse_date(e, "component_expiries") for e in typed["component_expiries"])
+    return CapsuleInputs(mf, mf.source, counts, drug, balance, fil, low, high, day0, expiries,
+                         tuple((typed["actual_weights"] or {}).items()), typed)
+
+
+def _defaults() -> dict[str, Any]:
+    """capsule_batch's keyword arguments with their defaults (None for strength and quantity)."""
+    import inspect
+
+    return {name: None if p.default is inspect.Parameter.empty else p.default
+            for name, p in inspect.signature(capsule_batch).parameters.items() if name not in ("ref", "bundle")}
+
+
+def _parse_formula(source: str | None, formula: str | None, bundle: Any) -> MasterFormula:
+    if source is not None and source not in ("api", "tablets"):
+        raise InputError("is not a source", field="source", value=source, allowed="api or tablets")
+    if formula is None:
+        wanted = source or "api"
+        matches = [f for f in bundle.formulas.values() if f.preparation == "capsules" and f.source == wanted]
+        if not matches:
+            raise InputError("has no capsule formula", field="source", value=wanted)
+        return matches[0]
+    mf = bundle.formula(formula)
+    if mf.preparation != "capsules":
+        raise InputError("is not a capsule formula", field="formula", value=formula)
+    if source is not None and source != mf.source:
+        raise InputError(f"does not match the formula's source ({mf.source})", field="source",
+                         value=source, allowed=mf.source)
+    return mf
+
+
+def _parse_counts(typed: dict[str, Any], ref: Reference) -> Counts:
+    strength = _strength(typed["strength"], ref) / Q(1, capsule)
+    ordered = as_count(typed["quantity"], "quantity", capsule, minimum=1, maximum=MAX_CAPSULES)
+    kind, amount = parse_extra(typed["extra"])
+    extra_q, to_make = _to_make(ordered, kind, amount)
+    if to_make.magnitude > MAX_CAPSULES:
+        room = MAX_CAPSULES - int(ordered.magnitude)
+        raise RangeError(f"makes {int(to_make.magnitude)} capsules ({int(ordered.magnitude)} ordered + "
+                         f"{int(extra_q.magnitude)} extra), more than the {MAX_CAPSULES} one batch may make: "
+                         "lower the extra, or split the order into batches", field="extra", value=typed["extra"],
+                         allowed=f"at most {room} extra capsule{'s' if room != 1 else ''} for "
+                                 f"{int(ordered.magnitude)} ordered")
+    return Counts(strength, ordered, kind, amount)
+
+
+def _parse_mwq(balance: str | None, mwq: Any, ref: Reference) -> tuple[pint.Quantity, Balance | None]:
+    """(MWQ, the balance of the list it is the MWQ of; None for an entered MWQ)."""
+    if mwq is not None:
+        return entered_mwq(mwq), None
+    b = ref.balance(balance or ref.default_balance)
+    return b.mwq, b
+
+
+def _parse_drug(typed: dict[str, Any], source: str, basis: DrugForm, ref: Reference) -> DrugInput:
+    if source == "api":
+        t, warnings = Trace(), []
+        content = drug_content(typed["api_form"], strength_basis=basis.key, potency=typed["potency"],
+                               assay=typed["assay"], water=typed["water"], potency_basis=typed["potency_basis"],
+                               ref=ref, trace=t, warnings=warnings)
+        return DrugInput(basis, content, t.freeze(), tuple(warnings))
+    tablet_weight = typed["tablet_weight"]
+    if tablet_weight is None:
+        raise InputError("is needed to make capsules from tablets: weigh at least 10-20 tablets "
+                         "and enter the average weight of one", field="tablet_weight",
+                         allowed="a mass per tablet, e.g. 321 mg")
+    avg_weight = as_quantity(tablet_weight, "tablet_weight", "mass_per_tablet").to(mg_per_tablet)
+    tab_strength = ref.tablet.strength.quantity.to(mg_per_tablet)
+    if avg_weight < tab_strength or avg_weight > Q(2000, mg_per_tablet):
+        raise RangeError(f"cannot be the weight of one {_num(tab_strength * Q(1, tablet))} mg tablet",
+                         field="tablet_weight", value=tablet_weight,
+                         allowed=f"{_num(tab_strength * Q(1, tablet))}-2000 mg per tablet")
+    return DrugInput(basis, None, tablet_weight=avg_weight)
+
+
+def _parse_filler(typed: dict[str, Any], mf: MasterFormula, ref: Reference) -> FillerInput:
+    size = str(typed["capsule_size"] if typed["capsule_size"] is not None else mf.default_capsule_size)
+    volume = ref.capsule_volume(size).quantity.to(mL)
+    key = typed["filler"] or mf.default_filler
+    fil = ref.filler(key)
+    if fil.status == "refuse":
+        raise InputError(" ".join(fil.cautions) or "is not allowed for LDN", field="filler",
+                         value=key, allowed=", ".join(k for k, f in ref.fillers.items() if f.status != "refuse"))
+    method, chosen = typed["method"], FillerInput(size, volume, key, fil, typed["method"])
+    if method == "packing_statistic":
+        fw = typed["fill_weight"]
+        if fw is None and size not in fil.fill_weight:
+            raise InputError(f"has no default fill weight for {fil.name}; measure and enter it",
+                             field="fill_weight", value=None, allowed="a mass per capsule, e.g. 150 mg")
+        return replace(chosen, fill_weight=None if fw is None else
+                       _fill_weight(fw, "fill_weight", size, ref, fil.name), api_fill_weight=None
+                       if typed["api_fill_weight"] is None else
+                       _fill_weight(typed["api_fill_weight"], "api_fill_weight", size, ref, "the drug powder"))
+    if method == "density":
+        rho_drug = _bulk_density(typed["drug_bulk_density"], "drug_bulk_density", ref)
+        if typed["filler_bulk_density"] is not None:
+            rho_fil = _bulk_density(typed["filler_bulk_density"], "filler_bulk_density", ref)
+        elif fil.bulk_density is not None:
+            rho_fil = fil.bulk_density.quantity
+        else:
+            raise InputError("is needed for the density method", field="filler_bulk_density")
+        return replace(chosen, drug_bulk_density=rho_drug, filler_bulk_density=rho_fil)
+    raise InputError("is not a method", field="method", value=method, allowed="packing_statistic, density")
+
+
+def _parse_readability(typed: dict[str, Any], mwq_q: pint.Quantity, entry: Balance | None,
+                       ref: Reference) -> BalanceChoice:
+    """The step every weighing is rounded to: entered, the balance's, or assumed for an entered MWQ."""
+    readability, mwq, balance = typed["readability"], typed["mwq"], typed["balance"]
+    key = balance or (ref.default_balance if mwq is None else "custom")
+    if readability is not None:
+        if mwq is None:
+            raise InputError("goes with your balance's own MWQ; a balance from the list has its own readability",
+                             field="readability", value=readability, allowed="readability together with mwq")
+        d = as_quantity(readability, "readability", "mass").to(mg)
+        if not Q("0.001", mg) <= d <= mwq_q:
+            raise RangeError("is not the readability of a balance with this MWQ" if d.magnitude > 0 else
+                             "must be greater than zero", field="readability", value=readability,
+                             allowed=f"0.001 mg up to the MWQ ({_num(mwq_q)} mg), e.g. 10 mg (Class III) or 0.1 mg")
+        return BalanceChoice(key, entry, mwq_q, d, "entered")
+    if entry is not None:
+        return BalanceChoice(key, entry, mwq_q, entry.readability.quantity.to(mg), "balance")
+    # an entered MWQ: assume the coarsest step such a balance is likely to show (Class III: 120 mg
+    # MWQ, 10 mg steps); rounding coarser than the balance can show is safe, finer is not
+    step = Fraction(1, 1000)
+    while step * 10 <= mwq_q.to(mg).magnitude / 12:
+        step *= 10
+    return BalanceChoice(key, entry, mwq_q, Q(step, mg), "assumed")
+
+
+# --- Stages: pure functions on quantities, each adding its steps to the trace ---------------------
+
+@dataclass(frozen=True)
+class BatchCounts:
+    strength: pint.Quantity  # mg per capsule
+    ordered: pint.Quantity
+    extra: pint.Quantity
+    to_make: pint.Quantity
+
+
+@dataclass(frozen=True)
+class DrugPowder:
+    """The drug-bearing powder of the batch: API powder, or crushed tablet powder."""
+
+    total: pint.Quantity  # mg, the powder the batch needs
+    per_capsule: pint.Quantity  # mg/capsule
+    salt_factor: Fraction
+    potency: Fraction | None
+    api_to_weigh: pint.Quantity | None = None
+    tablets_equivalent: Fraction | None = None
+    tablet_powder: pint.Quantity | None = None
+
+
+@dataclass(frozen=True)
+class FillerPerCapsule:
+    fill_weight: pint.Quantity | None  # the filler's packing statistic used (measured or table)
+    measured: bool
+    api_fill_weight: pint.Quantity | None
+    displaced: pint.Quantity  # mg/capsule
+    per_capsule: pint.Quantity  # mg/capsule
+
+
+@dataclass(frozen=True)
+class Blend:
+    filler_total: pint.Quantity
+    total: pint.Quantity
+    fill_weight: pint.Quantity  # per capsule
+    fill_weight_min: pint.Quantity
+    fill_weight_max: pint.Quantity
+
+
+def counts_stage(counts: Counts, mf: MasterFormula, t: Trace, warnings: list[str]) -> BatchCounts:
+    """Strength, capsules ordered, extra (a percentage rounded up) and capsules to make."""
+    strength_q = t.add("strength", "Strength per capsule (as naltrexone HCl)", "given", counts.strength)
+    ordered = t.add("capsules_ordered", "Capsules ordered", "given", counts.ordered)
+    extra_q, to_make = _to_make(ordered, counts.extra_kind, counts.extra_amount)
+    if counts.extra_kind == "percent":
+        t.add("extra", "Extra capsules for losses", "ROUNDUP(ordered × extra %)", extra_q, ordered=ordered,
+              extra_percent=Q(counts.extra_amount, dimensionless).to(percent), unrounded=ordered * counts.extra_amount)
+    else:
+        t.add("extra", "Extra capsules for losses", "given", extra_q)
+    t.add("capsules_to_make", "Capsules to make", "ordered + extra", to_make, ordered=ordered, extra=extra_q)
+    low_usual = mf.usual_strength_min.quantity.to(mg) / Q(1, capsule)
+    high_usual = mf.usual_strength_max.quantity.to(mg) / Q(1, capsule)
+    if not (low_usual <= strength_q <= high_usual):
+        warnings.append(f"Strength {_num(strength_q.to(mg_per_capsule))} mg is outside this formula's usual "
+                        f"doses ({_num(low_usual)}-{_num(high_usual)} mg): check the prescription.")
+    return BatchCounts(strength_q, ordered, extra_q, to_make)
+
+
+def drug_in_batch_stage(n: BatchCounts, basis: DrugForm, ref: Reference,
+                        t: Trace) -> tuple[pint.Quantity, pint.Quantity]:
+    """(naltrexone HCl in the batch, drug in the batch as the strength basis) [mg]."""
+    naltrexone_hcl = t.add("naltrexone_hcl", "Naltrexone HCl in the batch", "strength × capsules to make",
+                           (n.strength * n.to_make).to(mg), strength=n.strength, capsules_to_make=n.to_make)
+    if basis.key != ref.strength_basis:
+        # strength stated as another form (e.g. base): express the batch as naltrexone HCl too
+        hcl = ref.form(ref.strength_basis)
+        to_hcl = salt_factor(hcl.molecular_weight.quantity, basis.molecular_weight.quantity)
+        naltrexone_hcl = t.add("naltrexone_hcl", "Naltrexone HCl in the batch (strength stated as "
+                               f"{basis.name})", "strength × capsules × MW(HCl) ÷ MW(basis)",
+                               naltrexone_hcl * to_hcl, salt_factor=to_hcl)
+    return naltrexone_hcl, (n.strength * n.to_make).to(mg)
+
+
+def mwq_stage(b: BalanceChoice, t: Trace) -> pint.Quantity:
+    if b.entry is None:
+        return t.add("mwq", "Minimum weighable quantity (entered)", "given", b.mwq)
+    return t.add("mwq", f"Minimum weighable quantity of the {b.entry.name}", b.entry.mwq_formula, b.mwq,
+                 **{k: f.quantity for k, f in b.entry.figures.items()})
+
+
+def api_powder_stage(drug: DrugInput, drug_in_batch: pint.Quantity, to_make: pint.Quantity, t: Trace,
+                     warnings: list[str]) -> DrugPowder:
+    """Naltrexone HCl powder to weigh = drug in batch × salt factor ÷ as-is potency (drug.py)."""
+    content = drug.content
+    t.steps.extend(drug.steps)
+    warnings.extend(drug.warnings)
+    factor, potency_f = content.salt_factor, content.potency
+    api = t.add("api_to_weigh", "Naltrexone HCl powder to weigh",
+                "drug in batch × salt factor ÷ as-is potency" if potency_f is not None
+                else "drug in batch × salt factor (no potency correction)",
+                content.powder_for(drug_in_batch), drug=drug_in_batch, salt_factor=Q(factor, dimensionless),
+                potency=Q(potency_f if potency_f is not None else 1, dimensionless).to(percent))
+    return DrugPowder(api, _per_capsule(api, to_make, t), factor, potency_f, api_to_weigh=api)
+
+
+def tablet_powder_stage(drug: DrugInput, drug_in_batch: pint.Quantity, to_make: pint.Quantity, ref: Reference,
+                        t: Trace, warnings: list[str]) -> DrugPowder:
+    """Tablet powder to weigh = drug in batch × average tablet weight ÷ tablet strength."""
+    avg_weight, tab_strength = drug.tablet_weight, ref.tablet.strength.quantity.to(mg_per_tablet)
+    t.add("average_tablet_weight", "Average weight of one tablet (measured)", "given", avg_weight)
+    factor = _tablet_salt_factor(drug.basis, ref, t, warnings)
+    equivalent, _, powder = tablet_powder(drug_in_batch * factor, tab_strength, avg_weight)
+    t.add("tablets_equivalent", "Tablets' worth of drug", "drug in batch ÷ tablet strength",
+          Q(equivalent, tablet), drug=drug_in_batch, tablet_strength=tab_strength)
+    t.add("tablet_powder_to_weigh", "Tablet powder to weigh",
+          "drug in batch × average tablet weight ÷ tablet strength", powder,
+          drug=drug_in_batch, average_tablet_weight=avg_weight, tablet_strength=tab_strength)
+    return DrugPowder(powder, _per_capsule(powder, to_make, t), factor, None, tablets_equivalent=equivalent,
+                      tablet_powder=powder)
+
+
+def _per_capsule(powder: pint.Quantity, to_make: pint.Quantity, t: Trace) -> pint.Quantity:
+    return t.add("drug_powder_per_capsule", "Drug powder per capsule", "powder to weigh ÷ capsules to make",
+                 powder / to_make, powder=powder, capsules_to_make=to_make)
+
+
+def packing_statistic_stage(f: FillerInput, dose: pint.Quantity, ref: Reference, t: Trace, warnings: list[str],
+                            tablet_weight: Any = None) -> FillerPerCapsule:
+    """Filler per capsule = PS filler − dose × PS filler ÷ PS drug (PS drug unknown: factor 1)."""
+    fil, size = f.filler, f.capsule_size
+    if f.fill_weight is not None:
+        filler_ps = t.add("filler_fill_weight", f"Fill weight of {fil.name} in size {size} (measured)", "given",
+                          f.fill_weight)
+        _far_from_estimate(filler_ps, fil, size, ref, warnings)
+    else:
+        filler_ps = fil.fill_weight[size].quantity.to(mg) / Q(1, capsule)
+        t.add("filler_fill_weight", f"Fill weight of {fil.name} in size {size} (table estimate: "
+              f"{fil.fill_weight[size].source})", "given", filler_ps)
+        warnings.append(f"Filler fill weight {_num(filler_ps.to(mg_per_capsule))} mg for size {size} is a table "
+                        "estimate: measure the packing statistic for this lot of filler and enter it.")
+    drug_ps = f.api_fill_weight
+    if drug_ps is not None:
+        t.add("api_fill_weight", f"Fill weight of the drug powder in size {size} (measured)", "given", drug_ps)
+    displaced, filler_pc = packing_stat_filler(dose, filler_ps, drug_ps)
+    if drug_ps is None:
+        t.add("filler_displaced_per_capsule", "Filler displaced per capsule (displacement factor 1 "
+              "assumed: the drug displaces its own mass)", "drug powder per capsule", displaced,
+              drug_powder_per_capsule=dose)
+        warnings.append("Drug powder's own fill weight not given: displacement factor 1 assumed "
+                        "(the drug displaces its own mass of filler).")
+    else:
+        t.add("filler_displaced_per_capsule", "Filler displaced per capsule",
+              "drug powder per capsule × PS filler ÷ PS drug", displaced,
+              drug_powder_per_capsule=dose, filler_fill_weight=filler_ps, api_fill_weight=drug_ps)
+    if filler_pc.magnitude <= 0:
+        _overfill(size, ref, lambda s: _ps_capacity(s, drug_ps or filler_ps, size, ref) > dose, dose, tablet_weight)
+    t.add("filler_per_capsule", "Filler per capsule", "filler fill weight − filler displaced", filler_pc,
+          filler_fill_weight=filler_ps, filler_displaced=displaced)
+    return FillerPerCapsule(filler_ps, f.fill_weight is not None, drug_ps, displaced, filler_pc)
+
+
+def density_stage(f: FillerInput, dose: pint.Quantity, ref: Reference, t: Trace,
+                  tablet_weight: Any = None) -> FillerPerCapsule:
+    """Filler per capsule = (capsule volume − dose ÷ drug bulk density) × filler bulk density."""
+    rho_drug, rho_fil, volume = f.drug_bulk_density, f.filler_bulk_density, f.capsule_volume
+    try:
+        drug_vol, free_vol, filler_pc = density_filler(dose, rho_drug, rho_fil, volume)
+    except CalculationError:
+        _overfill(f.capsule_size, ref, lambda s: ref.capsule_volume(s).quantity.to(mL) >
+                  (dose * Q(1, capsule) / rho_drug).to(mL), dose, tablet_weight)
+    t.add("drug_volume_per_capsule", "Volume of drug powder per capsule", "dose ÷ drug bulk density",
+          drug_vol, dose=dose, drug_bulk_density=rho_drug)
+    t.add("free_volume_per_capsule", "Free volume per capsule", "capsule volume − drug volume", free_vol,
+          capsule_volume=volume)
+    t.add("filler_per_capsule", "Filler per capsule", "free volume × filler bulk density", filler_pc,
+          free_volume=free_vol, filler_bulk_density=rho_fil)
+    return FillerPerCapsule(None, False, None, dose, filler_pc)
+
+
+def blend_stage(drug_powder: pint.Quantity, filler_pc: pint.Quantity, to_make: pint.Quantity, low: Fraction,
+                high: Fraction, t: Trace) -> Blend:
+    """Filler in the blend, blend total, fill weight per capsule and its QC limits."""
+    filler_total = t.add("filler_to_weigh", "Filler in the blend", "filler per capsule × capsules to make",
+                         (filler_pc * to_make).to(mg), filler_per_capsule=filler_pc, capsules_to_make=to_make)
+    blend = t.add("blend_total", "Blend total", "drug powder + filler", (drug_powder + filler_total).to(mg),
+                  drug_powder=drug_powder, filler=filler_total)
+    fill = t.add("fill_weight_per_capsule", "Fill weight per capsule", "blend total ÷ capsules to make",
+                 blend / to_make, blend_total=blend, capsules_to_make=to_make)
+    fmin = t.add("fill_weight_min", "Lowest acceptable capsule fill", "fill weight × low limit", fill * low,
+                 fill_weight=fill, low_limit=Q(low, dimensionless).to(percent))
+    fmax = t.add("fill_weight_max", "Highest acceptable capsule fill", "fill weight × high limit", fill * high,
+                 fill_weight=fill, high_limit=Q(high, dimensionless).to(percent))
+    return Blend(filler_total, blend, fill, fmin, fmax)
+
+
+def readability_stage(b: BalanceChoice, t: Trace, warnings: list[str]) -> pint.Quantity:
+    if b.readability_basis == "entered":
+        return t.add("readability", "Readability of the balance (entered)", "given", b.readability)
+    if b.readability_basis == "balance":
+        return t.add("readability", f"Readability of the {b.entry.name} ({b.entry.readability.source})", "given",
+                     b.readability)
+    d = b.readability
+    warnings.append(f"Readability of your balance not given: every weighing is rounded to {_num(d)} mg "
+                    f"(the coarsest step likely for an MWQ of {_num(b.mwq)} mg). Enter your balance's "
+                    "readability to weigh in its own steps.")
+    return t.add("readability", "Readability assumed for the balance", "power of ten at or below MWQ ÷ 12", d,
+                 mwq=b.mwq)
+
+
+def weighing_stage(inp: CapsuleInputs, target: BlendTarget, filler_total: pint.Quantity, drug_name: str,
+                   ref: Reference, t: Trace, warnings: list[str]) -> BlendPlan:
+    """Every amount on the balance at its readability; an aliquot when the drug is below the MWQ."""
+    b = inp.balance
+    readability = readability_stage(b, t, warnings)
+    try:
+        bp = plan_blend(target, filler_total, b.mwq, readability,
+                        names={"drug": drug_name, "filler": inp.filler.filler.name},
+                        max_factor_per_stage=ref.max_factor_per_stage,
+                        field="readability" if inp.typed["mwq"] is not None else "balance")
+    except CalculationError as exc:
+        if exc.field == "quantity":
+            exc.value = inp.typed["quantity"]
+        raise
+    _trace_weighings(t, bp, target.required, filler_total, b.mwq, readability, warnings, inp.source)
+    return bp
+
+
+def bud_stage(mf: MasterFormula, day0: dt.date, expiries: tuple[dt.date, ...], ref: Reference, t: Trace,
+              warnings: list[str]) -> BeyondUseDate:
+    """USP <795> beyond-use date, never past the earliest component expiry; its warning goes first."""
+    bud = beyond_use_date(mf.bud_category, day0, component_expiries=expiries, ref=ref)
+    t.add("bud", f"Beyond-use date ({bud.basis})", "compounding date + days", bud.date,
+          compounding_date=day0, days=bud.days)
+    warnings[:0] = bud.warnings  # first: a batch that expires within days is the news of this sheet
+    return bud
+
+
+# --- The batch: parse, stages, assemble -----------------------------------------------------------
+
 def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: str | None = None,
                   formula: str | None = None, potency: Any = None, assay: Any = None,
                   water: Any = None, api_form: str | None = None, potency_basis: str | None = None,
@@ -285,255 +737,87 @@ def capsule_batch(strength: Any, quantity: Any, *, extra: Any = None, source: st
     ``diluent_2``, ``aliquot_2``, ``filler``; the others as planned): the batch recalculated from them
     is ``actual``. ``bundle``: the reference data (:mod:`.bundle`; default the shipped data), whose hash
     the result records; no compounding_date means today, read here (the caller's clock), never deeper.
+
+    Parse (:func:`parse_capsule_inputs`), then :func:`compute_capsule_batch` on the parsed values.
     """
+    from .bundle import shipped_bundle
+
+    bundle = bundle or shipped_bundle()
+    ref = ref or bundle.reference
+    typed = dict(
+        strength=strength, quantity=quantity, extra=extra, source=source, formula=formula,
+        potency=potency, assay=assay, water=water, api_form=api_form, potency_basis=potency_basis,
+        strength_basis=strength_basis, tablet_weight=tablet_weight, capsule_size=capsule_size, filler=filler,
+        fill_weight=fill_weight, api_fill_weight=api_fill_weight, method=method,
+        drug_bulk_density=drug_bulk_density, filler_bulk_density=filler_bulk_density,
+        balance=balance, mwq=mwq, readability=readability, qc_limits=qc_limits,
+        compounding_date=dt.date.today() if compounding_date is None else compounding_date,
+        component_expiries=list(component_expiries),
+        actual_weights={k: v for k, v in (actual_weights or {}).items() if v is not None} or None)
+    batch = compute_capsule_batch(parse_capsule_inputs(typed, bundle, ref), bundle=bundle, ref=ref)
+    return _with_order(batch, {k: v for k, v in typed.items() if v not in (None, [])})
+
+
+def compute_capsule_batch(inp: CapsuleInputs, *, bundle: Any = None, ref: Reference | None = None) -> CapsuleBatch:
+    """The batch of parsed inputs: the stages in the order the trace shows them, then the result
+    (:func:`capsule_batch` attaches the order, which it builds from the values as typed)."""
     from .bundle import hash_of, shipped_bundle
 
     bundle = bundle or shipped_bundle()
     ref = ref or bundle.reference
     ref_hash = hash_of(bundle, ref=ref)  # None when ref= overrides the bundle's
-    compounding_date = dt.date.today() if compounding_date is None else compounding_date
-    t = Trace()
-    warnings: list[str] = []
-    inputs = {k: v for k, v in dict(
-        strength=strength, quantity=quantity, extra=extra, source=source, formula=formula,
-        potency=potency, assay=assay, water=water, api_form=api_form, potency_basis=potency_basis,
-        strength_basis=strength_basis,
-        tablet_weight=tablet_weight, capsule_size=capsule_size, filler=filler,
-        fill_weight=fill_weight, api_fill_weight=api_fill_weight, method=method,
-        drug_bulk_density=drug_bulk_density, filler_bulk_density=filler_bulk_density,
-        balance=balance, mwq=mwq, readability=readability, qc_limits=qc_limits,
-        compounding_date=compounding_date, component_expiries=list(component_expiries),
-        actual_weights={k: v for k, v in (actual_weights or {}).items() if v is not None} or None,
-    ).items() if v not in (None, [])}
-
-    # formula and source
-    if source is not None and source not in ("api", "tablets"):
-        raise InputError("is not a source", field="source", value=source, allowed="api or tablets")
-    if formula is None:
-        wanted = source or "api"
-        matches = [f for f in bundle.formulas.values() if f.preparation == "capsules" and f.source == wanted]
-        if not matches:
-            raise InputError("has no capsule formula", field="source", value=wanted)
-        mf: MasterFormula = matches[0]
+    t, warnings = Trace(), []
+    n = counts_stage(inp.counts, inp.formula, t, warnings)
+    naltrexone_hcl, drug_in_batch = drug_in_batch_stage(n, inp.drug.basis, ref, t)
+    mwq_stage(inp.balance, t)
+    if inp.source == "api":
+        powder = api_powder_stage(inp.drug, drug_in_batch, n.to_make, t, warnings)
     else:
-        mf = bundle.formula(formula)
-        if mf.preparation != "capsules":
-            raise InputError("is not a capsule formula", field="formula", value=formula)
-        if source is not None and source != mf.source:
-            raise InputError(f"does not match the formula's source ({mf.source})", field="source",
-                             value=source, allowed=mf.source)
-    source = mf.source
-    refuse_other_source_inputs(source, "capsules", api_form=api_form, potency=potency, assay=assay, water=water,
-                               potency_basis=potency_basis, tablet_weight=tablet_weight)
-
-    # strength, count, extra
-    strength_q = t.add("strength", "Strength per capsule (as naltrexone HCl)", "given",
-                       _strength(strength, ref) / Q(1, capsule))
-    ordered = t.add("capsules_ordered", "Capsules ordered", "given",
-                    as_count(quantity, "quantity", capsule, minimum=1, maximum=MAX_CAPSULES))
-    kind, amount = parse_extra(extra)
-    extra_q, to_make = capsules_to_make(ordered, extra)
-    if to_make.magnitude > MAX_CAPSULES:
-        room = MAX_CAPSULES - int(ordered.magnitude)
-        raise RangeError(f"makes {int(to_make.magnitude)} capsules ({int(ordered.magnitude)} ordered + "
-                         f"{int(extra_q.magnitude)} extra), more than the {MAX_CAPSULES} one batch may make: "
-                         "lower the extra, or split the order into batches", field="extra", value=extra,
-                         allowed=f"at most {room} extra capsule{'s' if room != 1 else ''} for "
-                                 f"{int(ordered.magnitude)} ordered")
-    if kind == "percent":
-        t.add("extra", "Extra capsules for losses", "ROUNDUP(ordered × extra %)", extra_q,
-              ordered=ordered, extra_percent=Q(amount, dimensionless).to(percent), unrounded=ordered * amount)
+        powder = tablet_powder_stage(inp.drug, drug_in_batch, n.to_make, ref, t, warnings)
+    f = inp.filler
+    warnings.extend(f.filler.cautions)
+    typed_tablet_weight = inp.typed["tablet_weight"] if inp.source == "tablets" else None
+    if f.method == "packing_statistic":
+        per_cap = packing_statistic_stage(f, powder.per_capsule, ref, t, warnings, typed_tablet_weight)
     else:
-        t.add("extra", "Extra capsules for losses", "given", extra_q)
-    t.add("capsules_to_make", "Capsules to make", "ordered + extra", to_make, ordered=ordered, extra=extra_q)
-    low_usual = mf.usual_strength_min.quantity.to(mg) / Q(1, capsule)
-    high_usual = mf.usual_strength_max.quantity.to(mg) / Q(1, capsule)
-    if not (low_usual <= strength_q <= high_usual):
-        warnings.append(f"Strength {_num(strength_q.to(mg_per_capsule))} mg is outside this formula's usual "
-                        f"doses ({_num(low_usual)}-{_num(high_usual)} mg): check the prescription.")
-
-    # drug in batch, salt and potency
-    naltrexone_hcl = t.add("naltrexone_hcl", "Naltrexone HCl in the batch", "strength × capsules to make",
-                           (strength_q * to_make).to(mg), strength=strength_q, capsules_to_make=to_make)
-    basis_key = strength_basis or ref.strength_basis
-    basis = ref.form(basis_key, "strength_basis")
-    hcl_basis = ref.form(ref.strength_basis)
-    if basis_key != ref.strength_basis:
-        # strength stated as another form (e.g. base): express the batch as naltrexone HCl too
-        to_hcl = salt_factor(hcl_basis.molecular_weight.quantity, basis.molecular_weight.quantity)
-        naltrexone_hcl = t.add("naltrexone_hcl", "Naltrexone HCl in the batch (strength stated as "
-                               f"{basis.name})", "strength × capsules × MW(HCl) ÷ MW(basis)",
-                               naltrexone_hcl * to_hcl, salt_factor=to_hcl)
-    drug_in_batch = (strength_q * to_make).to(mg)  # in the basis form
-
-    mwq_q = _mwq(balance, mwq, ref, t)
-    balance_key = balance or (ref.default_balance if mwq is None else "custom")
-
-    content = None
-    api_to_weigh = avg_weight = powder = crush = None
-    equivalent = None
-    if source == "api":
-        content = drug_content(api_form, strength_basis=basis_key, potency=potency, assay=assay, water=water,
-                               potency_basis=potency_basis, ref=ref, trace=t, warnings=warnings)
-        factor, potency_f = content.salt_factor, content.potency
-        api_to_weigh = t.add("api_to_weigh", "Naltrexone HCl powder to weigh",
-                             "drug in batch × salt factor ÷ as-is potency" if potency_f is not None
-                             else "drug in batch × salt factor (no potency correction)",
-                             content.powder_for(drug_in_batch), drug=drug_in_batch,
-                             salt_factor=Q(factor, dimensionless),
-                             potency=Q(potency_f if potency_f is not None else 1, dimensionless).to(percent))
-        material_total = api_to_weigh
-    else:
-        if tablet_weight is None:
-            raise InputError("is needed to make capsules from tablets: weigh at least 10-20 tablets "
-                             "and enter the average weight of one", field="tablet_weight",
-                             allowed="a mass per tablet, e.g. 321 mg")
-        avg_weight = as_quantity(tablet_weight, "tablet_weight", "mass_per_tablet").to(mg_per_tablet)
-        tab_strength = ref.tablet.strength.quantity.to(mg_per_tablet)
-        if avg_weight < tab_strength or avg_weight > Q(2000, mg_per_tablet):
-            raise RangeError(f"cannot be the weight of one {_num(tab_strength * Q(1, tablet))} mg tablet",
-                             field="tablet_weight", value=tablet_weight,
-                             allowed=f"{_num(tab_strength * Q(1, tablet))}-2000 mg per tablet")
-        t.add("average_tablet_weight", "Average weight of one tablet (measured)", "given", avg_weight)
-        potency_f, factor = None, _tablet_salt_factor(basis, ref, t, warnings)
-        equivalent, crush, powder = tablet_powder(drug_in_batch * factor, tab_strength, avg_weight)
-        t.add("tablets_equivalent", "Tablets' worth of drug", "drug in batch ÷ tablet strength",
-              Q(equivalent, tablet), drug=drug_in_batch, tablet_strength=tab_strength)
-        t.add("tablet_powder_to_weigh", "Tablet powder to weigh",
-              "drug in batch × average tablet weight ÷ tablet strength", powder,
-              drug=drug_in_batch, average_tablet_weight=avg_weight, tablet_strength=tab_strength)
-        material_total = powder
-    dose_material = t.add("drug_powder_per_capsule", "Drug powder per capsule",
-                          "powder to weigh ÷ capsules to make", material_total / to_make,
-                          powder=material_total, capsules_to_make=to_make)
-
-    # filler
-    size = str(capsule_size if capsule_size is not None else mf.default_capsule_size)
-    volume = ref.capsule_volume(size).quantity.to(mL)
-    filler_key = filler or mf.default_filler
-    fil = ref.filler(filler_key)
-    if fil.status == "refuse":
-        raise InputError(" ".join(fil.cautions) or "is not allowed for LDN", field="filler",
-                         value=filler_key, allowed=", ".join(k for k, f in ref.fillers.items() if f.status != "refuse"))
-    warnings.extend(fil.cautions)
-    filler_ps = drug_ps = None
-    measured = False
-    if method == "packing_statistic":
-        if fill_weight is not None:
-            filler_ps = _fill_weight(fill_weight, "fill_weight", size, ref, fil.name)
-            measured = True
-            t.add("filler_fill_weight", f"Fill weight of {fil.name} in size {size} (measured)", "given", filler_ps)
-            _far_from_estimate(filler_ps, fil, size, ref, warnings)
-        else:
-            if size not in fil.fill_weight:
-                raise InputError(f"has no default fill weight for {fil.name}; measure and enter it",
-                                 field="fill_weight", value=None, allowed="a mass per capsule, e.g. 150 mg")
-            filler_ps = fil.fill_weight[size].quantity.to(mg) / Q(1, capsule)
-            t.add("filler_fill_weight", f"Fill weight of {fil.name} in size {size} (table estimate: "
-                  f"{fil.fill_weight[size].source})", "given", filler_ps)
-            warnings.append(f"Filler fill weight {_num(filler_ps.to(mg_per_capsule))} mg for size {size} is a table "
-                            "estimate: measure the packing statistic for this lot of filler and enter it.")
-        if api_fill_weight is not None:
-            drug_ps = _fill_weight(api_fill_weight, "api_fill_weight", size, ref, "the drug powder")
-            t.add("api_fill_weight", f"Fill weight of the drug powder in size {size} (measured)", "given", drug_ps)
-        displaced, filler_pc = packing_stat_filler(dose_material, filler_ps, drug_ps)
-        if drug_ps is None:
-            t.add("filler_displaced_per_capsule", "Filler displaced per capsule (displacement factor 1 "
-                  "assumed: the drug displaces its own mass)", "drug powder per capsule", displaced,
-                  drug_powder_per_capsule=dose_material)
-            warnings.append("Drug powder's own fill weight not given: displacement factor 1 assumed "
-                            "(the drug displaces its own mass of filler).")
-        else:
-            t.add("filler_displaced_per_capsule", "Filler displaced per capsule",
-                  "drug powder per capsule × PS filler ÷ PS drug", displaced,
-                  drug_powder_per_capsule=dose_material, filler_fill_weight=filler_ps, api_fill_weight=drug_ps)
-        if filler_pc.magnitude <= 0:
-            _overfill(size, ref, lambda s: _ps_capacity(s, drug_ps or filler_ps, size, ref) > dose_material,
-                      dose_material, tablet_weight if source == "tablets" else None)
-        t.add("filler_per_capsule", "Filler per capsule", "filler fill weight − filler displaced", filler_pc,
-              filler_fill_weight=filler_ps, filler_displaced=displaced)
-        displaced_q = displaced
-    elif method == "density":
-        rho_drug = _bulk_density(drug_bulk_density, "drug_bulk_density", ref)
-        if filler_bulk_density is not None:
-            rho_fil = _bulk_density(filler_bulk_density, "filler_bulk_density", ref)
-        elif fil.bulk_density is not None:
-            rho_fil = fil.bulk_density.quantity
-        else:
-            raise InputError("is needed for the density method", field="filler_bulk_density")
-        try:
-            drug_vol, free_vol, filler_pc = density_filler(dose_material, rho_drug, rho_fil, volume)
-        except CalculationError:
-            _overfill(size, ref, lambda s: ref.capsule_volume(s).quantity.to(mL) >
-                      (dose_material * Q(1, capsule) / rho_drug).to(mL), dose_material,
-                      tablet_weight if source == "tablets" else None)
-        t.add("drug_volume_per_capsule", "Volume of drug powder per capsule", "dose ÷ drug bulk density",
-              drug_vol, dose=dose_material, drug_bulk_density=rho_drug)
-        t.add("free_volume_per_capsule", "Free volume per capsule", "capsule volume − drug volume", free_vol,
-              capsule_volume=volume)
-        t.add("filler_per_capsule", "Filler per capsule", "free volume × filler bulk density", filler_pc,
-              free_volume=free_vol, filler_bulk_density=rho_fil)
-        displaced_q = dose_material
-    else:
-        raise InputError("is not a method", field="method", value=method, allowed="packing_statistic, density")
-
-    filler_total = t.add("filler_to_weigh", "Filler in the blend", "filler per capsule × capsules to make",
-                         (filler_pc * to_make).to(mg), filler_per_capsule=filler_pc, capsules_to_make=to_make)
-    blend = t.add("blend_total", "Blend total", "drug powder + filler", (material_total + filler_total).to(mg),
-                  drug_powder=material_total, filler=filler_total)
-    fill = t.add("fill_weight_per_capsule", "Fill weight per capsule", "blend total ÷ capsules to make",
-                 blend / to_make, blend_total=blend, capsules_to_make=to_make)
-    low, high = _qc(qc_limits, bundle.qc)
-    fmin = t.add("fill_weight_min", "Lowest acceptable capsule fill", "fill weight × low limit", fill * low,
-                 fill_weight=fill, low_limit=Q(low, dimensionless).to(percent))
-    fmax = t.add("fill_weight_max", "Highest acceptable capsule fill", "fill weight × high limit", fill * high,
-                 fill_weight=fill, high_limit=Q(high, dimensionless).to(percent))
-
-    # weighing: every amount on the balance at its readability; an aliquot below the MWQ
-    readability_q = _readability(balance, mwq, readability, mwq_q, ref, t, warnings)
-    target = BlendTarget(material_total, blend, to_make, strength_q, fill, low, high, _fill_tolerance(bundle.qc))
+        per_cap = density_stage(f, powder.per_capsule, ref, t, typed_tablet_weight)
+    blend = blend_stage(powder.total, per_cap.per_capsule, n.to_make, inp.qc_low, inp.qc_high, t)
+    target = BlendTarget(powder.total, blend.total, n.to_make, n.strength, blend.fill_weight, inp.qc_low,
+                         inp.qc_high, _fill_tolerance(bundle.qc))
+    content = inp.drug.content
     drug_name = f"{content.form.name} powder" if content is not None else "tablet powder (crushed tablets)"
-    try:
-        bp = plan_blend(target, filler_total, mwq_q, readability_q, names={"drug": drug_name, "filler": fil.name},
-                        max_factor_per_stage=ref.max_factor_per_stage,
-                        field="readability" if mwq is not None else "balance")
-    except CalculationError as exc:
-        if exc.field == "quantity":
-            exc.value = quantity
-        raise
-    plan = bp.aliquot
-    _trace_weighings(t, bp, material_total, filler_total, mwq_q, readability_q, warnings, source)
-    filler_to_add = bp.filler_to_add
-    actual = _actual(bp, target, actual_weights, t, warnings)
-    if source == "tablets":
-        crush = _tablets_to_crush(bp, material_total, avg_weight, t)
+    bp = weighing_stage(inp, target, blend.filler_total, drug_name, ref, t, warnings)
+    actual = _actual(bp, target, dict(inp.actual_weights), t, warnings)
+    crush = None if inp.source == "api" else _tablets_to_crush(bp, powder.total, inp.drug.tablet_weight, t)
+    bud = bud_stage(inp.formula, inp.compounding_date, inp.component_expiries, ref, t, warnings)
+    batch = _assemble(inp, n, naltrexone_hcl, powder, crush, per_cap, blend, bp, actual, bud, t, warnings)
+    return replace(batch, reference_hash=ref_hash)
 
-    # BUD
-    day0 = parse_date(compounding_date, "date")
-    bud = beyond_use_date(mf.bud_category, day0, component_expiries=component_expiries, ref=ref)
-    t.add("bud", f"Beyond-use date ({bud.basis})", "compounding date + days", bud.date,
-          compounding_date=day0, days=bud.days)
-    warnings[:0] = bud.warnings  # first: a batch that expires within days is the news of this sheet
 
-    batch = CapsuleBatch(
-        formula_id=mf.id, formula_version=mf.version, formula_name=mf.name, source=source,
-        strength=strength_q.to(mg_per_capsule), capsules_ordered=ordered, extra=extra_q,
-        capsules_to_make=to_make, capsule_size=size, filler=filler_key, filler_name=fil.name,
-        api_form=content.form.key if content else None, salt_factor=factor, potency=potency_f,
-        naltrexone_hcl=naltrexone_hcl.to(mg), api_to_weigh=None if api_to_weigh is None else api_to_weigh.to(mg),
-        tablets_equivalent=equivalent, tablets_to_crush=crush, average_tablet_weight=avg_weight,
-        tablet_powder_to_weigh=powder, drug_powder_per_capsule=dose_material.to(mg_per_capsule), method=method,
-        filler_fill_weight=filler_ps, filler_fill_weight_measured=measured, api_fill_weight=drug_ps,
-        filler_displaced_per_capsule=displaced_q.to(mg_per_capsule), filler_per_capsule=filler_pc,
-        filler_to_weigh=filler_total, filler_to_add=filler_to_add, blend_total=blend,
-        fill_weight_per_capsule=fill.to(mg_per_capsule), qc_low=low, qc_high=high,
-        fill_weight_min=fmin.to(mg_per_capsule), fill_weight_max=fmax.to(mg_per_capsule),
-        balance=balance_key, mwq=mwq_q, readability=readability_q, aliquot=plan, weighings=bp.weighings,
-        planned=bp.planned, actual=actual, compounding_date=day0, bud=bud,
-        warnings=tuple(dict.fromkeys(warnings)), trace=t.freeze(), inputs=inputs,
-        potency_basis=content.potency_basis.key if content else None,
-        potency_basis_text=content.basis_text if content else None, reference_hash=ref_hash)
-    return _with_order(batch, inputs)
+def _assemble(inp: CapsuleInputs, n: BatchCounts, naltrexone_hcl: pint.Quantity, powder: DrugPowder,
+              crush: pint.Quantity | None, per_cap: FillerPerCapsule, blend: Blend, bp: BlendPlan,
+              actual: BlendOutcome | None, bud: BeyondUseDate, t: Trace, warnings: list[str]) -> CapsuleBatch:
+    mf, content, f, b = inp.formula, inp.drug.content, inp.filler, inp.balance
+    return CapsuleBatch(
+        formula_id=mf.id, formula_version=mf.version, formula_name=mf.name, source=inp.source,
+        strength=n.strength.to(mg_per_capsule), capsules_ordered=n.ordered, extra=n.extra,
+        capsules_to_make=n.to_make, capsule_size=f.capsule_size, filler=f.key, filler_name=f.filler.name,
+        api_form=content.form.key if content else None, salt_factor=powder.salt_factor, potency=powder.potency,
+        naltrexone_hcl=naltrexone_hcl.to(mg),
+        api_to_weigh=None if powder.api_to_weigh is None else powder.api_to_weigh.to(mg),
+        tablets_equivalent=powder.tablets_equivalent, tablets_to_crush=crush,
+        average_tablet_weight=inp.drug.tablet_weight, tablet_powder_to_weigh=powder.tablet_powder,
+        drug_powder_per_capsule=powder.per_capsule.to(mg_per_capsule), method=f.method,
+        filler_fill_weight=per_cap.fill_weight, filler_fill_weight_measured=per_cap.measured,
+        api_fill_weight=per_cap.api_fill_weight, filler_displaced_per_capsule=per_cap.displaced.to(mg_per_capsule),
+        filler_per_capsule=per_cap.per_capsule, filler_to_weigh=blend.filler_total, filler_to_add=bp.filler_to_add,
+        blend_total=blend.total, fill_weight_per_capsule=blend.fill_weight.to(mg_per_capsule),
+        qc_low=inp.qc_low, qc_high=inp.qc_high, fill_weight_min=blend.fill_weight_min.to(mg_per_capsule),
+        fill_weight_max=blend.fill_weight_max.to(mg_per_capsule), balance=b.key, mwq=b.mwq,
+        readability=b.readability, aliquot=bp.aliquot, weighings=bp.weighings, planned=bp.planned, actual=actual,
+        compounding_date=inp.compounding_date, bud=bud, warnings=tuple(dict.fromkeys(warnings)),
+        trace=t.freeze(), potency_basis=content.potency_basis.key if content else None,
+        potency_basis_text=content.basis_text if content else None)
 
 
 def _with_order(batch: CapsuleBatch, inputs: dict[str, Any]) -> CapsuleBatch:
@@ -622,14 +906,6 @@ def _overfill(size: str, ref: Reference, fits, dose: pint.Quantity, tablet_weigh
                            value=None, allowed="a lower strength per capsule")
 
 
-def _mwq(balance: str | None, mwq: Any, ref: Reference, t: Trace) -> pint.Quantity:
-    if mwq is not None:
-        return t.add("mwq", "Minimum weighable quantity (entered)", "given", entered_mwq(mwq))
-    b = ref.balance(balance or ref.default_balance)
-    return t.add("mwq", f"Minimum weighable quantity of the {b.name}", b.mwq_formula, b.mwq,
-                 **{k: f.quantity for k, f in b.figures.items()})
-
-
 def _tablet_salt_factor(basis, ref: Reference, t: Trace, warnings: list[str]) -> Fraction:
     """MW(the tablets' form) ÷ MW(strength basis): 1 unless the strength is stated as base."""
     form = ref.form(ref.tablet.form)
@@ -640,36 +916,6 @@ def _tablet_salt_factor(basis, ref: Reference, t: Trace, warnings: list[str]) ->
         warnings.append(f"Salt factor {_num(Q(factor, dimensionless))} applied: the tablets hold {form.name}, "
                         f"the strength is stated as {basis.name}.")
     return factor
-
-
-def _readability(balance: str | None, mwq: Any, readability: Any, mwq_q: pint.Quantity, ref: Reference,
-                 t: Trace, warnings: list[str]) -> pint.Quantity:
-    """The step every weighing is rounded to: entered, the balance's, or assumed for an entered MWQ."""
-    if readability is not None:
-        if mwq is None:
-            raise InputError("goes with your balance's own MWQ; a balance from the list has its own readability",
-                             field="readability", value=readability, allowed="readability together with mwq")
-        d = as_quantity(readability, "readability", "mass").to(mg)
-        if not Q("0.001", mg) <= d <= mwq_q:
-            raise RangeError("is not the readability of a balance with this MWQ" if d.magnitude > 0 else
-                             "must be greater than zero", field="readability", value=readability,
-                             allowed=f"0.001 mg up to the MWQ ({_num(mwq_q)} mg), e.g. 10 mg (Class III) or 0.1 mg")
-        return t.add("readability", "Readability of the balance (entered)", "given", d)
-    if mwq is None:
-        b = ref.balance(balance or ref.default_balance)
-        return t.add("readability", f"Readability of the {b.name} ({b.readability.source})", "given",
-                     b.readability.quantity.to(mg))
-    # an entered MWQ: assume the coarsest step such a balance is likely to show (Class III: 120 mg
-    # MWQ, 10 mg steps); rounding coarser than the balance can show is safe, finer is not
-    step = Fraction(1, 1000)
-    while step * 10 <= mwq_q.to(mg).magnitude / 12:
-        step *= 10
-    d = Q(step, mg)
-    warnings.append(f"Readability of your balance not given: every weighing is rounded to {_num(d)} mg "
-                    f"(the coarsest step likely for an MWQ of {_num(mwq_q)} mg). Enter your balance's "
-                    "readability to weigh in its own steps.")
-    return t.add("readability", "Readability assumed for the balance", "power of ten at or below MWQ ÷ 12", d,
-                 mwq=mwq_q)
 
 
 def _fill_tolerance(limits) -> Fraction:
@@ -729,13 +975,12 @@ def recalculate(batch: CapsuleBatch, actual_weights: dict[str, Any]) -> CapsuleB
 
     ``actual_weights`` maps weighing keys (``drug``, ``diluent``, ``aliquot``, ``diluent_2``,
     ``aliquot_2``, ``filler``) to masses; a weighing not given is taken as planned. The batch is
-    calculated again from its own inputs (and its compounding date), so its ``actual`` is the blend,
-    fill weight, drug per capsule and % of target those weights make.
+    calculated again from its order (``batch.order``: its inputs with the defaults it chose, its
+    compounding date among them), so its ``actual`` is the blend, fill weight, drug per capsule and %
+    of target those weights make.
     """
-    inputs = {k: v for k, v in batch.inputs.items() if k != "actual_weights"}
-    return capsule_batch(**{**inputs, "compounding_date": batch.compounding_date,
-                            "actual_weights": actual_weights})
-
+    given = {k: v for k, v in batch.order.kwargs().items() if k != "actual_weights"}
+    return capsule_batch(**given, actual_weights=actual_weights)
 
 def _actual(bp: BlendPlan, target: BlendTarget, actual_weights: dict[str, Any] | None, t: Trace,
             warnings: list[str]) -> BlendOutcome | None:

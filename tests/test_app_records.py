@@ -141,7 +141,7 @@ def result():
 def batch(store, preparer: str = "tech", status: str = "draft", **create) -> str:
     """A 4.5 mg × 90 capsule batch from the released API lot, moved to ``status`` through the service."""
     r = result()
-    b = store.create_batch(preparer, kind="capsules", order=r.inputs, result=r, ingredient_lots=[api_lot(store)],
+    b = store.create_batch(preparer, kind="capsules", order=r.order, result=r, ingredient_lots=[api_lot(store)],
                            **create)
     lot = b.lot_number
     if status in ("in_preparation", "ready_for_review", "verified", "released"):

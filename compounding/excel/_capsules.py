@@ -11,10 +11,10 @@ from fractions import Fraction
 from typing import Any
 
 from ..bud import parse_date
-from ..capsules import CapsuleBatch, capsule_batch, parse_extra
+from ..capsules import CapsuleBatch, capsule_batch
 from ..formulas import formula as get_formula
 from ..reference import reference
-from ..units import Q, as_fraction, day, dimensionless, g_per_mol, mg, mg_per_capsule, mg_per_tablet, mL
+from ..units import Q, day, dimensionless, exact, g_per_mol, mg, mg_per_capsule, mg_per_tablet, mL
 from . import _styles as st
 from ._common import (CALC_SHEET, OPIOID_WARNING, Line, bud_lines, expiries_read_back, Section, check_names, finish, fit_row, identity_text, merge,
                       put_formula, put_text, put_value, quantity_text_formula, record_hash, restyle,
@@ -53,10 +53,18 @@ def _step_input(b: CapsuleBatch, key: str, name: str) -> Any:
     return None if s is None else dict(s.inputs).get(name)
 
 
-def _percent(value: Any, field: str) -> Fraction | None:
-    if value is None:
-        return None
-    return as_fraction(value, field, low=Fraction(0), high=Fraction(10), allowed="a percentage")
+def _ratio(q: Any) -> Fraction | None:
+    """A percentage of the order (a parsed pint quantity) as the exact ratio the sheet shows with its %."""
+    return None if q is None else exact(q.to(dimensionless).magnitude)
+
+
+def _extra(extra: Any) -> tuple[str, Fraction]:
+    """The order's extra (whole capsules, or a parsed percentage) as (kind, amount), none → count 0."""
+    if extra is None:
+        return "count", Fraction(0)
+    if isinstance(extra, int):
+        return "count", Fraction(extra)
+    return "percent", _ratio(extra)
 
 
 def sections(b: CapsuleBatch) -> list[Section]:
@@ -64,11 +72,11 @@ def sections(b: CapsuleBatch) -> list[Section]:
     ref = reference()
     api = b.source == "api"
     material = "api_to_weigh" if api else "tablet_powder_to_weigh"
-    basis_key = b.inputs.get("strength_basis") or ref.strength_basis
+    basis_key = b.order.strength_basis or ref.strength_basis
     basis = ref.form(basis_key, "strength_basis")
     weighed = ref.form(b.api_form if api else ref.tablet.form)
     hcl = ref.form(ref.strength_basis)
-    kind, amount = parse_extra(b.inputs.get("extra"))
+    kind, amount = _extra(b.order.extra)
     size = b.capsule_size
 
     choices = [
@@ -78,7 +86,7 @@ def sections(b: CapsuleBatch) -> list[Section]:
         Line("source", "Drug source", "", b.source, kind="choice", shown=SOURCES.get(b.source, b.source)),
     ]
     if api:
-        potency_basis = ref.form(b.inputs.get("potency_basis") or weighed.anhydrous_form)
+        potency_basis = ref.form(b.order.potency_basis or weighed.anhydrous_form)
         choices += [Line("api_form", "Form of the powder weighed", "", b.api_form, kind="choice", shown=weighed.name),
                     Line("potency_basis", "A potency is the as-is content of", "", potency_basis.key, kind="choice",
                          shown=potency_basis.name,
@@ -108,9 +116,7 @@ def sections(b: CapsuleBatch) -> list[Section]:
              amount if kind == "percent" else Fraction(0), kind="input", how="0 when a count is used"),
     ]
     if api:
-        potency_in = _percent(b.inputs.get("potency"), "potency")
-        assay_in = _percent(b.inputs.get("assay"), "assay")
-        water_in = _percent(b.inputs.get("water"), "water")
+        potency_in, assay_in, water_in = (_ratio(q) for q in (b.order.potency, b.order.assay, b.order.water))
         inputs += [
             Line("potency", "As-is potency of the lot (CoA)", "%", potency_in, kind="input",
                  how=f"as-is content of {potency_basis.name} in the powder; blank: use assay and water, "
@@ -176,8 +182,7 @@ def sections(b: CapsuleBatch) -> list[Section]:
         Line("bud_table_days", "Beyond-use days (USP <795> Table 4)", "days", _mag(b.bud.table_days, day),
              kind="input", how=b.bud.description),
         Line("earliest_expiry", "Earliest expiry of any component", "date",
-             min((parse_date(e, "component_expiry") for e in b.inputs.get("component_expiries", [])),
-                 default=None),
+             min(b.order.component_expiries, default=None),
              kind="input", how="blank: none entered; the BUD never passes it"),
     ]
     if b.aliquot is not None:
@@ -625,7 +630,7 @@ def build(wb, b: CapsuleBatch, record: Fields, *, capsule_weights: int | None = 
     identity = identity_text(KIND, digest)
     mf = get_formula(b.formula_id)
     ref = reference()
-    basis_key = b.inputs.get("strength_basis") or ref.strength_basis
+    basis_key = b.order.strength_basis or ref.strength_basis
     strength_text = format_quantity(b.strength * Q(1, capsule), mg)
     prep = f"Naltrexone {'HCl ' if basis_key == ref.strength_basis else '(as base) '}{strength_text} capsules"
 
