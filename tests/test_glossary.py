@@ -71,13 +71,7 @@ def raised_fields() -> set[str]:
     # names built at run time: the order fields (orders.py refuses them by name), actual_<weighing>
     found |= {f for cls in ORDER_KINDS.values() for f in cls.TYPES} | {f"actual_{k}" for k in WEIGHING_KEYS}
     found |= {"weights_unit"}  # qc.py: f"{field}_unit" for the weights' unit
-    return found - PENDING_RENAMES
-
-
-# Names the Excel scan found that drift from the glossary, renamed at the merge in a file another branch
-# edits: excel/_capsules.py reads a record's expiries as parse_date(e, "component_expiry"), where the
-# field is component_expiries (issue 10). Empty this set with that rename; nothing else belongs here.
-PENDING_RENAMES = {"component_expiry"}
+    return found
 
 
 def test_the_collector_finds_the_fields_it_should():
