@@ -4,6 +4,8 @@ could be read against the wrong one."""
 
 import streamlit as st
 
+from compounding.glossary import term
+
 from app_pages import _liquid_form as lf
 from app_pages import _widgets as w
 from app_pages._save_batch import save_as_batch
@@ -29,21 +31,21 @@ def results(r) -> None:
     figures = []  # the first thing to weigh (or count) first, then what it makes
     if r.source == "tablets":
         if r.tablet_powder_to_weigh is not None:
-            figures.append(("Tablet powder to weigh", w.fq(r.tablet_powder_to_weigh, mg),
+            figures.append((term("tablet_powder_to_weigh").label, w.fq(r.tablet_powder_to_weigh, mg),
                             f"crush {w.rounded_up(r.tablets_to_crush, r.tablets_equivalent)} of 50 mg"))
         else:
-            figures.append(("Whole 50 mg tablets to use", w.fq(r.tablets_to_use), "no weighing needed"))
+            figures.append((term("tablets_to_use").label, w.fq(r.tablets_to_use), "no weighing needed"))
     else:
         note = w.potency_note(r)
         if r.aliquot is not None:
-            figures.append(("Naltrexone HCl powder to weigh", w.fq(r.aliquot.api_to_weigh, mg),
+            figures.append((term("api_to_weigh").label, w.fq(r.aliquot.api_to_weigh, mg),
                             "below the MWQ: " + " ".join(r.aliquot.instructions()[1:]) + f" · {note}"))
         else:
-            figures.append(("Naltrexone HCl powder to weigh", w.fq(r.api_to_weigh, mg), note))
-    figures += [("Concentration", conc, f"{w.fq(r.naltrexone_hcl)} in {w.fq(r.final_volume)}"),
-                ("Final volume", w.fq(r.final_volume), f"at {conc}"),
-                ("Naltrexone HCl in the batch", w.fq(r.naltrexone_hcl), f"for {conc}"),
-                ("Beyond-use date", r.bud.date.isoformat(), f"{w.fq(r.bud.days)} · {r.bud.storage_label}")]
+            figures.append((term("api_to_weigh").label, w.fq(r.api_to_weigh, mg), note))
+    figures += [(term("concentration").label, conc, f"{w.fq(r.naltrexone_hcl)} in {w.fq(r.final_volume)}"),
+                (term("final_volume").label, w.fq(r.final_volume), f"at {conc}"),
+                (term("naltrexone_hcl").label, w.fq(r.naltrexone_hcl), f"for {conc}"),
+                (term("bud").label, r.bud.date.isoformat(), f"{w.fq(r.bud.days)} · {r.bud.storage_label}")]
     w.key_figures(figures)
 
     st.markdown(f"#### Vehicle for {w.fq(r.final_volume)} at {conc}")
@@ -97,7 +99,7 @@ summary = w.error_slot(P)
 with st.container(border=True):
     lf.fields(P, source)
     st.button("Calculate", type="primary", on_click=_calculate, key=f"{P}.calculate", icon=":material/calculate:")
-w.form_error_summary(P, summary, lf.LABELS)
+w.form_error_summary(P, summary)
 
 prep = w.current_result(P)
 if prep is not None:
