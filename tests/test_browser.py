@@ -108,9 +108,9 @@ def download(page, name: str, folder: Path) -> Path:
 def fill_capsule_form(page) -> None:
     fill(page, "Strength per capsule", "4.5")
     fill(page, "Capsules ordered", "90")
-    fill(page, "Extra for losses", "10")
+    fill(page, "Extra capsules", "10")
     choose(page, "Capsule size", "size 1 (0.5 mL)")
-    fill(page, "Filler fill weight, measured", "270")
+    fill(page, "Filler fill weight (measured)", "270")
     fill(page, "Drug powder fill weight (optional)", "350")
 
 
@@ -242,7 +242,7 @@ def test_oral_liquid_in_the_browser(app_server, page_at, tmp_path, device):
 def test_weight_check_in_the_browser(app_server, page_at, tmp_path):
     page = page_at(WIDTHS["laptop"])
     open_app(page, f"{app_server.url}/weight_check")
-    fill(page, "Target fill weight per capsule", "271.03")
+    fill(page, "Fill weight per capsule", "271.03")
     page.get_by_label("Capsule weights (one per line; a weight may carry its own unit, e.g. 0.2713 g)").fill(
         "270.1\n271.5\n272.0\n270.8\n271.2\n270.5\n271.9\n271.0\n270.6\n240")
     submit(page, "Check weights")
