@@ -258,7 +258,7 @@ def test_titration_plan_in_the_browser(app_server, page_at, tmp_path, device):
     page = page_at(WIDTHS[device])
     open_app(page, f"{app_server.url}/titration")
     page.locator('[data-testid="stRadio"]').filter(has_text="Capsules").get_by_text("Oral liquid", exact=True).click()
-    page.get_by_label("Vehicle (sets the BUD of each fill)").wait_for()  # the liquid fields are drawn
+    page.get_by_label("Vehicle (sets the BUD of each fill)", exact=True).wait_for()  # the liquid fields are drawn
     wait_for_streamlit_idle(page)
     submit(page, "Plan")
     page.get_by_text("Liquid over the plan").first.wait_for()
