@@ -608,7 +608,7 @@ def record_fields(page: str, kind: str = "capsules") -> dict[str, str]:
         cols = st.columns(2)
         for i, (key, label) in enumerate(RECORD_FIELDS.items()):
             with cols[i % 2]:
-                value = st.text_input(label, key=f"{page}.record.{key}")
+                value = st.text_input(label, key=f"{page}.record.{key}", help=describe(key))
             if value.strip():
                 out[key] = value.strip()
     return out

@@ -49,15 +49,15 @@ def results(r) -> None:
     w.key_figures(figures)
 
     st.markdown(f"#### Vehicle for {w.fq(r.final_volume)} at {conc}")
-    w.table([{"Component": c.name, "Role": c.role.replace("_", " "),
-              "Amount": "to the final volume" if c.amount is None else w.fq(c.amount)} for c in r.components])
+    w.table([{"Component": c.name, term("role").label: c.role.replace("_", " "),
+              term("amount").label: "to the final volume" if c.amount is None else w.fq(c.amount)} for c in r.components])
 
     if r.dose_volumes:
         st.markdown(f"#### Dose volumes at {conc}")
-        w.table([{"Dose": w.fq(d.dose), f"Volume at {conc}": w.fq(d.volume),
-                  "Syringe": d.syringe.name if d.syringe else "none holds it",
-                  "On a graduation": "yes" if d.on_graduation else "NO",
-                  "Measurable": "yes" if d.measurable else "NO",
+        w.table([{term("dose").label: w.fq(d.dose), f"{term('volume').label} at {conc}": w.fq(d.volume),
+                  term("syringe").label: d.syringe.name if d.syringe else "none holds it",
+                  term("on_graduation").label: "yes" if d.on_graduation else "NO",
+                  term("measurable").label: "yes" if d.measurable else "NO",
                   "Days per bottle": "—" if d.days_supply is None else (
                       f"{w.fq(d.days_usable)} (limited by the BUD; lasts {w.fq(d.days_supply)})"
                       if d.limited_by_bud else w.fq(d.days_supply))} for d in r.dose_volumes])

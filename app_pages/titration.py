@@ -157,12 +157,13 @@ def results(plan) -> None:
     st.markdown("#### Stages")
     rows = []
     for i, s in enumerate(plan.stages, 1):
-        row = {"Stage": str(i), "Dose": w.fq(s.dose), "Days": str(s.days),
+        row = {"Stage": str(i), term("dose").label: w.fq(s.dose), term("days").label: str(s.days),
                "From": s.start_date.isoformat(), "To": s.end_date.isoformat()}
         if s.dose_volume is not None:
             dv = s.dose_volume
-            row.update({f"Volume at {conc}": w.fq(dv.volume), "Syringe": dv.syringe.name if dv.syringe else "none",
-                        "On a graduation": "yes" if dv.on_graduation else "NO"})
+            row.update({f"{term('volume').label} at {conc}": w.fq(dv.volume),
+                        term("syringe").label: dv.syringe.name if dv.syringe else "none",
+                        term("on_graduation").label: "yes" if dv.on_graduation else "NO"})
         rows.append(row)
     w.table(rows)
 

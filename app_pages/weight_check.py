@@ -126,8 +126,8 @@ def results(r) -> None:
         row = {"Capsule": str(c.number)}
         if c.gross is not None:
             row["Gross"] = w.fq(c.gross)
-        row.update({"Net": w.fq(c.net), "% of target": w.pct(c.percent_of_target),
-                    "Within limits": "yes" if c.within_limits else "NO"})
+        row.update({"Net": w.fq(c.net), term("percent_of_target").label: w.pct(c.percent_of_target),
+                    term("within_limits").label: "yes" if c.within_limits else "NO"})
         rows.append(row)
     w.table(rows)
     w.show_trace(r.trace)

@@ -429,8 +429,8 @@ def test_liquid_lq01_one_tablet_in_50_ml():
     doses = at.table[1].value
     assert list(doses["Volume at 1 mg/mL"]) == ["1.5 mL", "3 mL", "4.5 mL"]
     # issue 8.7: 4.5 mL is on the 10 mL syringe's 0.5 mL marks, so 1 mg/mL stays and nothing else is recommended
-    assert list(doses["On a graduation"]) == ["yes", "yes", "yes"]
-    assert list(doses["Syringe"])[2] == "10 mL oral syringe (0.5 mL marks)"
+    assert list(doses["On a mark"]) == ["yes", "yes", "yes"]
+    assert list(doses["Oral syringe"])[2] == "10 mL oral syringe (0.5 mL marks)"
     # 50 mL lasts 33, 17 and 11 days at 1.5, 3 and 4.5 mg; the BUD of water is 14 days
     assert list(doses["Days per bottle"]) == ["14 days (limited by the BUD; lasts 33 days)",
                                               "14 days (limited by the BUD; lasts 17 days)", "11 days"]
