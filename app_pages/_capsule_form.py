@@ -15,17 +15,7 @@ from app_pages import _widgets as w
 
 METHODS = {"packing_statistic": "Measured fill weight (packing statistic)", "density": "Bulk densities"}
 
-LABELS = {
-    "formula": "Formula", "source": "Source", "strength": "Strength per capsule", "quantity": "Capsules ordered",
-    "extra": "Extra for losses", "api_form": "Powder form", "strength_basis": "Strength stated as",
-    "potency": "As-is potency", "assay": "Assay", "water": "Water content",
-    "potency_basis": "Potency is the content of", "tablet_weight": "Average tablet weight",
-    "capsule_size": "Capsule size", "filler": "Filler", "fill_weight": "Filler fill weight",
-    "api_fill_weight": "Drug powder fill weight", "method": "Method",
-    "drug_bulk_density": "Drug bulk density", "filler_bulk_density": "Filler bulk density",
-    "balance": "Balance", "mwq": "Minimum weighable quantity", "qc_low": "QC low limit", "qc_high": "QC high limit",
-    "date": "Compounding date", "component_expiries": "Earliest component expiry",
-}
+# every field's label is the glossary's (w.field_label); the error summary names fields by it too
 
 
 def capsule_formulas() -> dict[str, Any]:
@@ -37,11 +27,11 @@ def setup(p: str) -> tuple[Any, str]:
     fields that apply (potency for powder, tablet weight for tablets)."""
     forms = capsule_formulas()
     # the whole width: in a column a tablet cut the formula's name
-    fid = st.selectbox("Formula (sets the source: naltrexone HCl powder or crushed 50 mg tablets)",
-                       list(forms), key=f"{p}.formula", on_change=w.forget_result(p),
+    fid = st.selectbox(w.field_label("formula", "sets the source: naltrexone HCl powder or crushed 50 mg tablets"),
+                       list(forms), key=f"{p}.formula", on_change=w.forget_result(p), help=w.describe("formula"),
                        format_func=lambda k: f"{k} v{forms[k].version} · {forms[k].name}")
-    method = st.radio("Filler calculation", list(METHODS), key=f"{p}.method", horizontal=True,
-                      format_func=METHODS.get, on_change=w.forget_result(p))
+    method = st.radio(w.field_label("method"), list(METHODS), key=f"{p}.method", horizontal=True,
+                      format_func=METHODS.get, on_change=w.forget_result(p), help=w.describe("method"))
     return forms[fid], method
 
 
@@ -51,12 +41,12 @@ def fields(p: str, mf: Any, method: str) -> None:
     st.markdown("**Prescription**")
     c1, c2, c3 = st.columns(3)
     with c1:
-        w.quantity_input("Strength per capsule", f"{p}.strength", w.MASS_UNITS,
+        w.quantity_input(None, f"{p}.strength", w.MASS_UNITS,
                          help="As naltrexone hydrochloride (the salt, anhydrous basis), as on the 50 mg tablets.")
     with c2:
-        w.quantity_input("Capsules ordered", f"{p}.quantity", ("capsules",), integer=True)
+        w.quantity_input(None, f"{p}.quantity", ("capsules",), integer=True)
     with c3:
-        w.quantity_input("Extra for losses", f"{p}.extra", ("%", "capsules"),
+        w.quantity_input(None, f"{p}.extra", ("%", "capsules"),
                          help="A percentage (rounded up to whole capsules) or a number of capsules. Blank: none.")
 
     if mf.source == "api":
@@ -66,7 +56,7 @@ def fields(p: str, mf: Any, method: str) -> None:
         st.markdown("**Commercial 50 mg tablets** (crushed)")
         c1, _ = st.columns([1, 1])
         with c1:
-            w.quantity_input("Average tablet weight (measured)", f"{p}.tablet_weight", ("mg", "g"),
+            w.quantity_input(None, f"{p}.tablet_weight", ("mg", "g"), note="measured",
                              help="Weigh at least 10-20 tablets and divide: no published figure exists.")
 
     st.markdown("**Capsule and filler**")
@@ -74,12 +64,12 @@ def fields(p: str, mf: Any, method: str) -> None:
     sizes = list(ref.capsule_sizes)
     fillers = list(ref.fillers)
     with c1:
-        st.selectbox("Capsule size", sizes, key=f"{p}.capsule_size",
+        st.selectbox(w.field_label("capsule_size"), sizes, key=f"{p}.capsule_size", help=w.describe("capsule_size"),
                      index=sizes.index(mf.default_capsule_size) if mf.default_capsule_size in sizes else 0,
                      format_func=lambda s: f"size {s} ({w.fq(ref.capsule_sizes[s].quantity)})")
         w.field_error(p, "capsule_size")
     with c2:
-        st.selectbox("Filler", fillers, key=f"{p}.filler",
+        st.selectbox(w.field_label("filler"), fillers, key=f"{p}.filler", help=w.describe("filler"),
                      index=fillers.index(mf.default_filler) if mf.default_filler in fillers else 0,
                      format_func=lambda k: ref.fillers[k].name + {"refuse": " (not for LDN)", "warn": " (caution)"}
                      .get(ref.fillers[k].status, ""))
@@ -87,18 +77,19 @@ def fields(p: str, mf: Any, method: str) -> None:
     c1, c2 = st.columns(2)
     if method == "packing_statistic":
         with c1:
-            w.quantity_input("Filler fill weight, measured", f"{p}.fill_weight", ("mg", "g"),
+            w.quantity_input(None, f"{p}.fill_weight", ("mg", "g"), note="measured",
                              help="Per capsule of this size: the packing statistic, mg of this filler lot one capsule holds. "
                                   "Blank: the table estimate is used, with a warning.")
         with c2:
-            w.quantity_input("Drug powder fill weight (optional)", f"{p}.api_fill_weight", ("mg", "g"),
+            w.quantity_input(None, f"{p}.api_fill_weight", ("mg", "g"), note="optional",
                              help="The drug powder's own packing statistic in this size. Blank: displacement "
                                   "factor 1 (the drug displaces its own mass).")
     else:
         with c1:
-            w.quantity_input("Drug bulk density", f"{p}.drug_bulk_density", ("g/mL",))
+            w.quantity_input(None, f"{p}.drug_bulk_density", ("g/mL",))
         with c2:
-            w.quantity_input("Filler bulk density (blank: reference value)", f"{p}.filler_bulk_density", ("g/mL",))
+            w.quantity_input(None, f"{p}.filler_bulk_density", ("g/mL",),
+                             note="blank: reference value")
 
     st.markdown("**Balance**")
     w.balance_inputs(p, ref)
@@ -106,16 +97,18 @@ def fields(p: str, mf: Any, method: str) -> None:
     with st.expander("QC limits and dates"):
         c1, c2, c3, c4 = st.columns(4)
         with c1:
-            w.quantity_input("QC low limit", f"{p}.qc_low", ("%",),
+            w.quantity_input(None, f"{p}.qc_low", ("%",),
                              value=limits.individual_low.quantity.to("percent").magnitude)
         with c2:
-            w.quantity_input("QC high limit", f"{p}.qc_high", ("%",),
+            w.quantity_input(None, f"{p}.qc_high", ("%",),
                              value=limits.individual_high.quantity.to("percent").magnitude)
         with c3:
-            st.date_input("Compounding date", key=f"{p}.date", value="today", format="YYYY-MM-DD")
+            st.date_input(w.field_label("date"), key=f"{p}.date", value="today", format="YYYY-MM-DD",
+                          help=w.describe("date"))
             w.field_error(p, "date")
         with c4:
-            st.date_input("Earliest expiry (optional)", key=f"{p}.expiry", value=None,
+            st.date_input(w.field_label("component_expiries", "the earliest; optional"), key=f"{p}.expiry",
+                          value=None, help=w.describe("component_expiries"),
                           format="YYYY-MM-DD", min_value=dt.date(2000, 1, 1))
             w.field_error(p, "component_expiries")
 

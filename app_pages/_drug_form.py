@@ -13,8 +13,6 @@ from app_pages import _widgets as w
 
 # short: on a tablet the chooser is a third of the width
 BASES = {"anhydrous": "the anhydrous salt (usual)", "as_weighed": "the form weighed itself"}
-LABELS = {"api_form": "Powder form", "strength_basis": "Strength stated as", "potency": "As-is potency",
-          "assay": "Assay", "water": "Water content", "potency_basis": "Potency is the content of"}
 
 
 def _form_name(ref, key: str) -> str:
@@ -28,23 +26,24 @@ def fields(p: str, default_form: str) -> None:
     forms = list(ref.forms)
     c1, c2 = st.columns([3, 2])
     with c1:
-        st.selectbox("Powder form", forms, key=f"{p}.api_form", format_func=lambda k: _form_name(ref, k),
+        st.selectbox(w.field_label("api_form"), forms, key=f"{p}.api_form", format_func=lambda k: _form_name(ref, k),
+                     help=w.describe("api_form"),
                      index=forms.index(default_form) if default_form in forms else 0)
         w.field_error(p, "api_form", "strength_basis")
     with c2:
-        st.selectbox(LABELS["potency_basis"], list(BASES), key=f"{p}.potency_basis", format_func=BASES.get,
+        st.selectbox(w.field_label("potency_basis"), list(BASES), key=f"{p}.potency_basis", format_func=BASES.get,
                      help="What the CoA's as-is potency is the content of: usually the anhydrous salt; the form "
                           "weighed itself (e.g. the dihydrate) only when the CoA says so. A dihydrate's water is "
                           "then counted once; with an assay, always the anhydrous salt.")
         w.field_error(p, "potency_basis")
     c1, c2, c3 = st.columns(3)
     with c1:
-        w.quantity_input("As-is potency", f"{p}.potency", ("%",),
+        w.quantity_input(None, f"{p}.potency", ("%",),
                          help="Leave blank (and assay blank) for no potency correction; the record says so.")
     with c2:
-        w.quantity_input("or assay (%, anhydrous basis)", f"{p}.assay", ("%",))
+        w.quantity_input(None, f"{p}.assay", ("%",), note="instead of the potency")
     with c3:
-        w.quantity_input("and water content", f"{p}.water", ("%",))
+        w.quantity_input(None, f"{p}.water", ("%",), note="with the assay")
 
 
 def arguments(p: str, default_form: str) -> dict[str, Any]:

@@ -14,11 +14,6 @@ from app_pages import _widgets as w
 
 SOURCES = {"tablets": "50 mg tablets (crushed or whole)", "api": "naltrexone HCl powder"}
 COMMON_DOSES = [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5]
-LABELS = {"source": "Source", "tablets": "Tablets", "concentration": "Concentration", "final_volume": "Final volume",
-          "vehicle": "Vehicle", "tablet_weight": "Average tablet weight", "doses": "Doses", "dose": "Doses",
-          **df.LABELS, "balance": "Balance", "mwq": "MWQ",
-          "date": "Compounding date", "component_expiries": "Earliest expiry",
-          "weight_of_tablets": "Weight of tablets", "naltrexone_hcl": "Naltrexone HCl"}
 
 
 def _dose_texts(p: str) -> list[str]:
@@ -50,8 +45,8 @@ def arguments(p: str) -> dict[str, Any]:
 
 def source_choice(p: str) -> str:
     """Tablets or powder: outside the form, so the form shows the fields that apply."""
-    return st.radio("Source", list(SOURCES), key=f"{p}.source", format_func=SOURCES.get, horizontal=True,
-                    on_change=w.forget_result(p))
+    return st.radio(w.field_label("source"), list(SOURCES), key=f"{p}.source", format_func=SOURCES.get,
+                    horizontal=True, on_change=w.forget_result(p), help=w.describe("source"))
 
 
 def fields(p: str, source: str, *, doses: bool = True) -> None:
@@ -62,25 +57,26 @@ def fields(p: str, source: str, *, doses: bool = True) -> None:
     cols = st.columns(3 if source == "tablets" else 2)
     if source == "tablets":
         with cols[0]:
-            w.quantity_input("Whole 50 mg tablets", f"{p}.tablets", ("tablets",), integer=True,
+            w.quantity_input(None, f"{p}.tablets", ("tablets",), integer=True,
                              help="Leave blank to work it out from the concentration and final volume.")
         cols = cols[1:]
     with cols[0]:
-        w.quantity_input("Concentration", f"{p}.concentration", ("mg/mL", "mcg/mL"),
+        w.quantity_input(None, f"{p}.concentration", ("mg/mL", "mcg/mL"),
                          help="1 mg/mL is the usual LDN liquid (one 50 mg tablet in 50 mL).")
     with cols[1]:
-        w.quantity_input("Final volume", f"{p}.final_volume", ("mL", "L"))
+        w.quantity_input(None, f"{p}.final_volume", ("mL", "L"))
 
     c1, c2 = st.columns(2)
     vehicles = list(data.vehicles)
     with c1:
-        st.selectbox("Vehicle", vehicles, key=f"{p}.vehicle", format_func=lambda k: data.vehicles[k].name,
+        st.selectbox(w.field_label("vehicle"), vehicles, key=f"{p}.vehicle", format_func=lambda k: data.vehicles[k].name,
+                     help=w.describe("vehicle"),
                      index=vehicles.index("purified_water") if "purified_water" in vehicles else 0)
         w.field_error(p, "vehicle")
     with c2:
         if source == "tablets":
-            w.quantity_input("Average tablet weight (measured; needed for part tablets)", f"{p}.tablet_weight",
-                             ("mg", "g"), help="Weigh at least 10-20 tablets and divide: no published figure exists.")
+            w.quantity_input(None, f"{p}.tablet_weight", ("mg", "g"), note="measured; needed for part tablets",
+                             help="Weigh at least 10-20 tablets and divide: no published figure exists.")
             w.field_error(p, "weight_of_tablets")
     if source != "tablets":
         st.markdown("**Naltrexone HCl powder** (from the certificate of analysis)")
@@ -95,7 +91,7 @@ def dose_fields(p: str) -> None:
     st.markdown("**Doses** (for the dose-volume table and syringe check)")
     c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
     with c1:
-        st.multiselect("Doses", COMMON_DOSES, key=f"{p}.doses", accept_new_options=True,
+        st.multiselect(w.field_label("doses"), COMMON_DOSES, key=f"{p}.doses", accept_new_options=True,
                        format_func=lambda d: w.number_text(d) if isinstance(d, float) else str(d),
                        placeholder="choose or type doses, e.g. 1.5", label_visibility="collapsed")
     with c2:
@@ -108,11 +104,13 @@ def _balance_and_dates(p: str, ref) -> None:
     with st.expander("Dates"):
         c1, c2 = st.columns(2)
         with c1:
-            st.date_input("Compounding date", key=f"{p}.date", value="today", format="YYYY-MM-DD")
+            st.date_input(w.field_label("date"), key=f"{p}.date", value="today", format="YYYY-MM-DD",
+                          help=w.describe("date"))
             w.field_error(p, "date")
         with c2:
-            st.date_input("Earliest expiry (optional)", key=f"{p}.expiry", value=None, format="YYYY-MM-DD")
+            st.date_input(w.field_label("component_expiries", "the earliest; optional"), key=f"{p}.expiry", value=None,
+                          format="YYYY-MM-DD", help=w.describe("component_expiries"))
             w.field_error(p, "component_expiries")
         # on its own line: in a third column a tablet cut its label
-        st.checkbox("Count the compounding day as day 1", key=f"{p}.day_one",
+        st.checkbox(w.field_label("day_one_is_compounding_day"), key=f"{p}.day_one",
                     help="Some SOPs count the compounding day as day 1: the BUD is then one day earlier.")

@@ -16,7 +16,8 @@ from typing import Any
 import streamlit as st
 
 from app_pages import _records as rec
-from app_pages._drug_form import BASES, LABELS
+from app_pages import _widgets as w
+from app_pages._drug_form import BASES
 
 P = "rec.save"
 ORDER_KEYS = {"capsules": ("formula", "source", "strength", "capsules_ordered", "extra", "api_form", "potency",
@@ -80,7 +81,7 @@ def _basis_mismatch(name: str, lot: Any, used: str | None) -> str:
 
     forms = reference().forms
     return (f"{name}'s potency is the content of {forms[_lot_basis(lot)].name}; the calculation took the potency "
-            f"as the content of {forms[used].name if used in forms else used}: set “{LABELS['potency_basis']}” "
+            f"as the content of {forms[used].name if used in forms else used}: set “{w.field_label('potency_basis')}” "
             f"to “{BASES[_basis_choice(lot)]}” and calculate again")
 
 

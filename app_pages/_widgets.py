@@ -28,6 +28,7 @@ from typing import Any, Callable, Iterable, Sequence
 import streamlit as st
 
 from compounding.errors import CompoundingError
+from compounding.glossary import term
 
 PAGES = {
     "capsules": "app_pages/capsules.py",
@@ -142,6 +143,63 @@ def percent_text(value: Any) -> str | None:
     return quantity_text(value, "%")
 
 
+# --- names: every field's label comes from the glossary (compounding.glossary) ---------------------
+
+#: a widget key (whole, or its name after the page prefix) that is not the core's name for the field it sets
+KEY_FIELDS = {"expiry": "component_expiries", "day_one": "day_one_is_compounding_day", "qc.low": "individual_low",
+              "qc.high": "individual_high", "qc.mean_tol": "mean_tolerance", "qc.rsd_max": "rsd_maximum",
+              "qc.weights.unit": "weights_unit", "qc.file": "weights_file"}
+#: fields whose label on a page is the glossary's word for another key, where the field's own reads
+#: wrongly there: the weight check's ``target`` is a fill weight, not the titration's target dose
+LABEL_KEYS = {"qc.target": "fill_weight_per_capsule"}
+#: session state: each quantity box drawn this session, by key → the core field it sets (the name its
+#: refusal carries); tests/test_app_glossary.py checks every one is labelled by the glossary
+BOUND = "_bound_fields"
+
+
+def field_of(key: str) -> str | None:
+    """The glossary key whose label a widget shows, from the widget's key: ``cap.strength`` →
+    ``strength``, ``cap.expiry`` → ``component_expiries``, ``cap.actual.drug`` → ``actual_drug``,
+    ``qa.amount.api_to_weigh`` → ``api_to_weigh``, ``cap.record.patient`` → ``patient``; None for a
+    widget that sets no core field (a unit chooser, ``Your volume for dose 1``)."""
+    if key in LABEL_KEYS or key in KEY_FIELDS:
+        return LABEL_KEYS.get(key) or KEY_FIELDS[key]
+    name = key.partition(".")[2]
+    if name.startswith("actual."):
+        name = "actual_" + name.removeprefix("actual.")
+    name = name.removeprefix("record.").removeprefix("amount.")
+    name = KEY_FIELDS.get(name, name)
+    try:
+        term(name)
+    except KeyError:
+        return None
+    return name
+
+
+def field_label(field: str, note: str | None = None) -> str:
+    """The glossary's label for ``field``, with a note the glossary has no word for:
+    ``field_label("api_fill_weight", "optional")`` is "Drug powder fill weight (optional)"."""
+    return term(field).label + (f" ({note})" if note else "")
+
+
+def describe(field: str) -> str:
+    """The glossary's description of ``field``, for a widget's help."""
+    return term(field).description
+
+
+def field_name(field: str | None) -> str:
+    """What a refusal's field is called on the page: the glossary's label (``qa.api_to_weigh`` and
+    ``stages[2].dose`` by their own name), else the field as the core names it."""
+    if not field:
+        return "an input"
+    for key in (field, field.removeprefix("qa.")):
+        try:
+            return term(key).label
+        except KeyError:
+            continue
+    return field
+
+
 # --- input widgets ----------------------------------------------------------------------------------
 
 # what the core parser reads for each unit a chooser offers (counts: a whole number of them)
@@ -158,10 +216,10 @@ def box_key(key: str) -> str:
     return "q-" + re.sub(r"[^A-Za-z0-9_-]", "-", key)
 
 
-def quantity_input(label: str, key: str, units: Sequence[str], *, value: Any = None,
+def quantity_input(label: str | None, key: str, units: Sequence[str], *, value: Any = None,
                    unit: str | None = None, help: str | None = None, step: float | None = None,
                    placeholder: str | None = None, integer: bool = False, field: str | None = None,
-                   page: str | None = None) -> str | None:
+                   page: str | None = None, note: str | None = None) -> str | None:
     """A text box for the number and, with several units, a unit chooser beside it; returns the text
     for the core (``"4.5 mg"``), or None when blank. ``value``: a default (text or number).
 
@@ -173,7 +231,17 @@ def quantity_input(label: str, key: str, units: Sequence[str], *, value: Any = N
     ``field``: the core's name for this input (default: the key after the page prefix); the core's
     own error for it replaces the reading and is shown under the box (:func:`field_error`); ``page``:
     where that error is kept (default: the key's first part, ``cap`` for ``cap.strength``). ``step`` and ``integer`` are accepted for old callers.
+    ``label`` None: the glossary's label of the field the key sets (:func:`field_of`), with ``note``
+    in brackets ("optional"), and its description as ``help`` when none is given.
     """
+    first, _, name = key.partition(".")
+    st.session_state.setdefault(BOUND, {})[key] = field or name
+    if label is None:
+        known = field_of(key)
+        if len(units) == 1 and units[0].lower() not in (term(known).label + (note or "")).lower():
+            note = f"{units[0]}; {note}" if note else units[0]  # one bracket: "Batch size (capsules; optional)"
+        label = field_label(known, note)
+        help = help or describe(known)
     default = number_text(value)
     with st.container(key=box_key(key)):
         if len(units) == 1:
@@ -192,7 +260,6 @@ def quantity_input(label: str, key: str, units: Sequence[str], *, value: Any = N
                                       persist_state="session",
                                       label_visibility="collapsed", width=56 + 8 * max(len(u) for u in units))
         _show_reading(key, text, chosen, field, page)
-    first, _, name = key.partition(".")
     field_error(page or first, field or name)  # the core's own refusal of this field, beside it
     return quantity_text(text, chosen)
 
@@ -242,11 +309,11 @@ def balance_inputs(page: str, ref) -> None:
     c1, c2 = st.columns([3, 2])  # the balance's name needs the width on a tablet
     balances = list(ref.balances)
     with c1:
-        st.selectbox("Balance", balances, key=f"{page}.balance", index=balances.index(ref.default_balance),
-                     format_func=lambda k: f"MWQ {fq(ref.balances[k].mwq)} · {ref.balances[k].name}")
+        st.selectbox(field_label("balance"), balances, key=f"{page}.balance", help=describe("balance"),
+                     index=balances.index(ref.default_balance), format_func=lambda k: f"MWQ {fq(ref.balances[k].mwq)} · {ref.balances[k].name}")
         field_error(page, "balance")
     with c2:
-        quantity_input("or its own MWQ (optional)", f"{page}.mwq", ("mg", "g"),
+        quantity_input(None, f"{page}.mwq", ("mg", "g"), note="optional",
                        help="Your balance's minimum weighable quantity; overrides the one above.")
 
 
@@ -303,17 +370,18 @@ def error_slot(page: str):
     return st.container(key=f"{page}-summary")
 
 
-def form_error_summary(page: str, slot, labels: dict[str, str]) -> None:
-    """Fill ``slot`` (from :func:`error_slot`, above the form) with the error, or a pointer to the field."""
+def form_error_summary(page: str, slot, labels: dict[str, str] | None = None) -> None:
+    """Fill ``slot`` (from :func:`error_slot`, above the form) with the error, or a pointer to the field
+    (named by ``labels``, else by the glossary: :func:`field_name`)."""
     err = st.session_state.get(f"{page}.error")
     if not err:
         return
+    field = err.get("field")
+    name = (labels or {}).get(field or "") or field_name(field)
     if st.session_state.get(f"{page}.error_shown"):
-        name = labels.get(err.get("field") or "", err.get("field") or "an input")
         slot.error(f"Not calculated: check **{name}** below.", icon=":material/error:")
     else:
-        field = err.get("field")
-        where = f"**{labels.get(field, field)}**: " if field else ""
+        where = f"**{name}**: " if field else ""
         slot.error(f"Not calculated. {where}{error_text(err)}", icon=":material/error:")
 
 
@@ -540,7 +608,7 @@ def record_fields(page: str, kind: str = "capsules") -> dict[str, str]:
         cols = st.columns(2)
         for i, (key, label) in enumerate(RECORD_FIELDS.items()):
             with cols[i % 2]:
-                value = st.text_input(label, key=f"{page}.record.{key}")
+                value = st.text_input(label, key=f"{page}.record.{key}", help=describe(key))
             if value.strip():
                 out[key] = value.strip()
     return out

@@ -81,7 +81,7 @@ def results(b) -> None:
                f"{b.filler_name} · compounded {b.compounding_date.isoformat()}")
     from compounding.sheet import extra_text
 
-    figures = [("Capsules to make", str(int(b.capsules_to_make.magnitude)),
+    figures = [(term("capsules_to_make").label, str(int(b.capsules_to_make.magnitude)),
                 f"{int(b.capsules_ordered.magnitude)} ordered + {extra_text(b)} extra")]
     plan = b.aliquot
     needed = b.drug_powder_to_weigh
@@ -95,12 +95,12 @@ def results(b) -> None:
         notes = [f"holds {w.fq(b.naltrexone_hcl, mg)} naltrexone HCl" if plan is None else
                  f"batch: {w.fq(b.naltrexone_hcl, mg)} naltrexone HCl"]
         notes.append(w.potency_note(b))
-        label = "Powder to weigh for the aliquot" if plan else "Naltrexone HCl powder to weigh"
+        label = "Powder to weigh for the aliquot" if plan else term("api_to_weigh").label
         figures.append((label, weigh, " · ".join(notes) + plan_note))
     else:
         from compounding.sheet import tablets_worth
 
-        figures.append(("Tablet powder for the aliquot" if plan else "Tablet powder to weigh", weigh,
+        figures.append(("Tablet powder for the aliquot" if plan else term("tablet_powder_to_weigh").label, weigh,
                         f"crush {w.rounded_up(b.tablets_to_crush, tablets_worth(b))} of 50 mg (their powder "
                         f"holds the {drug.shown} weighed; the batch needs {w.fq(Q(b.tablets_equivalent, tablet))}' "
                         f"worth of drug) · average tablet {w.fq(b.average_tablet_weight * (1 * b.tablets_to_crush.units), mg)}"
@@ -108,14 +108,14 @@ def results(b) -> None:
     figures.append((term("filler_to_add").label, filler.shown if filler else "none", f"{b.filler_name}" + (
         f" · plus {w.fq(plan.diluent_in_aliquot, mg)} carried in the aliquot" if plan else "")))
     p = b.planned
-    figures.append(("Drug per capsule delivered", w.per_capsule(p.drug_per_capsule),
+    figures.append((term("drug_per_capsule").label + " delivered", w.per_capsule(p.drug_per_capsule),
                     f"{w.fq(p.percent_of_target)} of the {strength} strength, from the weighings "
                     f"as planned (limits {w.pct(b.qc_low)}-{w.pct(b.qc_high)})"))
-    figures.append(("Blend total", w.fq(b.blend_total, mg), "drug powder + filler (calculated)"))
-    figures.append(("Fill weight per capsule", w.per_capsule(b.fill_weight_per_capsule),
+    figures.append((term("blend_total").label, w.fq(b.blend_total, mg), "drug powder + filler (calculated)"))
+    figures.append((term("fill_weight_per_capsule").label, w.per_capsule(b.fill_weight_per_capsule),
                     f"QC: each capsule {w.per_capsule(b.fill_weight_min)} to {w.per_capsule(b.fill_weight_max)} "
                     f"({w.pct(b.qc_low)}-{w.pct(b.qc_high)})"))
-    figures.append(("Beyond-use date", b.bud.date.isoformat(),
+    figures.append((term("bud").label, b.bud.date.isoformat(),
                     f"{w.fq(b.bud.days)} · {b.bud.storage_label}"))
     w.key_figures(figures)
 
@@ -196,10 +196,11 @@ def _actual_weights(b) -> None:
         columns = st.columns(2)
         for i, x in enumerate(b.weighings):
             with columns[i % 2]:
-                w.quantity_input(f"Actual: {x.what}", f"{PA}.{x.key}", ("mg", "g"), page=PA, field=f"actual_{x.key}",
-                                 help=f"Target {x.shown}" + (f"; acceptable {x.window}" if x.window else ""))
+                w.quantity_input(None, f"{PA}.{x.key}", ("mg", "g"), page=PA, field=f"actual_{x.key}",
+                                 help=f"{x.what[0].upper()}{x.what[1:]}: target {x.shown}"
+                                      + (f"; acceptable {x.window}" if x.window else ""))
         st.button("Recalculate", on_click=_recalculate, key=f"{PA}.calculate", icon=":material/calculate:")
-    w.form_error_summary(PA, summary, {f"actual_{x.key}": f"Actual: {x.what}" for x in b.weighings})
+    w.form_error_summary(PA, summary)
     if st.session_state.get(f"{PA}.result") is not None and st.session_state.get(f"{PA}.stale"):
         st.info("**The actual weights have changed since the last recalculation.** Its figures are hidden and "
                 "the figures and downloads on this page are the plan's: press Recalculate.", icon=":material/update:")
@@ -219,11 +220,11 @@ def _recalculated(b) -> None:
               "Used": format_quantity(a.weights[x.key], mg) + ("" if x.key in a.actual else " (as planned)")}
              for x in b.weighings])
     w.key_figures([
-        ("Drug per capsule (actual)", format_quantity(a.drug_per_capsule * (1 * capsule), mg),
+        (term("drug_per_capsule_actual").label, format_quantity(a.drug_per_capsule * (1 * capsule), mg),
          f"{w.fq(a.percent_of_target)} of the strength"),
-        ("Fill weight per capsule (actual)", w.per_capsule(a.fill_weight_per_capsule),
+        (term("fill_weight_per_capsule_actual").label, w.per_capsule(a.fill_weight_per_capsule),
          f"weight check: {w.per_capsule(a.fill_weight_min)} to {w.per_capsule(a.fill_weight_max)}"),
-        ("Blend total (actual)", w.fq(a.blend_total, mg), "from the weights used"),
+        (term("blend_total_actual").label, w.fq(a.blend_total, mg), "from the weights used"),
     ])
     if a.within_limits:
         st.success("Recalculated from the actual weights: the batch is within its limits.", icon=":material/check:")
@@ -249,7 +250,7 @@ summary = w.error_slot(P)
 with st.container(border=True):
     cf.fields(P, mf, method)
     st.button("Calculate", type="primary", on_click=_calculate, key=f"{P}.calculate", icon=":material/calculate:")
-w.form_error_summary(P, summary, cf.LABELS)
+w.form_error_summary(P, summary)
 
 batch = w.current_result(P)
 if batch is not None:

@@ -73,7 +73,7 @@ def amount_fields(source: str, preparation: str = "capsules", p: str = P) -> Non
         for col, (key, check) in zip(cols, items[start:start + 3]):
             with col:
                 units = (check.kind,) if check.kind in ("capsules", "tablets") else check.units
-                w.quantity_input(check.label, f"{p}.amount.{key}", units, field=f"qa.{key}")
+                w.quantity_input(None, f"{p}.amount.{key}", units, field=f"qa.{key}")
     w.field_error(p, "qa.amounts")
 
 
@@ -170,8 +170,8 @@ w.forget_if_changed(P, _inputs)
 w.forget_if_changed(PL, _inputs_liquid)
 reenter, record = st.tabs(["Re-enter and compare", "Check an exported Excel record"])
 with reenter:
-    preparation = st.radio("Preparation", list(PREPARATIONS), key=f"{P}.preparation", horizontal=True,
-                           format_func=PREPARATIONS.get)
+    preparation = st.radio(w.field_label("preparation"), list(PREPARATIONS), key=f"{P}.preparation", horizontal=True,
+                           format_func=PREPARATIONS.get, help=w.describe("preparation"))
     if preparation == "capsules":
         mf, method = cf.setup(P)
         summary = w.error_slot(P)
@@ -181,9 +181,7 @@ with reenter:
             amount_fields(mf.source)
             st.button("Compare", type="primary", on_click=_calculate, key=f"{P}.calculate",
                       icon=":material/fact_check:")
-        labels = dict(cf.LABELS, **{f"qa.{k}": c.label for k, c in _checkables(mf.source).items()},
-                      **{"qa.amounts": "Your own amounts"})
-        w.form_error_summary(P, summary, labels)
+        w.form_error_summary(P, summary, {"qa.amounts": "Your own amounts"})
         check = w.current_result(P, "comparison")
         if check is not None:
             with st.container(key=f"{P}-result"):
@@ -199,9 +197,7 @@ with reenter:
             dose_volume_fields()
             st.button("Compare", type="primary", on_click=_calculate_liquid, key=f"{PL}.calculate",
                       icon=":material/fact_check:")
-        labels = dict(lf.LABELS, **{f"qa.{k}": c.label for k, c in _checkables(source, "oral_liquid").items()},
-                      **{"qa.amounts": "Your own amounts", "qa.dose_volumes": "Dose volumes"})
-        w.form_error_summary(PL, summary, labels)
+        w.form_error_summary(PL, summary, {"qa.amounts": "Your own amounts", "qa.dose_volumes": "Dose volumes"})
         check = w.current_result(PL, "comparison")
         if check is not None:
             with st.container(key=f"{PL}-result"):

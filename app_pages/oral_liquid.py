@@ -4,6 +4,8 @@ could be read against the wrong one."""
 
 import streamlit as st
 
+from compounding.glossary import term
+
 from app_pages import _liquid_form as lf
 from app_pages import _widgets as w
 from app_pages._save_batch import save_as_batch
@@ -29,33 +31,33 @@ def results(r) -> None:
     figures = []  # the first thing to weigh (or count) first, then what it makes
     if r.source == "tablets":
         if r.tablet_powder_to_weigh is not None:
-            figures.append(("Tablet powder to weigh", w.fq(r.tablet_powder_to_weigh, mg),
+            figures.append((term("tablet_powder_to_weigh").label, w.fq(r.tablet_powder_to_weigh, mg),
                             f"crush {w.rounded_up(r.tablets_to_crush, r.tablets_equivalent)} of 50 mg"))
         else:
-            figures.append(("Whole 50 mg tablets to use", w.fq(r.tablets_to_use), "no weighing needed"))
+            figures.append((term("tablets_to_use").label, w.fq(r.tablets_to_use), "no weighing needed"))
     else:
         note = w.potency_note(r)
         if r.aliquot is not None:
-            figures.append(("Naltrexone HCl powder to weigh", w.fq(r.aliquot.api_to_weigh, mg),
+            figures.append((term("api_to_weigh").label, w.fq(r.aliquot.api_to_weigh, mg),
                             "below the MWQ: " + " ".join(r.aliquot.instructions()[1:]) + f" · {note}"))
         else:
-            figures.append(("Naltrexone HCl powder to weigh", w.fq(r.api_to_weigh, mg), note))
-    figures += [("Concentration", conc, f"{w.fq(r.naltrexone_hcl)} in {w.fq(r.final_volume)}"),
-                ("Final volume", w.fq(r.final_volume), f"at {conc}"),
-                ("Naltrexone HCl in the batch", w.fq(r.naltrexone_hcl), f"for {conc}"),
-                ("Beyond-use date", r.bud.date.isoformat(), f"{w.fq(r.bud.days)} · {r.bud.storage_label}")]
+            figures.append((term("api_to_weigh").label, w.fq(r.api_to_weigh, mg), note))
+    figures += [(term("concentration").label, conc, f"{w.fq(r.naltrexone_hcl)} in {w.fq(r.final_volume)}"),
+                (term("final_volume").label, w.fq(r.final_volume), f"at {conc}"),
+                (term("naltrexone_hcl").label, w.fq(r.naltrexone_hcl), f"for {conc}"),
+                (term("bud").label, r.bud.date.isoformat(), f"{w.fq(r.bud.days)} · {r.bud.storage_label}")]
     w.key_figures(figures)
 
     st.markdown(f"#### Vehicle for {w.fq(r.final_volume)} at {conc}")
-    w.table([{"Component": c.name, "Role": c.role.replace("_", " "),
-              "Amount": "to the final volume" if c.amount is None else w.fq(c.amount)} for c in r.components])
+    w.table([{"Component": c.name, term("role").label: c.role.replace("_", " "),
+              term("amount").label: "to the final volume" if c.amount is None else w.fq(c.amount)} for c in r.components])
 
     if r.dose_volumes:
         st.markdown(f"#### Dose volumes at {conc}")
-        w.table([{"Dose": w.fq(d.dose), f"Volume at {conc}": w.fq(d.volume),
-                  "Syringe": d.syringe.name if d.syringe else "none holds it",
-                  "On a graduation": "yes" if d.on_graduation else "NO",
-                  "Measurable": "yes" if d.measurable else "NO",
+        w.table([{term("dose").label: w.fq(d.dose), f"{term('volume').label} at {conc}": w.fq(d.volume),
+                  term("syringe").label: d.syringe.name if d.syringe else "none holds it",
+                  term("on_graduation").label: "yes" if d.on_graduation else "NO",
+                  term("measurable").label: "yes" if d.measurable else "NO",
                   "Days per bottle": "—" if d.days_supply is None else (
                       f"{w.fq(d.days_usable)} (limited by the BUD; lasts {w.fq(d.days_supply)})"
                       if d.limited_by_bud else w.fq(d.days_supply))} for d in r.dose_volumes])
@@ -97,7 +99,7 @@ summary = w.error_slot(P)
 with st.container(border=True):
     lf.fields(P, source)
     st.button("Calculate", type="primary", on_click=_calculate, key=f"{P}.calculate", icon=":material/calculate:")
-w.form_error_summary(P, summary, lf.LABELS)
+w.form_error_summary(P, summary)
 
 prep = w.current_result(P)
 if prep is not None:

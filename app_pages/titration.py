@@ -3,16 +3,16 @@ dose over time, what to dispense, and the dated patient chart."""
 
 import streamlit as st
 
+from compounding.glossary import term
+
 from app_pages import _widgets as w
 
 P = "tit"
 MODES = {"regimen": "Regimen (a preset, or your own start, step and target)", "stages": "Explicit stages"}
 FORMS = {"capsules": "Capsules", "liquid": "Oral liquid"}
 OWN = "(own regimen)"
-LABELS = {"preset": "Preset", "start": "Start dose", "step": "Step", "every": "Every", "target": "Target dose",
-          "maintain": "Stay at target", "stages": "Stages", "form": "Form", "concentration": "Concentration",
-          "vehicle": "Vehicle", "start_date": "Start date", "overage": "Overage per fill",
-          **{f"stages[{i}].{x}": f"Stages, row {i + 1}, {x}" for i in range(60) for x in ("dose", "days")}}
+# the fields are named by the glossary (w.field_label); a stage's cell by its row
+LABELS = {f"stages[{i}].{x}": f"Stages, row {i + 1}, {x}" for i in range(60) for x in ("dose", "days")}
 # text cells, read by the core's parser like every other quantity (a number cell reinterprets "0,5")
 DEFAULT_STAGES = {"Dose": ["1.5", "3", "4.5"], "Days": ["14", "14", "28"]}
 
@@ -73,19 +73,19 @@ def fields(mode: str, form: str) -> None:
     data = w.liquid_data()
     if mode == "regimen":
         presets = [OWN] + list(data.regimens)
-        st.selectbox("Preset regimen (the fields below override it; blank fields take the preset's value)",
-                     presets, key=f"{P}.preset", index=presets.index("ldnrt_slow") if "ldnrt_slow" in presets else 0,
+        st.selectbox(w.field_label("preset", "the fields below override it; blank fields take the preset's value"),
+                     presets, key=f"{P}.preset", help=w.describe("preset"), index=presets.index("ldnrt_slow") if "ldnrt_slow" in presets else 0,
                      format_func=lambda k: k if k == OWN else data.regimens[k].name)
         w.field_error(P, "preset")
         c1, c2, c3 = st.columns(3)
         with c1:
-            w.quantity_input("Start dose", f"{P}.start", ("mg", "mcg"))
-            w.quantity_input("Target dose", f"{P}.target", ("mg", "mcg"))
+            w.quantity_input(None, f"{P}.start", ("mg", "mcg"))
+            w.quantity_input(None, f"{P}.target", ("mg", "mcg"))
         with c2:
-            w.quantity_input("Step", f"{P}.step", ("mg", "mcg"))
+            w.quantity_input(None, f"{P}.step", ("mg", "mcg"))
         with c3:
-            w.quantity_input("Every", f"{P}.every", ("days", "weeks"), integer=True)
-            w.quantity_input("Stay at target for", f"{P}.maintain", ("days", "weeks"), integer=True)
+            w.quantity_input(None, f"{P}.every", ("days", "weeks"), integer=True)
+            w.quantity_input(None, f"{P}.maintain", ("days", "weeks"), integer=True)
     else:
         import pandas as pd
 
@@ -101,17 +101,19 @@ def fields(mode: str, form: str) -> None:
     if form == "liquid":
         c1, c2, c3 = st.columns([3, 3, 2])
         with c1:
-            w.quantity_input("Concentration (blank: 1 mg/mL)", f"{P}.concentration", ("mg/mL", "mcg/mL"))
+            w.quantity_input(None, f"{P}.concentration", ("mg/mL", "mcg/mL"), note="blank: 1 mg/mL")
         with c2:
             vehicles = list(data.vehicles)
-            st.selectbox("Vehicle (sets the BUD of each fill)", vehicles, key=f"{P}.vehicle",
+            st.selectbox(w.field_label("vehicle", "sets the BUD of each fill"), vehicles, key=f"{P}.vehicle",
+                         help=w.describe("vehicle"),
                          format_func=lambda k: data.vehicles[k].name,
                          index=vehicles.index("purified_water") if "purified_water" in vehicles else 0)
             w.field_error(P, "vehicle")
         with c3:
-            w.quantity_input("Overage per fill", f"{P}.overage", ("%",),
+            w.quantity_input(None, f"{P}.overage", ("%",), note="% per fill",
                              help="Extra volume for losses in each bottle; blank: none.")
-    st.date_input("Start date (day 1)", key=f"{P}.start_date", value="today", format="YYYY-MM-DD")
+    st.date_input(w.field_label("start_date", "day 1"), key=f"{P}.start_date", value="today", format="YYYY-MM-DD",
+                  help=w.describe("start_date"))
     w.field_error(P, "start_date")
 
 
@@ -139,28 +141,29 @@ def results(plan) -> None:
                  f"{'capsules' if plan.form == 'capsules' else f'oral liquid {conc}'}")
     st.caption(f"From {plan.start_date.isoformat()} to {last.end_date.isoformat()}"
                + (f" · preset {plan.preset}" if plan.preset else ""))
-    figures = [("Days in the plan", str(plan.total_days), f"{len(plan.stages)} stages"),
-               ("Naltrexone HCl over the plan", w.fq(plan.total_drug, mg), "one dose daily at bedtime")]
+    figures = [(term("total_days").label, str(plan.total_days), f"{len(plan.stages)} stages"),
+               (term("total_drug").label, w.fq(plan.total_drug, mg), "one dose daily at bedtime")]
     if plan.form == "capsules":
         # one capsule a day, of that day's strength: the plan's days are its capsules
         figures.append(("Capsules to dispense", str(plan.total_days), ", ".join(
             f"{n} × {w.fq(s)}" for s, n in plan.capsules_per_strength)))
     else:
-        figures += [("Concentration", conc, f"{w.fq(plan.total_volume)} in all"),
-                    ("Liquid over the plan", w.fq(plan.total_volume), f"at {conc}"),
-                    ("Fills (bottles)", str(len(plan.fills)), f"each within its BUD of {plan.bud_days} days")]
+        figures += [(term("concentration").label, conc, f"{w.fq(plan.total_volume)} in all"),
+                    (term("total_volume").label, w.fq(plan.total_volume), f"at {conc}"),
+                    (term("fills").label + " (bottles)", str(len(plan.fills)), f"each within its BUD of {plan.bud_days} days")]
     w.key_figures(figures)
     st.altair_chart(_chart(plan), width="stretch")
 
     st.markdown("#### Stages")
     rows = []
     for i, s in enumerate(plan.stages, 1):
-        row = {"Stage": str(i), "Dose": w.fq(s.dose), "Days": str(s.days),
+        row = {"Stage": str(i), term("dose").label: w.fq(s.dose), term("days").label: str(s.days),
                "From": s.start_date.isoformat(), "To": s.end_date.isoformat()}
         if s.dose_volume is not None:
             dv = s.dose_volume
-            row.update({f"Volume at {conc}": w.fq(dv.volume), "Syringe": dv.syringe.name if dv.syringe else "none",
-                        "On a graduation": "yes" if dv.on_graduation else "NO"})
+            row.update({f"{term('volume').label} at {conc}": w.fq(dv.volume),
+                        term("syringe").label: dv.syringe.name if dv.syringe else "none",
+                        term("on_graduation").label: "yes" if dv.on_graduation else "NO"})
         rows.append(row)
     w.table(rows)
 
@@ -210,8 +213,8 @@ with c1:
     mode = st.radio("Plan from", list(MODES), key=f"{P}.mode", format_func=MODES.get, horizontal=True,
                     on_change=w.forget_result(P))
 with c2:
-    form = st.radio("Form", list(FORMS), key=f"{P}.form", format_func=FORMS.get, horizontal=True,
-                    on_change=w.forget_result(P))
+    form = st.radio(w.field_label("form"), list(FORMS), key=f"{P}.form", format_func=FORMS.get, horizontal=True,
+                    on_change=w.forget_result(P), help=w.describe("form"))
 summary = w.error_slot(P)
 with st.container(border=True):
     fields(mode, form)

@@ -2,13 +2,13 @@
 
 import streamlit as st
 
+from compounding.glossary import term
+
 from app_pages import _widgets as w
 
 P = "qc"
-LABELS = {"target": "Target fill weight", "shell": "Empty shell weight", "individual_low": "Low limit",
-          "individual_high": "High limit", "mean_tolerance": "Mean tolerance", "rsd_maximum": "RSD limit",
-          "weights": "Capsule weights", "weights_file": "Balance file", "weights_unit": "Unit of the weights",
-          "batch_size": "Capsules in the batch", "balance": "Balance", "mwq": "Balance MWQ"}
+# the fields are named by the glossary (w.field_label); the target by the fill weight it is (w.LABEL_KEYS)
+LABELS = {"target": w.field_label("fill_weight_per_capsule")}
 MODES = {"net": "net fill weights (shell tared or removed)", "gross": "gross weights (filled capsule, shell included)"}
 
 
@@ -109,11 +109,11 @@ def results(r) -> None:
     else:
         st.error(f"**FAIL**\n{reasons}", icon=":material/cancel:")
     w.key_figures([
-        ("Mean net fill weight", w.fq(r.mean), f"{w.pct(r.mean_percent_of_target)} of target {w.fq(r.target)}"),
-        ("SD (sample)", "n/a" if r.sd is None else w.fq(r.sd), "n − 1"),
-        ("RSD", "n/a" if r.rsd is None else w.pct(r.rsd), f"limit {w.pct(r.rsd_maximum)}"),
+        (term("mean").label, w.fq(r.mean), f"{w.pct(r.mean_percent_of_target)} of target {w.fq(r.target)}"),
+        (term("sd").label + " (sample)", "n/a" if r.sd is None else w.fq(r.sd), "n − 1"),
+        (term("rsd").label, "n/a" if r.rsd is None else w.pct(r.rsd), f"limit {w.pct(r.rsd_maximum)}"),
         ("Lightest", w.fq(r.minimum), f"lowest allowed {w.fq(r.lowest_allowed)}"),
-        ("Heaviest", w.fq(r.maximum), f"highest allowed {w.fq(r.highest_allowed)}"),
+        (term("maximum").label, w.fq(r.maximum), f"highest allowed {w.fq(r.highest_allowed)}"),
         ("Outside limits", str(r.outside_limits), f"of {r.n} capsules"),
     ])
     w.show_warnings(r.warnings)
@@ -126,8 +126,8 @@ def results(r) -> None:
         row = {"Capsule": str(c.number)}
         if c.gross is not None:
             row["Gross"] = w.fq(c.gross)
-        row.update({"Net": w.fq(c.net), "% of target": w.pct(c.percent_of_target),
-                    "Within limits": "yes" if c.within_limits else "NO"})
+        row.update({"Net": w.fq(c.net), term("percent_of_target").label: w.pct(c.percent_of_target),
+                    term("within_limits").label: "yes" if c.within_limits else "NO"})
         rows.append(row)
     w.table(rows)
     w.show_trace(r.trace)
@@ -147,37 +147,38 @@ summary = w.error_slot(P)
 with st.container(border=True):
     c1, c2 = st.columns(2)
     with c1:
-        w.quantity_input("Target fill weight per capsule", f"{P}.target", ("mg", "g"),
+        w.quantity_input(None, f"{P}.target", ("mg", "g"), field="target",
                          help="The fill weight per capsule from the batch sheet.")
         st.radio("The weights are", list(MODES), key=f"{P}.mode", format_func=MODES.get)
-        w.quantity_input("Empty shell weight (for gross weights)", f"{P}.shell", ("mg", "g"),
+        w.quantity_input(None, f"{P}.shell", ("mg", "g"), note="for gross weights",
                          help="Mean weight of empty shells of this size; subtracted from each gross weight.")
-        w.quantity_input("Capsules in the batch (optional)", f"{P}.batch_size", ("capsules",), integer=True,
+        w.quantity_input(None, f"{P}.batch_size", ("capsules",), integer=True, note="optional",
                          help=f"A batch smaller than the QC sample of {int(limits.sample_size.quantity.magnitude)} "
                               "is complete when every capsule is weighed.")
     with c2:
         d1, d2 = st.columns(2)
         pct = lambda fig: fig.quantity.to("percent").magnitude  # noqa: E731
         with d1:
-            w.quantity_input("Each capsule at least (% of target)", f"{P}.low", ("%",),
+            w.quantity_input(None, f"{P}.low", ("%",), note="% of target",
                              value=pct(limits.individual_low), help=limits.individual_low.source, field="individual_low")
-            w.quantity_input("Mean within ± (% of target)", f"{P}.mean_tol", ("%",),
+            w.quantity_input(None, f"{P}.mean_tol", ("%",), note="± % of target",
                              value=pct(limits.mean_tolerance), help=limits.mean_tolerance.source, field="mean_tolerance")
         with d2:
-            w.quantity_input("Each capsule at most (% of target)", f"{P}.high", ("%",),
+            w.quantity_input(None, f"{P}.high", ("%",), note="% of target",
                              value=pct(limits.individual_high), help=limits.individual_high.source, field="individual_high")
-            w.quantity_input("RSD at most", f"{P}.rsd_max", ("%",), value=pct(limits.rsd_maximum),
+            w.quantity_input(None, f"{P}.rsd_max", ("%",), value=pct(limits.rsd_maximum),
                              help=limits.rsd_maximum.source, field="rsd_maximum")
     c1, c2 = st.columns([3, 1])
     with c1:
-        st.text_area("Capsule weights (one per line; a weight may carry its own unit, e.g. 0.2713 g)",
+        st.text_area(w.field_label("weights", "one per line; a weight may carry its own unit, e.g. 0.2713 g"),
                      key=f"{P}.weights", height=180, placeholder="271.2\n270.8\n272.1\n...")
     with c2:
-        st.selectbox("Unit of plain numbers", ("mg", "g"), key=f"{P}.weights.unit")
+        st.selectbox(w.field_label("weights_unit", "plain numbers"), ("mg", "g"), key=f"{P}.weights.unit")
         w.field_error(P, "weights_unit")
     w.field_error(P, "weights")
     w.balance_inputs(P, w.reference())
-    st.file_uploader("or upload the balance's export (CSV or text)", type=["csv", "txt", "tsv"], key=f"{P}.file")
+    st.file_uploader(w.field_label("weights_file", "or upload the balance's export: CSV or text"),
+                     type=["csv", "txt", "tsv"], key=f"{P}.file")
     w.field_error(P, "weights_file")
     st.button("Check weights", type="primary", on_click=_calculate, key=f"{P}.calculate", icon=":material/scale:")
 w.form_error_summary(P, summary, LABELS)

@@ -20,9 +20,9 @@ from app_pages import _widgets as w
 from compounding.errors import CompoundingError
 
 P = "wl"
-LABELS = {"file": "Worklist file", "date": "Compounding date", "extra": "Extra capsules per batch",
-          "liquid_overage": "Liquid overage", "tablet_weight": "Average weight of one 50 mg tablet",
-          "potency": "As-is potency of the API lot", "anticipatory": "Anticipatory stock",
+LABELS = {"file": "Worklist file", "date": "Compounding date", "extra": w.field_label("extra", "per batch"),
+          "liquid_overage": "Liquid overage", "tablet_weight": w.field_label("tablet_weight"),
+          "potency": w.field_label("potency", "of the API lot"), "anticipatory": "Anticipatory stock",
           "lots": "Lots on hand", "lot_prefix": "Lot prefix", "pharmacy": "Pharmacy name",
           "pharmacy_contact": "Pharmacy address and phone", "label_size": "Label stock", "barcode": "Barcode"}
 OPTION_FIELDS = ("extra", "liquid_overage", "tablet_weight", "potency", "anticipatory", "lots", "lot_prefix")
@@ -125,7 +125,7 @@ def _inputs() -> None:
     # after a visit to another page, and a widget with both warns on the page
     st.session_state.setdefault(f"{P}.date", dt.date.today())
     st.session_state.setdefault(f"{P}.lot_prefix", "LDN")
-    c1.date_input("Compounding date", key=f"{P}.date", format="YYYY-MM-DD")
+    c1.date_input(w.field_label("date"), key=f"{P}.date", format="YYYY-MM-DD", help=w.describe("date"))
     with st.expander("Batch options: extra, tablets or API lot, anticipatory stock, lots on hand"):
         a, b = st.columns(2)
         a.text_input(LABELS["extra"], key=f"{P}.extra", placeholder="none, or e.g. 2 or 10%")
@@ -280,7 +280,7 @@ def _file_inputs() -> None:
                 format_func=lambda k: data.stock(k).name)
     b.selectbox(LABELS["barcode"], ["datamatrix", "qr"], key=f"{P}.barcode",
                 format_func={"datamatrix": "GS1 DataMatrix", "qr": "QR code"}.get)
-    a.selectbox("Dose chart paper", ["A4", "Letter"], key=f"{P}.paper")
+    a.selectbox(w.field_label("paper", "dose chart"), ["A4", "Letter"], key=f"{P}.paper", help=w.describe("paper"))
 
 
 def _write_files(plan) -> dict[str, Any]:

@@ -158,10 +158,10 @@ def test_capsules_recalculated_from_the_actual_weights():
     at = capsules(**CAP05)
     submit(set_inputs(at, "cap.actual", drug=(452.0, "mg"), filler=(26.4, "g")), "cap.actual")
     m = metrics(at)
-    assert m["Drug per capsule (actual)"] == "4.57 mg"  # 4.5656… mg, 2 places for mg (one display rule)
+    assert m["Drug per capsule, actual"] == "4.57 mg"  # 4.5656… mg, 2 places for mg (one display rule)
     assert "101.46% of the strength" in all_text(at)
-    assert m["Fill weight per capsule (actual)"] == "271.23 mg"
-    assert m["Blend total (actual)"] == "26852 mg"
+    assert m["Fill weight per capsule, actual"] == "271.23 mg"
+    assert m["Blend total, actual"] == "26852 mg"
     assert "the batch is within its limits" in all_text(at) and not errors(at)
     assert m["Naltrexone HCl powder to weigh"] == "450 mg"  # the plan stays on screen
     assert "410 mg to 490 mg" in all_text(at)  # its acceptable window, in the "What to weigh" table
@@ -316,7 +316,7 @@ def test_weight_check_pass():
     m = metrics(at)
     assert m["Mean net fill weight"] == "271.1 mg"
     assert m["Outside limits"] == "0"
-    assert m["RSD"] == "0.23%"  # SD 0.6254 mg ÷ 271.1 mg
+    assert m["Relative standard deviation"] == "0.23%"  # SD 0.6254 mg ÷ 271.1 mg
     assert any("PASS" in s for s in values(at, "success"))
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")  # the plot with the limits
 
@@ -429,8 +429,8 @@ def test_liquid_lq01_one_tablet_in_50_ml():
     doses = at.table[1].value
     assert list(doses["Volume at 1 mg/mL"]) == ["1.5 mL", "3 mL", "4.5 mL"]
     # issue 8.7: 4.5 mL is on the 10 mL syringe's 0.5 mL marks, so 1 mg/mL stays and nothing else is recommended
-    assert list(doses["On a graduation"]) == ["yes", "yes", "yes"]
-    assert list(doses["Syringe"])[2] == "10 mL oral syringe (0.5 mL marks)"
+    assert list(doses["On a mark"]) == ["yes", "yes", "yes"]
+    assert list(doses["Oral syringe"])[2] == "10 mL oral syringe (0.5 mL marks)"
     # 50 mL lasts 33, 17 and 11 days at 1.5, 3 and 4.5 mg; the BUD of water is 14 days
     assert list(doses["Days per bottle"]) == ["14 days (limited by the BUD; lasts 33 days)",
                                               "14 days (limited by the BUD; lasts 17 days)", "11 days"]
@@ -1002,7 +1002,7 @@ def test_actual_weights_are_text_boxes_that_refuse_a_comma_beside_themselves():
     refusals = [e for e in errors(at) if "has a comma" in e]
     assert len(refusals) == 2 and all("write 0.5" in e for e in refusals), refusals
     m = metrics(at)
-    assert "Drug per capsule (actual)" not in m and m["Naltrexone HCl powder to weigh"] == "450 mg"
+    assert "Drug per capsule, actual" not in m and m["Naltrexone HCl powder to weigh"] == "450 mg"
     assert all(at.text_input(key=b.key).value == "0,5" for b in boxes)
 
 
@@ -1010,9 +1010,9 @@ def test_a_changed_actual_weight_hides_the_recalculation_until_recalculate():
     # CAP-05 weighed 452 mg and 26.4 g: fill (452 + 26400) ÷ 99 = 271.23 mg; the plan's is 271.03 mg
     at = capsules(**CAP05)
     submit(set_inputs(at, "cap.actual", drug=(452.0, "mg"), filler=(26.4, "g")), "cap.actual")
-    assert metrics(at)["Fill weight per capsule (actual)"] == "271.23 mg"
+    assert metrics(at)["Fill weight per capsule, actual"] == "271.23 mg"
     at.text_input(key="cap.actual.drug").set_value("460").run()  # typed, not recalculated
-    assert "Fill weight per capsule (actual)" not in metrics(at)
+    assert "Fill weight per capsule, actual" not in metrics(at)
     assert any("actual weights have changed" in i for i in values(at, "info"))
     assert metrics(at)["Naltrexone HCl powder to weigh"] == "450 mg"  # the plan stays
     at.button(key="cap.to_weight_check").click().run()  # and the weight check gets the plan's target
@@ -1021,7 +1021,7 @@ def test_a_changed_actual_weight_hides_the_recalculation_until_recalculate():
     # recalculated: (460 + 26400) ÷ 99 = 271.31 mg; 4.5 × 460 ÷ 445.5 = 4.6465 mg = 103.25 %
     submit(at, "cap.actual")
     m = metrics(at)
-    assert m["Fill weight per capsule (actual)"] == "271.31 mg" and m["Drug per capsule (actual)"] == "4.65 mg"
+    assert m["Fill weight per capsule, actual"] == "271.31 mg" and m["Drug per capsule, actual"] == "4.65 mg"
     at.button(key="cap.to_weight_check").click().run()
     assert at.text_input(key="qc.target").value == "271.31"
 

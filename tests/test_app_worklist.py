@@ -130,7 +130,7 @@ def test_a_planning_refusal_names_the_option_to_fix():
     rows = [row("RX-1", "oral liquid", "1 mg/mL", "90 mL", dose="4.5 mg", directions="Take 4.5 mL")]
     at = start(("day.csv", csv_bytes(rows)))
     message = at.error[0].value
-    assert message.startswith("Not planned. **Average weight of one 50 mg tablet**") and "tablets" in message
+    assert message.startswith("Not planned. **Average tablet weight**") and "tablets" in message
     at.text_input(key="wl.tablet_weight").input("321 mg").run()
     assert not at.error and any("1 mg/mL oral liquid" in e.label for e in at.expander)
 

@@ -108,9 +108,9 @@ def download(page, name: str, folder: Path) -> Path:
 def fill_capsule_form(page) -> None:
     fill(page, "Strength per capsule", "4.5")
     fill(page, "Capsules ordered", "90")
-    fill(page, "Extra for losses", "10")
+    fill(page, "Extra capsules", "10")
     choose(page, "Capsule size", "size 1 (0.5 mL)")
-    fill(page, "Filler fill weight, measured", "270")
+    fill(page, "Filler fill weight (measured)", "270")
     fill(page, "Drug powder fill weight (optional)", "350")
 
 
@@ -242,7 +242,7 @@ def test_oral_liquid_in_the_browser(app_server, page_at, tmp_path, device):
 def test_weight_check_in_the_browser(app_server, page_at, tmp_path):
     page = page_at(WIDTHS["laptop"])
     open_app(page, f"{app_server.url}/weight_check")
-    fill(page, "Target fill weight per capsule", "271.03")
+    fill(page, "Fill weight per capsule", "271.03")
     page.get_by_label("Capsule weights (one per line; a weight may carry its own unit, e.g. 0.2713 g)").fill(
         "270.1\n271.5\n272.0\n270.8\n271.2\n270.5\n271.9\n271.0\n270.6\n240")
     submit(page, "Check weights")
@@ -258,7 +258,7 @@ def test_titration_plan_in_the_browser(app_server, page_at, tmp_path, device):
     page = page_at(WIDTHS[device])
     open_app(page, f"{app_server.url}/titration")
     page.locator('[data-testid="stRadio"]').filter(has_text="Capsules").get_by_text("Oral liquid", exact=True).click()
-    page.get_by_label("Vehicle (sets the BUD of each fill)").wait_for()  # the liquid fields are drawn
+    page.get_by_label("Vehicle (sets the BUD of each fill)", exact=True).wait_for()  # the liquid fields are drawn
     wait_for_streamlit_idle(page)
     submit(page, "Plan")
     page.get_by_text("Liquid over the plan").first.wait_for()

@@ -134,7 +134,7 @@ def test_capsules_fields_refuse_or_read_exactly(app_server, page):
     seen = check_page(page, "Calculate", set())  # powder formula, measured fill weights
     assert {"cap-strength", "cap-quantity", "cap-fill_weight", "cap-potency", "cap-assay", "cap-water",
             "cap-qc_low", "cap-qc_high", "cap-mwq", "cap-extra", "cap-api_fill_weight"} <= seen
-    page.get_by_label("Formula (sets the source: naltrexone HCl powder or crushed 50 mg tablets)",
+    page.get_by_label("Master formula (sets the source: naltrexone HCl powder or crushed 50 mg tablets)",
                       exact=True).click()
     page.keyboard.type("LDN-CAP-TAB")
     page.keyboard.press("Enter")
@@ -142,7 +142,7 @@ def test_capsules_fields_refuse_or_read_exactly(app_server, page):
     page.locator(".st-key-q-cap-tablet_weight").wait_for()
     seen = check_page(page, "Calculate", seen)  # tablets: the tablet weight
     assert "cap-tablet_weight" in seen
-    choose_radio(page, "Filler calculation", "Bulk densities")
+    choose_radio(page, "Filler method", "Bulk densities")
     seen = check_page(page, "Calculate", seen)
     assert {"cap-drug_bulk_density", "cap-filler_bulk_density"} <= seen
 
@@ -164,7 +164,7 @@ def test_oral_liquid_fields_refuse_or_read_exactly(app_server, page):
     alerts = page.locator('[data-testid="stAlert"]').all_inner_texts()
     assert any("0,5 mg" in a and "write 0.5" in a for a in alerts), alerts
     assert not page.locator('[data-testid="stMetric"]').count()
-    choose_radio(page, "Source", "naltrexone HCl powder")
+    choose_radio(page, "Drug source", "naltrexone HCl powder")
     seen = check_page(page, "Calculate", seen)
     assert {"liq-potency", "liq-assay", "liq-water"} <= seen
 
@@ -187,7 +187,7 @@ def test_capsules_actual_weights_refuse_or_read_exactly(app_server, page):
 
 def test_titration_fields_refuse_or_read_exactly(app_server, page):
     open_app(page, f"{app_server.url}/titration")
-    choose_radio(page, "Form", "Oral liquid")
+    choose_radio(page, "Dosage form", "Oral liquid")
     seen = check_page(page, "Plan", set())
     assert {"tit-start", "tit-step", "tit-every", "tit-target", "tit-maintain", "tit-concentration",
             "tit-overage"} <= seen

@@ -126,13 +126,13 @@ def test_capsules_key_result_in_view_nothing_cut_and_out_of_date_after_a_change(
     type_in(page, "cap-actual-drug", "452")
     type_in(page, "cap-actual-filler", "26400")
     press(page, "Recalculate")
-    assert_in_view(page, "Drug per capsule (actual)", "Fill weight per capsule (actual)")
-    fill = page.locator('[data-testid="stMetric"]').filter(has_text="Fill weight per capsule (actual)")
+    assert_in_view(page, "Drug per capsule, actual", "Fill weight per capsule, actual")
+    fill = page.locator('[data-testid="stMetric"]').filter(has_text="Fill weight per capsule, actual")
     assert "271.23 mg" in fill.inner_text()
     assert_nothing_cut(page)
     type_in(page, "cap-actual-drug", "460")
     wait_for_streamlit_idle(page)
-    assert page.locator('[data-testid="stMetric"]').filter(has_text="(actual)").count() == 0
+    assert page.locator('[data-testid="stMetric"]').filter(has_text=", actual").count() == 0
     assert page.locator('[data-testid="stAlert"]').filter(has_text="actual weights have changed").count() == 1
     type_in(page, "cap-strength", "3")  # a changed input: the 4.5 mg figures no longer apply
     assert_out_of_date(page, ("JSON", "Batch sheet (text)", "Excel batch record"))
@@ -161,11 +161,11 @@ def test_liquid_key_result_in_view_nothing_cut_and_out_of_date_after_a_change(ap
     type_in(page, "liq-final_volume", "100")
     assert_out_of_date(page)
     # from powder (main's API lot: form, potency basis, potency, assay, water): nothing cut either
-    page.locator('[data-testid="stRadio"]').filter(has_text="Source").get_by_text(
+    page.locator('[data-testid="stRadio"]').filter(has_text="Drug source").get_by_text(
         "naltrexone HCl powder", exact=True).click()
     wait_for_streamlit_idle(page)
-    choose(page, "Powder form", "naltrexone HCl dihydrate")
-    choose(page, "Potency is the content of", "the form weighed itself")
+    choose(page, "API form", "naltrexone HCl dihydrate")
+    choose(page, "Potency basis", "the form weighed itself")
     type_in(page, "liq-potency", "98.5")
     press(page, "Calculate")
     assert_in_view(page, "Naltrexone HCl powder to weigh")
@@ -179,7 +179,7 @@ def test_titration_and_weight_check_results_in_view(app_server, page_at, size):
     press(page, "Plan")
     assert_in_view(page, "Days in the plan", "Capsules to dispense")
     assert_nothing_cut(page)
-    page.get_by_label("Preset regimen (the fields below override it; blank fields take the preset's value)",
+    page.get_by_label("Regimen preset (the fields below override it; blank fields take the preset's value)",
                       exact=True).wait_for()
     type_in(page, "tit-target", "3")  # overrides the preset's 4.5 mg
     assert_out_of_date(page, ("JSON", "Patient chart (CSV)"))

@@ -58,7 +58,7 @@ def _upload_and_plan(page, tmp_path: Path) -> list[str]:
     source = tmp_path / "day.csv"
     source.write_bytes(csv_bytes(day_rows()))
     page.locator('[data-testid="stExpander"]').filter(has_text="Batch options").locator("summary").click()
-    _text_input(page, "Average weight of one 50 mg tablet", "321 mg")
+    _text_input(page, "Average tablet weight", "321 mg")
     uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text="Worklist file")
     uploader.locator('input[type="file"]').set_input_files(str(source))
     wait_for_streamlit_idle(page)
