@@ -114,7 +114,7 @@ def show(b, history) -> None:
     if b.allocations:
         st.markdown("#### Allocations")
         w.table([{"For": "anticipatory stock" if a.anticipatory else a.patient, "Rx": a.rx_number or "—",
-                  "Quantity": str(a.quantity)} for a in b.allocations])
+                  "Prescriber": a.prescriber or "—", "Quantity": str(a.quantity)} for a in b.allocations])
     st.markdown("#### Signatures")
     if b.signatures:
         w.table([{"Meaning": s.meaning, "Signed by": s.printed_name, "At": rec.when(s.signed_at),
@@ -230,18 +230,23 @@ def _add_lot_form(b) -> None:
 
 
 def _allocate_form(b) -> None:
-    lot = b.lot_number
-    with st.form(f"{P}.alloc_form", border=True, enter_to_submit=False, clear_on_submit=True):
+    lot, form = b.lot_number, f"{P}.alloc_form"
+    keys = tuple(f"{P}.a.{k}" for k in ("patient", "rx", "prescriber", "quantity", "stock"))
+    rec.clear_form(form, keys)
+    with st.form(form, border=True, enter_to_submit=False):
         st.markdown("**Allocate** to a prescription, or hold as anticipatory stock")
-        c = st.columns([3, 2, 1, 2], vertical_alignment="bottom")
-        patient = c[0].text_input("Patient", key=f"{P}.a.patient")
-        rx = c[1].text_input("Rx number", key=f"{P}.a.rx")
-        quantity = c[2].text_input("Quantity", key=f"{P}.a.quantity")
-        stock = c[3].checkbox("Anticipatory stock", key=f"{P}.a.stock")
+        c = st.columns([3, 2, 3, 1, 2], vertical_alignment="bottom")
+        patient = c[0].text_input(w.field_label("patient"), key=keys[0])
+        rx = c[1].text_input("Rx number", key=keys[1])
+        prescriber = c[2].text_input(w.field_label("prescriber"), key=keys[2])
+        quantity = c[3].text_input("Quantity", key=keys[3])
+        stock = c[4].checkbox("Anticipatory stock", key=keys[4])
         if st.form_submit_button("Allocate", key=f"{P}.allocate", icon=":material/assignment_ind:"):
-            rec.act(lambda s, u: s.allocate(u, lot, quantity=quantity.strip(), patient=patient.strip() or None,
-                                            rx_number=rx.strip() or None, anticipatory=stock),
-                    f"{lot}: allocated.")
+            done = rec.act(lambda s, u: s.allocate(u, lot, quantity=quantity.strip(), patient=patient.strip() or None,
+                                                   rx_number=rx.strip() or None,
+                                                   prescriber=prescriber.strip() or None, anticipatory=stock),
+                           f"{lot}: allocated.")
+            rec.submitted(form, done, keys)
             st.rerun()
 
 

@@ -111,6 +111,21 @@ def show_notice() -> None:
                           .get(kind, ":material/info:"))
 
 
+def clear_form(form: str, keys: tuple[str, ...]) -> None:
+    """Empty a form's boxes that :func:`submitted` marked on the run before (call it before the form).
+
+    A form is not ``clear_on_submit``: a refused entry keeps everything typed (only a password is
+    emptied), and a form empties after the service took it."""
+    for key in st.session_state.pop(f"{form}.clear", ()):
+        if key in keys:
+            st.session_state.pop(key, None)
+
+
+def submitted(form: str, result: Any, keys: tuple[str, ...], passwords: tuple[str, ...] = ()) -> None:
+    """After :func:`act`: empty every box of the form next run if it was taken, else only passwords."""
+    st.session_state[f"{form}.clear"] = keys if result is not None else passwords
+
+
 def refusal_text(exc: CompoundingError) -> str:
     return f"Refused: {exc}"
 

@@ -16,7 +16,9 @@ w.table([{"User name": x.username, "Name": x.name, "Initials": x.initials, "Role
           "Active": "yes" if x.active else "no"} for x in users])
 
 st.markdown("#### Add a user")
-with st.form(f"{P}.add_form", border=True, enter_to_submit=False, clear_on_submit=True):
+ADD_KEYS = tuple(f"{P}.{k}" for k in ("username", "name", "initials", "role", "password"))
+rec.clear_form(f"{P}.add_form", ADD_KEYS)
+with st.form(f"{P}.add_form", border=True, enter_to_submit=False):
     c = st.columns(5)
     username = c[0].text_input("User name", key=f"{P}.username")
     name = c[1].text_input("Printed name", key=f"{P}.name")
@@ -24,8 +26,9 @@ with st.form(f"{P}.add_form", border=True, enter_to_submit=False, clear_on_submi
     role = c[3].selectbox("Role", ROLES, key=f"{P}.role")
     password = c[4].text_input("First password", key=f"{P}.password", type="password")
     if st.form_submit_button("Add user", type="primary", key=f"{P}.add", icon=":material/person_add:"):
-        rec.act(lambda s, me: s.add_user(me, username=username, name=name, initials=initials, role=role,
-                                         password=password), lambda v: f"User {v.username} ({v.role}) added.")
+        added = rec.act(lambda s, me: s.add_user(me, username=username, name=name, initials=initials, role=role,
+                                                 password=password), lambda v: f"User {v.username} ({v.role}) added.")
+        rec.submitted(f"{P}.add_form", added, ADD_KEYS, passwords=(f"{P}.password",))
         st.rerun()
 
 active = [x for x in users if x.active]

@@ -417,11 +417,18 @@ def test_allocation_to_a_patient_is_found_by_the_patient_search(store):
     at.text_input(key="rec.batch.a.quantity").set_value("100")  # the batch makes 90
     click(at, "rec.batch.allocate")
     assert "Refused" in texts(at) and "quantity" in texts(at) and store.batch(lot).allocations == ()
-    at.text_input(key="rec.batch.a.patient").set_value("Jane Doe")
-    at.text_input(key="rec.batch.a.rx").set_value("RX-77")
+    # a refusal keeps what was typed: only the wrong box is corrected
+    assert [at.text_input(key=f"rec.batch.a.{k}").value for k in ("patient", "rx", "quantity")] == \
+        ["Jane Doe", "RX-77", "100"]
+    at.text_input(key="rec.batch.a.prescriber").set_value("Dr. A. Smith")
     at.text_input(key="rec.batch.a.quantity").set_value("90")
     click(at, "rec.batch.allocate")
-    assert [(a.patient, a.rx_number, a.quantity) for a in store.batch(lot).allocations] == [("Jane Doe", "RX-77", 90)]
+    assert [(a.patient, a.rx_number, a.prescriber, a.quantity) for a in store.batch(lot).allocations] == \
+        [("Jane Doe", "RX-77", "Dr. A. Smith", 90)]
+    assert "Dr. A. Smith" in texts(at)  # the allocation table shows the prescriber
+    # taken: the form is empty for the next prescription
+    assert [at.text_input(key=f"rec.batch.a.{k}").value for k in ("patient", "rx", "prescriber", "quantity")] == \
+        ["", "", "", ""]
     assert [b.lot_number for b in store.search_batches(patient="jane doe").items] == [lot]
 
 
@@ -675,12 +682,17 @@ def test_admin_adds_a_user_who_can_sign_in_and_deactivates_them(store):
     at.selectbox(key="rec.users.role").set_value("technician")
     click(at, "rec.users.add")
     assert "User tina (technician) added." in texts(at)
+    assert [at.text_input(key=f"rec.users.{k}").value for k in ("username", "name", "initials", "password")] == \
+        ["", "", "", ""]  # taken: the form is empty for the next user
     at.text_input(key="rec.users.username").set_value("tina")  # the same name again
     at.text_input(key="rec.users.name").set_value("Tina Two")
     at.text_input(key="rec.users.initials").set_value("TT")
     at.text_input(key="rec.users.password").set_value("tina-secret-02")
     click(at, "rec.users.add")
     assert "already taken" in texts(at)
+    # refused: the entries stay for correcting, the password is emptied
+    assert [at.text_input(key=f"rec.users.{k}").value for k in ("username", "name", "initials", "password")] == \
+        ["tina", "Tina Two", "TT", ""]
     assert "Signed in as Tina Tech (technician)" in texts(sign_in("tina", "tina-secret-01"))
     at.selectbox(key="rec.users.who").set_value("tina")
     click(at, "rec.users.deactivate")  # no reason
