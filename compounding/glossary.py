@@ -289,6 +289,8 @@ _TABLE: dict[str, Term] = {
     "capsules_of_strength": _T("Capsules of a strength", "capsules", "Capsules of one strength a titration "
                                "dispenses (capsules_1.5mg, …: one per dose at that strength)"),
     # the weight check (compounding.qc)
+    "target_fill_weight": _T("Target fill weight per capsule", "mg", "The weight check's target (its input "
+                             "target): the fill weight each capsule should hold"),
     "lowest_allowed": _T("Lowest acceptable capsule", "mg", "Target × the low capsule weight limit"),
     "highest_allowed": _T("Highest acceptable capsule", "mg", "Target × the high capsule weight limit"),
     "net_weights": _T("Net fill weights", "mg", "Each capsule's gross weight − the empty shell weight"),
