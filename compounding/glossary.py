@@ -150,6 +150,8 @@ _TABLE: dict[str, Term] = {
     "patient_dose": _T("Patient's dose", "mg", "The dose printed on the liquid label with its volume on the "
                        "oral syringe dispensed"),
     "paper": _T("Paper size", "", "A4 or Letter"),
+    "bundle": _T("Reference data", "", "The reference-data bundle (formulas/ and its figures, with its content "
+                 "hash) a result was computed with; a record is exported with that bundle"),
     "xlsx": _T("Excel file", "", "The path the Excel record is written to"),
     "allocation": _T("Allocation", "", "A worklist's allocation of a batch to prescriptions, printed on its record"),
     "extra_count": _T("Extra capsules (a count)", "capsules", "The record's extra capsules given as a count"),

@@ -12,9 +12,7 @@ from typing import Any
 
 from ..bud import parse_date
 from ..capsules import CapsuleBatch, capsule_batch
-from ..formulas import formula as get_formula
 from ..glossary import term
-from ..reference import reference
 from ..units import Q, day, dimensionless, exact, g_per_mol, mg, mg_per_capsule, mg_per_tablet, mL
 from . import _styles as st
 from ._common import (CALC_SHEET, OPIOID_WARNING, Line, bud_lines, expiries_read_back, Section, check_names, finish, fit_row, identity_text, merge,
@@ -68,9 +66,26 @@ def _extra(extra: Any) -> tuple[str, Fraction]:
     return "percent", _ratio(extra)
 
 
-def sections(b: CapsuleBatch) -> list[Section]:
-    """The named lines of a capsule batch, grouped as the *Calculations* sheet shows them."""
-    ref = reference()
+def bundle_for(result: Any, bundle: Any = None) -> Any:
+    """The reference-data bundle ``result`` was computed with (issue 10: no hidden inputs): ``bundle``
+    when given, else the shipped data; refused when the result records another bundle's hash, so a
+    batch computed with custom data is never exported with the shipped figures and formula."""
+    from ..bundle import shipped_bundle
+    from ..errors import InputError
+
+    bundle = bundle or shipped_bundle()
+    recorded = getattr(result, "reference_hash", None)
+    if recorded is not None and recorded != bundle.hash:
+        raise InputError("is not the reference data this result was computed with: export it with the bundle "
+                         "it records", field="bundle", value=bundle.hash[:12], allowed=f"the bundle {recorded[:12]}…")
+    return bundle
+
+
+def sections(b: CapsuleBatch, *, bundle: Any = None) -> list[Section]:
+    """The named lines of a capsule batch, grouped as the *Calculations* sheet shows them, with the
+    reference data it was computed with (:func:`bundle_for`)."""
+    bundle = bundle_for(b, bundle)
+    ref = bundle.reference
     api = b.source == "api"
     material = "api_to_weigh" if api else "tablet_powder_to_weigh"
     basis_key = b.order.strength_basis or ref.strength_basis
@@ -178,7 +193,7 @@ def sections(b: CapsuleBatch) -> list[Section]:
         Line("qc_low", None, "%", b.qc_low, kind="input",
              how="of the theoretical fill weight"),
         Line("qc_high", None, "%", b.qc_high, kind="input"),
-        *qc_reference_lines(),
+        *qc_reference_lines(bundle.qc),
         Line("compounding_date", None, "date", b.compounding_date, kind="input"),
         Line("bud_table_days", "Beyond-use days (USP <795> Table 4)", "days", _mag(b.bud.table_days, day),
              kind="input", how=b.bud.description),
@@ -284,14 +299,11 @@ def sections(b: CapsuleBatch) -> list[Section]:
                     else "Weighing (at the balance's readability)", tuple(weighing)),
             Section("Beyond-use date", tuple(bud))]
     return sections_[:4] + [Section("Actual weights (yellow: enter what was weighed; blank = as planned)",
-                                    tuple(_actual_lines(b, material)))] + sections_[4:]
+                                    tuple(_actual_lines(b, material, bundle.qc)))] + sections_[4:]
 
 
-def qc_reference_lines() -> list[Line]:
-    """The weight check's mean tolerance and RSD limit (DAC/NRF, qc.toml): reference data."""
-    from ..qc import qc_limits  # one source with the weight-check core
-
-    q = qc_limits()
+def qc_reference_lines(q: Any) -> list[Line]:
+    """The weight check's mean tolerance and RSD limit (DAC/NRF, qc.toml: the bundle's ``q``)."""
     return [Line("qc_mean_tolerance", "Weight check: mean within ± of target", "%",
                  Fraction(q.mean_tolerance.quantity.to(dimensionless).magnitude), kind="input",
                  how=f"reference data: {q.mean_tolerance.source}"),
@@ -407,7 +419,7 @@ def _weighing_lines(b: CapsuleBatch, material: str) -> list[Line]:
     return lines
 
 
-def _actual_lines(b: CapsuleBatch, material: str) -> list[Line]:
+def _actual_lines(b: CapsuleBatch, material: str, limits: Any) -> list[Line]:
     """The actual weights (inputs, blank = as planned) and the batch recalculated from them
     (:func:`compounding.capsules.recalculate`); the core's values are those of ``b.actual``, or of
     the planned weighings when no actual weight was given."""
@@ -415,9 +427,7 @@ def _actual_lines(b: CapsuleBatch, material: str) -> list[Line]:
     given = {} if b.actual is None else {k: b.actual.weights[k] for k in b.actual.actual}
     keys = [w.key for w in b.weighings] + ([] if any(w.key == "filler" for w in b.weighings) else ["filler"])
     what = {w.key: w.what for w in b.weighings} | {"filler": f"{b.filler_name} to add to the blend"}
-    from ..qc import qc_limits
-
-    mean = qc_limits().mean_tolerance
+    mean = limits.mean_tolerance
     tolerance = Fraction(mean.quantity.to(dimensionless).magnitude)
     lines = [Line("fill_tolerance", "Fill weight within ± of the plan", "%", tolerance, kind="input",
                   how=f"reference data: the weight check's mean tolerance, {mean.source}")]
@@ -585,13 +595,13 @@ def _qt(expr: str, unit: str = "mg", places: int = 2) -> str:
     return quantity_text_formula(expr, unit, places)[1:]
 
 
-def _weight_rows(b: CapsuleBatch, asked: int | None) -> int:
+def _weight_rows(b: CapsuleBatch, asked: int | None, limits: Any) -> int:
     """Rows of the weight check: the QC rule's count (every capsule, or a sample of 10) unless more are asked."""
     from ..errors import InputError
     from ..qc import required_count
 
     batch = int(b.capsules_to_make.magnitude)
-    required = required_count(batch)
+    required = required_count(batch, limits)
     if asked is None:
         return required
     if not required <= asked <= batch:
@@ -626,18 +636,19 @@ ACTUAL_ADVICE = ("Weigh each amount to its target. An actual weight inside its a
 
 
 def build(wb, b: CapsuleBatch, record: Fields, *, capsule_weights: int | None = None,
-          paper: str = "A4", allocation: Any = None) -> str:
-    """Fill ``wb`` (a fresh workbook) with the capsule batch record; returns the record hash."""
+          paper: str = "A4", allocation: Any = None, bundle: Any = None) -> str:
+    """Fill ``wb`` (a fresh workbook) with the capsule batch record; returns the record hash. Its
+    figures and master formula come from ``bundle`` (default the shipped data; :func:`bundle_for`)."""
     from ..display import format_quantity
     from ..units import capsule
 
-    rows = _weight_rows(b, capsule_weights)
-    secs = sections(b)
+    bundle = bundle_for(b, bundle)
+    rows = _weight_rows(b, capsule_weights, bundle.qc)
+    secs = sections(b, bundle=bundle)
     check_names(secs)
     digest = record_hash(KIND, secs)
     identity = identity_text(KIND, digest)
-    mf = get_formula(b.formula_id)
-    ref = reference()
+    mf, ref = bundle.formula(b.formula_id), bundle.reference
     basis_key = b.order.strength_basis or ref.strength_basis
     strength_text = format_quantity(b.strength * Q(1, capsule), mg)
     prep = f"Naltrexone {'HCl ' if basis_key == ref.strength_basis else '(as base) '}{strength_text} capsules"
@@ -650,7 +661,7 @@ def build(wb, b: CapsuleBatch, record: Fields, *, capsule_weights: int | None = 
 
     write_calculations(calc, f"Calculations — {b.formula_name}", secs, identity)
     _record_sheet(rec, b, mf, record, identity, prep)
-    _weight_sheet(weights, rows, _balance_note(b))
+    _weight_sheet(weights, rows, _balance_note(b, bundle))
     _label(label, b, mf, record, basis_key == ref.strength_basis)
 
     finish(wb, kind=KIND, prep=prep, record=record, footer=f"{b.formula_id} v{b.formula_version}", digest=digest,
@@ -762,7 +773,7 @@ def _record_sheet(ws, b: CapsuleBatch, mf, record: Fields, identity: str, prep: 
                    warnings=b.warnings, trace=b.trace, record=record, identity=identity)
 
 
-def _balance_note(b: CapsuleBatch) -> str:
+def _balance_note(b: CapsuleBatch, bundle: Any) -> str:
     """Which balance the weight check needs (issue 9.5), judged for the target fill weight and the
     batch's own balance, by the same rule as compounding.qc.weight_check."""
     from ..display import format_quantity
@@ -770,9 +781,9 @@ def _balance_note(b: CapsuleBatch) -> str:
     from ..units import capsule
 
     target = (b.fill_weight_per_capsule * Q(1, capsule)).to(mg)
-    custom = b.balance not in reference().balances
+    custom = b.balance not in bundle.reference.balances
     bal = balance_check([(0, target)], target, b.qc_low, b.qc_high, balance=None if custom else b.balance,
-                        mwq=b.mwq if custom else None)
+                        mwq=b.mwq if custom else None, ref=bundle.reference, limits=bundle.qc)
     fq = lambda q: format_quantity(q, mg)  # noqa: E731
     this = f"The balance of this batch ({'MWQ entered' if custom else bal.balance}, MWQ {fq(bal.mwq)})"
     faults = (["its MWQ is above the target fill"] if bal.below_mwq else []) + (

@@ -12,13 +12,10 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from ..formulas import formula as get_formula
-from ..liquid_data import liquid_data
 from ..liquids import LiquidPreparation, prepare_liquid
-from ..reference import reference
 from ..units import Q, day, g_per_mol, mg, mg_per_mL, mg_per_tablet, mL
 from . import _styles as st
-from ._capsules import _CRUSH, _api_label, _date, _mag, _num, _qt
+from ._capsules import _CRUSH, _api_label, bundle_for, _date, _mag, _num, _qt
 from ._common import (CALC_SHEET, OPIOID_WARNING, Line, bud_lines, expiries_read_back, Section, check_names, finish, fit_row, identity_text,
                       merge, put_text, record_hash, restyle, status_colours,
                       write_calculations)
@@ -26,11 +23,9 @@ from ._sheets import (Cell, Fields, grid, is_default_directions, ingredient_tabl
 
 KIND = "liquid"
 
-def _yield_lines() -> list[Line]:
-    """Yield limits of a liquid batch (qc.toml): reference data on Calculations, which verify checks."""
-    from ..qc import qc_limits
-
-    q = qc_limits()
+def _yield_lines(q: Any) -> list[Line]:
+    """Yield limits of a liquid batch (qc.toml, the bundle's ``q``): reference data on Calculations, which
+    verify checks."""
     return [Line("yield_low", "Yield, lowest acceptable", "%", Fraction(q.yield_low.quantity.to("").magnitude),
                  kind="input", how=f"reference data: {q.yield_low.source}"),
             Line("yield_high", "Yield, highest acceptable", "%", Fraction(q.yield_high.quantity.to("").magnitude),
@@ -78,24 +73,24 @@ def _lot_inputs(b: LiquidPreparation) -> tuple[Fraction | None, Fraction | None,
     return None, frac[0], frac[1]
 
 
-def patient_dose_row(b: LiquidPreparation, dose: Any):
+def patient_dose_row(b: LiquidPreparation, dose: Any, data: Any = None):
     """The core's dose-volume row (volume, the oral syringe that holds it, on a mark or not) of the
     patient's dose, ``None`` when no dose was given."""
     if dose is None:
         return None
     from ..liquids import check_dose, dose_volume_table
 
-    return dose_volume_table([check_dose(dose, "patient_dose")], b.concentration, b.final_volume)[0]
+    data = data or bundle_for(b).liquid  # the syringes of the data the liquid was computed with
+    return dose_volume_table([check_dose(dose, "patient_dose")], b.concentration, b.final_volume,
+                             syringes=data.syringes, minimum_dose_volume=data.minimum_dose_volume.quantity)[0]
 
 
-def _patient_lines(row) -> tuple[list[Line], list[Line]]:
+def _patient_lines(row, data: Any) -> tuple[list[Line], list[Line]]:
     """(inputs, calculations) of the patient's dose: the label prints it and its volume."""
     if row is None:
         return [], []
-    from ..liquid_data import liquid_data
-
     syringe = row.syringe
-    minimum = liquid_data().minimum_dose_volume
+    minimum = data.minimum_dose_volume
     mark = ("no syringe" if syringe is None else "too small" if row.volume < minimum.quantity
             else "yes" if row.on_graduation else "no")
     inputs = [
@@ -142,9 +137,11 @@ def options(values: dict[str, Any]) -> dict[str, Any]:
     return {} if dose is None else {"patient_dose": dose_text(Q(_num(dose), mg))}
 
 
-def sections(b: LiquidPreparation, *, patient_dose: Any = None) -> list[Section]:
-    ref = reference()
-    patient_inputs, patient_calc = _patient_lines(patient_dose_row(b, patient_dose))
+def sections(b: LiquidPreparation, *, patient_dose: Any = None, bundle: Any = None) -> list[Section]:
+    """The named lines of a liquid, with the reference data it was computed with (``bundle_for``)."""
+    bundle = bundle_for(b, bundle)
+    ref = bundle.reference
+    patient_inputs, patient_calc = _patient_lines(patient_dose_row(b, patient_dose, bundle.liquid), bundle.liquid)
     mode = _mode(b)
     hcl = ref.form(ref.strength_basis)
     choices = [
@@ -222,7 +219,7 @@ def sections(b: LiquidPreparation, *, patient_dose: Any = None) -> list[Section]
                     (b.bud.date - b.compounding_date).days == int(b.bud.table_days.magnitude) - 1) else 0
     inputs += [
         Line("mwq", None, "mg", _mag(b.mwq, mg), kind="input"),
-        *_yield_lines(),
+        *_yield_lines(bundle.qc),
         Line("compounding_date", None, "date", b.compounding_date, kind="input"),
         Line("bud_table_days", "Beyond-use days (USP <795> Table 4)", "days", _mag(b.bud.table_days, day),
              kind="input", how=b.bud.description),
@@ -233,7 +230,7 @@ def sections(b: LiquidPreparation, *, patient_dose: Any = None) -> list[Section]
     ]
     inputs += patient_inputs
     if b.aliquot is not None:
-        inputs += _aliquot_inputs(b)
+        inputs += _aliquot_inputs(b, bundle.liquid)
 
     calc: list[Line] = []
     if mode == "whole":
@@ -302,10 +299,10 @@ def sections(b: LiquidPreparation, *, patient_dose: Any = None) -> list[Section]
             Section("Beyond-use date", tuple(bud))]
 
 
-def _aliquot_inputs(b: LiquidPreparation) -> list[Line]:
+def _aliquot_inputs(b: LiquidPreparation, data: Any) -> list[Line]:
     """The planned liquid aliquot (liquid_aliquot.py): the powder weighed, and per stage the flask made
     up to and the volume measured, with the measuring device's marks (reference data)."""
-    a, data = b.aliquot, liquid_data()
+    a = b.aliquot
     lines = [Line("aliquot_api_to_weigh", "Liquid aliquot: powder to weigh", "mg", _mag(a.api_to_weigh, mg),
                   kind="input", how="planned: at least the MWQ, rounded up to the weighing step"),
              Line("solubility", f"Solubility of naltrexone HCl in {data.stock_solvent}", "mg/mL",
@@ -420,15 +417,16 @@ def recompute(values: dict[str, Any]) -> LiquidPreparation:
 # --- the workbook -------------------------------------------------------------------------------
 
 def build(wb, b: LiquidPreparation, record: Fields, *, paper: str = "A4", patient_dose: Any = None,
-          allocation: Any = None) -> str:
+          allocation: Any = None, bundle: Any = None) -> str:
     from ..display import format_quantity
 
     patient_dose = None if patient_dose is None else dose_text(patient_dose)
-    secs = sections(b, patient_dose=patient_dose)
+    bundle = bundle_for(b, bundle)
+    secs = sections(b, patient_dose=patient_dose, bundle=bundle)
     check_names(secs)
     digest = record_hash(KIND, secs)
     identity = identity_text(KIND, digest)
-    mf = get_formula(b.formula_id) if b.formula_id else None
+    mf = bundle.formula(b.formula_id) if b.formula_id else None
     prep = (f"Naltrexone HCl {format_quantity(b.concentration)} oral liquid, "
             f"{format_quantity(b.final_volume)}")
     rec = wb.active
