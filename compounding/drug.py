@@ -323,8 +323,9 @@ def tablet_powder(drug_required: Any, tablet_strength: Any, average_weight: Any,
         raise RangeError("is less than the drug each tablet holds; check the weighing",
                          field="tablet_weight", value=weight,
                          allowed=f"at least the tablet strength, {format_quantity(strength)} per tablet")
-    equivalent = trace.add("tablets_equivalent", "drug ÷ tablet strength",
-                           exact((drug / strength).to(tablet).magnitude), drug=drug, tablet_strength=strength)
+    equivalent = exact((drug / strength).to(tablet).magnitude)
+    trace.add("tablets_equivalent", "drug ÷ tablet strength", Q(equivalent, tablet), drug=drug,
+              tablet_strength=strength)
     crush = trace.add("tablets_to_crush", "round up (tablets equivalent)",
                       Q(math.ceil(equivalent), tablet), tablets_equivalent=equivalent)
     powder = trace.add("tablet_powder_to_weigh", "drug × average tablet weight ÷ tablet strength", (drug * weight / strength).to(mg),

@@ -484,7 +484,7 @@ def _tablets_stage(drug: pint.Quantity, conc: pint.Quantity, strength: pint.Quan
     equivalent = exact((drug / strength).to(tablet).magnitude)
     if equivalent.denominator == 1:
         trace.add("tablets_equivalent", "drug ÷ tablet strength",
-                  equivalent, drug=drug, tablet_strength=strength)
+                  Q(equivalent, tablet), drug=drug, tablet_strength=strength)
         use = trace.add("tablets_to_use", "tablets equivalent (a whole number)",
                         Q(equivalent, tablet))
         avg = None if tablet_weight is None else check_tablet_weight(tablet_weight, strength)
