@@ -49,7 +49,7 @@ _TABLE: dict[str, Term] = {
     "potency": _T("As-is potency", "%", "Drug content of the API lot as weighed (assay corrected for water)"),
     "assay": _T("Assay", "%", "The lot's assay on the anhydrous basis (certificate of analysis)"),
     "water": _T("Water content", "%", "The lot's water content (certificate of analysis)"),
-    "api_form": _T("Form of the powder weighed", "", "The naltrexone form weighed: hcl_anhydrous, hcl_dihydrate or base"),
+    "api_form": _T("API form", "", "The naltrexone form weighed: hcl_anhydrous, hcl_dihydrate or base"),
     "potency_basis": _T("Potency basis", "", "The form whose as-is content the potency is"),
     "strength_basis": _T("Strength stated as", "", "The form the prescribed strength is stated as"),
     "tablet_weight": _T("Average tablet weight", "mg/tablet", "Measured average weight of one 50 mg tablet"),
