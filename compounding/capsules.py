@@ -28,6 +28,7 @@ from typing import Any, Iterable, Mapping
 import pint
 
 from .bud import BeyondUseDate, beyond_use_date, parse_date
+from . import drug as _drug
 from .drug import DrugContent, as_is_potency, drug_content, refuse_other_source_inputs, salt_factor
 from .errors import CalculationError, InputError, RangeError
 from .formulas import MasterFormula
@@ -106,9 +107,8 @@ def tablet_powder(drug: pint.Quantity, tablet_strength: pint.Quantity,
 
     powder = drug × average tablet weight ÷ tablet strength; crush the next whole tablet count.
     """
-    equivalent = exact((drug / tablet_strength).to(tablet).magnitude)
-    powder = (drug * (average_weight / tablet_strength).to(dimensionless).magnitude).to(mg)
-    return equivalent, Q(math.ceil(equivalent), tablet), powder
+    tp = _drug.tablet_powder(drug, tablet_strength, average_weight)
+    return tp.tablets_equivalent, tp.tablets_to_crush, tp.powder_to_weigh
 
 
 def next_size_that_fits(capacity_for: Any, sizes: dict[str, Any], current: str) -> str | None:
@@ -411,12 +411,7 @@ def _parse_drug(typed: dict[str, Any], source: str, basis: DrugForm, ref: Refere
         raise InputError("is needed to make capsules from tablets: weigh at least 10-20 tablets "
                          "and enter the average weight of one", field="tablet_weight",
                          allowed="a mass per tablet, e.g. 321 mg")
-    avg_weight = as_quantity(tablet_weight, "tablet_weight", "mass_per_tablet").to(mg_per_tablet)
-    tab_strength = ref.tablet.strength.quantity.to(mg_per_tablet)
-    if avg_weight < tab_strength or avg_weight > Q(2000, mg_per_tablet):
-        raise RangeError(f"cannot be the weight of one {_num(tab_strength * Q(1, tablet))} mg tablet",
-                         field="tablet_weight", value=tablet_weight,
-                         allowed=f"{_num(tab_strength * Q(1, tablet))}-2000 mg per tablet")
+    avg_weight = _drug.check_tablet_weight(tablet_weight, ref.tablet.strength.quantity)
     return DrugInput(basis, None, tablet_weight=avg_weight)
 
 
@@ -518,15 +513,15 @@ class Blend:
 
 def counts_stage(counts: Counts, mf: MasterFormula, t: Trace, warnings: list[str]) -> BatchCounts:
     """Strength, capsules ordered, extra (a percentage rounded up) and capsules to make."""
-    strength_q = t.add("strength", "Strength per capsule (as naltrexone HCl)", "given", counts.strength)
-    ordered = t.add("capsules_ordered", "Capsules ordered", "given", counts.ordered)
+    strength_q = t.note("strength", counts.strength)
+    ordered = t.note("capsules_ordered", counts.ordered)
     extra_q, to_make = _to_make(ordered, counts.extra_kind, counts.extra_amount)
     if counts.extra_kind == "percent":
-        t.add("extra", "Extra capsules for losses", "ROUNDUP(ordered × extra %)", extra_q, ordered=ordered,
+        t.add("extra", "ROUNDUP(ordered × extra %)", extra_q, detail="for losses", ordered=ordered,
               extra_percent=Q(counts.extra_amount, dimensionless).to(percent), unrounded=ordered * counts.extra_amount)
     else:
-        t.add("extra", "Extra capsules for losses", "given", extra_q)
-    t.add("capsules_to_make", "Capsules to make", "ordered + extra", to_make, ordered=ordered, extra=extra_q)
+        t.note("extra", extra_q, detail="for losses")
+    t.add("capsules_to_make", "ordered + extra", to_make, ordered=ordered, extra=extra_q)
     low_usual = mf.usual_strength_min.quantity.to(mg) / Q(1, capsule)
     high_usual = mf.usual_strength_max.quantity.to(mg) / Q(1, capsule)
     if not (low_usual <= strength_q <= high_usual):
@@ -538,22 +533,22 @@ def counts_stage(counts: Counts, mf: MasterFormula, t: Trace, warnings: list[str
 def drug_in_batch_stage(n: BatchCounts, basis: DrugForm, ref: Reference,
                         t: Trace) -> tuple[pint.Quantity, pint.Quantity]:
     """(naltrexone HCl in the batch, drug in the batch as the strength basis) [mg]."""
-    naltrexone_hcl = t.add("naltrexone_hcl", "Naltrexone HCl in the batch", "strength × capsules to make",
+    naltrexone_hcl = t.add("naltrexone_hcl", "strength × capsules to make",
                            (n.strength * n.to_make).to(mg), strength=n.strength, capsules_to_make=n.to_make)
     if basis.key != ref.strength_basis:
         # strength stated as another form (e.g. base): express the batch as naltrexone HCl too
         hcl = ref.form(ref.strength_basis)
         to_hcl = salt_factor(hcl.molecular_weight.quantity, basis.molecular_weight.quantity)
-        naltrexone_hcl = t.add("naltrexone_hcl", "Naltrexone HCl in the batch (strength stated as "
-                               f"{basis.name})", "strength × capsules × MW(HCl) ÷ MW(basis)",
-                               naltrexone_hcl * to_hcl, salt_factor=to_hcl)
+        naltrexone_hcl = t.add("naltrexone_hcl", "strength × capsules × MW(HCl) ÷ MW(basis)",
+                               naltrexone_hcl * to_hcl, detail=f"strength stated as {basis.name}",
+                               salt_factor=to_hcl)
     return naltrexone_hcl, (n.strength * n.to_make).to(mg)
 
 
 def mwq_stage(b: BalanceChoice, t: Trace) -> pint.Quantity:
     if b.entry is None:
-        return t.add("mwq", "Minimum weighable quantity (entered)", "given", b.mwq)
-    return t.add("mwq", f"Minimum weighable quantity of the {b.entry.name}", b.entry.mwq_formula, b.mwq,
+        return t.note("mwq", b.mwq, detail="entered")
+    return t.add("mwq", b.entry.mwq_formula, b.mwq, detail=b.entry.name,
                  **{k: f.quantity for k, f in b.entry.figures.items()})
 
 
@@ -564,8 +559,7 @@ def api_powder_stage(drug: DrugInput, drug_in_batch: pint.Quantity, to_make: pin
     t.steps.extend(drug.steps)
     warnings.extend(drug.warnings)
     factor, potency_f = content.salt_factor, content.potency
-    api = t.add("api_to_weigh", "Naltrexone HCl powder to weigh",
-                "drug in batch × salt factor ÷ as-is potency" if potency_f is not None
+    api = t.add("api_to_weigh", "drug in batch × salt factor ÷ as-is potency" if potency_f is not None
                 else "drug in batch × salt factor (no potency correction)",
                 content.powder_for(drug_in_batch), drug=drug_in_batch, salt_factor=Q(factor, dimensionless),
                 potency=Q(potency_f if potency_f is not None else 1, dimensionless).to(percent))
@@ -576,20 +570,18 @@ def tablet_powder_stage(drug: DrugInput, drug_in_batch: pint.Quantity, to_make: 
                         t: Trace, warnings: list[str]) -> DrugPowder:
     """Tablet powder to weigh = drug in batch × average tablet weight ÷ tablet strength."""
     avg_weight, tab_strength = drug.tablet_weight, ref.tablet.strength.quantity.to(mg_per_tablet)
-    t.add("average_tablet_weight", "Average weight of one tablet (measured)", "given", avg_weight)
+    t.note("average_tablet_weight", avg_weight, detail="measured")
     factor = _tablet_salt_factor(drug.basis, ref, t, warnings)
-    equivalent, _, powder = tablet_powder(drug_in_batch * factor, tab_strength, avg_weight)
-    t.add("tablets_equivalent", "Tablets' worth of drug", "drug in batch ÷ tablet strength",
-          Q(equivalent, tablet), drug=drug_in_batch, tablet_strength=tab_strength)
-    t.add("tablet_powder_to_weigh", "Tablet powder to weigh",
-          "drug in batch × average tablet weight ÷ tablet strength", powder,
-          drug=drug_in_batch, average_tablet_weight=avg_weight, tablet_strength=tab_strength)
+    steps = Trace()  # drug.py's steps, but whole tablets to crush come after the weighing plan (an aliquot)
+    tp = _drug.tablet_powder(drug_in_batch * factor, tab_strength, avg_weight, steps)
+    t.steps.extend(s for s in steps.steps if s.key != "tablets_to_crush")
+    equivalent, powder = tp.tablets_equivalent, tp.powder_to_weigh
     return DrugPowder(powder, _per_capsule(powder, to_make, t), factor, None, tablets_equivalent=equivalent,
                       tablet_powder=powder)
 
 
 def _per_capsule(powder: pint.Quantity, to_make: pint.Quantity, t: Trace) -> pint.Quantity:
-    return t.add("drug_powder_per_capsule", "Drug powder per capsule", "powder to weigh ÷ capsules to make",
+    return t.add("drug_powder_per_capsule", "powder to weigh ÷ capsules to make",
                  powder / to_make, powder=powder, capsules_to_make=to_make)
 
 
@@ -598,32 +590,29 @@ def packing_statistic_stage(f: FillerInput, dose: pint.Quantity, ref: Reference,
     """Filler per capsule = PS filler − dose × PS filler ÷ PS drug (PS drug unknown: factor 1)."""
     fil, size = f.filler, f.capsule_size
     if f.fill_weight is not None:
-        filler_ps = t.add("filler_fill_weight", f"Fill weight of {fil.name} in size {size} (measured)", "given",
-                          f.fill_weight)
+        filler_ps = t.note("filler_fill_weight", f.fill_weight, detail=f"{fil.name}, size {size}, measured")
         _far_from_estimate(filler_ps, fil, size, ref, warnings)
     else:
         filler_ps = fil.fill_weight[size].quantity.to(mg) / Q(1, capsule)
-        t.add("filler_fill_weight", f"Fill weight of {fil.name} in size {size} (table estimate: "
-              f"{fil.fill_weight[size].source})", "given", filler_ps)
+        t.note("filler_fill_weight", filler_ps,
+               detail=f"{fil.name}, size {size}, table estimate: {fil.fill_weight[size].source}")
         warnings.append(f"Filler fill weight {_num(filler_ps.to(mg_per_capsule))} mg for size {size} is a table "
                         "estimate: measure the packing statistic for this lot of filler and enter it.")
     drug_ps = f.api_fill_weight
     if drug_ps is not None:
-        t.add("api_fill_weight", f"Fill weight of the drug powder in size {size} (measured)", "given", drug_ps)
+        t.note("api_fill_weight", drug_ps, detail=f"size {size}, measured")
     displaced, filler_pc = packing_stat_filler(dose, filler_ps, drug_ps)
     if drug_ps is None:
-        t.add("filler_displaced_per_capsule", "Filler displaced per capsule (displacement factor 1 "
-              "assumed: the drug displaces its own mass)", "drug powder per capsule", displaced,
-              drug_powder_per_capsule=dose)
+        t.add("filler_displaced_per_capsule", "drug powder per capsule", displaced,
+              detail="displacement factor 1 assumed: the drug displaces its own mass", drug_powder_per_capsule=dose)
         warnings.append("Drug powder's own fill weight not given: displacement factor 1 assumed "
                         "(the drug displaces its own mass of filler).")
     else:
-        t.add("filler_displaced_per_capsule", "Filler displaced per capsule",
-              "drug powder per capsule × PS filler ÷ PS drug", displaced,
+        t.add("filler_displaced_per_capsule", "drug powder per capsule × PS filler ÷ PS drug", displaced,
               drug_powder_per_capsule=dose, filler_fill_weight=filler_ps, api_fill_weight=drug_ps)
     if filler_pc.magnitude <= 0:
         _overfill(size, ref, lambda s: _ps_capacity(s, drug_ps or filler_ps, size, ref) > dose, dose, tablet_weight)
-    t.add("filler_per_capsule", "Filler per capsule", "filler fill weight − filler displaced", filler_pc,
+    t.add("filler_per_capsule", "filler fill weight − filler displaced", filler_pc,
           filler_fill_weight=filler_ps, filler_displaced=displaced)
     return FillerPerCapsule(filler_ps, f.fill_weight is not None, drug_ps, displaced, filler_pc)
 
@@ -637,11 +626,11 @@ def density_stage(f: FillerInput, dose: pint.Quantity, ref: Reference, t: Trace,
     except CalculationError:
         _overfill(f.capsule_size, ref, lambda s: ref.capsule_volume(s).quantity.to(mL) >
                   (dose * Q(1, capsule) / rho_drug).to(mL), dose, tablet_weight)
-    t.add("drug_volume_per_capsule", "Volume of drug powder per capsule", "dose ÷ drug bulk density",
+    t.add("drug_volume_per_capsule", "dose ÷ drug bulk density",
           drug_vol, dose=dose, drug_bulk_density=rho_drug)
-    t.add("free_volume_per_capsule", "Free volume per capsule", "capsule volume − drug volume", free_vol,
+    t.add("free_volume_per_capsule", "capsule volume − drug volume", free_vol,
           capsule_volume=volume)
-    t.add("filler_per_capsule", "Filler per capsule", "free volume × filler bulk density", filler_pc,
+    t.add("filler_per_capsule", "free volume × filler bulk density", filler_pc,
           free_volume=free_vol, filler_bulk_density=rho_fil)
     return FillerPerCapsule(None, False, None, dose, filler_pc)
 
@@ -649,30 +638,29 @@ def density_stage(f: FillerInput, dose: pint.Quantity, ref: Reference, t: Trace,
 def blend_stage(drug_powder: pint.Quantity, filler_pc: pint.Quantity, to_make: pint.Quantity, low: Fraction,
                 high: Fraction, t: Trace) -> Blend:
     """Filler in the blend, blend total, fill weight per capsule and its QC limits."""
-    filler_total = t.add("filler_to_weigh", "Filler in the blend", "filler per capsule × capsules to make",
+    filler_total = t.add("filler_to_weigh", "filler per capsule × capsules to make",
                          (filler_pc * to_make).to(mg), filler_per_capsule=filler_pc, capsules_to_make=to_make)
-    blend = t.add("blend_total", "Blend total", "drug powder + filler", (drug_powder + filler_total).to(mg),
+    blend = t.add("blend_total", "drug powder + filler", (drug_powder + filler_total).to(mg),
                   drug_powder=drug_powder, filler=filler_total)
-    fill = t.add("fill_weight_per_capsule", "Fill weight per capsule", "blend total ÷ capsules to make",
+    fill = t.add("fill_weight_per_capsule", "blend total ÷ capsules to make",
                  blend / to_make, blend_total=blend, capsules_to_make=to_make)
-    fmin = t.add("fill_weight_min", "Lowest acceptable capsule fill", "fill weight × low limit", fill * low,
+    fmin = t.add("fill_weight_min", "fill weight × low limit", fill * low,
                  fill_weight=fill, low_limit=Q(low, dimensionless).to(percent))
-    fmax = t.add("fill_weight_max", "Highest acceptable capsule fill", "fill weight × high limit", fill * high,
+    fmax = t.add("fill_weight_max", "fill weight × high limit", fill * high,
                  fill_weight=fill, high_limit=Q(high, dimensionless).to(percent))
     return Blend(filler_total, blend, fill, fmin, fmax)
 
 
 def readability_stage(b: BalanceChoice, t: Trace, warnings: list[str]) -> pint.Quantity:
     if b.readability_basis == "entered":
-        return t.add("readability", "Readability of the balance (entered)", "given", b.readability)
+        return t.note("readability", b.readability, detail="entered")
     if b.readability_basis == "balance":
-        return t.add("readability", f"Readability of the {b.entry.name} ({b.entry.readability.source})", "given",
-                     b.readability)
+        return t.note("readability", b.readability, detail=f"{b.entry.name}, {b.entry.readability.source}")
     d = b.readability
     warnings.append(f"Readability of your balance not given: every weighing is rounded to {_num(d)} mg "
                     f"(the coarsest step likely for an MWQ of {_num(b.mwq)} mg). Enter your balance's "
                     "readability to weigh in its own steps.")
-    return t.add("readability", "Readability assumed for the balance", "power of ten at or below MWQ ÷ 12", d,
+    return t.add("readability", "power of ten at or below MWQ ÷ 12", d, detail="assumed for the balance",
                  mwq=b.mwq)
 
 
@@ -690,7 +678,8 @@ def weighing_stage(inp: CapsuleInputs, target: BlendTarget, filler_total: pint.Q
         if exc.field == "quantity":
             exc.value = inp.typed["quantity"]
         raise
-    _trace_weighings(t, bp, target.required, filler_total, b.mwq, readability, warnings, inp.source)
+    _trace_weighings(t, bp, target.required, filler_total, b.mwq, readability, warnings, inp.source,
+                     (drug_name, inp.filler.filler.name))
     return bp
 
 
@@ -698,7 +687,7 @@ def bud_stage(mf: MasterFormula, day0: dt.date, expiries: tuple[dt.date, ...], r
               warnings: list[str]) -> BeyondUseDate:
     """USP <795> beyond-use date, never past the earliest component expiry; its warning goes first."""
     bud = beyond_use_date(mf.bud_category, day0, component_expiries=expiries, ref=ref)
-    t.add("bud", f"Beyond-use date ({bud.basis})", "compounding date + days", bud.date,
+    t.add("bud", "compounding date + days", bud.date, detail=bud.basis,
           compounding_date=day0, days=bud.days)
     warnings[:0] = bud.warnings  # first: a batch that expires within days is the news of this sheet
     return bud
@@ -911,7 +900,7 @@ def _tablet_salt_factor(basis, ref: Reference, t: Trace, warnings: list[str]) ->
     form = ref.form(ref.tablet.form)
     factor = salt_factor(form.molecular_weight.quantity, basis.molecular_weight.quantity)
     if factor != 1:
-        t.add("salt_factor", "Salt factor", f"MW {form.name} ÷ MW {basis.name}", Q(factor, dimensionless),
+        t.add("salt_factor", f"MW {form.name} ÷ MW {basis.name}", Q(factor, dimensionless),
               weighed_mw=form.molecular_weight.quantity, basis_mw=basis.molecular_weight.quantity)
         warnings.append(f"Salt factor {_num(Q(factor, dimensionless))} applied: the tablets hold {form.name}, "
                         f"the strength is stated as {basis.name}.")
@@ -923,16 +912,17 @@ def _fill_tolerance(limits) -> Fraction:
 
 
 def _trace_weighings(t: Trace, bp: BlendPlan, material: pint.Quantity, filler_total: pint.Quantity,
-                     mwq: pint.Quantity, readability: pint.Quantity, warnings: list[str], source: str) -> None:
+                     mwq: pint.Quantity, readability: pint.Quantity, warnings: list[str], source: str,
+                     names: tuple[str, str]) -> None:
     """The weighing plan in the trace, and the words a pharmacist needs about it."""
     plan = bp.aliquot
     if plan is not None:
         for i, st in enumerate(plan.stages, 1):
-            t.add(f"aliquot_stage_{i}", f"Aliquot stage {i}: weigh {_num(st.drug_to_weigh)} mg, add "
-                  f"{_num(st.diluent_to_add)} mg diluent, take {_num(st.aliquot_to_take)} mg (holds "
-                  f"{_num(st.drug_in_aliquot)} mg)", "factor = ROUNDUP(MWQ ÷ required); diluent = drug "
+            t.add(f"aliquot_stage_{i}", "factor = ROUNDUP(MWQ ÷ required); diluent = drug "
                   "weighed × aliquot ÷ drug wanted in it − drug weighed, at the readability",
-                  st.aliquot_to_take, required=plan.required, mwq=mwq, readability=readability,
+                  st.aliquot_to_take, detail=f"{i} of {len(plan.stages)}: weigh {_num(st.drug_to_weigh)} mg, "
+                  f"add {_num(st.diluent_to_add)} mg diluent, take {_num(st.aliquot_to_take)} mg, holding "
+                  f"{_num(st.drug_in_aliquot)} mg", required=plan.required, mwq=mwq, readability=readability,
                   factor=Q(st.factor, dimensionless), drug_to_weigh=st.drug_to_weigh,
                   mixture_total=st.mixture_total)
         what = "naltrexone HCl powder" if source == "api" else "tablet powder"
@@ -940,21 +930,26 @@ def _trace_weighings(t: Trace, bp: BlendPlan, material: pint.Quantity, filler_to
                         f"MWQ of {_num(mwq)} mg; follow the {len(plan.stages)}-stage dilution plan "
                         "(geometric dilution).")
     carried = Q(0, mg) if plan is None else plan.diluent_in_aliquot
-    t.add("filler_to_add", "Filler to add to the blend" + (" (besides the aliquot's diluent)" if plan else ""),
-          "filler in blend − diluent carried in the aliquot", bp.filler_to_add, filler=filler_total,
-          carried=carried)
+    t.add("filler_to_add", "filler in blend − diluent carried in the aliquot", bp.filler_to_add,
+          detail="besides the aliquot's diluent" if plan else None, filler=filler_total, carried=carried)
     for w in bp.weighings:
-        t.add(f"weigh_{w.key}", f"Weigh: {w.what} (acceptable {w.window})" if w.window else f"Weigh: {w.what}",
-              "rounded to the balance's readability", w.amount, readability=readability)
+        t.add(f"weigh_{w.key}", "rounded to the balance's readability", w.amount,
+              detail=", ".join(x for x in (_material(w.key, names), w.window and f"acceptable {w.window}") if x),
+              readability=readability)
     p = bp.planned
-    t.add("drug_per_capsule_planned", "Drug per capsule the planned weighings deliver "
-          f"({_num(p.percent_of_target)}% of the strength)", "strength × drug powder weighed into the blend "
-          "÷ drug powder needed", p.drug_per_capsule, drug_powder=p.drug_powder, drug_powder_needed=material)
+    t.add("drug_per_capsule_planned", "strength × drug powder weighed into the blend "
+          "÷ drug powder needed", p.drug_per_capsule, detail=f"{_num(p.percent_of_target)}% of the strength",
+          drug_powder=p.drug_powder, drug_powder_needed=material)
     for w in bp.weighings:  # issue 9.5: every amount put on the balance, against its MWQ
         if w.below_mwq:
             warnings.append(f"Weighing below the MWQ: {w.what} ({w.shown}) is below the balance's MWQ of "
                             f"{_num(mwq)} mg, so its weighing error can exceed the balance's limit: make a "
                             "larger batch or use a more sensitive balance.")
+
+
+def _material(key: str, names: tuple[str, str]) -> str | None:
+    """What a weighing puts on the balance, by name (an aliquot is named by its label alone)."""
+    return names[0] if key == "drug" else None if key.startswith("aliquot") else names[1]
 
 
 def _tablets_to_crush(bp: BlendPlan, powder: pint.Quantity, average_weight: pint.Quantity,
@@ -964,9 +959,9 @@ def _tablets_to_crush(bp: BlendPlan, powder: pint.Quantity, average_weight: pint
     weighed = next(w.amount for w in bp.weighings if w.key == "drug")
     most = max(weighed, powder)
     worth = exact((most / average_weight).to(tablet).magnitude)
-    return t.add("tablets_to_crush", f"Whole tablets to crush ({_num(Q(worth, dimensionless))} tablets' worth "
-                 "of powder, rounded up)", "ROUNDUP(largest amount of tablet powder weighed ÷ average tablet "
-                 "weight)", Q(math.ceil(worth), tablet), tablet_powder_weighed=most,
+    return t.add("tablets_to_crush", "ROUNDUP(largest amount of tablet powder weighed ÷ average tablet "
+                 "weight)", Q(math.ceil(worth), tablet),
+                 detail=f"{_num(Q(worth, dimensionless))} tablets' worth of powder, rounded up", tablet_powder_weighed=most,
                  average_tablet_weight=average_weight, tablets_worth=Q(worth, tablet))
 
 
@@ -998,19 +993,18 @@ def _actual(bp: BlendPlan, target: BlendTarget, actual_weights: dict[str, Any] |
                              allowed="actual weights of " + ", ".join(planned))
         q = as_quantity(value, field, "mass").to(mg)
         _positive(q, field, value, "a mass above 0 and up to 100 g", Q(100000, mg))
-        used[key] = t.add(field, f"Actual weight: {key} (weighed)", "given", q)
+        used[key] = t.note(field, q, detail="weighed")
         given.append(key)
     if not given:
         return None
     stages = 0 if bp.aliquot is None else len(bp.aliquot.stages)
     out = blend_outcome(target, used, stages, basis="actual", actual=tuple(given))
-    t.add("blend_total_actual", "Blend the actual weights make", "drug powder or final aliquot + filler",
+    t.add("blend_total_actual", "drug powder or final aliquot + filler",
           out.blend_total)
-    t.add("fill_weight_per_capsule_actual", "Fill weight per capsule from the actual weights",
+    t.add("fill_weight_per_capsule_actual",
           "actual blend ÷ capsules to make", out.fill_weight_per_capsule, blend_total=out.blend_total)
-    t.add("drug_per_capsule_actual", f"Drug per capsule from the actual weights ({_num(out.percent_of_target)}% "
-          "of the strength)", "strength × drug powder in the blend ÷ drug powder needed", out.drug_per_capsule,
-          drug_powder=out.drug_powder, drug_powder_needed=target.required)
+    t.add("drug_per_capsule_actual", "strength × drug powder in the blend ÷ drug powder needed",
+          out.drug_per_capsule, detail=f"{_num(out.percent_of_target)}% of the strength", drug_powder=out.drug_powder, drug_powder_needed=target.required)
     if not out.within_limits:
         warnings.append("Recalculated from the actual weights, the batch is OUTSIDE its limits: "
                         + "; ".join(out.reasons) + ".")

@@ -126,10 +126,10 @@ def drug_content(api_form: str | None = None, *, strength_basis: str | None = No
     if p is None:
         content = form  # nothing says otherwise: the powder is the form weighed, whole
     factor = salt_factor(content.molecular_weight.quantity, basis.molecular_weight.quantity)
-    why = (" (the potency counts the water of hydration, so no hydrate factor)"
-           if form.is_hydrate and content is not form else "")
-    trace.add("salt_factor", f"Salt factor{why}", f"MW {content.name} ÷ MW {basis.name}",
-              Q(factor, dimensionless), weighed_mw=content.molecular_weight.quantity,
+    why = ("the potency counts the water of hydration, so no hydrate factor"
+           if form.is_hydrate and content is not form else None)
+    trace.add("salt_factor", f"MW {content.name} ÷ MW {basis.name}", Q(factor, dimensionless),
+              detail=why, weighed_mw=content.molecular_weight.quantity,
               basis_mw=basis.molecular_weight.quantity)
     if factor != 1:
         warnings.append(f"Salt factor {format_number(factor, 4)} applied: weighing {content.name} for a "
@@ -170,8 +170,8 @@ def _potency(form: DrugForm, content: DrugForm, potency: Any, assay: Any, water:
     if potency is not None:
         p = as_fraction(potency, "potency", low=low, high=high, allowed=_pct_range(low, high, "as-is potency"))
         _hydrate_ceiling(form, content, p, potency, ref)
-        trace.add("potency", f"As-is potency (certificate of analysis): {_basis_words(content)}", "given",
-                  Q(p, dimensionless).to(percent))
+        trace.note("potency", Q(p, dimensionless).to(percent),
+                   detail=f"certificate of analysis, {_basis_words(content)}")
         if content is form:
             _usp_warning(p, "as-is potency", ref, warnings)
         else:  # the assay a stoichiometric hydrate with this potency would have
@@ -194,8 +194,8 @@ def _potency(form: DrugForm, content: DrugForm, potency: Any, assay: Any, water:
         warnings.append(f"Water {_pct(w)} % is well below the {_pct(_hydrate_water(form, ref))} % water of "
                         f"hydration of {form.name}: check the certificate (a slip, or a partly dehydrated lot).")
     p = exact(as_is_potency(a, w))
-    trace.add("potency", f"As-is potency: {_basis_words(content)}", "assay (anhydrous basis) × (1 − water)",
-              Q(p, dimensionless).to(percent), assay=Q(a, dimensionless).to(percent),
+    trace.add("potency", "assay (anhydrous basis) × (1 − water)", Q(p, dimensionless).to(percent),
+              detail=_basis_words(content), assay=Q(a, dimensionless).to(percent),
               water=Q(w, dimensionless).to(percent))
     _usp_warning(a, "assay", ref, warnings)
     return p, a, w
@@ -268,9 +268,17 @@ def check_within(q: pint.Quantity, field: str, value: Any, low: pint.Quantity, h
 
 
 def check_tablet_weight(value: Any, tablet_strength: pint.Quantity, field: str = "tablet_weight") -> pint.Quantity:
-    """A measured average tablet weight [mg/tablet]: at least the drug it holds, at most MAX_TABLET_WEIGHT."""
+    """A measured average tablet weight [mg/tablet]: at least the drug it holds, at most MAX_TABLET_WEIGHT.
+
+    One refusal for capsules and liquids, naming the tablet it cannot be the weight of."""
     q = as_quantity(value, field, "mass_per_tablet").to(mg_per_tablet)
-    return check_within(q, field, value, tablet_strength.to(mg_per_tablet), MAX_TABLET_WEIGHT, "a mass per tablet")
+    low = tablet_strength.to(mg_per_tablet)
+    if not (low <= q <= MAX_TABLET_WEIGHT):
+        each = format_quantity(low * Q(1, tablet))
+        raise RangeError(f"cannot be the weight of one {each} tablet", field=field,
+                         value=value if isinstance(value, str) else q,
+                         allowed=f"a mass per tablet from {each} to {format_quantity(MAX_TABLET_WEIGHT * Q(1, tablet))}")
+    return q
 
 
 def average_tablet_weight(total_weight: Any, tablets_weighed: Any) -> pint.Quantity:
@@ -315,11 +323,11 @@ def tablet_powder(drug_required: Any, tablet_strength: Any, average_weight: Any,
         raise RangeError("is less than the drug each tablet holds; check the weighing",
                          field="tablet_weight", value=weight,
                          allowed=f"at least the tablet strength, {format_quantity(strength)} per tablet")
-    equivalent = trace.add("tablets_equivalent", "Tablets holding the drug", "drug ÷ tablet strength",
-                           exact((drug / strength).to(tablet).magnitude), drug=drug, tablet_strength=strength)
-    crush = trace.add("tablets_to_crush", "Whole tablets to crush", "round up (tablets equivalent)",
+    equivalent = exact((drug / strength).to(tablet).magnitude)
+    trace.add("tablets_equivalent", "drug ÷ tablet strength", Q(equivalent, tablet), drug=drug,
+              tablet_strength=strength)
+    crush = trace.add("tablets_to_crush", "round up (tablets equivalent)",
                       Q(math.ceil(equivalent), tablet), tablets_equivalent=equivalent)
-    powder = trace.add("tablet_powder_to_weigh", "Tablet powder to weigh",
-                       "drug × average tablet weight ÷ tablet strength", (drug * weight / strength).to(mg),
+    powder = trace.add("tablet_powder_to_weigh", "drug × average tablet weight ÷ tablet strength", (drug * weight / strength).to(mg),
                        drug=drug, average_tablet_weight=weight, tablet_strength=strength)
     return TabletPowder(drug, strength, equivalent, crush, weight, powder)

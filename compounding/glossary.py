@@ -150,6 +150,8 @@ _TABLE: dict[str, Term] = {
     "patient_dose": _T("Patient's dose", "mg", "The dose printed on the liquid label with its volume on the "
                        "oral syringe dispensed"),
     "paper": _T("Paper size", "", "A4 or Letter"),
+    "bundle": _T("Reference data", "", "The reference-data bundle (formulas/ and its figures, with its content "
+                 "hash) a result was computed with; a record is exported with that bundle"),
     "xlsx": _T("Excel file", "", "The path the Excel record is written to"),
     "allocation": _T("Allocation", "", "A worklist's allocation of a batch to prescriptions, printed on its record"),
     "extra_count": _T("Extra capsules (a count)", "capsules", "The record's extra capsules given as a count"),
@@ -289,6 +291,8 @@ _TABLE: dict[str, Term] = {
     "capsules_of_strength": _T("Capsules of a strength", "capsules", "Capsules of one strength a titration "
                                "dispenses (capsules_1.5mg, …: one per dose at that strength)"),
     # the weight check (compounding.qc)
+    "target_fill_weight": _T("Target fill weight per capsule", "mg", "The weight check's target (its input "
+                             "target): the fill weight each capsule should hold"),
     "lowest_allowed": _T("Lowest acceptable capsule", "mg", "Target × the low capsule weight limit"),
     "highest_allowed": _T("Highest acceptable capsule", "mg", "Target × the high capsule weight limit"),
     "net_weights": _T("Net fill weights", "mg", "Each capsule's gross weight − the empty shell weight"),

@@ -284,7 +284,7 @@ def _solve_amounts(concentration: Any, final_volume: Any, tablets: Any, strength
                          field="final_volume" if vol is None else "concentration",
                          allowed="tablets + final volume, tablets + concentration, or concentration + final volume")
     if n is not None:
-        drug = trace.add("naltrexone_hcl", "Naltrexone HCl in the batch", "tablets × tablet strength",
+        drug = trace.add("naltrexone_hcl", "tablets × tablet strength",
                          (n * strength).to(mg), tablets=n, tablet_strength=strength)
         if conc is not None and vol is not None and (conc * vol).to(mg) != drug:
             raise InputError("do not agree with the concentration and final volume: "
@@ -292,20 +292,20 @@ def _solve_amounts(concentration: Any, final_volume: Any, tablets: Any, strength
                              f"{format_quantity((conc * vol).to(mg))}, but the tablets hold {format_quantity(drug)}",
                              field="tablets", value=n, allowed="give only two of tablets, concentration, final volume")
         if conc is None:
-            conc = trace.add("concentration", "Concentration", "naltrexone HCl ÷ final volume",
+            conc = trace.add("concentration", "naltrexone HCl ÷ final volume",
                              (drug / vol).to(mg_per_mL), naltrexone_hcl=drug, final_volume=vol)
         if vol is None:
-            vol = trace.add("final_volume", "Final volume", "naltrexone HCl ÷ concentration",
+            vol = trace.add("final_volume", "naltrexone HCl ÷ concentration",
                             (drug / conc).to(mL), naltrexone_hcl=drug, concentration=conc)
         return drug, conc, vol
-    drug = trace.add("naltrexone_hcl", "Naltrexone HCl in the batch", "concentration × final volume",
+    drug = trace.add("naltrexone_hcl", "concentration × final volume",
                      (conc * vol).to(mg), concentration=conc, final_volume=vol)
     return drug, conc, vol
 
 
 def _api_amount(drug: pint.Quantity, content: DrugContent, trace: Trace) -> pint.Quantity:
     """Powder [mg] = drug × salt factor ÷ as-is potency (drug.py: one rule with capsules)."""
-    return trace.add("api_to_weigh", "Naltrexone powder to weigh", "drug × salt factor ÷ potency",
+    return trace.add("api_to_weigh", "drug × salt factor ÷ potency",
                      content.powder_for(drug), drug=drug, salt_factor=content.salt_factor,
                      potency=Q(content.potency if content.potency is not None else 1, dimensionless).to(percent))
 
@@ -333,12 +333,12 @@ def _liquid_aliquot(drug: pint.Quantity, api: pint.Quantity, vol: pint.Quantity,
             f"{format_number(high * 100)} % with the stock at most "
             f"{format_quantity(data.solubility.quantity)} (the solubility)", field="final_volume", value=vol,
             allowed="a larger batch, or a balance with a smaller MWQ")
-    trace.add("aliquot", "Liquid aliquot (powder below the MWQ)",
-              "weigh ≥ MWQ, dissolve to a flask's volume, dilute again if needed, measure a volume on a "
-              "device's mark", aliquot.stock_volume_to_take, api_to_weigh=aliquot.api_to_weigh,
+    trace.add("aliquot", "weigh ≥ MWQ, dissolve to a flask's volume, dilute again if needed, measure a volume on a "
+              "device's mark", aliquot.stock_volume_to_take,
+              detail="a liquid stock: the powder is below the MWQ", api_to_weigh=aliquot.api_to_weigh,
               stock_volume=aliquot.stock_volume, stages=len(aliquot.stages))
-    trace.add("aliquot_delivered", "Powder the measured volume holds (amounts as shown)",
-              "powder weighed × Π(volume measured ÷ volume made up)", aliquot.powder_delivered,
+    trace.add("aliquot_delivered", "powder weighed × Π(volume measured ÷ volume made up)",
+              aliquot.powder_delivered, detail="by the measured volume, amounts as shown",
               api_to_weigh=aliquot.api_to_weigh, powder_needed=api)
     warnings.append(f"The powder ({format_quantity(api)}) is below the MWQ ({format_quantity(mwq)}): "
                     + " ".join(aliquot.instructions()) + f" It delivers {format_quantity(aliquot.powder_delivered)} "
@@ -361,8 +361,8 @@ def _components(vehicle: Vehicle, vol: pint.Quantity, mwq: pint.Quantity, trace:
             out.append(ComponentAmount(c.name, c.role, None))
             continue
         per_100 = (c.mass or c.volume).quantity
-        amount = trace.add(c.name.lower().replace(" ", "_"), c.name, "amount per 100 mL × final volume ÷ 100 mL",
-                           per_100 * scale, per_100_mL=per_100, final_volume=vol)
+        amount = trace.add(c.name.lower().replace(" ", "_"), "amount per 100 mL × final volume ÷ 100 mL",
+                           per_100 * scale, label=c.name, per_100_mL=per_100, final_volume=vol)
         if c.mass is not None and amount < mwq:
             warnings.append(f"{c.name} ({format_quantity(amount.to(mg))}) is below the balance's MWQ "
                             f"({format_quantity(mwq)}): make a larger batch or use a stock solution.")
@@ -474,9 +474,8 @@ def _balance_stage(balance: str | None, mwq: Any, ref: Reference, trace: Trace) 
     """(balance, MWQ [mg]): the balance's MWQ, or the one entered."""
     bal = ref.balance(balance or ref.default_balance)
     if mwq is None:
-        return bal, trace.add("mwq", f"Minimum weighable quantity of the {bal.name}", bal.mwq_formula,
-                              bal.mwq.to(mg))
-    return bal, trace.add("mwq", "Minimum weighable quantity (entered)", "given", entered_mwq(mwq))
+        return bal, trace.add("mwq", bal.mwq_formula, bal.mwq.to(mg), detail=bal.name)
+    return bal, trace.note("mwq", entered_mwq(mwq), detail="entered")
 
 
 def _tablets_stage(drug: pint.Quantity, conc: pint.Quantity, strength: pint.Quantity, tablet_weight: Any,
@@ -484,9 +483,9 @@ def _tablets_stage(drug: pint.Quantity, conc: pint.Quantity, strength: pint.Quan
     """Whole tablets when the drug is a whole number of them; else crushed tablets' powder weighed."""
     equivalent = exact((drug / strength).to(tablet).magnitude)
     if equivalent.denominator == 1:
-        trace.add("tablets_equivalent", "Tablets holding the drug", "drug ÷ tablet strength",
-                  equivalent, drug=drug, tablet_strength=strength)
-        use = trace.add("tablets_to_use", "Whole tablets to use", "tablets equivalent (a whole number)",
+        trace.add("tablets_equivalent", "drug ÷ tablet strength",
+                  Q(equivalent, tablet), drug=drug, tablet_strength=strength)
+        use = trace.add("tablets_to_use", "tablets equivalent (a whole number)",
                         Q(equivalent, tablet))
         avg = None if tablet_weight is None else check_tablet_weight(tablet_weight, strength)
         return _DrugPart((), strength, equivalent, use, average_tablet_weight=avg)
@@ -532,7 +531,7 @@ def _bud_stage(veh: Vehicle, compounding_date: Any, component_expiries: tuple[An
     cdate = parse_date(compounding_date, "date")
     bud = beyond_use_date(veh.bud_category, cdate, component_expiries=component_expiries,
                           day_one_is_compounding_day=day_one, ref=ref)
-    trace.add("bud", "Beyond-use date", "compounding date + BUD days", bud.date, days=bud.days)
+    trace.add("bud", "compounding date + BUD days", bud.date, detail=bud.basis, days=bud.days)
     warnings[:0] = bud.warnings  # first: a liquid that expires within days is the news of this sheet
     return cdate, bud
 

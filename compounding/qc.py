@@ -435,7 +435,7 @@ def weight_check(weights: Iterable[Any], target: Any, *, shell: Any = None, indi
     defaults = qc_limits()
     t = Trace()
     warnings: list[str] = []
-    target_q = t.add("target", "Target fill weight per capsule", "given", _mass(target, "target"))
+    target_q = t.note("target_fill_weight", _mass(target, "target"))  # "target" is the titration's dose
     if target_q.magnitude <= 0 or target_q > Q(5000, mg):
         raise RangeError("must be greater than zero" if target_q.magnitude <= 0 else "is out of range",
                          field="target", value=target, allowed="a fill weight above 0 and up to 5000 mg")
@@ -447,7 +447,7 @@ def weight_check(weights: Iterable[Any], target: Any, *, shell: Any = None, indi
     rsd_max = _ratio(rsd_maximum, "rsd_maximum", defaults.rsd_maximum, Fraction(0), Fraction(50, 100), "0-50%")
     shell_q = None
     if shell is not None:
-        shell_q = t.add("shell", "Empty capsule shell weight", "given", _mass(shell, "shell"))
+        shell_q = t.note("shell", _mass(shell, "shell"))
         if shell_q.magnitude <= 0 or shell_q > Q(500, mg):
             raise RangeError("must be greater than zero" if shell_q.magnitude <= 0 else "is out of range",
                              field="shell", value=shell, allowed="a shell weight above 0 and up to 500 mg")
@@ -459,9 +459,9 @@ def weight_check(weights: Iterable[Any], target: Any, *, shell: Any = None, indi
     if batch is not None and len(given) > batch:
         raise InputError(f"are {len(given)} weights for a batch of {batch} capsules", field="weights",
                          allowed=f"at most one weight per capsule ({batch})")
-    lo_q = t.add("lowest_allowed", "Lowest acceptable capsule", "target × low limit", target_q * low,
+    lo_q = t.add("lowest_allowed", "target × low limit", target_q * low,
                  target=target_q, low_limit=Q(low, dimensionless).to(percent))
-    hi_q = t.add("highest_allowed", "Highest acceptable capsule", "target × high limit", target_q * high,
+    hi_q = t.add("highest_allowed", "target × high limit", target_q * high,
                  target=target_q, high_limit=Q(high, dimensionless).to(percent))
     capsules = []
     for i, w in enumerate(given, 1):
@@ -473,24 +473,24 @@ def weight_check(weights: Iterable[Any], target: Any, *, shell: Any = None, indi
         capsules.append(WeighedCapsule(i, w if shell_q is not None else None, net.to(mg), ratio,
                                        low <= ratio <= high))
     if shell_q is not None:
-        t.add("net_weights", "Net fill weight of each capsule", "gross weight − shell weight",
-              f"{len(capsules)} capsules", shell=shell_q)
+        t.add("net_weights", "gross weight − shell weight", f"{len(capsules)} capsules",
+              detail="each capsule", shell=shell_q)
     nets = [exact(c.net.magnitude) for c in capsules]
     n = len(nets)
-    mean = t.add("mean", "Mean net fill weight", "sum of weights ÷ n", Q(sum(nets) / n, mg), n=Q(n, capsule))
+    mean = t.add("mean", "sum of weights ÷ n", Q(sum(nets) / n, mg), n=Q(n, capsule))
     mean_ratio = exact((mean / target_q).to(dimensionless).magnitude)
-    t.add("mean_percent_of_target", "Mean as % of target", "mean ÷ target", Q(mean_ratio, dimensionless).to(percent),
+    t.add("mean_percent_of_target", "mean ÷ target", Q(mean_ratio, dimensionless).to(percent),
           mean=mean, target=target_q)
     sd_f = sample_sd(nets)
     sd = rsd = None
     if sd_f is not None:
-        sd = t.add("sd", "Standard deviation (sample, n − 1)", "√(Σ(x − mean)² ÷ (n − 1))", Q(sd_f, mg), mean=mean)
+        sd = t.add("sd", "√(Σ(x − mean)² ÷ (n − 1))", Q(sd_f, mg), detail="sample, n − 1", mean=mean)
         rsd = sd_f / exact(mean.magnitude)
-        t.add("rsd", "Relative standard deviation", "SD ÷ mean", Q(rsd, dimensionless).to(percent), sd=sd, mean=mean)
+        t.add("rsd", "SD ÷ mean", Q(rsd, dimensionless).to(percent), sd=sd, mean=mean)
     lowest = min(c.net for c in capsules)
     highest = max(c.net for c in capsules)
-    t.add("minimum", "Lightest capsule", "min(weights)", lowest)
-    t.add("maximum", "Heaviest capsule", "max(weights)", highest)
+    t.add("minimum", "min(weights)", lowest, detail="the lightest capsule")
+    t.add("maximum", "max(weights)", highest)
 
     reasons = []
     outside = [c for c in capsules if not c.within_limits]
@@ -508,20 +508,18 @@ def weight_check(weights: Iterable[Any], target: Any, *, shell: Any = None, indi
         warnings.append("Only one capsule weighed: SD and RSD need at least two.")
     bal = balance_check([(c.number, c.net) for c in capsules], target_q.to(mg), low, high, balance=balance,
                         mwq=mwq, limits=defaults)
-    t.add("mwq", f"Minimum weighable quantity of the {bal.balance}", "balance data", bal.mwq,
-          lightest_capsule=lowest)
-    t.add("balance_error_allowed", "Largest weighing error that resolves the limits",
-          "(distance from target to the nearer limit) ÷ uncertainty ratio", bal.error_allowed,
-          uncertainty_ratio=defaults.uncertainty_ratio.quantity)
+    t.add("mwq", "balance data", bal.mwq, detail=bal.balance, lightest_capsule=lowest)
+    t.add("balance_error_allowed", "(distance from target to the nearer limit) ÷ uncertainty ratio", bal.error_allowed,
+          detail="that still tells a capsule inside the limits from one outside", uncertainty_ratio=defaults.uncertainty_ratio.quantity)
     warnings += bal.warnings
     required = required_count(batch, defaults)
     verdict = _verdict(bool(outside), n, required, bool(reasons))
     if verdict == INCOMPLETE:
         reasons.append(_still_to_weigh(n, required, batch, defaults))
-    t.add("required", "Capsules the QC rule needs weighed", "every capsule, or a sample of "
-          f"{required_count(None, defaults)} (the fewer)", Q(required, capsule),
+    t.add("required", "every capsule, or a sample of "
+          f"{required_count(None, defaults)} (the fewer)", Q(required, capsule), detail="for the QC rule",
           **({} if batch is None else {"batch": Q(batch, capsule)}))
-    t.add("verdict", "Verdict", "FAIL if any capsule is outside its limits; else INCOMPLETE until the required "
+    t.add("verdict", "FAIL if any capsule is outside its limits; else INCOMPLETE until the required "
           "number is weighed; then PASS when the mean and RSD are within their limits", verdict)
     return WeightCheck(target_q, shell_q, low, high, mean_tol, rsd_max, lo_q.to(mg), hi_q.to(mg), tuple(capsules),
                        mean.to(mg), mean_ratio, None if sd is None else sd.to(mg), rsd, lowest, highest,

@@ -340,9 +340,9 @@ def plan_titration(*, start: Any = None, step: Any = None, every: Any = None, ta
     begin = parse_date(start_date, "start_date")
     pairs = _stage_pairs(start, step, every, target, maintain, stages, preset, data, ref, warnings)
     daily: list[pint.Quantity] = [d for d, n in pairs for _ in range(n)]
-    total_days = trace.add("total_days", "Days in the plan", "Σ stage days", len(daily),
+    total_days = trace.add("total_days", "Σ stage days", len(daily),
                            **{f"stage_{i + 1}": Q(n, day) for i, (_, n) in enumerate(pairs)})
-    total_drug = trace.add("total_drug", "Naltrexone HCl over the plan", "Σ dose × days",
+    total_drug = trace.add("total_drug", "Σ dose × days",
                            sum((d * n for d, n in pairs[1:]), pairs[0][0] * pairs[0][1]).to(mg))
 
     conc = veh_key = bud_days = total_volume = fills = recommended = None
@@ -352,11 +352,11 @@ def plan_titration(*, start: Any = None, step: Any = None, every: Any = None, ta
         caps = capsules_per_strength(pairs)
         single = single_strength(pairs)
         for s, n in caps:
-            trace.add(f"capsules_{format_quantity(s).replace(' ', '')}", f"Capsules of {format_quantity(s)}",
-                      "days at that dose × 1 capsule", Q(n, "capsule"))
+            trace.add(f"capsules_{format_quantity(s).replace(' ', '')}", "days at that dose × 1 capsule",
+                      Q(n, "capsule"), detail=format_quantity(s))
         if single is not None:
-            trace.add("single_strength", f"Alternative: {format_quantity(single[0])} capsules only",
-                      "Σ days × dose ÷ lowest dose", Q(single[1], "capsule"))
+            trace.add("single_strength", "Σ days × dose ÷ lowest dose", Q(single[1], "capsule"),
+                      detail=f"{format_quantity(single[0])} capsules only")
         _capsule_bud_warning(pairs, ref, warnings)
     else:
         conc = (data.standard_concentrations[0].quantity.to(mg_per_mL) if concentration is None else
@@ -368,12 +368,12 @@ def plan_titration(*, start: Any = None, step: Any = None, every: Any = None, ta
         table = dose_volume_table([Q(m, mg) for m in doses], conc, syringes=data.syringes,
                                   minimum_dose_volume=data.minimum_dose_volume.quantity)
         rows = {r.dose.magnitude: r for r in table}
-        total_volume = trace.add("total_volume", "Liquid over the plan", "total drug ÷ concentration",
+        total_volume = trace.add("total_volume", "total drug ÷ concentration",
                                  (total_drug / conc).to(mL), total_drug=total_drug, concentration=conc)
         extra = Fraction(0) if overage is None else _overage(overage)
         fills = liquid_fills(daily, conc, bud_days, begin, overage=extra, ref=ref)
-        trace.add("fills", f"Fills so no bottle outlives its BUD ({bud_days} days)",
-                  "ceil(total days ÷ BUD days)", len(fills), total_days=Q(total_days, day), bud_days=Q(bud_days, day))
+        trace.add("fills", "ceil(total days ÷ BUD days)", len(fills),
+                  detail=f"so no bottle outlives its BUD of {bud_days} days", total_days=Q(total_days, day), bud_days=Q(bud_days, day))
         recommended = _liquid_warnings(table, conc, data, warnings)
     out_stages, first = [], 1
     for d, n in pairs:

@@ -161,7 +161,7 @@ BAD = [
     ("water 40%", {"assay": "99%", "water": "40%"}, RangeError, "water", "0-15%"),
     ("no tablet weight", {"source": "tablets"}, InputError, "tablet_weight", "average weight"),
     ("tablet weight 30 mg", {"source": "tablets", "tablet_weight": "30 mg"}, RangeError, "tablet_weight",
-     "50-2000 mg"),
+     "cannot be the weight of one 50 mg tablet (allowed: a mass per tablet from 50 mg to 2000 mg)"),
     ("unknown source", {"source": "syrup"}, InputError, "source", "api or tablets"),
     ("unknown size", {"capsule_size": "7"}, InputError, "capsule_size", "000, 00, 0"),
     ("unknown filler", {"filler": "sand"}, InputError, "filler", "mcc_ph102"),

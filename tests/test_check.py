@@ -360,7 +360,7 @@ def _assert_page_language(r):
     # the cases: the core refuses 45 mg and 9.85 %, yet each is a ten-fold edit of the record
     ("strength", 45, "Strength per capsule (as naltrexone hydrochloride (anhydrous)): the file's input is 45 mg, "
                      "but the record was calculated with 4.5 mg"),
-    ("potency", 0.0985, "As-is potency of the lot (CoA): the file's input is 9.85%, but the record was calculated "
+    ("potency", 0.0985, "As-is potency: the file's input is 9.85%, but the record was calculated "
                         "with 98.5%"),
     ("strength", 0.45, "Strength per capsule (as naltrexone hydrochloride (anhydrous)): the record says 4.5 mg; "
                        "recalculated from the record's own inputs: 0.45 mg"),

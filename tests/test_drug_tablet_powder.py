@@ -89,7 +89,25 @@ def test_check_tablet_weight_between_the_strength_and_2_g(typed, ok):
     with pytest.raises(RangeError) as e:
         check_tablet_weight(typed, strength)
     assert (e.value.field, e.value.value) == ("tablet_weight", typed)  # the text typed, beside its field
-    assert e.value.allowed == "a mass per tablet from 50 mg/tablet to 2000 mg/tablet"
+    assert e.value.allowed == "a mass per tablet from 50 mg to 2000 mg"
+    assert "cannot be the weight of one 50 mg tablet" in str(e.value)
+
+
+@pytest.mark.parametrize("typed", ["30 mg", "2001 mg", "321 g"])
+def test_capsules_and_liquids_refuse_a_tablet_weight_in_the_same_words(typed):
+    # issue 10: one drug module; the capsule refusal said "cannot be the weight of one 50 mg tablet",
+    # the liquid one "is out of range": now both name the tablet, with the same field and allowed range
+    from compounding.capsules import capsule_batch
+    from compounding.liquids import prepare_liquid
+
+    errors = []
+    for run in (lambda: capsule_batch("1.5 mg", 30, source="tablets", tablet_weight=typed),
+                lambda: prepare_liquid(concentration="1 mg/mL", final_volume="30 mL", tablet_weight=typed)):
+        with pytest.raises(RangeError) as e:
+            run()
+        errors.append((e.value.field, e.value.value, e.value.allowed, str(e.value)))
+    assert errors[0] == errors[1]
+    assert errors[0][:3] == ("tablet_weight", typed, "a mass per tablet from 50 mg to 2000 mg")
 
 
 def test_check_tablet_weight_names_the_field_it_is_given():

@@ -6,11 +6,13 @@ from __future__ import annotations
 import dataclasses
 import re
 import zipfile
+from types import MappingProxyType
 
 import openpyxl
 import pytest
 
 import compounding.excel._capsules as excel_capsules
+from compounding.bundle import shipped_bundle
 from compounding.capsules import capsule_batch
 from compounding.errors import InputError
 from compounding.excel import ENGINE_VERSION, RECORD_FIELDS, workbook, write_workbook
@@ -42,7 +44,9 @@ def hostile_formula(monkeypatch):
         qc=tuple(HOSTILE[:2]), labelling=(HOSTILE[3], "Do not take with opioid medicines.", HOSTILE[4]),
         ingredients=(Ingredient("active", HOSTILE[4], ""), Ingredient("filler", HOSTILE[3], "")),
         bud_reference=HOSTILE[2])
-    monkeypatch.setattr(excel_capsules, "get_formula", lambda _id: evil)
+    shipped = shipped_bundle()  # the record reads its formula from the batch's bundle
+    hostile = dataclasses.replace(shipped, formulas=MappingProxyType({**shipped.formulas, "LDN-CAP-API": evil}))
+    monkeypatch.setattr(excel_capsules, "bundle_for", lambda result, bundle=None: hostile)
     return evil
 
 
@@ -123,12 +127,13 @@ def test_right_to_left_names_and_line_breaks_where_they_belong_print_as_typed():
     assert err.value.field == "patient"
 
 
-def test_control_characters_from_a_formula_file_are_neutralised_on_the_label(monkeypatch):
+def test_control_characters_from_a_formula_file_are_neutralised_on_the_label():
     real = formula("LDN-CAP-API")
     odd = dataclasses.replace(real, labelling=("Do not take with opioid medicines.\x07",
                                                "Compounded \u202enoitaraperp."))
-    monkeypatch.setattr(excel_capsules, "get_formula", lambda _id: odd)
-    ws = workbook(_batch())["Label"]
+    shipped = shipped_bundle()  # the record's formula comes from the bundle the batch was computed with
+    bundle = dataclasses.replace(shipped, formulas=MappingProxyType({**shipped.formulas, "LDN-CAP-API": odd}))
+    ws = workbook(_batch(), bundle=bundle)["Label"]
     label = {c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
     assert "Do not take with opioid medicines. " in label and "Compounded noitaraperp." in label
     assert not any(ch in t for t in label for ch in "\x07\u202e\ufffd")

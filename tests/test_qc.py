@@ -90,7 +90,7 @@ def test_few_capsules_are_incomplete_and_one_capsule_cannot_pass():
 def test_trace_and_json():
     r = weight_check(mgs(100, 102), "101 mg")
     keys = [s.key for s in r.trace]
-    assert keys[:3] == ["target", "lowest_allowed", "highest_allowed"] and "verdict" in keys
+    assert keys[:3] == ["target_fill_weight", "lowest_allowed", "highest_allowed"] and "verdict" in keys
     d = r.as_dict()
     assert d["verdict"] == "INCOMPLETE" and d["n"] == 2 and d["mean"] == {"value": 101, "unit": "mg"}
     assert d["required"] == 10 and d["complete"] is False and d["batch_size"] is None

@@ -55,7 +55,7 @@ TABLE = [
     ("capsules", ["--source", "tablets", "--tablet-weight", "2000mg", "--capsule-size", "000", "--fill-weight",
                   "140mg"], "--tablet-weight", "tablet_weight", "source api", "use size"),
     ("capsules", ["--source", "tablets", "--tablet-weight", "32.1mg"], "--tablet-weight", "tablet_weight",
-     "50-2000 mg", None),
+     "cannot be the weight of one 50 mg tablet (allowed: a mass per tablet from 50 mg to 2000 mg)", None),
     ("capsules", ["--potency", "9.85%"], "--potency", "potency", "80-105%", None),
     ("capsules", ["--assay", "9.95%"], "--assay", "assay", "80-105%", None),
     ("capsules", ["--assay", "99.5%", "--water", "87%"], "--water", "water", "0-15%", None),

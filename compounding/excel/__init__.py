@@ -49,7 +49,7 @@ def record_kind(result: Any) -> str:
 
 
 def workbook(result: Any, *, capsule_weights: int | None = None, paper: str = "A4", patient_dose: Any = None,
-             allocation: Any = None, **record: Any):
+             allocation: Any = None, bundle: Any = None, **record: Any):
     """The openpyxl ``Workbook`` of ``result``.
 
     ``capsule_weights``: rows on the capsule weight check, each to be weighed before the sheet gives a
@@ -60,6 +60,9 @@ def workbook(result: Any, *, capsule_weights: int | None = None, paper: str = "A
     oral syringe dispensed; left out, the label has a line to write the dose in.
     ``allocation``: rows (header first) of a worklist's *Allocation* sheet, who gets what from
     the batch; verify checks it like every other sheet.
+    ``bundle``: the reference data (:mod:`compounding.bundle`) a capsule batch or liquid was computed
+    with, when not the shipped data; its figures and master formula go on the record (a result that
+    records another bundle's hash is refused).
     ``record``: the pharmacy's fields, see :data:`RECORD_FIELDS`.
     """
     from openpyxl import Workbook
@@ -83,6 +86,11 @@ def workbook(result: Any, *, capsule_weights: int | None = None, paper: str = "A
 
     options = ({"capsule_weights": capsule_weights} if kind == "capsules" else
                {"patient_dose": patient_dose} if kind == "liquid" else {})
+    if bundle is not None:
+        if kind == "titration":
+            raise InputError("applies to capsule and liquid records only", field="bundle", value=bundle.hash[:12],
+                             allowed="leave it out for a titration plan")
+        options["bundle"] = bundle
     if allocation is not None:
         from ._common import check_allocation
 

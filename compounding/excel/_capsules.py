@@ -12,8 +12,7 @@ from typing import Any
 
 from ..bud import parse_date
 from ..capsules import CapsuleBatch, capsule_batch
-from ..formulas import formula as get_formula
-from ..reference import reference
+from ..glossary import term
 from ..units import Q, day, dimensionless, exact, g_per_mol, mg, mg_per_capsule, mg_per_tablet, mL
 from . import _styles as st
 from ._common import (CALC_SHEET, OPIOID_WARNING, Line, bud_lines, expiries_read_back, Section, check_names, finish, fit_row, identity_text, merge,
@@ -67,9 +66,26 @@ def _extra(extra: Any) -> tuple[str, Fraction]:
     return "percent", _ratio(extra)
 
 
-def sections(b: CapsuleBatch) -> list[Section]:
-    """The named lines of a capsule batch, grouped as the *Calculations* sheet shows them."""
-    ref = reference()
+def bundle_for(result: Any, bundle: Any = None) -> Any:
+    """The reference-data bundle ``result`` was computed with (issue 10: no hidden inputs): ``bundle``
+    when given, else the shipped data; refused when the result records another bundle's hash, so a
+    batch computed with custom data is never exported with the shipped figures and formula."""
+    from ..bundle import shipped_bundle
+    from ..errors import InputError
+
+    bundle = bundle or shipped_bundle()
+    recorded = getattr(result, "reference_hash", None)
+    if recorded is not None and recorded != bundle.hash:
+        raise InputError("is not the reference data this result was computed with: export it with the bundle "
+                         "it records", field="bundle", value=bundle.hash[:12], allowed=f"the bundle {recorded[:12]}…")
+    return bundle
+
+
+def sections(b: CapsuleBatch, *, bundle: Any = None) -> list[Section]:
+    """The named lines of a capsule batch, grouped as the *Calculations* sheet shows them, with the
+    reference data it was computed with (:func:`bundle_for`)."""
+    bundle = bundle_for(b, bundle)
+    ref = bundle.reference
     api = b.source == "api"
     material = "api_to_weigh" if api else "tablet_powder_to_weigh"
     basis_key = b.order.strength_basis or ref.strength_basis
@@ -83,24 +99,24 @@ def sections(b: CapsuleBatch) -> list[Section]:
         Line("record_kind", "Record type", "", KIND, kind="choice"),
         Line("formula_id", "Master formula", "", b.formula_id, kind="choice",
              how=f"{b.formula_name}, version {b.formula_version}"),
-        Line("source", "Drug source", "", b.source, kind="choice", shown=SOURCES.get(b.source, b.source)),
+        Line("source", None, "", b.source, kind="choice", shown=SOURCES.get(b.source, b.source)),
     ]
     if api:
         potency_basis = ref.form(b.order.potency_basis or weighed.anhydrous_form)
-        choices += [Line("api_form", "Form of the powder weighed", "", b.api_form, kind="choice", shown=weighed.name),
-                    Line("potency_basis", "A potency is the as-is content of", "", potency_basis.key, kind="choice",
+        choices += [Line("api_form", None, "", b.api_form, kind="choice", shown=weighed.name),
+                    Line("potency_basis", None, "", potency_basis.key, kind="choice",
                          shown=potency_basis.name,
                          how="in the powder: the anhydrous salt unless the certificate states the hydrate itself")]
     choices += [
-        Line("strength_basis", "Strength stated as", "", basis_key, kind="choice", shown=basis.name),
-        Line("capsule_size", "Capsule size", "", size, kind="choice"),
-        Line("filler", "Filler", "", b.filler, kind="choice", shown=b.filler_name),
-        Line("method", "Filler method", "", b.method, kind="choice", shown=METHODS.get(b.method, b.method)),
+        Line("strength_basis", None, "", basis_key, kind="choice", shown=basis.name),
+        Line("capsule_size", None, "", size, kind="choice"),
+        Line("filler", None, "", b.filler, kind="choice", shown=b.filler_name),
+        Line("method", None, "", b.method, kind="choice", shown=METHODS.get(b.method, b.method)),
         *([Line("filler_fill_weight_source", "Filler fill weight from", "",
                 "measured" if b.filler_fill_weight_measured else "estimate", kind="choice",
                 shown="a measured packing statistic" if b.filler_fill_weight_measured else "the table estimate")]
           if b.method == "packing_statistic" else []),
-        Line("balance", "Balance", "", b.balance, kind="choice",
+        Line("balance", None, "", b.balance, kind="choice",
              shown=("minimum weighable quantity entered" if b.balance == "custom"
                     else ref.balance(b.balance).name)),
     ]
@@ -108,22 +124,22 @@ def sections(b: CapsuleBatch) -> list[Section]:
     inputs = [
         Line("strength", f"Strength per capsule (as {basis.name})", "mg", _mag(b.strength, mg_per_capsule),
              kind="input", how="prescription"),
-        Line("capsules_ordered", "Capsules ordered", "capsules", _mag(b.capsules_ordered), kind="input",
+        Line("capsules_ordered", None, "capsules", _mag(b.capsules_ordered), kind="input",
              how="prescription"),
-        Line("extra_count", "Extra capsules (a count)", "capsules",
+        Line("extra_count", None, "capsules",
              amount if kind == "count" else Fraction(0), kind="input", how="0 when a percentage is used"),
-        Line("extra_percent", "Extra capsules (a percentage, rounded up)", "%",
+        Line("extra_percent", None, "%",
              amount if kind == "percent" else Fraction(0), kind="input", how="0 when a count is used"),
     ]
     if api:
         potency_in, assay_in, water_in = (_ratio(q) for q in (b.order.potency, b.order.assay, b.order.water))
         inputs += [
-            Line("potency", "As-is potency of the lot (CoA)", "%", potency_in, kind="input",
+            Line("potency", None, "%", potency_in, kind="input",
                  how=f"as-is content of {potency_basis.name} in the powder; blank: use assay and water, "
                      "or no correction"),
-            Line("assay", "Assay, anhydrous basis (CoA)", "%", assay_in, kind="input",
+            Line("assay", None, "%", assay_in, kind="input",
                  how="used when the as-is potency is blank"),
-            Line("water", "Water content (CoA)", "%", water_in, kind="input", how="blank = 0"),
+            Line("water", None, "%", water_in, kind="input", how="blank = 0"),
         ]
     inputs += [
         Line("mw_weighed", f"Molecular weight of {weighed.name} (weighed)", "g/mol",
@@ -143,19 +159,19 @@ def sections(b: CapsuleBatch) -> list[Section]:
                            how=f"reference data: {hcl.molecular_weight.source}"))
     if not api:
         inputs += [
-            Line("tablet_strength", "Tablet strength", "mg/tablet",
+            Line("tablet_strength", None, "mg/tablet",
                  _mag(ref.tablet.strength.quantity, mg_per_tablet), kind="input",
                  how=f"reference data: {ref.tablet.strength.source}"),
-            Line("tablet_weight", "Average weight of one tablet (measured)", "mg/tablet",
+            Line("tablet_weight", None, "mg/tablet",
                  _mag(b.average_tablet_weight, mg_per_tablet), kind="input", how="weigh 10-20 tablets"),
         ]
     if b.method == "packing_statistic":
         inputs += [
-            Line("filler_fill_weight", f"Fill weight of {b.filler_name} in size {size}", "mg/capsule",
+            Line("filler_fill_weight", f"{term('filler_fill_weight').label} ({b.filler_name}, size {size})", "mg/capsule",
                  _mag(b.filler_fill_weight, mg_per_capsule), kind="input",
                  how="measured packing statistic" if b.filler_fill_weight_measured
                  else "table estimate: measure and enter the packing statistic"),
-            Line("api_fill_weight", f"Fill weight of the drug powder in size {size}", "mg/capsule",
+            Line("api_fill_weight", f"{term('api_fill_weight').label} (size {size})", "mg/capsule",
                  _mag(b.api_fill_weight, mg_per_capsule), kind="input",
                  how="blank: the drug displaces its own mass of filler (factor 1)"),
         ]
@@ -164,21 +180,21 @@ def sections(b: CapsuleBatch) -> list[Section]:
             Line("capsule_volume", f"Volume of a size {size} capsule", "mL",
                  _mag(ref.capsule_volume(size).quantity, mL), kind="input",
                  how=f"reference data: {ref.capsule_volume(size).source}"),
-            Line("drug_bulk_density", "Bulk density of the drug powder", "g/mL",
+            Line("drug_bulk_density", None, "g/mL",
                  _mag(_step_input(b, "drug_volume_per_capsule", "drug_bulk_density"), "g/mL"), kind="input"),
-            Line("filler_bulk_density", f"Bulk density of {b.filler_name}", "g/mL",
+            Line("filler_bulk_density", f"{term('filler_bulk_density').label} ({b.filler_name})", "g/mL",
                  _mag(_step_input(b, "filler_per_capsule", "filler_bulk_density"), "g/mL"), kind="input"),
         ]
     inputs += [
-        Line("mwq", "Minimum weighable quantity of the balance", "mg", _mag(b.mwq, mg), kind="input",
+        Line("mwq", None, "mg", _mag(b.mwq, mg), kind="input",
              how=(_step(b, "mwq").formula if _step(b, "mwq") else "")),
-        Line("readability", "Readability of the balance (every weighing is a whole number of its steps)", "mg",
+        Line("readability", None, "mg",
              _mag(b.readability, mg), kind="input", how=_step(b, "readability").description),
-        Line("qc_low", "Capsule weight limit, low", "%", b.qc_low, kind="input",
+        Line("qc_low", None, "%", b.qc_low, kind="input",
              how="of the theoretical fill weight"),
-        Line("qc_high", "Capsule weight limit, high", "%", b.qc_high, kind="input"),
-        *qc_reference_lines(),
-        Line("compounding_date", "Compounding date", "date", b.compounding_date, kind="input"),
+        Line("qc_high", None, "%", b.qc_high, kind="input"),
+        *qc_reference_lines(bundle.qc),
+        Line("compounding_date", None, "date", b.compounding_date, kind="input"),
         Line("bud_table_days", "Beyond-use days (USP <795> Table 4)", "days", _mag(b.bud.table_days, day),
              kind="input", how=b.bud.description),
         Line("earliest_expiry", "Earliest expiry of any component", "date",
@@ -198,18 +214,18 @@ def sections(b: CapsuleBatch) -> list[Section]:
 
     extra_f = "extra_count+" + ROUNDUP_COUNT.format(x="capsules_ordered*extra_percent")
     calc = [
-        Line("extra", "Extra capsules", "capsules", _mag(b.extra), extra_f,
+        Line("extra", None, "capsules", _mag(b.extra), extra_f,
              "count + ROUNDUP(ordered × percentage); ROUND(…, 9) first removes binary noise"),
-        Line("capsules_to_make", "Capsules to make", "capsules", _mag(b.capsules_to_make),
+        Line("capsules_to_make", None, "capsules", _mag(b.capsules_to_make),
              "capsules_ordered+extra", "ordered + extra"),
         Line("drug_in_batch", f"Drug in the batch (as {basis.name})", "mg",
              _mag(b.strength * b.capsules_to_make, mg), "strength*capsules_to_make",
              "strength × capsules to make"),
-        Line("naltrexone_hcl", "Naltrexone HCl in the batch", "mg", _mag(b.naltrexone_hcl, mg),
+        Line("naltrexone_hcl", None, "mg", _mag(b.naltrexone_hcl, mg),
              "drug_in_batch" if basis_key == ref.strength_basis else "drug_in_batch*mw_hcl/mw_basis",
              "drug in batch" if basis_key == ref.strength_basis
              else "drug in batch × MW(HCl) ÷ MW(strength basis)"),
-        Line("salt_factor", "Salt factor", "", b.salt_factor,
+        Line("salt_factor", None, "", b.salt_factor,
              "IF(OR(ISNUMBER(potency),ISNUMBER(assay)),mw_potency_basis,mw_weighed)/mw_basis" if api
              else "mw_weighed/mw_basis",
              "MW(potency basis, or the form weighed when no potency) ÷ MW(strength basis)" if api
@@ -220,57 +236,57 @@ def sections(b: CapsuleBatch) -> list[Section]:
             Line("as_is_potency", "As-is potency used", "%", b.potency if b.potency is not None else Fraction(1),
                  "IF(ISNUMBER(potency),potency,IF(ISNUMBER(assay),assay*(1-N(water)),1))",
                  "potency; else assay × (1 − water); else 100 % (no correction)"),
-            Line("api_to_weigh", "Naltrexone HCl powder to weigh", "mg", _mag(b.api_to_weigh, mg),
+            Line("api_to_weigh", _api_label(b), "mg", _mag(b.api_to_weigh, mg),
                  "drug_in_batch*salt_factor/as_is_potency", "drug in batch × salt factor ÷ as-is potency"),
         ]
     else:
         calc += [
-            Line("tablets_equivalent", "Tablets' worth of drug", "tablets", b.tablets_equivalent,
+            Line("tablets_equivalent", None, "tablets", b.tablets_equivalent,
                  "drug_in_batch*salt_factor/tablet_strength", "drug in batch × salt factor ÷ tablet strength",
                  places=4),
-            Line("tablets_to_crush", "Whole tablets to crush", "tablets", _mag(b.tablets_to_crush),
+            Line("tablets_to_crush", None, "tablets", _mag(b.tablets_to_crush),
                  ROUNDUP_COUNT.format(x=f"MAX({weigh_name(b, 'drug')},tablet_powder_to_weigh)/tablet_weight"),
                  "ROUNDUP(largest amount of tablet powder weighed ÷ average tablet weight): the crushed "
                  "tablets hold every amount weighed"),
-            Line("tablet_powder_to_weigh", "Tablet powder to weigh", "mg", _mag(b.tablet_powder_to_weigh, mg),
+            Line("tablet_powder_to_weigh", None, "mg", _mag(b.tablet_powder_to_weigh, mg),
                  "drug_in_batch*salt_factor*tablet_weight/tablet_strength",
                  "drug in batch × salt factor × average tablet weight ÷ tablet strength"),
         ]
-    calc.append(Line("drug_powder_per_capsule", "Drug powder per capsule", "mg/capsule",
+    calc.append(Line("drug_powder_per_capsule", None, "mg/capsule",
                      _mag(b.drug_powder_per_capsule, mg_per_capsule), f"{material}/capsules_to_make",
                      "powder to weigh ÷ capsules to make"))
     if b.method == "packing_statistic":
         calc += [
-            Line("filler_displaced_per_capsule", "Filler displaced per capsule", "mg/capsule",
+            Line("filler_displaced_per_capsule", None, "mg/capsule",
                  _mag(b.filler_displaced_per_capsule, mg_per_capsule),
                  "IF(ISNUMBER(api_fill_weight),drug_powder_per_capsule*filler_fill_weight/api_fill_weight,"
                  "drug_powder_per_capsule)",
                  "drug powder per capsule × PS filler ÷ PS drug (PS drug blank: factor 1)"),
-            Line("filler_per_capsule", "Filler per capsule", "mg/capsule", _mag(b.filler_per_capsule, mg_per_capsule),
+            Line("filler_per_capsule", None, "mg/capsule", _mag(b.filler_per_capsule, mg_per_capsule),
                  "filler_fill_weight-filler_displaced_per_capsule", "filler fill weight − filler displaced"),
         ]
     else:
         calc += [
-            Line("drug_volume_per_capsule", "Volume of drug powder per capsule", "mL",
+            Line("drug_volume_per_capsule", None, "mL",
                  _mag(_step(b, "drug_volume_per_capsule").value, mL),
                  "drug_powder_per_capsule/(drug_bulk_density*1000)", "drug powder ÷ drug bulk density"),
-            Line("free_volume_per_capsule", "Free volume per capsule", "mL",
+            Line("free_volume_per_capsule", None, "mL",
                  _mag(_step(b, "free_volume_per_capsule").value, mL),
                  "capsule_volume-drug_volume_per_capsule", "capsule volume − drug volume"),
-            Line("filler_per_capsule", "Filler per capsule", "mg/capsule", _mag(b.filler_per_capsule, mg_per_capsule),
+            Line("filler_per_capsule", None, "mg/capsule", _mag(b.filler_per_capsule, mg_per_capsule),
                  "free_volume_per_capsule*filler_bulk_density*1000", "free volume × filler bulk density"),
         ]
     calc += [
-        Line("filler_to_weigh", "Filler in the blend", "mg", _mag(b.filler_to_weigh, mg),
+        Line("filler_to_weigh", None, "mg", _mag(b.filler_to_weigh, mg),
              "filler_per_capsule*capsules_to_make", "filler per capsule × capsules to make"),
-        Line("blend_total", "Blend total", "mg", _mag(b.blend_total, mg), f"{material}+filler_to_weigh",
+        Line("blend_total", None, "mg", _mag(b.blend_total, mg), f"{material}+filler_to_weigh",
              "drug powder + filler"),
-        Line("fill_weight_per_capsule", "Fill weight per capsule", "mg/capsule",
+        Line("fill_weight_per_capsule", None, "mg/capsule",
              _mag(b.fill_weight_per_capsule, mg_per_capsule), "blend_total/capsules_to_make",
              "blend total ÷ capsules to make"),
-        Line("fill_weight_min", "Lowest acceptable capsule fill", "mg/capsule",
+        Line("fill_weight_min", None, "mg/capsule",
              _mag(b.fill_weight_min, mg_per_capsule), "fill_weight_per_capsule*qc_low", "fill weight × low limit"),
-        Line("fill_weight_max", "Highest acceptable capsule fill", "mg/capsule",
+        Line("fill_weight_max", None, "mg/capsule",
              _mag(b.fill_weight_max, mg_per_capsule), "fill_weight_per_capsule*qc_high", "fill weight × high limit"),
     ]
 
@@ -283,14 +299,11 @@ def sections(b: CapsuleBatch) -> list[Section]:
                     else "Weighing (at the balance's readability)", tuple(weighing)),
             Section("Beyond-use date", tuple(bud))]
     return sections_[:4] + [Section("Actual weights (yellow: enter what was weighed; blank = as planned)",
-                                    tuple(_actual_lines(b, material)))] + sections_[4:]
+                                    tuple(_actual_lines(b, material, bundle.qc)))] + sections_[4:]
 
 
-def qc_reference_lines() -> list[Line]:
-    """The weight check's mean tolerance and RSD limit (DAC/NRF, qc.toml): reference data."""
-    from ..qc import qc_limits  # one source with the weight-check core
-
-    q = qc_limits()
+def qc_reference_lines(q: Any) -> list[Line]:
+    """The weight check's mean tolerance and RSD limit (DAC/NRF, qc.toml: the bundle's ``q``)."""
     return [Line("qc_mean_tolerance", "Weight check: mean within ± of target", "%",
                  Fraction(q.mean_tolerance.quantity.to(dimensionless).magnitude), kind="input",
                  how=f"reference data: {q.mean_tolerance.source}"),
@@ -334,13 +347,20 @@ def weigh_name(b: CapsuleBatch, key: str) -> str:
     return WEIGH_NAMES[key]
 
 
+def _api_label(b: Any) -> str:
+    """The glossary's words for the powder; below the MWQ it is what the batch needs, not what goes on
+    the balance (the aliquot is), so the line says so (issue 10, finding 6)."""
+    label = term("api_to_weigh").label
+    return f"{label} (needed: below the MWQ, weighed as an aliquot)" if b.aliquot is not None else label
+
+
 def _weighing_lines(b: CapsuleBatch, material: str) -> list[Line]:
     """The weighings at the balance's readability, the aliquot plan computed from them, and the
     batch they make (drug per capsule beside the target)."""
     lines: list[Line] = []
     weights = {w.key: w for w in b.weighings}
     if b.aliquot is None:
-        lines.append(Line("weigh_drug", "Drug powder to weigh", "mg", _mag(weights["drug"].amount, mg),
+        lines.append(Line("weigh_drug", None, "mg", _mag(weights["drug"].amount, mg),
                           _weighable(material), "the powder needed, to the balance's readability"))
         last_material, drug_in = "weigh_drug", "weigh_drug"
     else:
@@ -376,10 +396,10 @@ def _weighing_lines(b: CapsuleBatch, material: str) -> list[Line]:
     p = b.planned
     filler = weights.get("filler")
     lines += [
-        Line("filler_to_add", "Filler to add to the blend (calculated)", "mg", _mag(b.filler_to_add, mg),
+        Line("filler_to_add", None, "mg", _mag(b.filler_to_add, mg),
              "filler_to_weigh-aliquot_diluent_carried" if b.aliquot is not None else "filler_to_weigh",
              "filler in blend − diluent carried in the aliquot"),
-        Line("weigh_filler", "Filler to add, to weigh", "mg", _mag(filler.amount, mg) if filler else Fraction(0),
+        Line("weigh_filler", None, "mg", _mag(filler.amount, mg) if filler else Fraction(0),
              "ROUND(ROUND(filler_to_add/readability,9),0)*readability", "to the balance's readability"),
         Line("planned_drug_powder", "Drug powder the weighings put in the blend", "mg", _mag(p.drug_powder, mg),
              drug_in, "the drug weighed, or the drug the final aliquot holds"),
@@ -399,7 +419,7 @@ def _weighing_lines(b: CapsuleBatch, material: str) -> list[Line]:
     return lines
 
 
-def _actual_lines(b: CapsuleBatch, material: str) -> list[Line]:
+def _actual_lines(b: CapsuleBatch, material: str, limits: Any) -> list[Line]:
     """The actual weights (inputs, blank = as planned) and the batch recalculated from them
     (:func:`compounding.capsules.recalculate`); the core's values are those of ``b.actual``, or of
     the planned weighings when no actual weight was given."""
@@ -407,9 +427,7 @@ def _actual_lines(b: CapsuleBatch, material: str) -> list[Line]:
     given = {} if b.actual is None else {k: b.actual.weights[k] for k in b.actual.actual}
     keys = [w.key for w in b.weighings] + ([] if any(w.key == "filler" for w in b.weighings) else ["filler"])
     what = {w.key: w.what for w in b.weighings} | {"filler": f"{b.filler_name} to add to the blend"}
-    from ..qc import qc_limits
-
-    mean = qc_limits().mean_tolerance
+    mean = limits.mean_tolerance
     tolerance = Fraction(mean.quantity.to(dimensionless).magnitude)
     lines = [Line("fill_tolerance", "Fill weight within ± of the plan", "%", tolerance, kind="input",
                   how=f"reference data: the weight check's mean tolerance, {mean.source}")]
@@ -577,13 +595,13 @@ def _qt(expr: str, unit: str = "mg", places: int = 2) -> str:
     return quantity_text_formula(expr, unit, places)[1:]
 
 
-def _weight_rows(b: CapsuleBatch, asked: int | None) -> int:
+def _weight_rows(b: CapsuleBatch, asked: int | None, limits: Any) -> int:
     """Rows of the weight check: the QC rule's count (every capsule, or a sample of 10) unless more are asked."""
     from ..errors import InputError
     from ..qc import required_count
 
     batch = int(b.capsules_to_make.magnitude)
-    required = required_count(batch)
+    required = required_count(batch, limits)
     if asked is None:
         return required
     if not required <= asked <= batch:
@@ -618,18 +636,19 @@ ACTUAL_ADVICE = ("Weigh each amount to its target. An actual weight inside its a
 
 
 def build(wb, b: CapsuleBatch, record: Fields, *, capsule_weights: int | None = None,
-          paper: str = "A4", allocation: Any = None) -> str:
-    """Fill ``wb`` (a fresh workbook) with the capsule batch record; returns the record hash."""
+          paper: str = "A4", allocation: Any = None, bundle: Any = None) -> str:
+    """Fill ``wb`` (a fresh workbook) with the capsule batch record; returns the record hash. Its
+    figures and master formula come from ``bundle`` (default the shipped data; :func:`bundle_for`)."""
     from ..display import format_quantity
     from ..units import capsule
 
-    rows = _weight_rows(b, capsule_weights)
-    secs = sections(b)
+    bundle = bundle_for(b, bundle)
+    rows = _weight_rows(b, capsule_weights, bundle.qc)
+    secs = sections(b, bundle=bundle)
     check_names(secs)
     digest = record_hash(KIND, secs)
     identity = identity_text(KIND, digest)
-    mf = get_formula(b.formula_id)
-    ref = reference()
+    mf, ref = bundle.formula(b.formula_id), bundle.reference
     basis_key = b.order.strength_basis or ref.strength_basis
     strength_text = format_quantity(b.strength * Q(1, capsule), mg)
     prep = f"Naltrexone {'HCl ' if basis_key == ref.strength_basis else '(as base) '}{strength_text} capsules"
@@ -642,7 +661,7 @@ def build(wb, b: CapsuleBatch, record: Fields, *, capsule_weights: int | None = 
 
     write_calculations(calc, f"Calculations — {b.formula_name}", secs, identity)
     _record_sheet(rec, b, mf, record, identity, prep)
-    _weight_sheet(weights, rows, _balance_note(b))
+    _weight_sheet(weights, rows, _balance_note(b, bundle))
     _label(label, b, mf, record, basis_key == ref.strength_basis)
 
     finish(wb, kind=KIND, prep=prep, record=record, footer=f"{b.formula_id} v{b.formula_version}", digest=digest,
@@ -754,7 +773,7 @@ def _record_sheet(ws, b: CapsuleBatch, mf, record: Fields, identity: str, prep: 
                    warnings=b.warnings, trace=b.trace, record=record, identity=identity)
 
 
-def _balance_note(b: CapsuleBatch) -> str:
+def _balance_note(b: CapsuleBatch, bundle: Any) -> str:
     """Which balance the weight check needs (issue 9.5), judged for the target fill weight and the
     batch's own balance, by the same rule as compounding.qc.weight_check."""
     from ..display import format_quantity
@@ -762,9 +781,9 @@ def _balance_note(b: CapsuleBatch) -> str:
     from ..units import capsule
 
     target = (b.fill_weight_per_capsule * Q(1, capsule)).to(mg)
-    custom = b.balance not in reference().balances
+    custom = b.balance not in bundle.reference.balances
     bal = balance_check([(0, target)], target, b.qc_low, b.qc_high, balance=None if custom else b.balance,
-                        mwq=b.mwq if custom else None)
+                        mwq=b.mwq if custom else None, ref=bundle.reference, limits=bundle.qc)
     fq = lambda q: format_quantity(q, mg)  # noqa: E731
     this = f"The balance of this batch ({'MWQ entered' if custom else bal.balance}, MWQ {fq(bal.mwq)})"
     faults = (["its MWQ is above the target fill"] if bal.below_mwq else []) + (

@@ -12,13 +12,10 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from ..formulas import formula as get_formula
-from ..liquid_data import liquid_data
 from ..liquids import LiquidPreparation, prepare_liquid
-from ..reference import reference
 from ..units import Q, day, g_per_mol, mg, mg_per_mL, mg_per_tablet, mL
 from . import _styles as st
-from ._capsules import _CRUSH, _date, _mag, _num, _qt
+from ._capsules import _CRUSH, _api_label, bundle_for, _date, _mag, _num, _qt
 from ._common import (CALC_SHEET, OPIOID_WARNING, Line, bud_lines, expiries_read_back, Section, check_names, finish, fit_row, identity_text,
                       merge, put_text, record_hash, restyle, status_colours,
                       write_calculations)
@@ -26,11 +23,9 @@ from ._sheets import (Cell, Fields, grid, is_default_directions, ingredient_tabl
 
 KIND = "liquid"
 
-def _yield_lines() -> list[Line]:
-    """Yield limits of a liquid batch (qc.toml): reference data on Calculations, which verify checks."""
-    from ..qc import qc_limits
-
-    q = qc_limits()
+def _yield_lines(q: Any) -> list[Line]:
+    """Yield limits of a liquid batch (qc.toml, the bundle's ``q``): reference data on Calculations, which
+    verify checks."""
     return [Line("yield_low", "Yield, lowest acceptable", "%", Fraction(q.yield_low.quantity.to("").magnitude),
                  kind="input", how=f"reference data: {q.yield_low.source}"),
             Line("yield_high", "Yield, highest acceptable", "%", Fraction(q.yield_high.quantity.to("").magnitude),
@@ -78,35 +73,35 @@ def _lot_inputs(b: LiquidPreparation) -> tuple[Fraction | None, Fraction | None,
     return None, frac[0], frac[1]
 
 
-def patient_dose_row(b: LiquidPreparation, dose: Any):
+def patient_dose_row(b: LiquidPreparation, dose: Any, data: Any = None):
     """The core's dose-volume row (volume, the oral syringe that holds it, on a mark or not) of the
     patient's dose, ``None`` when no dose was given."""
     if dose is None:
         return None
     from ..liquids import check_dose, dose_volume_table
 
-    return dose_volume_table([check_dose(dose, "patient_dose")], b.concentration, b.final_volume)[0]
+    data = data or bundle_for(b).liquid  # the syringes of the data the liquid was computed with
+    return dose_volume_table([check_dose(dose, "patient_dose")], b.concentration, b.final_volume,
+                             syringes=data.syringes, minimum_dose_volume=data.minimum_dose_volume.quantity)[0]
 
 
-def _patient_lines(row) -> tuple[list[Line], list[Line]]:
+def _patient_lines(row, data: Any) -> tuple[list[Line], list[Line]]:
     """(inputs, calculations) of the patient's dose: the label prints it and its volume."""
     if row is None:
         return [], []
-    from ..liquid_data import liquid_data
-
     syringe = row.syringe
-    minimum = liquid_data().minimum_dose_volume
+    minimum = data.minimum_dose_volume
     mark = ("no syringe" if syringe is None else "too small" if row.volume < minimum.quantity
             else "yes" if row.on_graduation else "no")
     inputs = [
-        Line("patient_dose", "Patient's dose (printed on the label)", "mg", _mag(row.dose, mg), kind="input",
+        Line("patient_dose", None, "mg", _mag(row.dose, mg), kind="input",
              how="prescription"),
         Line("patient_syringe_capacity", "Oral syringe dispensed: capacity", "mL",
              None if syringe is None else _mag(syringe.capacity, mL), kind="input",
              how=syringe.name if syringe else "no oral syringe holds the dose"),
         Line("patient_syringe_graduation", "Oral syringe dispensed: graduation", "mL",
              None if syringe is None else _mag(syringe.graduation, mL), kind="input"),
-        Line("minimum_dose_volume", "Smallest dose volume an oral syringe measures accurately", "mL",
+        Line("minimum_dose_volume", None, "mL",
              _mag(minimum.quantity, mL), kind="input", how=f"reference data: {minimum.source}"),
     ]
     calc = [
@@ -142,27 +137,29 @@ def options(values: dict[str, Any]) -> dict[str, Any]:
     return {} if dose is None else {"patient_dose": dose_text(Q(_num(dose), mg))}
 
 
-def sections(b: LiquidPreparation, *, patient_dose: Any = None) -> list[Section]:
-    ref = reference()
-    patient_inputs, patient_calc = _patient_lines(patient_dose_row(b, patient_dose))
+def sections(b: LiquidPreparation, *, patient_dose: Any = None, bundle: Any = None) -> list[Section]:
+    """The named lines of a liquid, with the reference data it was computed with (``bundle_for``)."""
+    bundle = bundle_for(b, bundle)
+    ref = bundle.reference
+    patient_inputs, patient_calc = _patient_lines(patient_dose_row(b, patient_dose, bundle.liquid), bundle.liquid)
     mode = _mode(b)
     hcl = ref.form(ref.strength_basis)
     choices = [
         Line("record_kind", "Record type", "", KIND, kind="choice"),
         Line("formula_id", "Master formula", "", b.formula_id or "", kind="choice",
              how=f"{b.formula_name}, version {b.formula_version}" if b.formula_id else "none"),
-        Line("source", "Drug source", "", b.source, kind="choice",
+        Line("source", None, "", b.source, kind="choice",
              shown={"tablets": "50 mg tablets", "api": "naltrexone HCl powder (API)"}.get(b.source, b.source)),
-        Line("vehicle", "Vehicle", "", b.vehicle.key, kind="choice", shown=b.vehicle.name),
+        Line("vehicle", None, "", b.vehicle.key, kind="choice", shown=b.vehicle.name),
     ]
     if mode == "api":
         potency_basis = ref.form(b.potency_basis if b.potency is not None else ref.form(b.api_form).anhydrous_form)
-        choices += [Line("api_form", "Form of the powder weighed", "", b.api_form, kind="choice",
+        choices += [Line("api_form", None, "", b.api_form, kind="choice",
                          shown=ref.form(b.api_form).name),
-                    Line("potency_basis", "A potency is the as-is content of", "", potency_basis.key, kind="choice",
+                    Line("potency_basis", None, "", potency_basis.key, kind="choice",
                          shown=potency_basis.name,
                          how="in the powder: the anhydrous salt unless the certificate states the hydrate itself")]
-    choices.append(Line("balance", "Balance", "", "custom" if _mwq_entered(b) else b.balance, kind="choice",
+    choices.append(Line("balance", None, "", "custom" if _mwq_entered(b) else b.balance, kind="choice",
                         shown="minimum weighable quantity entered" if _mwq_entered(b)
                         else ref.balance(b.balance).name))
 
@@ -174,29 +171,29 @@ def sections(b: LiquidPreparation, *, patient_dose: Any = None) -> list[Section]
 
     inputs: list[Line] = []
     if mode == "whole":
-        inputs.append(Line("tablets", "Whole 50 mg tablets", "tablets", _mag(b.tablets_to_use), kind="input",
+        inputs.append(Line("tablets", None, "tablets", _mag(b.tablets_to_use), kind="input",
                            how="with the final volume, sets the concentration"))
     else:
-        inputs.append(Line("concentration", "Concentration", "mg/mL", _mag(b.concentration, mg_per_mL),
+        inputs.append(Line("concentration", None, "mg/mL", _mag(b.concentration, mg_per_mL),
                            kind="input", how="prescription: check it on every sheet and label"))
-    inputs.append(Line("final_volume", "Final volume", "mL", _mag(b.final_volume, mL), kind="input"))
+    inputs.append(Line("final_volume", None, "mL", _mag(b.final_volume, mL), kind="input"))
     if mode != "api":
-        inputs.append(Line("tablet_strength", "Tablet strength", "mg/tablet",
+        inputs.append(Line("tablet_strength", None, "mg/tablet",
                            _mag(ref.tablet.strength.quantity, mg_per_tablet), kind="input",
                            how=f"reference data: {ref.tablet.strength.source}"))
     if mode == "crushed":
-        inputs.append(Line("tablet_weight", "Average weight of one tablet (measured)", "mg/tablet",
+        inputs.append(Line("tablet_weight", None, "mg/tablet",
                            _mag(b.average_tablet_weight, mg_per_tablet), kind="input", how="weigh 10-20 tablets"))
     if mode == "api":
         weighed = ref.form(b.api_form)
         potency_in, assay_in, water_in = _lot_inputs(b)
         inputs += [
-            Line("potency", "As-is potency of the lot (CoA)", "%", potency_in, kind="input",
+            Line("potency", None, "%", potency_in, kind="input",
                  how=f"as-is content of {potency_basis.name} in the powder; blank: use assay and water, "
                      "or no correction (recorded)"),
-            Line("assay", "Assay, anhydrous basis (CoA)", "%", assay_in, kind="input",
+            Line("assay", None, "%", assay_in, kind="input",
                  how="used when the as-is potency is blank"),
-            Line("water", "Water content (CoA)", "%", water_in, kind="input", how="blank = 0"),
+            Line("water", None, "%", water_in, kind="input", how="blank = 0"),
             Line("mw_potency_basis", f"Molecular weight of {potency_basis.name} (potency basis)", "g/mol",
                  _mag(potency_basis.molecular_weight.quantity, g_per_mol), kind="input",
                  how=f"reference data: {potency_basis.molecular_weight.source}"),
@@ -221,9 +218,9 @@ def sections(b: LiquidPreparation, *, patient_dose: Any = None) -> list[Section]
     day_one = 1 if (b.bud.capped_by_expiry is None and
                     (b.bud.date - b.compounding_date).days == int(b.bud.table_days.magnitude) - 1) else 0
     inputs += [
-        Line("mwq", "Minimum weighable quantity of the balance", "mg", _mag(b.mwq, mg), kind="input"),
-        *_yield_lines(),
-        Line("compounding_date", "Compounding date", "date", b.compounding_date, kind="input"),
+        Line("mwq", None, "mg", _mag(b.mwq, mg), kind="input"),
+        *_yield_lines(bundle.qc),
+        Line("compounding_date", None, "date", b.compounding_date, kind="input"),
         Line("bud_table_days", "Beyond-use days (USP <795> Table 4)", "days", _mag(b.bud.table_days, day),
              kind="input", how=b.bud.description),
         Line("bud_day_one", "Compounding day counts as day 1 (1 = yes, 0 = no)", "", Fraction(day_one),
@@ -233,37 +230,37 @@ def sections(b: LiquidPreparation, *, patient_dose: Any = None) -> list[Section]
     ]
     inputs += patient_inputs
     if b.aliquot is not None:
-        inputs += _aliquot_inputs(b)
+        inputs += _aliquot_inputs(b, bundle.liquid)
 
     calc: list[Line] = []
     if mode == "whole":
         calc += [
-            Line("naltrexone_hcl", "Naltrexone HCl in the batch", "mg", _mag(b.naltrexone_hcl, mg),
+            Line("naltrexone_hcl", None, "mg", _mag(b.naltrexone_hcl, mg),
                  "tablets*tablet_strength", "tablets × tablet strength"),
-            Line("concentration", "Concentration", "mg/mL", _mag(b.concentration, mg_per_mL),
+            Line("concentration", None, "mg/mL", _mag(b.concentration, mg_per_mL),
                  "naltrexone_hcl/final_volume", "naltrexone HCl ÷ final volume"),
         ]
     else:
-        calc.append(Line("naltrexone_hcl", "Naltrexone HCl in the batch", "mg", _mag(b.naltrexone_hcl, mg),
+        calc.append(Line("naltrexone_hcl", None, "mg", _mag(b.naltrexone_hcl, mg),
                          "concentration*final_volume", "concentration × final volume"))
     if mode == "crushed":
         calc += [
-            Line("tablets_equivalent", "Tablets' worth of drug", "tablets", b.tablets_equivalent,
+            Line("tablets_equivalent", None, "tablets", b.tablets_equivalent,
                  "naltrexone_hcl/tablet_strength", "drug ÷ tablet strength", places=4),
-            Line("tablets_to_crush", "Whole tablets to crush", "tablets", _mag(b.tablets_to_crush),
+            Line("tablets_to_crush", None, "tablets", _mag(b.tablets_to_crush),
                  "ROUNDUP(ROUND(tablets_equivalent,9),0)", "ROUNDUP(tablets equivalent)"),
-            Line("tablet_powder_to_weigh", "Tablet powder to weigh", "mg", _mag(b.tablet_powder_to_weigh, mg),
+            Line("tablet_powder_to_weigh", None, "mg", _mag(b.tablet_powder_to_weigh, mg),
                  "naltrexone_hcl*tablet_weight/tablet_strength", "drug × average tablet weight ÷ tablet strength"),
         ]
     if mode == "api":
         calc += [
-            Line("salt_factor", "Salt factor", "", b.salt_factor,
+            Line("salt_factor", None, "", b.salt_factor,
                  "IF(OR(ISNUMBER(potency),ISNUMBER(assay)),mw_potency_basis,mw_weighed)/mw_hcl",
                  "MW(potency basis, or the form weighed when no potency) ÷ MW(HCl)"),
             Line("as_is_potency", "As-is potency used", "%", b.potency if b.potency is not None else Fraction(1),
                  "IF(ISNUMBER(potency),potency,IF(ISNUMBER(assay),assay*(1-N(water)),1))",
                  "potency; else assay × (1 − water); else 100 % (no correction)"),
-            Line("api_to_weigh", "Naltrexone powder needed", "mg", _mag(b.api_to_weigh, mg),
+            Line("api_to_weigh", _api_label(b), "mg", _mag(b.api_to_weigh, mg),
                  "naltrexone_hcl*salt_factor/as_is_potency", "drug × salt factor ÷ as-is potency"),
         ]
         if b.aliquot is not None:
@@ -302,10 +299,10 @@ def sections(b: LiquidPreparation, *, patient_dose: Any = None) -> list[Section]
             Section("Beyond-use date", tuple(bud))]
 
 
-def _aliquot_inputs(b: LiquidPreparation) -> list[Line]:
+def _aliquot_inputs(b: LiquidPreparation, data: Any) -> list[Line]:
     """The planned liquid aliquot (liquid_aliquot.py): the powder weighed, and per stage the flask made
     up to and the volume measured, with the measuring device's marks (reference data)."""
-    a, data = b.aliquot, liquid_data()
+    a = b.aliquot
     lines = [Line("aliquot_api_to_weigh", "Liquid aliquot: powder to weigh", "mg", _mag(a.api_to_weigh, mg),
                   kind="input", how="planned: at least the MWQ, rounded up to the weighing step"),
              Line("solubility", f"Solubility of naltrexone HCl in {data.stock_solvent}", "mg/mL",
@@ -420,15 +417,16 @@ def recompute(values: dict[str, Any]) -> LiquidPreparation:
 # --- the workbook -------------------------------------------------------------------------------
 
 def build(wb, b: LiquidPreparation, record: Fields, *, paper: str = "A4", patient_dose: Any = None,
-          allocation: Any = None) -> str:
+          allocation: Any = None, bundle: Any = None) -> str:
     from ..display import format_quantity
 
     patient_dose = None if patient_dose is None else dose_text(patient_dose)
-    secs = sections(b, patient_dose=patient_dose)
+    bundle = bundle_for(b, bundle)
+    secs = sections(b, patient_dose=patient_dose, bundle=bundle)
     check_names(secs)
     digest = record_hash(KIND, secs)
     identity = identity_text(KIND, digest)
-    mf = get_formula(b.formula_id) if b.formula_id else None
+    mf = bundle.formula(b.formula_id) if b.formula_id else None
     prep = (f"Naltrexone HCl {format_quantity(b.concentration)} oral liquid, "
             f"{format_quantity(b.final_volume)}")
     rec = wb.active
