@@ -653,9 +653,9 @@ def test_qa_uploaded_record_agrees_and_a_tampered_one_stops():
 @pytest.mark.parametrize("name, value, words", [
     ("strength", 45, "Strength per capsule (as naltrexone hydrochloride (anhydrous)): the file's input is 45 mg, "
                      "but the record was calculated with 4.5 mg — TEN-FOLD ERROR"),
-    ("potency", 0.0985, "As-is potency of the lot (CoA): the file's input is 9.85%, but the record was calculated "
+    ("potency", 0.0985, "As-is potency: the file's input is 9.85%, but the record was calculated "
                         "with 98.5% — TEN-FOLD ERROR"),
-    ("potency", 0.49, "As-is potency of the lot (CoA): the file's input is 49%, but the record was calculated "
+    ("potency", 0.49, "As-is potency: the file's input is 49%, but the record was calculated "
                       "with 98.5% — DOSE ERROR: 2.01 times smaller"),
 ])
 def test_qa_uploaded_record_edited_tenfold_stops_in_the_pages_words(name, value, words):
