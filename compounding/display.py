@@ -115,7 +115,7 @@ def display_places(value: Any, unit: pint.Unit | str) -> int:
     unknown), else the unit's places (8.91 tablets' worth); a nonzero amount the unit's places would
     show as 0: three significant figures (0.00123 mg, never 0 mg)."""
     symbol = unit if isinstance(unit, str) else unit_symbol(unit)
-    places = DISPLAY_PLACES.get(symbol, DEFAULT_PLACES)
+    places = places_for(symbol)
     if value is None or isinstance(value, (bool, str)):
         return 0 if symbol in COUNTS else places
     d = _to_decimal(value)

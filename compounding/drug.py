@@ -35,11 +35,11 @@ from .display import format_number, format_quantity
 from .errors import InputError, RangeError
 from .reference import DrugForm, Reference, reference
 from .trace import Trace
-from .units import (Q, as_count, as_fraction, as_quantity, dimensionless, exact, mg, mg_per_tablet, percent,
-                    tablet)
+from .units import (Q, as_count, as_fraction, as_quantity, check_positive, dimensionless, exact, mg,
+                    mg_per_tablet, percent, tablet)
 
 __all__ = ["DrugContent", "drug_content", "salt_factor", "as_is_potency", "POTENCY_RANGE",
-           "refuse_other_source_inputs", "MAX_TABLET_WEIGHT", "check_positive", "check_within",
+           "refuse_other_source_inputs", "MAX_TABLET_WEIGHT",
            "check_tablet_weight", "average_tablet_weight", "TabletPowder", "tablet_powder"]
 
 # What may be typed as a potency or an assay (a slip guard, not a specification: the USP range is
@@ -248,23 +248,6 @@ def _pct_range(low: Fraction, high: Fraction, what: str) -> str:
 
 # A slip guard, as for capsules: no tablet of 50 mg naltrexone weighs 2 g (a unit slip, "321 g").
 MAX_TABLET_WEIGHT = Q(2000, mg_per_tablet)
-
-
-def check_positive(q: pint.Quantity, field: str, allowed: str) -> pint.Quantity:
-    """``q`` when above zero; refused with ``field`` otherwise."""
-    if q.magnitude <= 0:
-        raise RangeError("must be greater than zero", field=field, value=q, allowed=allowed)
-    return q
-
-
-def check_within(q: pint.Quantity, field: str, value: Any, low: pint.Quantity, high: pint.Quantity,
-                 what: str) -> pint.Quantity:
-    """``q`` when ``low`` ≤ q ≤ ``high``; refused with the text typed (``value``) where it was text."""
-    if not (low <= q <= high):
-        raise RangeError("must be greater than zero" if q.magnitude <= 0 else "is out of range", field=field,
-                         value=value if isinstance(value, str) else q,
-                         allowed=f"{what} from {format_quantity(low)} to {format_quantity(high)}")
-    return q
 
 
 def check_tablet_weight(value: Any, tablet_strength: pint.Quantity, field: str = "tablet_weight") -> pint.Quantity:

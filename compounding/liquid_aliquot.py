@@ -30,7 +30,7 @@ from typing import Any
 
 import pint
 
-from .display import DISPLAY_PLACES, format_quantity, round_half_up
+from .display import format_quantity, places_for, round_half_up
 from .jsonout import to_jsonable
 from .liquid_data import Device, LiquidData
 from .units import Q, dimensionless, mg, mg_per_mL, mL, percent
@@ -134,7 +134,7 @@ class _Options:
     as it is (no rounding on the sheet) and leave solvent to add (take < size)."""
 
     def __init__(self, data: LiquidData) -> None:
-        places = DISPLAY_PLACES["mL"]
+        places = places_for("mL")
         out = []
         for flask in data.flasks:
             size = Fraction(flask.capacity.to(mL).magnitude)

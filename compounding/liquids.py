@@ -29,8 +29,8 @@ import pint
 from . import __version__ as ENGINE_VERSION
 from .bud import BeyondUseDate, beyond_use_date, parse_date
 from .display import format_number, format_quantity
-from .drug import (MAX_TABLET_WEIGHT, DrugContent, TabletPowder, average_tablet_weight, check_positive,  # noqa: F401
-                   check_tablet_weight, check_within, drug_content, refuse_other_source_inputs, tablet_powder)
+from .drug import (MAX_TABLET_WEIGHT, DrugContent, TabletPowder, average_tablet_weight,  # noqa: F401
+                   check_tablet_weight, drug_content, refuse_other_source_inputs, tablet_powder)
 from .errors import CalculationError, InputError, RangeError
 from .jsonout import to_jsonable
 from .liquid_aliquot import LiquidAliquot, LiquidStage, plan_liquid_aliquot
@@ -38,7 +38,7 @@ from .liquid_data import LiquidData, Syringe, Vehicle, liquid_data
 from .reference import Reference, reference
 from .trace import Step, Trace
 from .weighing import entered_mwq
-from .units import (Q, as_count, as_quantity, day, dimensionless, exact, mg, mg_per_mL,
+from .units import (Q, as_count, as_quantity, check_positive, check_within, day, dimensionless, exact, mg, mg_per_mL,
                     mg_per_tablet, mL, percent, tablet)
 
 __all__ = ["SOURCES", "check_dose", "parse_doses", "average_tablet_weight", "TabletPowder",

@@ -26,7 +26,7 @@ from .errors import InputError, RangeError, UnitError
 
 __all__ = [
     "ureg", "Quantity", "Q", "exact", "parse_quantity", "as_quantity", "as_count", "as_fraction",
-    "KINDS", "mg", "g", "mcg", "kg", "mL", "L", "capsule", "tablet", "day", "week", "percent",
+    "check_positive", "check_within", "KINDS", "mg", "g", "mcg", "kg", "mL", "L", "capsule", "tablet", "day", "week", "percent",
     "dimensionless", "mg_per_mL", "g_per_mL", "g_per_mol", "mg_per_capsule", "mg_per_tablet",
 ]
 
@@ -371,3 +371,28 @@ def as_fraction(value: Any, field: str, *, low: Fraction, high: Fraction,
     if not (low <= ratio <= high):
         raise RangeError("is out of range", field=field, value=value, allowed=allowed)
     return ratio
+
+
+# --- ranges of a parsed quantity (refused by field, as the parser refuses) -----------------------
+
+def check_positive(q: pint.Quantity, field: str, allowed: str) -> pint.Quantity:
+    """``q`` when above zero; refused with ``field`` otherwise."""
+    if q.magnitude <= 0:
+        raise RangeError("must be greater than zero", field=field, value=q, allowed=allowed)
+    return q
+
+
+def check_within(q: pint.Quantity, field: str, value: Any, low: pint.Quantity, high: pint.Quantity,
+                 what: str) -> pint.Quantity:
+    """``q`` when ``low`` ≤ q ≤ ``high``; refused with the text typed (``value``) where it was text."""
+    if not (low <= q <= high):
+        raise RangeError("must be greater than zero" if q.magnitude <= 0 else "is out of range", field=field,
+                         value=value if isinstance(value, str) else q,
+                         allowed=f"{what} from {_shown(low)} to {_shown(high)}")
+    return q
+
+
+def _shown(q: pint.Quantity) -> str:
+    from .display import format_quantity  # display imports nothing of the core
+
+    return format_quantity(q)
